@@ -1,0 +1,1 @@
+"""Pulumi component resources for the candlefish-secrets platform, plus the typed stack config."""

@@ -1,0 +1,415 @@
+"""The stack's typed, validated configuration.
+
+`load_stack_config()` reads the running stack's Pulumi config once; `parse_stack_config()` is the
+pure function behind it, which tests call with plain dictionaries. Every problem is collected and
+raised together as one `ConfigError`, each line naming the key, what is wrong and what is allowed.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from types import MappingProxyType
+from typing import Any, Literal
+
+from components import netmath
+from components.config_reader import ConfigError, ConfigReader, Problem, SecretRef
+
+__all__ = [
+    "PROJECT",
+    "AlertingConfig",
+    "ConfigError",
+    "KeysConfig",
+    "NetworkConfig",
+    "Problem",
+    "SecretEntry",
+    "SecretRef",
+    "StackConfig",
+    "VaultConfig",
+    "load_stack_config",
+    "parse_stack_config",
+]
+
+PROJECT = "candlefish-secrets"
+PRODUCTION = "production"
+
+# The longest rotation period each kind of secret may have, in days.
+ROTATION_LIMITS: Mapping[str, int] = MappingProxyType({"database": 90, "api-key": 90, "crypto": 365})
+REQUIRED_TAGS = ("Environment", "Project", "Component", "DeployedBy")
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+PRODUCTION_MIN_FLOW_LOG_DAYS = 365
+VAULT_CLUSTER_SIZES = (3, 5, 7)
+
+NAME_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
+TEAM_PATTERN = r"[a-z][a-z0-9-]{1,62}[a-z0-9]"
+SEMVER_PATTERN = r"\d+\.\d+\.\d+"
+EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
+INSTANCE_TYPE_PATTERN = r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(?:nano|micro|small|medium|large|metal|\d*xlarge)"
+REGION_PATTERN = r"[a-z]{2}(?:-gov)?-[a-z]+-\d"
+
+
+@dataclass(frozen=True)
+class NetworkConfig:
+    """The VPC layout: one public and one private subnet per availability zone."""
+
+    vpc_cidr: str
+    availability_zones: tuple[str, ...]
+    private_subnet_cidrs: tuple[str, ...]
+    public_subnet_cidrs: tuple[str, ...]
+    nat_gateways: Literal["one-per-az", "single"]
+    flow_log_retention_days: int
+
+
+@dataclass(frozen=True)
+class KeysConfig:
+    """KMS keys: deletion window, and whether the Vault unseal key lives in CloudHSM."""
+
+    deletion_window_days: int
+    enable_hsm: bool
+    hsm_trust_anchor_certificate: str | None
+    hsm_key_store_connected: bool
+
+
+@dataclass(frozen=True)
+class VaultConfig:
+    """The Vault server cluster."""
+
+    version: str
+    cluster_size: int
+    instance_type: str
+    dev_mode: bool
+
+
+@dataclass(frozen=True)
+class SecretEntry:
+    """One entry of the secrets catalog."""
+
+    name: str
+    description: str
+    type: Literal["database", "api-key", "crypto"]
+    owner: str
+    rotation_days: int
+
+
+@dataclass(frozen=True)
+class AlertingConfig:
+    """Where alerts go. The Slack webhook and PagerDuty key are secure config, never plaintext."""
+
+    email: str
+    slack_webhook_url: SecretRef | None
+    pagerduty_integration_key: SecretRef | None
+
+
+@dataclass(frozen=True)
+class StackConfig:
+    """Everything the program needs to know about the stack it is deploying."""
+
+    project: str
+    stack: str
+    environment: str
+    region: str
+    network: NetworkConfig
+    keys: KeysConfig
+    vault: VaultConfig
+    alerting: AlertingConfig
+    secrets: tuple[SecretEntry, ...]
+    tags: Mapping[str, str]
+    sealed_secrets_version: str | None
+
+    @property
+    def is_production(self) -> bool:
+        return self.environment == PRODUCTION
+
+    def resource_prefix(self) -> str:
+        """Prefix for physical names: `candlefish-<environment>`."""
+        return f"candlefish-{self.environment}"
+
+
+def parse_stack_config(
+    values: Mapping[str, Any],
+    *,
+    stack: str,
+    secret_keys: frozenset[str] = frozenset(),
+    project: str = PROJECT,
+) -> StackConfig:
+    """Build a `StackConfig` from `namespace:key` → value pairs; raise `ConfigError` listing every problem."""
+    prefix = f"{project}:"
+    own = {key[len(prefix) :]: value for key, value in values.items() if key.startswith(prefix)}
+    own_secrets = frozenset(key[len(prefix) :] for key in secret_keys if key.startswith(prefix))
+    reader = ConfigReader(project, own, own_secrets)
+
+    region = values.get("aws:region")
+    if not isinstance(region, str) or not re.fullmatch(REGION_PATTERN, region):
+        reader.problem("aws:region", f"{region!r} is not an AWS region", "e.g. us-east-1", in_namespace=False)
+        region = ""
+
+    environment = reader.string(
+        "environment", pattern=r"[a-z][a-z0-9-]{1,20}", allowed="lowercase letters, digits and hyphens"
+    )
+    production = environment == PRODUCTION
+    network = _network(reader, region=region, production=production)
+    keys = _keys(reader, production=production)
+    vault = _vault(reader, production=production)
+    alerting = AlertingConfig(
+        email=reader.string("alertEmail", pattern=EMAIL_PATTERN, allowed="an e-mail address") or "",
+        slack_webhook_url=reader.secret("slackWebhookUrl"),
+        pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
+    )
+    secrets = _secrets(reader)
+    tags = _tags(reader, environment=environment)
+    sealed_secrets_version = reader.optional_string(
+        "sealedSecretsVersion", pattern=SEMVER_PATTERN, allowed="a version like 0.18.0"
+    )
+    reader.report_unknown()
+    if reader.problems:
+        raise ConfigError(reader.problems)
+    return StackConfig(
+        project=project,
+        stack=stack,
+        environment=environment or "",
+        region=region,
+        network=network,
+        keys=keys,
+        vault=vault,
+        alerting=alerting,
+        secrets=secrets,
+        tags=MappingProxyType(tags),
+        sealed_secrets_version=sealed_secrets_version,
+    )
+
+
+def load_stack_config() -> StackConfig:
+    """Read and validate the running stack's config (raises `ConfigError`)."""
+    import pulumi  # noqa: PLC0415 - keeps this module importable without the Pulumi runtime set up
+
+    values = pulumi.runtime.get_config_env()
+    secret_keys = frozenset(pulumi.runtime.get_config_secret_keys_env())
+    return parse_stack_config(values, stack=pulumi.get_stack(), secret_keys=secret_keys)
+
+
+def _network(reader: ConfigReader, *, region: str, production: bool) -> NetworkConfig:
+    zones = reader.string_list("availabilityZones", allowed="a list of zone names such as us-east-1a")
+    private = reader.string_list("privateSubnetCidrs", allowed="one CIDR block per availability zone")
+    public = reader.string_list("publicSubnetCidrs", allowed="one CIDR block per availability zone")
+    vpc_text = reader.string("vpcCidr", allowed="an IPv4 CIDR block from /16 to /28, e.g. 10.0.0.0/16")
+    nat = reader.choice("natGateways", ("one-per-az", "single"), "one-per-az")
+    retention = reader.integer("flowLogRetentionDays", 365, low=1, high=3653)
+
+    for zone in zones:
+        if region and not re.fullmatch(re.escape(region) + r"[a-z]", zone):
+            reader.problem(
+                "availabilityZones", f"{zone!r} is not a zone of region {region}", f"{region}a etc."
+            )
+    duplicates = sorted({zone for zone in zones if zones.count(zone) > 1})
+    if duplicates:
+        reader.problem("availabilityZones", f"lists {', '.join(duplicates)} more than once", "distinct zones")
+    if production and len(set(zones)) < 3:
+        reader.problem(
+            "availabilityZones",
+            f"production needs 3 or more zones, got {len(set(zones))}",
+            "3 or more distinct zones",
+        )
+    for key, blocks in (("privateSubnetCidrs", private), ("publicSubnetCidrs", public)):
+        if len(blocks) != len(zones):
+            reader.problem(
+                key, f"has {len(blocks)} block(s) for {len(zones)} zone(s)", "one block per availability zone"
+            )
+    if production and nat != "one-per-az":
+        reader.problem("natGateways", "production keeps one NAT gateway per zone", "one-per-az")
+    if retention is not None and retention not in LOG_RETENTION_DAYS:
+        reader.problem(
+            "flowLogRetentionDays",
+            f"{retention} is not a CloudWatch retention period",
+            "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+        )
+    if production and retention is not None and retention < PRODUCTION_MIN_FLOW_LOG_DAYS:
+        reader.problem(
+            "flowLogRetentionDays",
+            f"{retention} days is too short for production",
+            f"{PRODUCTION_MIN_FLOW_LOG_DAYS} or more",
+        )
+
+    _check_blocks(reader, vpc_text, private, public)
+    return NetworkConfig(
+        vpc_cidr=vpc_text or "",
+        availability_zones=tuple(zones),
+        private_subnet_cidrs=tuple(private),
+        public_subnet_cidrs=tuple(public),
+        nat_gateways="single" if nat == "single" else "one-per-az",
+        flow_log_retention_days=retention or 0,
+    )
+
+
+def _check_blocks(reader: ConfigReader, vpc_text: str | None, private: list[str], public: list[str]) -> None:
+    """Malformed blocks, subnets outside the VPC, and subnets that overlap each other."""
+    vpc = None
+    if vpc_text is not None:
+        try:
+            vpc = netmath.parse_block(vpc_text)
+        except netmath.CidrError as err:
+            reader.problem("vpcCidr", str(err), "an IPv4 CIDR block from /16 to /28")
+    labelled = []
+    for key, blocks in (("privateSubnetCidrs", private), ("publicSubnetCidrs", public)):
+        for index, text in enumerate(blocks):
+            try:
+                labelled.append((f"{key}[{index}] {text}", netmath.parse_block(text)))
+            except netmath.CidrError as err:
+                reader.problem(f"{key}[{index}]", str(err), "an IPv4 CIDR block from /16 to /28")
+    if vpc is not None:
+        for label in netmath.outside(vpc, labelled):
+            key, _, text = label.partition(" ")
+            reader.problem(key, f"{text} is outside the VPC block {vpc}", f"a block inside {vpc}")
+    for overlap in netmath.overlaps(labelled):
+        reader.problem(
+            overlap.first.partition(" ")[0], f"overlaps {overlap.second}", "non-overlapping blocks"
+        )
+
+
+def _keys(reader: ConfigReader, *, production: bool) -> KeysConfig:
+    window = reader.integer("kmsDeletionWindowDays", 30, low=7, high=30)
+    if production and window is not None and window != 30:
+        reader.problem("kmsDeletionWindowDays", f"{window} days is too short for production", "30")
+    enable_hsm = bool(reader.boolean("enableHsm", False))
+    anchor = reader.optional_string(
+        "hsmTrustAnchorCertificate",
+        pattern=r"(?s)\s*-----BEGIN CERTIFICATE-----.+-----END CERTIFICATE-----\s*",
+        allowed="the PEM customerCA.crt used to initialise the CloudHSM cluster",
+    )
+    connected = bool(reader.boolean("hsmKeyStoreConnected", False))
+    if anchor and not enable_hsm:
+        reader.problem("hsmTrustAnchorCertificate", "is set but enableHsm is false", "set enableHsm: true")
+    if connected and not anchor:
+        reader.problem(
+            "hsmKeyStoreConnected",
+            "is true but no hsmTrustAnchorCertificate is set",
+            "create and connect the custom key store first (README: CloudHSM)",
+        )
+    return KeysConfig(
+        deletion_window_days=window or 30,
+        enable_hsm=enable_hsm,
+        hsm_trust_anchor_certificate=anchor,
+        hsm_key_store_connected=connected,
+    )
+
+
+def _vault(reader: ConfigReader, *, production: bool) -> VaultConfig:
+    version = reader.string("vaultVersion", pattern=SEMVER_PATTERN, allowed="a release such as 1.15.0")
+    size = reader.integer("vaultClusterSize", low=1, high=99)
+    if size is not None and size not in VAULT_CLUSTER_SIZES:
+        reason = "is even, so a split can leave no quorum" if size % 2 == 0 else "is outside 3 to 7"
+        reader.problem("vaultClusterSize", f"{size} {reason}", "3, 5 or 7 (an odd raft quorum)")
+    instance_type = reader.string(
+        "vaultInstanceType", pattern=INSTANCE_TYPE_PATTERN, allowed="an EC2 instance type such as t3.large"
+    )
+    dev_mode = bool(reader.boolean("enableDevMode", False))
+    if production and dev_mode:
+        reader.problem(
+            "enableDevMode", "dev mode keeps everything in memory, unsealed", "false in production"
+        )
+    return VaultConfig(
+        version=version or "",
+        cluster_size=size or 0,
+        instance_type=instance_type or "",
+        dev_mode=dev_mode,
+    )
+
+
+_ENTRY_FIELDS = ("description", "type", "owner", "rotationDays")
+
+
+def _secrets(reader: ConfigReader) -> tuple[SecretEntry, ...]:
+    catalog = reader.mapping("initialSecrets")
+    entries = []
+    for name, body in sorted(catalog.items()):
+        key = f"initialSecrets.{name}"
+        if not re.fullmatch(NAME_PATTERN, name):
+            reader.problem(
+                key,
+                f"{name!r} is not a valid secret name",
+                "lowercase letters, digits and inner hyphens, at most 64 characters",
+            )
+        if not isinstance(body, dict):
+            reader.problem(key, "must be an object", "description, type, owner, rotationDays")
+            continue
+        for unknown in sorted(set(body) - set(_ENTRY_FIELDS)):
+            reader.problem(f"{key}.{unknown}", "is not a field of a catalog entry", ", ".join(_ENTRY_FIELDS))
+        description = body.get("description")
+        if not isinstance(description, str) or not description.strip() or len(description) > 2048:
+            reader.problem(
+                f"{key}.description", "is missing or empty", "a short description, up to 2048 chars"
+            )
+        kind = body.get("type")
+        if kind not in ROTATION_LIMITS:
+            reader.problem(f"{key}.type", f"{kind!r} is not a secret type", "database, api-key or crypto")
+        owner = body.get("owner")
+        if not isinstance(owner, str) or not re.fullmatch(TEAM_PATTERN, owner):
+            reader.problem(f"{key}.owner", f"{owner!r} is missing or not a team name", "e.g. platform-team")
+        rotation = body.get("rotationDays")
+        limit = ROTATION_LIMITS.get(str(kind), 365)
+        if isinstance(rotation, bool) or not isinstance(rotation, int):
+            reader.problem(
+                f"{key}.rotationDays", f"{rotation!r} is not a whole number of days", f"1 to {limit}"
+            )
+        elif not 1 <= rotation <= limit:
+            reader.problem(
+                f"{key}.rotationDays", f"{rotation} days is out of range for type {kind}", f"1 to {limit}"
+            )
+        entries.append(
+            SecretEntry(
+                name=name,
+                description=str(description),
+                type=kind if kind in ROTATION_LIMITS else "crypto",  # type: ignore[arg-type]
+                owner=str(owner),
+                rotation_days=rotation if isinstance(rotation, int) else 0,
+            )
+        )
+    return tuple(entries)
+
+
+def _tags(reader: ConfigReader, *, environment: str | None) -> dict[str, str]:
+    tags = reader.mapping("tags")
+    for missing in [tag for tag in REQUIRED_TAGS if not tags.get(tag)]:
+        reader.problem(
+            f"tags.{missing}", "is required on every resource but not set", ", ".join(REQUIRED_TAGS)
+        )
+    for tag, value in tags.items():
+        if not isinstance(value, str):
+            reader.problem(f"tags.{tag}", "must be a string", "text up to 256 characters")
+        elif len(value) > 256:
+            reader.problem(f"tags.{tag}", "is longer than 256 characters", "text up to 256 characters")
+        if tag.lower().startswith("aws:") or not 1 <= len(tag) <= 128:
+            reader.problem(
+                f"tags.{tag}", "is not a usable tag key", "1-128 characters, not starting with aws:"
+            )
+    if "DeployedAt" in tags:
+        reader.problem("tags.DeployedAt", "is stamped at deploy time and must not be set", "remove it")
+    if environment and tags.get("Environment") not in (None, environment):
+        reader.problem(
+            "tags.Environment", f"{tags.get('Environment')!r} differs from environment", repr(environment)
+        )
+    return {str(tag): str(value) for tag, value in tags.items()}

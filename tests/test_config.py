@@ -1,0 +1,225 @@
+"""StackConfig parsing and validation: the committed stacks parse, and every kind of mistake is named."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from components.config import ConfigError, StackConfig, parse_stack_config
+from tools import stackfile
+
+NS = "candlefish-secrets"
+
+
+def parse(stack: str = "production", overrides: dict[str, Any] | None = None, secret_keys=()) -> StackConfig:
+    loaded = stackfile.load(stack)
+    values = dict(loaded.values)
+    for key, value in (overrides or {}).items():
+        full = key if ":" in key else f"{NS}:{key}"
+        if value is None:
+            values.pop(full, None)
+        else:
+            values[full] = stackfile.encode(value)
+    return parse_stack_config(
+        values, stack=stack, secret_keys=frozenset(loaded.secret_keys) | set(secret_keys)
+    )
+
+
+def problems(stack: str = "production", **overrides: Any) -> list[str]:
+    with pytest.raises(ConfigError) as caught:
+        parse(stack, overrides)
+    return [str(problem) for problem in caught.value.problems]
+
+
+def catalog(**changes: Any) -> dict[str, Any]:
+    entry = {"description": "A test secret", "type": "crypto", "owner": "security-team", "rotationDays": 30}
+    entry.update(changes)
+    return {"test-secret": {key: value for key, value in entry.items() if value is not None}}
+
+
+def test_production_stack_parses_to_the_deployment_guides_settings():
+    config = parse("production")
+    assert config.is_production
+    assert config.region == "us-east-1"
+    assert config.network.vpc_cidr == "10.0.0.0/16"
+    assert config.network.availability_zones == ("us-east-1a", "us-east-1b", "us-east-1c")
+    assert config.network.private_subnet_cidrs == ("10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24")
+    assert config.network.public_subnet_cidrs == ("10.0.101.0/24", "10.0.102.0/24", "10.0.103.0/24")
+    assert config.network.nat_gateways == "one-per-az"
+    assert (config.vault.version, config.vault.cluster_size, config.vault.instance_type) == (
+        "1.15.0",
+        5,
+        "t3.large",
+    )
+    assert config.vault.dev_mode is False
+    assert config.keys.enable_hsm is True
+    assert config.keys.deletion_window_days == 30
+    assert config.sealed_secrets_version == "0.18.0"
+    assert config.alerting.email == "admin@candlefish.ai"
+    assert {(s.name, s.type, s.owner, s.rotation_days) for s in config.secrets} == {
+        ("mongodb", "database", "platform-team", 90),
+        ("smithery-api", "api-key", "platform-team", 30),
+        ("jwt-secret", "crypto", "security-team", 180),
+        ("encryption-key", "crypto", "security-team", 365),
+    }
+    assert dict(config.tags) == {
+        "Environment": "production",
+        "Project": "Candlefish-AI",
+        "Component": "Secrets-Management",
+        "DeployedBy": "DevOps",
+        "Philosophy": "Operational-Design-Atelier",
+    }
+
+
+def test_dev_stack_is_cheaper_and_still_valid():
+    config = parse("dev")
+    assert not config.is_production
+    assert config.vault.cluster_size == 3
+    assert config.network.nat_gateways == "single"
+    assert config.keys.enable_hsm is False
+    assert config.vault.instance_type == "t3.small"
+
+
+def test_secure_values_are_references_not_values():
+    config = parse(
+        "production",
+        {"slackWebhookUrl": "[secret]", "pagerdutyIntegrationKey": "[secret]"},
+        secret_keys={f"{NS}:slackWebhookUrl", f"{NS}:pagerdutyIntegrationKey"},
+    )
+    assert config.alerting.slack_webhook_url is not None
+    assert config.alerting.slack_webhook_url.key == "slackWebhookUrl"
+    assert "[secret]" not in repr(config.alerting)
+
+
+# (case id, overrides, the key the problem must name, words the message must contain)
+BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("vpc cidr malformed", {"vpcCidr": "10.0.0/16"}, "vpcCidr", "not an IPv4 CIDR"),
+    ("vpc cidr not a block", {"vpcCidr": "10.0.0.0"}, "vpcCidr", "a.b.c.d/n"),
+    ("vpc cidr host bits", {"vpcCidr": "10.0.0.1/16"}, "vpcCidr", "host bits set"),
+    ("vpc cidr too large for aws", {"vpcCidr": "10.0.0.0/8"}, "vpcCidr", "AWS allows /16 to /28"),
+    ("subnet malformed", {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/33", "10.0.3.0/24"]},
+     "privateSubnetCidrs[1]", "not an IPv4 CIDR"),
+    ("subnet outside vpc", {"publicSubnetCidrs": ["10.0.101.0/24", "10.1.102.0/24", "10.0.103.0/24"]},
+     "publicSubnetCidrs[1]", "outside the VPC block"),
+    ("subnets overlap across tiers",
+     {"publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.3.128/25"]},
+     "privateSubnetCidrs[2]", "overlaps publicSubnetCidrs[2]"),
+    ("subnets overlap within a tier", {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.0.0/22", "10.0.8.0/24"]},
+     "privateSubnetCidrs[0]", "overlaps privateSubnetCidrs[1]"),
+    ("too few private subnets", {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24"]},
+     "privateSubnetCidrs", "2 block(s) for 3 zone(s)"),
+    ("too many public subnets", {"publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.103.0/24",
+                                                       "10.0.104.0/24"]},
+     "publicSubnetCidrs", "4 block(s) for 3 zone(s)"),
+    ("production with two zones", {"availabilityZones": ["us-east-1a", "us-east-1b"],
+                                   "privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24"],
+                                   "publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24"]},
+     "availabilityZones", "production needs 3 or more zones"),
+    ("duplicate zones", {"availabilityZones": ["us-east-1a", "us-east-1a", "us-east-1c"]},
+     "availabilityZones", "more than once"),
+    ("zone of another region", {"availabilityZones": ["us-east-1a", "us-west-2b", "us-east-1c"]},
+     "availabilityZones", "not a zone of region us-east-1"),
+    ("region malformed", {"aws:region": "useast1"}, "aws:region", "not an AWS region"),
+    ("cluster size even", {"vaultClusterSize": 4}, "vaultClusterSize", "is even"),
+    ("cluster size below three", {"vaultClusterSize": 1}, "vaultClusterSize", "outside 3 to 7"),
+    ("cluster size above seven", {"vaultClusterSize": 9}, "vaultClusterSize", "outside 3 to 7"),
+    ("cluster size not a number", {"vaultClusterSize": "five"}, "vaultClusterSize", "is not an integer"),
+    ("vault version malformed", {"vaultVersion": "1.15"}, "vaultVersion", "'1.15' is not valid"),
+    ("vault version with v prefix", {"vaultVersion": "v1.15.0"}, "vaultVersion", "is not valid"),
+    ("instance type malformed", {"vaultInstanceType": "large"}, "vaultInstanceType", "is not valid"),
+    ("dev mode in production", {"enableDevMode": True}, "enableDevMode", "false in production"),
+    ("boolean malformed", {"enableDevMode": "yes"}, "enableDevMode", "is not a boolean"),
+    ("single nat in production", {"natGateways": "single"}, "natGateways", "one NAT gateway per zone"),
+    ("nat mode unknown", {"natGateways": "none"}, "natGateways", "one of one-per-az, single"),
+    ("short kms window in production", {"kmsDeletionWindowDays": 7}, "kmsDeletionWindowDays", "too short"),
+    ("kms window out of range", {"kmsDeletionWindowDays": 45}, "kmsDeletionWindowDays", "out of range"),
+    ("flow log retention not a cloudwatch period", {"flowLogRetentionDays": 100}, "flowLogRetentionDays",
+     "not a CloudWatch retention period"),
+    ("flow log retention short in production", {"flowLogRetentionDays": 90}, "flowLogRetentionDays",
+     "too short for production"),
+    ("unknown secret type", {"initialSecrets": catalog(type="password")}, "initialSecrets.test-secret.type",
+     "'password' is not a secret type"),
+    ("crypto rotation over a year", {"initialSecrets": catalog(type="crypto", rotationDays=400)},
+     "initialSecrets.test-secret.rotationDays", "out of range for type crypto"),
+    ("api key rotation over 90 days", {"initialSecrets": catalog(type="api-key", rotationDays=91)},
+     "initialSecrets.test-secret.rotationDays", "1 to 90"),
+    ("database rotation over 90 days", {"initialSecrets": catalog(type="database", rotationDays=120)},
+     "initialSecrets.test-secret.rotationDays", "out of range for type database"),
+    ("rotation of zero days", {"initialSecrets": catalog(rotationDays=0)},
+     "initialSecrets.test-secret.rotationDays", "out of range"),
+    ("rotation not a number", {"initialSecrets": catalog(rotationDays="30")},
+     "initialSecrets.test-secret.rotationDays", "not a whole number"),
+    ("secret name with a slash", {"initialSecrets": {"mongo/db": catalog()["test-secret"]}},
+     "initialSecrets.mongo/db", "not a valid secret name"),
+    ("secret name in capitals", {"initialSecrets": {"MongoDB": catalog()["test-secret"]}},
+     "initialSecrets.MongoDB", "not a valid secret name"),
+    ("secret name with a trailing hyphen", {"initialSecrets": {"jwt-": catalog()["test-secret"]}},
+     "initialSecrets.jwt-", "not a valid secret name"),
+    ("secret without owner", {"initialSecrets": catalog(owner=None)}, "initialSecrets.test-secret.owner",
+     "missing or not a team name"),
+    ("secret without description", {"initialSecrets": catalog(description="  ")},
+     "initialSecrets.test-secret.description", "missing or empty"),
+    ("secret with an unknown field", {"initialSecrets": catalog(rotation_days=30)},
+     "initialSecrets.test-secret.rotation_days", "not a field of a catalog entry"),
+    ("catalog not an object", {"initialSecrets": ["mongodb"]}, "initialSecrets", "must be an object"),
+    ("email malformed", {"alertEmail": "admin-at-candlefish"}, "alertEmail", "is not valid"),
+    ("required tag missing", {"tags": {"Environment": "production", "Project": "Candlefish-AI",
+                                       "Component": "Secrets-Management"}}, "tags.DeployedBy", "is required"),
+    ("environment tag disagrees", {"tags": {"Environment": "staging", "Project": "Candlefish-AI",
+                                            "Component": "Secrets-Management", "DeployedBy": "DevOps"}},
+     "tags.Environment", "differs from environment"),
+    ("deploy time hard-coded", {"tags": {"Environment": "production", "Project": "Candlefish-AI",
+                                         "Component": "Secrets-Management", "DeployedBy": "DevOps",
+                                         "DeployedAt": "2025-09-04"}}, "tags.DeployedAt", "deploy time"),
+    ("reserved tag prefix", {"tags": {"Environment": "production", "Project": "Candlefish-AI",
+                                      "Component": "Secrets-Management", "DeployedBy": "DevOps",
+                                      "aws:owner": "x"}}, "tags.aws:owner", "not a usable tag key"),
+    ("unknown key", {"vaultClusterSzie": 5}, "vaultClusterSzie", "did you mean 'vaultClusterSize'"),
+    ("required key missing", {"vpcCidr": None}, "vpcCidr", "is required but not set"),
+    ("webhook in plaintext", {"slackWebhookUrl": "example-not-a-secret"}, "slackWebhookUrl",
+     "pulumi config set --secret slackWebhookUrl"),
+    ("trust anchor without hsm", {"enableHsm": False, "hsmTrustAnchorCertificate":
+                                  "-----BEGIN CERTIFICATE-----\nZXhhbXBsZQ==\n-----END CERTIFICATE-----"},
+     "hsmTrustAnchorCertificate", "enableHsm is false"),
+    ("key store connected without trust anchor", {"hsmKeyStoreConnected": True}, "hsmKeyStoreConnected",
+     "no hsmTrustAnchorCertificate"),
+    ("environment malformed", {"environment": "Prod!"}, "environment", "is not valid"),
+    ("list given as a string", {"availabilityZones": "us-east-1a"}, "availabilityZones",
+     "must be a list of strings"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("overrides", "key", "words"), [case[1:] for case in BAD_CONFIGS],
+                         ids=[case[0] for case in BAD_CONFIGS])  # fmt: skip
+def test_bad_config_is_named_with_what_is_allowed(overrides, key, words):
+    found = problems(**overrides)
+    full_key = key if key.startswith("aws:") else f"{NS}:{key}"
+    matching = [p for p in found if p.startswith(f"{full_key}: ") and words in p]
+    assert matching, f"no problem for {full_key} mentioning {words!r} in:\n" + "\n".join(found)
+    # Every line says what is allowed (the parenthesised part), not only what is wrong.
+    assert all(p.endswith(")") for p in matching), matching
+
+
+def test_there_are_at_least_25_bad_config_cases():
+    assert len(BAD_CONFIGS) >= 25
+
+
+def test_every_problem_is_reported_together():
+    found = problems(vaultClusterSize=4, vaultVersion="latest", alertEmail="nobody", vpcCidr="10.0.0.0/8")
+    keys = {p.split(": ")[0] for p in found}
+    assert {f"{NS}:vaultClusterSize", f"{NS}:vaultVersion", f"{NS}:alertEmail", f"{NS}:vpcCidr"} <= keys
+
+
+def test_config_error_message_lists_each_problem_on_its_own_line():
+    with pytest.raises(ConfigError) as caught:
+        parse("production", {"vaultClusterSize": 4, "enableDevMode": True})
+    message = str(caught.value)
+    assert message.startswith("the stack config has 2 problem(s):")
+    assert f"\n  - {NS}:vaultClusterSize: 4 is even" in message
+    assert f"\n  - {NS}:enableDevMode: " in message
+
+
+def test_dev_mode_and_small_stacks_are_allowed_outside_production():
+    config = parse("dev", {"enableDevMode": True, "kmsDeletionWindowDays": 7, "flowLogRetentionDays": 7})
+    assert config.vault.dev_mode is True

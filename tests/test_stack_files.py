@@ -1,0 +1,65 @@
+"""The project and stack files agree with each other and hold no secret material."""
+
+import re
+
+import yaml
+
+from components.config import parse_stack_config
+from tests.support.mocks import ROOT
+from tools import stackfile
+
+PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
+STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
+YAML_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
+OBJECT_KEYS = {"initialSecrets", "tags"}  # Pulumi's project schema has no object type
+SECURE_KEYS = {"slackWebhookUrl", "pagerdutyIntegrationKey"}
+
+
+def test_project_file_declares_the_python_runtime_with_pip_and_venv():
+    assert PROJECT["name"] == "candlefish-secrets"
+    assert PROJECT["runtime"] == {"name": "python", "options": {"toolchain": "pip", "virtualenv": "venv"}}
+    assert PROJECT["description"]
+
+
+def test_declared_defaults_have_the_declared_type():
+    for key, declaration in PROJECT["config"].items():
+        assert declaration["type"] in YAML_TYPES, key
+        assert declaration.get("description"), f"{key} has no description"
+        if "default" in declaration:
+            assert isinstance(declaration["default"], YAML_TYPES[declaration["type"]]), key
+
+
+def test_stacks_set_every_required_key_with_the_declared_type():
+    for stack in STACKS:
+        config = yaml.safe_load((ROOT / f"Pulumi.{stack}.yaml").read_text())["config"]
+        own = {k.split(":", 1)[1]: v for k, v in config.items() if k.startswith("candlefish-secrets:")}
+        for key, declaration in PROJECT["config"].items():
+            if "default" not in declaration:
+                assert key in own, f"{stack} does not set required key {key}"
+            if key in own:
+                assert isinstance(own[key], YAML_TYPES[declaration["type"]]), f"{stack}: {key}"
+        # Keys Pulumi's schema cannot type (objects, secure values) are validated by components/config.py.
+        assert set(own) - set(PROJECT["config"]) - OBJECT_KEYS - SECURE_KEYS == set()
+
+
+def test_every_stack_file_passes_validation():
+    for stack in STACKS:
+        loaded = stackfile.load(stack)
+        config = parse_stack_config(loaded.values, stack=stack, secret_keys=loaded.secret_keys)
+        assert config.stack == stack
+
+
+def test_production_encrypts_its_secrets_with_a_kms_key():
+    provider = stackfile.load("production").secrets_provider
+    assert provider is not None
+    assert provider.startswith("awskms://alias/")
+
+
+def test_stack_files_hold_no_secret_values_or_placeholders():
+    for stack in STACKS:
+        text = (ROOT / f"Pulumi.{stack}.yaml").read_text()
+        config = yaml.safe_load(text)["config"]
+        for key in SECURE_KEYS:
+            value = config.get(f"candlefish-secrets:{key}")
+            assert value is None or set(value) == {"secure"}, f"{stack}:{key} must be set with --secret"
+        assert not re.search(r"hooks\.slack\.com|REPLACE|CHANGEME|<.*(key|url|token).*>", text, re.I), stack
