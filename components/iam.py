@@ -1,0 +1,90 @@
+"""IAM and resource-policy documents built as plain data, so tests can lint them with parliament.
+
+Documents are dictionaries that may hold Pulumi Outputs (ARNs not known until deploy);
+`to_json` resolves them into the JSON string AWS expects.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+
+POLICY_VERSION = "2012-10-17"
+
+
+@dataclass(frozen=True)
+class AwsContext:
+    """Where the stack is deploying: account, partition and region, for building ARNs."""
+
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    region: str
+
+    def arn(
+        self, service: str, resource: str, *, region: bool = True, account: bool = True
+    ) -> pulumi.Output[str]:
+        """`arn:<partition>:<service>:<region>:<account>:<resource>`; region/account may be left empty."""
+        return pulumi.Output.concat(
+            "arn:",
+            self.partition,
+            f":{service}:{self.region if region else ''}:",
+            self.account_id if account else "",
+            f":{resource}",
+        )
+
+    def account_root(self) -> pulumi.Output[str]:
+        return pulumi.Output.concat("arn:", self.partition, ":iam::", self.account_id, ":root")
+
+
+def statement(
+    sid: str,
+    actions: Sequence[str],
+    resources: Sequence[Any] | Any = "*",
+    *,
+    effect: str = "Allow",
+    principal: Mapping[str, Any] | str | None = None,
+    condition: Mapping[str, Mapping[str, Any]] | None = None,
+) -> dict[str, Any]:
+    """One policy statement; `principal` is only for resource policies (key, bucket, secret, topic)."""
+    body: dict[str, Any] = {"Sid": sid, "Effect": effect}
+    if principal is not None:
+        body["Principal"] = principal
+    body["Action"] = sorted(actions) if len(actions) > 1 else actions[0]
+    if resources is not None:
+        body["Resource"] = resources
+    if condition:
+        body["Condition"] = condition
+    return body
+
+
+def document(*statements: Mapping[str, Any]) -> dict[str, Any]:
+    return {"Version": POLICY_VERSION, "Statement": list(statements)}
+
+
+def to_json(doc: Mapping[str, Any]) -> pulumi.Output[str]:
+    """Serialise a document whose values may be Outputs."""
+    return pulumi.Output.json_dumps(doc)
+
+
+def assume_role_policy(
+    service: str, *, condition: Mapping[str, Mapping[str, Any]] | None = None
+) -> pulumi.Output[str]:
+    """A trust policy for one AWS service principal.
+
+    Pass `condition` (aws:SourceAccount / aws:SourceArn) where the service documents those keys for
+    confused-deputy protection; EC2 and Lambda role assumption do not carry them.
+    """
+    return to_json(
+        document(
+            statement(
+                "TrustService",
+                ["sts:AssumeRole"],
+                principal={"Service": service},
+                resources=None,
+                condition=condition,
+            )
+        )
+    )

@@ -1,0 +1,232 @@
+"""Customer-managed KMS keys, one per purpose, and the Vault unseal key (optionally CloudHSM-backed).
+
+`Keys` makes the data, logs, secrets and notifications keys before anything else exists, because the
+network's flow logs already need the logs key. `UnsealKey` comes after the network: with CloudHSM on,
+the unseal key lives in a KMS custom key store whose HSMs sit in the private subnets.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+import pulumi_random as random
+
+from components.iam import AwsContext
+from components.key_policies import PURPOSES, KeyPolicyContext, KeyPurpose, key_policy
+
+# KMS custom key stores need a FIPS-mode cluster; hsm2m.medium is the current HSM type.
+HSM_TYPE = "hsm2m.medium"
+HSM_MODE = "FIPS"
+# KMS requires the kmsuser password to be 7-32 characters.
+KMSUSER_PASSWORD_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class KeysArgs:
+    """What the keys need to know: where they live and how long a scheduled deletion waits."""
+
+    environment: str
+    context: AwsContext
+    deletion_window_days: int
+
+
+def _policy_json(
+    purpose: KeyPurpose, context: AwsContext, autoscaling_role_arn: pulumi.Input[str] | None = None
+) -> pulumi.Output[str]:
+    """The purpose's key policy as JSON, once the account facts are known."""
+    return pulumi.Output.all(context.account_id, context.partition, autoscaling_role_arn).apply(
+        lambda facts: json.dumps(
+            key_policy(purpose, KeyPolicyContext(facts[0], facts[1], context.region, facts[2])), indent=2
+        )
+    )
+
+
+class Keys(pulumi.ComponentResource):
+    """The data, logs, secrets and notifications keys, each with rotation on and an alias."""
+
+    data: aws.kms.Key
+    logs: aws.kms.Key
+    secrets: aws.kms.Key
+    notifications: aws.kms.Key
+    autoscaling_role: aws.iam.ServiceLinkedRole
+
+    def __init__(self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("candlefish:secrets:Keys", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        # A dedicated Auto Scaling service-linked role: the data key policy must name the role that
+        # launches encrypted volumes, and the account's default role may not exist yet.
+        self.autoscaling_role = aws.iam.ServiceLinkedRole(
+            f"{name}-autoscaling-role",
+            aws_service_name="autoscaling.amazonaws.com",
+            custom_suffix=f"candlefish-{args.environment}",
+            description="Launches the Vault nodes with volumes encrypted by the data key",
+            opts=child,
+        )
+        self.data = self._key(name, args, "data", self.autoscaling_role.arn)
+        self.logs = self._key(name, args, "logs")
+        self.secrets = self._key(name, args, "secrets")
+        self.notifications = self._key(name, args, "notifications")
+        self.register_outputs(
+            {
+                "dataKeyArn": self.data.arn,
+                "logsKeyArn": self.logs.arn,
+                "secretsKeyArn": self.secrets.arn,
+                "notificationsKeyArn": self.notifications.arn,
+            }
+        )
+
+    def _key(
+        self,
+        name: str,
+        args: KeysArgs,
+        purpose: KeyPurpose,
+        autoscaling_role_arn: pulumi.Input[str] | None = None,
+    ) -> aws.kms.Key:
+        key = aws.kms.Key(
+            f"{name}-{purpose}",
+            description=f"candlefish-{args.environment}: {PURPOSES[purpose]}",
+            enable_key_rotation=True,
+            rotation_period_in_days=365,
+            deletion_window_in_days=args.deletion_window_days,
+            policy=_policy_json(purpose, args.context, autoscaling_role_arn),
+            tags={"Name": f"candlefish-{args.environment}-{purpose}", "KeyPurpose": purpose},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.kms.Alias(
+            f"{name}-{purpose}-alias",
+            name=f"alias/candlefish-{args.environment}-{purpose}",
+            target_key_id=key.key_id,
+            opts=pulumi.ResourceOptions(parent=key),
+        )
+        return key
+
+
+@dataclass(frozen=True)
+class UnsealKeyArgs:
+    """The unseal key's settings; `hsm_subnet_ids` (two or more zones) only when CloudHSM is on."""
+
+    environment: str
+    context: AwsContext
+    deletion_window_days: int
+    enable_hsm: bool
+    hsm_subnet_ids: Sequence[pulumi.Input[str]] = ()
+    hsm_trust_anchor_certificate: str | None = None
+    hsm_key_store_connected: bool = False
+    secrets_key_arn: pulumi.Input[str] | None = None
+
+
+class UnsealKey(pulumi.ComponentResource):
+    """Vault's auto-unseal key, in standard KMS or in a CloudHSM-backed custom key store.
+
+    CloudHSM cannot be brought up in one apply: AWS requires the cluster to be initialised with a
+    signed certificate and activated by hand before a key store can use it. So this component creates
+    the cluster and two HSMs; once `hsmTrustAnchorCertificate` is set it creates the custom key store;
+    once `hsmKeyStoreConnected` is true it creates the unseal key inside it. Until then the unseal key is
+    a standard KMS key and a warning says so (README: CloudHSM).
+    """
+
+    key: aws.kms.Key
+    backing: str
+    hsm_cluster: aws.cloudhsmv2.Cluster | None = None
+    key_store: aws.kms.CustomKeyStore | None = None
+
+    def __init__(self, name: str, args: UnsealKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("candlefish:secrets:UnsealKey", name, None, opts)
+        custom_key_store_id: pulumi.Input[str] | None = None
+        self.backing = "kms"
+        if args.enable_hsm:
+            custom_key_store_id = self._hsm(name, args)
+        if args.enable_hsm and custom_key_store_id is None:
+            pulumi.log.warn(
+                "enableHsm is on but the CloudHSM key store is not connected yet: the Vault unseal key is a "
+                "standard KMS key until the README's CloudHSM activation steps are done",
+                resource=self,
+            )
+        hsm_backed = custom_key_store_id is not None
+        self.key = aws.kms.Key(
+            f"{name}-key",
+            description=f"candlefish-{args.environment}: {PURPOSES['unseal']}",
+            custom_key_store_id=custom_key_store_id,
+            # AWS cannot rotate keys held in a custom key store; standard keys rotate yearly.
+            enable_key_rotation=not hsm_backed,
+            rotation_period_in_days=None if hsm_backed else 365,
+            deletion_window_in_days=args.deletion_window_days,
+            policy=_policy_json("unseal", args.context),
+            tags={
+                "Name": f"candlefish-{args.environment}-unseal",
+                "KeyPurpose": "unseal",
+                "KeyBacking": self.backing,
+            },
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.kms.Alias(
+            f"{name}-alias",
+            name=f"alias/candlefish-{args.environment}-unseal",
+            target_key_id=self.key.key_id,
+            opts=pulumi.ResourceOptions(parent=self.key),
+        )
+        self.register_outputs({"unsealKeyArn": self.key.arn, "backing": self.backing})
+
+    def _hsm(self, name: str, args: UnsealKeyArgs) -> pulumi.Output[str] | None:
+        """The CloudHSM cluster and HSMs, and the key store once a trust anchor is known.
+
+        Returns the key store id once the store is connected, else None.
+        """
+        if len(args.hsm_subnet_ids) < 2:
+            raise ValueError("a CloudHSM key store needs HSMs in at least two availability zones")
+        child = pulumi.ResourceOptions(parent=self)
+        self.hsm_cluster = aws.cloudhsmv2.Cluster(
+            f"{name}-hsm-cluster",
+            hsm_type=HSM_TYPE,
+            mode=HSM_MODE,
+            subnet_ids=list(args.hsm_subnet_ids),
+            tags={"Name": f"candlefish-{args.environment}-unseal-hsm"},
+            opts=child,
+        )
+        for index, subnet_id in enumerate(args.hsm_subnet_ids[:2]):
+            aws.cloudhsmv2.Hsm(
+                f"{name}-hsm-{index + 1}",
+                cluster_id=self.hsm_cluster.cluster_id,
+                subnet_id=subnet_id,
+                opts=pulumi.ResourceOptions(parent=self.hsm_cluster),
+            )
+        if not args.hsm_trust_anchor_certificate:
+            return None
+        # The password of the HSM's kmsuser crypto user: generated here, set on the HSM during activation.
+        kmsuser_password = random.RandomPassword(
+            f"{name}-kmsuser-password",
+            length=KMSUSER_PASSWORD_LENGTH,
+            special=False,
+            opts=child,
+        )
+        kmsuser_secret = aws.secretsmanager.Secret(
+            f"{name}-kmsuser-password-secret",
+            name=f"candlefish/{args.environment}/cloudhsm/kmsuser-password",
+            description="Password of the CloudHSM kmsuser that the KMS custom key store logs in as",
+            kms_key_id=args.secrets_key_arn,
+            recovery_window_in_days=30,
+            opts=child,
+        )
+        aws.secretsmanager.SecretVersion(
+            f"{name}-kmsuser-password-value",
+            secret_id=kmsuser_secret.id,
+            secret_string=kmsuser_password.result,
+            opts=pulumi.ResourceOptions(parent=kmsuser_secret),
+        )
+        self.key_store = aws.kms.CustomKeyStore(
+            f"{name}-key-store",
+            custom_key_store_name=f"candlefish-{args.environment}-unseal",
+            custom_key_store_type="AWS_CLOUDHSM",
+            cloud_hsm_cluster_id=self.hsm_cluster.cluster_id,
+            trust_anchor_certificate=args.hsm_trust_anchor_certificate,
+            key_store_password=kmsuser_password.result,
+            opts=child,
+        )
+        if not args.hsm_key_store_connected:
+            return None
+        self.backing = "cloudhsm"
+        return self.key_store.id

@@ -1,0 +1,282 @@
+"""The VPC: public and private subnets per zone, NAT, flow logs, and private endpoints for AWS APIs.
+
+Vault nodes live in the private subnets and reach KMS, Secrets Manager, CloudWatch, SSM and STS through
+interface endpoints, so their unseal and telemetry traffic never leaves the VPC; S3 is reached through
+a gateway endpoint. NAT gateways remain for the Vault release download and OS updates.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam import AwsContext, assume_role_policy, document, statement, to_json
+
+INTERFACE_ENDPOINT_SERVICES = (
+    "ec2",
+    "ec2messages",
+    "kms",
+    "logs",
+    "monitoring",
+    "secretsmanager",
+    "ssm",
+    "ssmmessages",
+    "sts",
+)
+HTTPS = 443
+
+
+@dataclass(frozen=True)
+class NetworkArgs:
+    """The network layout from the stack config, and the key that encrypts flow logs."""
+
+    environment: str
+    context: AwsContext
+    vpc_cidr: str
+    availability_zones: Sequence[str]
+    private_subnet_cidrs: Sequence[str]
+    public_subnet_cidrs: Sequence[str]
+    single_nat_gateway: bool
+    flow_log_retention_days: int
+    logs_key_arn: pulumi.Input[str]
+
+
+class Network(pulumi.ComponentResource):
+    """VPC, subnets, routing, NAT, flow logs and VPC endpoints."""
+
+    vpc: aws.ec2.Vpc
+    public_subnets: list[aws.ec2.Subnet]
+    private_subnets: list[aws.ec2.Subnet]
+    nat_gateways: list[aws.ec2.NatGateway]
+    private_route_tables: list[aws.ec2.RouteTable]
+    endpoint_security_group: aws.ec2.SecurityGroup
+    flow_log_group: aws.cloudwatch.LogGroup
+
+    def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("candlefish:secrets:Network", name, None, opts)
+        self._base = name
+        self._env = args.environment
+        self._zones = list(args.availability_zones)
+        child = pulumi.ResourceOptions(parent=self)
+
+        self.vpc = aws.ec2.Vpc(
+            f"{name}-vpc",
+            cidr_block=args.vpc_cidr,
+            enable_dns_support=True,
+            enable_dns_hostnames=True,
+            tags={"Name": f"candlefish-{self._env}"},
+            opts=child,
+        )
+        # Adopting the default security group with no rules strips AWS's allow-all defaults from it.
+        aws.ec2.DefaultSecurityGroup(
+            f"{name}-default-sg",
+            vpc_id=self.vpc.id,
+            tags={"Name": f"candlefish-{self._env}-default-unused"},
+            opts=child,
+        )
+        internet_gateway = aws.ec2.InternetGateway(
+            f"{name}-igw", vpc_id=self.vpc.id, tags={"Name": f"candlefish-{self._env}"}, opts=child
+        )
+        self.public_subnets = self._subnets("public", args.availability_zones, args.public_subnet_cidrs)
+        self.private_subnets = self._subnets("private", args.availability_zones, args.private_subnet_cidrs)
+        self._public_routing(internet_gateway)
+        self.nat_gateways = self._nat_gateways(args.single_nat_gateway, internet_gateway)
+        self.private_route_tables = self._private_routing()
+        self.flow_log_group = self._flow_logs(args)
+        self.endpoint_security_group = self._endpoints(args)
+
+        self.register_outputs(
+            {
+                "vpcId": self.vpc.id,
+                "publicSubnetIds": self.public_subnet_ids,
+                "privateSubnetIds": self.private_subnet_ids,
+                "natGatewayIds": [nat.id for nat in self.nat_gateways],
+                "endpointSecurityGroupId": self.endpoint_security_group.id,
+            }
+        )
+
+    @property
+    def public_subnet_ids(self) -> list[pulumi.Output[str]]:
+        return [subnet.id for subnet in self.public_subnets]
+
+    @property
+    def private_subnet_ids(self) -> list[pulumi.Output[str]]:
+        return [subnet.id for subnet in self.private_subnets]
+
+    def _subnets(self, tier: str, zones: Sequence[str], blocks: Sequence[str]) -> list[aws.ec2.Subnet]:
+        return [
+            aws.ec2.Subnet(
+                f"{self._base}-{tier}-{zone}",
+                vpc_id=self.vpc.id,
+                cidr_block=block,
+                availability_zone=zone,
+                # Nothing gets a public address by default, not even in the public tier: only the NAT
+                # gateways' Elastic IPs and an internet-facing load balancer are public.
+                map_public_ip_on_launch=False,
+                tags={"Name": f"candlefish-{self._env}-{tier}-{zone}", "Tier": tier},
+                opts=pulumi.ResourceOptions(parent=self),
+            )
+            for zone, block in zip(zones, blocks, strict=True)
+        ]
+
+    def _route_table(
+        self, label: str, default_route: dict[str, pulumi.Input[str]], subnets: dict[str, aws.ec2.Subnet]
+    ) -> aws.ec2.RouteTable:
+        """A route table with one default route (`gateway_id` or `nat_gateway_id`) for the given subnets."""
+        table = aws.ec2.RouteTable(
+            f"{self._base}-{label}-rt",
+            vpc_id=self.vpc.id,
+            tags={"Name": f"candlefish-{self._env}-{label}"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        aws.ec2.Route(
+            f"{self._base}-{label}-default-route",
+            route_table_id=table.id,
+            destination_cidr_block="0.0.0.0/0",
+            opts=pulumi.ResourceOptions(parent=table),
+            **default_route,
+        )
+        for subnet_label, subnet in subnets.items():
+            aws.ec2.RouteTableAssociation(
+                f"{self._base}-{subnet_label}-rta",
+                subnet_id=subnet.id,
+                route_table_id=table.id,
+                opts=pulumi.ResourceOptions(parent=table),
+            )
+        return table
+
+    def _public_routing(self, internet_gateway: aws.ec2.InternetGateway) -> None:
+        subnets = {
+            f"public-{zone}": subnet for zone, subnet in zip(self._zones, self.public_subnets, strict=True)
+        }
+        self._route_table("public", {"gateway_id": internet_gateway.id}, subnets)
+
+    def _nat_gateways(
+        self, single: bool, internet_gateway: aws.ec2.InternetGateway
+    ) -> list[aws.ec2.NatGateway]:
+        placements = list(zip(self._zones, self.public_subnets, strict=True))
+        gateways = []
+        for zone_name, subnet in placements[:1] if single else placements:
+            address = aws.ec2.Eip(
+                f"{self._base}-nat-eip-{zone_name}",
+                domain="vpc",
+                tags={"Name": f"candlefish-{self._env}-nat-{zone_name}"},
+                opts=pulumi.ResourceOptions(parent=self, depends_on=[internet_gateway]),
+            )
+            gateways.append(
+                aws.ec2.NatGateway(
+                    f"{self._base}-nat-{zone_name}",
+                    allocation_id=address.allocation_id,
+                    subnet_id=subnet.id,
+                    connectivity_type="public",
+                    tags={"Name": f"candlefish-{self._env}-nat-{zone_name}"},
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[internet_gateway]),
+                )
+            )
+        return gateways
+
+    def _private_routing(self) -> list[aws.ec2.RouteTable]:
+        # Each private subnet routes through the NAT in its own zone, so losing a zone loses only its NAT.
+        return [
+            self._route_table(
+                f"private-{zone}",
+                {"nat_gateway_id": self.nat_gateways[index % len(self.nat_gateways)].id},
+                {f"private-{zone}": subnet},
+            )
+            for index, (zone, subnet) in enumerate(zip(self._zones, self.private_subnets, strict=True))
+        ]
+
+    def _flow_logs(self, args: NetworkArgs) -> aws.cloudwatch.LogGroup:
+        child = pulumi.ResourceOptions(parent=self)
+        group = aws.cloudwatch.LogGroup(
+            f"{self._base}-flow-logs",
+            name=f"/candlefish/{self._env}/vpc-flow-logs",
+            retention_in_days=args.flow_log_retention_days,
+            kms_key_id=args.logs_key_arn,
+            opts=child,
+        )
+        ctx = args.context
+        flow_log_arn = ctx.arn("ec2", "vpc-flow-log/*")
+        role = aws.iam.Role(
+            f"{self._base}-flow-logs-role",
+            description="Lets VPC Flow Logs write to its own log group",
+            assume_role_policy=assume_role_policy(
+                "vpc-flow-logs.amazonaws.com",
+                condition={
+                    "StringEquals": {"aws:SourceAccount": ctx.account_id},
+                    "ArnLike": {"aws:SourceArn": flow_log_arn},
+                },
+            ),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{self._base}-flow-logs-policy",
+            role=role.id,
+            policy=to_json(
+                document(
+                    statement(
+                        "WriteFlowLogs",
+                        ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+                        [group.arn, pulumi.Output.concat(group.arn, ":log-stream:*")],
+                    )
+                )
+            ),
+            opts=pulumi.ResourceOptions(parent=role),
+        )
+        aws.ec2.FlowLog(
+            f"{self._base}-flow-log",
+            vpc_id=self.vpc.id,
+            traffic_type="ALL",
+            log_destination_type="cloud-watch-logs",
+            log_destination=group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=60,
+            tags={"Name": f"candlefish-{self._env}-vpc"},
+            opts=child,
+        )
+        return group
+
+    def _endpoints(self, args: NetworkArgs) -> aws.ec2.SecurityGroup:
+        child = pulumi.ResourceOptions(parent=self)
+        endpoint_sg = aws.ec2.SecurityGroup(
+            f"{self._base}-endpoints-sg",
+            vpc_id=self.vpc.id,
+            description="VPC interface endpoints: HTTPS from inside the VPC only",
+            tags={"Name": f"candlefish-{self._env}-endpoints"},
+            opts=child,
+        )
+        aws.vpc.SecurityGroupIngressRule(
+            f"{self._base}-endpoints-https-in",
+            security_group_id=endpoint_sg.id,
+            description="HTTPS to AWS APIs from inside the VPC",
+            ip_protocol="tcp",
+            from_port=HTTPS,
+            to_port=HTTPS,
+            cidr_ipv4=args.vpc_cidr,
+            opts=pulumi.ResourceOptions(parent=endpoint_sg),
+        )
+        aws.ec2.VpcEndpoint(
+            f"{self._base}-s3-endpoint",
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{args.context.region}.s3",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[table.id for table in self.private_route_tables],
+            tags={"Name": f"candlefish-{self._env}-s3"},
+            opts=child,
+        )
+        for service in INTERFACE_ENDPOINT_SERVICES:
+            aws.ec2.VpcEndpoint(
+                f"{self._base}-{service}-endpoint",
+                vpc_id=self.vpc.id,
+                service_name=f"com.amazonaws.{args.context.region}.{service}",
+                vpc_endpoint_type="Interface",
+                private_dns_enabled=True,
+                subnet_ids=self.private_subnet_ids,
+                security_group_ids=[endpoint_sg.id],
+                tags={"Name": f"candlefish-{self._env}-{service}"},
+                opts=child,
+            )
+        return endpoint_sg

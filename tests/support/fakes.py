@@ -1,0 +1,299 @@
+"""Realistic, deterministic identifiers and outputs for resources created under the recording mocks.
+
+Ids, ARNs and DNS names have the shapes AWS gives them (`vpc-0…`, `arn:aws:kms:…:key/<uuid>`,
+`…elb.amazonaws.com`) and are derived from the resource's type and name, so two runs of the same
+program produce the same plan and tools can follow references between resources by id or ARN.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from collections.abc import Callable, Mapping
+from typing import Any
+
+ACCOUNT_ID = "123456789012"  # AWS's documentation example account
+PARTITION = "aws"
+
+# Resource-id prefixes EC2 and friends use.
+ID_PREFIXES = {
+    "aws:ec2/vpc:Vpc": "vpc-",
+    "aws:ec2/subnet:Subnet": "subnet-",
+    "aws:ec2/securityGroup:SecurityGroup": "sg-",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg-",
+    "aws:ec2/internetGateway:InternetGateway": "igw-",
+    "aws:ec2/natGateway:NatGateway": "nat-",
+    "aws:ec2/eip:Eip": "eipalloc-",
+    "aws:ec2/routeTable:RouteTable": "rtb-",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc-",
+    "aws:ec2/route:Route": "r-rtb-",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce-",
+    "aws:ec2/flowLog:FlowLog": "fl-",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt-",
+    "aws:ec2/placementGroup:PlacementGroup": "pg-",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr-",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr-",
+    "aws:cloudhsmv2/cluster:Cluster": "cluster-",
+    "aws:cloudhsmv2/hsm:Hsm": "hsm-",
+    "aws:kms/customKeyStore:CustomKeyStore": "cks-",
+}
+
+
+def digest(*parts: str, length: int = 17) -> str:
+    return hashlib.sha256("\x00".join(parts).encode()).hexdigest()[:length]
+
+
+def fake_uuid(*parts: str) -> str:
+    return str(uuid.UUID(hex=digest(*parts, length=32)))
+
+
+def physical_name(name: str, inputs: Mapping[str, Any], field: str = "name") -> str:
+    """The given physical name, or Pulumi's auto-name: the logical name plus a 7-character suffix."""
+    given = inputs.get(field)
+    return str(given) if isinstance(given, str) and given else f"{name}-{digest(name, length=7)}"
+
+
+def _arn(service: str, region: str, resource: str, *, regional: bool = True, account: bool = True) -> str:
+    return (
+        f"arn:{PARTITION}:{service}:{region if regional else ''}:{ACCOUNT_ID if account else ''}:{resource}"
+    )
+
+
+State = dict[str, Any]
+Shaper = Callable[[str, Mapping[str, Any], str, str], State]
+
+
+def _kms_key(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    return {"keyId": rid, "arn": _arn("kms", region, f"key/{rid}")}
+
+
+def _kms_alias(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    alias = inputs.get("name", f"alias/{name}")
+    return {
+        "arn": _arn("kms", region, str(alias)),
+        "targetKeyArn": _arn("kms", region, f"key/{fake_uuid(name)}"),
+    }
+
+
+def _iam_role(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    role = physical_name(name, inputs)
+    return {
+        "name": role,
+        "arn": _arn("iam", region, f"role/{role}", regional=False),
+        "uniqueId": f"AROA{digest(name)}",
+    }
+
+
+def _service_linked_role(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    service = str(inputs.get("awsServiceName", "service.amazonaws.com"))
+    base = "AWSServiceRoleForAutoScaling" if service.startswith("autoscaling") else f"AWSServiceRoleFor{name}"
+    role = f"{base}_{inputs['customSuffix']}" if inputs.get("customSuffix") else base
+    return {
+        "name": role,
+        "arn": _arn("iam", region, f"role/aws-service-role/{service}/{role}", regional=False),
+    }
+
+
+def _instance_profile(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    profile = physical_name(name, inputs)
+    return {"name": profile, "arn": _arn("iam", region, f"instance-profile/{profile}", regional=False)}
+
+
+def _log_group(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    group = physical_name(name, inputs)
+    return {"name": group, "arn": _arn("logs", region, f"log-group:{group}")}
+
+
+def _secret(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    secret = physical_name(name, inputs)
+    arn = _arn("secretsmanager", region, f"secret:{secret}-{digest(name, length=6)}")
+    return {"name": secret, "arn": arn, "id": arn}
+
+
+def _bucket(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    bucket = physical_name(name, inputs, "bucket")
+    return {
+        "bucket": bucket,
+        "arn": f"arn:{PARTITION}:s3:::{bucket}",
+        "bucketDomainName": f"{bucket}.s3.amazonaws.com",
+        "bucketRegionalDomainName": f"{bucket}.s3.{region}.amazonaws.com",
+        "region": region,
+    }
+
+
+def _load_balancer(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    lb = physical_name(name, inputs)[:32]
+    suffix = f"app/{lb}/{digest(name, length=16)}"
+    scheme = "internal-" if inputs.get("internal") else ""
+    return {
+        "name": lb,
+        "arn": _arn("elasticloadbalancing", region, f"loadbalancer/{suffix}"),
+        "arnSuffix": suffix,
+        "dnsName": f"{scheme}{lb}-{int(digest(name, length=8), 16) % 10**10}.{region}.elb.amazonaws.com",
+        "zoneId": "Z35SXDOTRQ7X7K",
+    }
+
+
+def _target_group(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    group = physical_name(name, inputs)[:32]
+    suffix = f"targetgroup/{group}/{digest(name, length=16)}"
+    return {"name": group, "arn": _arn("elasticloadbalancing", region, suffix), "arnSuffix": suffix}
+
+
+def _db_instance(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    ident = physical_name(name, inputs, "identifier")
+    address = f"{ident}.c{digest(name, length=11)}.{region}.rds.amazonaws.com"
+    return {
+        "identifier": ident,
+        "arn": _arn("rds", region, f"db:{ident}"),
+        "address": address,
+        "endpoint": f"{address}:{inputs.get('port', 5432)}",
+        "resourceId": f"db-{digest(name, length=26).upper()}",
+        "masterUserSecrets": [
+            {"secretArn": _arn("secretsmanager", region, f"secret:rds!db-{fake_uuid(name)}")}
+        ],
+    }
+
+
+def _replication_group(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    group = str(inputs.get("replicationGroupId") or name)
+    host = f"master.{group}.{digest(name, length=6)}.use1.cache.amazonaws.com"
+    return {
+        "arn": _arn("elasticache", region, f"replicationgroup:{group}"),
+        "primaryEndpointAddress": host,
+        "readerEndpointAddress": host.replace("master.", "replica."),
+    }
+
+
+def _topic(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    topic = physical_name(name, inputs)
+    return {"name": topic, "arn": _arn("sns", region, topic)}
+
+
+def _function(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    function = physical_name(name, inputs)
+    arn = _arn("lambda", region, f"function:{function}")
+    return {
+        "name": function,
+        "arn": arn,
+        "invokeArn": arn,
+        "qualifiedArn": f"{arn}:$LATEST",
+        "version": "$LATEST",
+    }
+
+
+def _generic(service: str, kind: str, sep: str = "/") -> Shaper:
+    def shape(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+        return {"arn": _arn(service, region, f"{kind}{sep}{rid}")}
+
+    return shape
+
+
+SHAPERS: dict[str, Shaper] = {
+    "aws:kms/key:Key": _kms_key,
+    "aws:kms/alias:Alias": _kms_alias,
+    "aws:iam/role:Role": _iam_role,
+    "aws:iam/serviceLinkedRole:ServiceLinkedRole": _service_linked_role,
+    "aws:iam/instanceProfile:InstanceProfile": _instance_profile,
+    "aws:cloudwatch/logGroup:LogGroup": _log_group,
+    "aws:secretsmanager/secret:Secret": _secret,
+    "aws:s3/bucket:Bucket": _bucket,
+    "aws:lb/loadBalancer:LoadBalancer": _load_balancer,
+    "aws:lb/targetGroup:TargetGroup": _target_group,
+    "aws:rds/instance:Instance": _db_instance,
+    "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
+    "aws:sns/topic:Topic": _topic,
+    "aws:lambda/function:Function": _function,
+    "aws:ec2/vpc:Vpc": _generic("ec2", "vpc"),
+    "aws:ec2/subnet:Subnet": _generic("ec2", "subnet"),
+    "aws:ec2/securityGroup:SecurityGroup": _generic("ec2", "security-group"),
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": _generic("ec2", "security-group"),
+    "aws:ec2/internetGateway:InternetGateway": _generic("ec2", "internet-gateway"),
+    "aws:ec2/natGateway:NatGateway": _generic("ec2", "natgateway"),
+    "aws:ec2/routeTable:RouteTable": _generic("ec2", "route-table"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _generic("ec2", "vpc-endpoint"),
+    "aws:ec2/flowLog:FlowLog": _generic("ec2", "vpc-flow-log"),
+    "aws:ec2/launchTemplate:LaunchTemplate": _generic("ec2", "launch-template"),
+    "aws:ec2/placementGroup:PlacementGroup": _generic("ec2", "placement-group"),
+    "aws:cloudhsmv2/cluster:Cluster": _generic("cloudhsm", "cluster"),
+    "aws:acm/certificate:Certificate": _generic("acm", "certificate"),
+    "aws:cloudwatch/metricAlarm:MetricAlarm": _generic("cloudwatch", "alarm", ":"),
+}
+
+
+def resource_id(type_: str, name: str, inputs: Mapping[str, Any]) -> str:
+    """The id AWS would assign: prefixed hex for EC2-style resources, a UUID for keys, else the name."""
+    if type_ in ID_PREFIXES:
+        return ID_PREFIXES[type_] + "0" + digest(type_, name, length=16)
+    if type_ == "aws:kms/key:Key":
+        return fake_uuid(type_, name)
+    if type_ == "aws:cloudwatch/metricAlarm:MetricAlarm":
+        return physical_name(name, inputs)
+    return physical_name(name, inputs) if type_.startswith("aws:") else f"{name}-id"
+
+
+def outputs_for(type_: str, name: str, inputs: Mapping[str, Any], region: str) -> tuple[str, State]:
+    """The id and the output state the provider would report after creating the resource."""
+    rid = resource_id(type_, name, inputs)
+    state: State = dict(inputs)
+    shaper = SHAPERS.get(type_)
+    if shaper is not None:
+        state.update(shaper(name, inputs, region, rid))
+    elif type_.startswith("aws:"):
+        module = type_.split(":")[1].split("/", maxsplit=1)[0]
+        state.setdefault("arn", _arn(module, region, f"{name}/{rid}"))
+    state.update(_extra_outputs(type_, name, inputs, rid))
+    state.setdefault("id", rid)
+    return rid, state
+
+
+def _extra_outputs(type_: str, name: str, inputs: Mapping[str, Any], rid: str) -> State:
+    """Outputs that are not ARNs: generated values of random/tls resources, ids other resources use."""
+    if type_ == "aws:ec2/eip:Eip":
+        octets = bytes.fromhex(digest(name, length=4))
+        return {"allocationId": rid, "publicIp": f"203.0.{octets[0]}.{octets[1]}"}
+    if type_ == "aws:ec2/launchTemplate:LaunchTemplate":
+        return {"latestVersion": 1, "defaultVersion": 1}
+    if type_ == "aws:cloudhsmv2/cluster:Cluster":
+        return {"clusterId": rid, "clusterState": "UNINITIALIZED"}
+    if type_ == "random:index/randomPassword:RandomPassword":
+        return {"result": "example-not-a-secret-" + digest(name, length=11), "bcryptHash": "example-hash"}
+    if type_ == "random:index/randomId:RandomId":
+        return {
+            "hex": digest(name, length=2 * int(inputs.get("byteLength", 8))),
+            "b64Std": "ZXhhbXBsZS1ub3QtYS1rZXk=",
+        }
+    if type_.startswith("tls:"):
+        return {
+            "privateKeyPem": "-----BEGIN EXAMPLE-NOT-A-KEY-----\nfake\n-----END EXAMPLE-NOT-A-KEY-----\n",
+            "certPem": "-----BEGIN CERTIFICATE-----\nZXhhbXBsZS1ub3QtYS1jZXJ0\n-----END CERTIFICATE-----\n",
+            "publicKeyOpenssh": "ssh-ed25519 ZXhhbXBsZQ== example",
+        }
+    return {}
+
+
+def policy_document(args: Mapping[str, Any]) -> dict[str, Any]:
+    """Render `aws.iam.get_policy_document` arguments into the JSON AWS would receive."""
+    rendered = []
+    for item in args.get("statements") or []:
+        body: dict[str, Any] = {}
+        if item.get("sid"):
+            body["Sid"] = item["sid"]
+        body["Effect"] = item.get("effect", "Allow")
+        for key, field in (("principals", "Principal"), ("notPrincipals", "NotPrincipal")):
+            if item.get(key):
+                body[field] = {p["type"]: p["identifiers"] for p in item[key]}
+        for key, field in (("actions", "Action"), ("notActions", "NotAction")):
+            if item.get(key):
+                body[field] = item[key]
+        for key, field in (("resources", "Resource"), ("notResources", "NotResource")):
+            if item.get(key):
+                body[field] = item[key]
+        if item.get("conditions"):
+            condition: dict[str, dict[str, Any]] = {}
+            for cond in item["conditions"]:
+                condition.setdefault(cond["test"], {})[cond["variable"]] = cond["values"]
+            body["Condition"] = condition
+        rendered.append(body)
+    return {"json": json.dumps({"Version": "2012-10-17", "Statement": rendered}), "id": digest(str(args))}
