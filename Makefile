@@ -1,0 +1,44 @@
+# candlefish-secrets developer entry points. `make preview` and `make test` are the two to know.
+SHELL := /bin/bash
+PYTHON ?= python3
+VENV ?= venv
+PY := $(VENV)/bin/python
+STACK ?= production
+INSTALLED := $(VENV)/.installed
+
+.PHONY: venv preview test lint typecheck scan pytest fast clean
+
+$(INSTALLED): requirements.txt requirements-dev.txt policies/requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --disable-pip-version-check --upgrade pip
+	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+	touch $(INSTALLED)
+
+venv: $(INSTALLED)
+
+## Offline preview of a stack (STACK=production by default) under the recording mocks.
+preview: $(INSTALLED)
+	$(PY) -m tools.preview --stack $(STACK)
+
+## Everything CI checks: lint, types, committed-secrets scan, then the test suite.
+test: lint typecheck scan pytest
+
+lint: $(INSTALLED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+typecheck: $(INSTALLED)
+	$(VENV)/bin/mypy
+
+scan: $(INSTALLED)
+	$(PY) -m tools.scan_secrets
+
+pytest: $(INSTALLED)
+	$(PY) -m pytest -q
+
+## The quick loop: unit tests only (no whole-program runs, no servers).
+fast: $(INSTALLED)
+	$(PY) -m pytest -q -m "not slow"
+
+clean:
+	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
