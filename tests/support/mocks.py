@@ -121,11 +121,12 @@ class Recording:
 
     def component_of(self, resource: RecordedResource) -> RecordedResource | None:
         """The nearest ancestor that is a project component (type `candlefish:…`)."""
-        current = resource
-        while current.parent:
-            current = self.by_urn(current.parent)
+        by_urn = {r.urn: r for r in self.resources}
+        current = by_urn.get(resource.parent or "")
+        while current is not None:
             if current.type.startswith("candlefish:"):
                 return current
+            current = by_urn.get(current.parent or "")
         return None
 
     def find_by_output(self, key: str, value: Any) -> RecordedResource | None:
