@@ -45,6 +45,7 @@ class _HTTPServer(ThreadingHTTPServer):
         self._conn_lock = threading.Lock()
         self._connections: set[socket.socket] = set()
         self._conn_threads: set[threading.Thread] = set()
+        self.connections_accepted = 0
 
     def process_request(self, request: Any, client_address: Any) -> None:
         thread = threading.Thread(
@@ -56,6 +57,7 @@ class _HTTPServer(ThreadingHTTPServer):
         with self._conn_lock:
             self._connections.add(request)
             self._conn_threads.add(thread)
+            self.connections_accepted += 1
         thread.start()
 
     def _serve_connection(self, request: socket.socket, client_address: Any) -> None:
@@ -88,6 +90,7 @@ class _HTTPServer(ThreadingHTTPServer):
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # headers and body go out as separate writes; don't wait for delayed ACKs
     server: _HTTPServer
 
     def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- signature fixed by the base class
@@ -331,6 +334,11 @@ class VaultTestServer:
         if self._httpd is None:
             raise RuntimeError("server not started")
         return int(self._httpd.server_address[1])
+
+    @property
+    def connections_accepted(self) -> int:
+        """TCP connections accepted so far (keep-alive clients reuse one)."""
+        return self._httpd.connections_accepted if self._httpd is not None else 0
 
     @property
     def url(self) -> str:
