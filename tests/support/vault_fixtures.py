@@ -1,10 +1,12 @@
-"""Pytest fixtures for the Vault test server (register with ``pytest_plugins = ["tests.support.vault_fixtures"]``).
+"""Pytest fixtures for the Vault test server.
 
-``vault_server`` is a fresh, initialised, unsealed, active server per test (auto-unseal, KV v2 at ``secret/``);
-``vault_client`` is an ``hvac.Client`` holding its root token.  ``vault_server_factory`` builds servers in
-other states (``vault_server_factory(sealed=True, seal_type="shamir")``) and stops them all afterwards.
-``vault_server_session`` is one server shared by a whole session, for read-mostly tests that do not care
-about isolation.
+Register with ``pytest_plugins = ["tests.support.vault_fixtures"]``.
+
+- ``vault_server``: a fresh, initialised, unsealed, active server per test (auto-unseal, KV v2 ``secret/``).
+- ``vault_client``: an ``hvac.Client`` holding that server's root token.
+- ``vault_server_factory``: builds servers in other states, e.g.
+  ``vault_server_factory(sealed=True, seal_type="shamir")``, and stops them all afterwards.
+- ``vault_server_session``: one server for the session, for read-mostly tests that need no isolation.
 """
 
 from __future__ import annotations

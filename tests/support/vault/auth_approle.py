@@ -24,6 +24,9 @@ from tests.support.vault.core import (
 from tests.support.vault.tokens import issue_login_token
 
 INVALID_CREDENTIALS = "invalid role or secret ID"
+SECRET_ID_ADMIN_PATHS = frozenset(
+    {"secret-id/lookup", "secret-id/destroy", "secret-id-accessor/lookup", "secret-id-accessor/destroy"}
+)
 
 
 def token_fields(ctx: RequestContext, existing: JSONDict) -> JSONDict:
@@ -88,9 +91,8 @@ class AppRoleBackend(Backend):
                 raise unsupported_operation()
             return self._login(ctx)
         parts = ctx.rel.rstrip("/").split("/")
-        op = ctx.operation
         if parts == ["role"]:
-            if op != "list":
+            if ctx.operation != "list":
                 raise unsupported_operation()
             if not self.roles:
                 raise not_found()
@@ -101,37 +103,34 @@ class AppRoleBackend(Backend):
         if len(parts) == 2:
             return self._role(ctx, name)
         role = self.roles.get(name)
-        sub = "/".join(parts[2:])
         if role is None:
-            if op == "read":
+            if ctx.operation == "read":
                 raise not_found()
             raise bad_request(f'role "{name}" does not exist')
-        if sub == "role-id":
-            if op == "read":
-                return ok({"role_id": role["role_id"]}, mount_type="approle")
-            if op in {"create", "update"}:
-                new_id = str(ctx.param("role_id", "") or "")
-                if not new_id:
-                    raise bad_request("missing role_id")
-                role["role_id"] = new_id
-                return no_content()
-            raise unsupported_operation()
-        if sub in {"secret-id", "custom-secret-id"}:
-            if op == "list" and sub == "secret-id":
-                accessors = sorted(e["accessor"] for e in self._live_secret_ids() if e["role"] == name)
-                if not accessors:
-                    raise not_found()
-                return ok({"keys": accessors}, mount_type="approle")
-            if op not in {"create", "update"}:
-                raise unsupported_operation()
+        return self._role_subpath(ctx, name, role, "/".join(parts[2:]))
+
+    def _role_subpath(self, ctx: RequestContext, name: str, role: JSONDict, sub: str) -> Response:
+        op = ctx.operation
+        write = op in {"create", "update"}
+        if sub == "role-id" and op == "read":
+            return ok({"role_id": role["role_id"]}, mount_type="approle")
+        if sub == "role-id" and write:
+            new_id = str(ctx.param("role_id", "") or "")
+            if not new_id:
+                raise bad_request("missing role_id")
+            role["role_id"] = new_id
+            return no_content()
+        if sub == "secret-id" and op == "list":
+            accessors = sorted(e["accessor"] for e in self._live_secret_ids() if e["role"] == name)
+            if not accessors:
+                raise not_found()
+            return ok({"keys": accessors}, mount_type="approle")
+        if sub in {"secret-id", "custom-secret-id"} and write:
             return self._generate_secret_id(ctx, name, role, custom=sub == "custom-secret-id")
-        if sub in {
-            "secret-id/lookup",
-            "secret-id/destroy",
-            "secret-id-accessor/lookup",
-            "secret-id-accessor/destroy",
-        }:
+        if sub in SECRET_ID_ADMIN_PATHS:
             return self._secret_id_admin(ctx, name, sub)
+        if sub in {"role-id", "secret-id", "custom-secret-id"}:
+            raise unsupported_operation()
         raise unsupported_path()
 
     # --- roles -------------------------------------------------------------------------------------------
@@ -176,7 +175,11 @@ class AppRoleBackend(Backend):
             ),
         }
         updated.update(token_fields(ctx, existing))
-        if not updated["bind_secret_id"] and not updated["secret_id_bound_cidrs"] and not updated["token_bound_cidrs"]:
+        if (
+            not updated["bind_secret_id"]
+            and not updated["secret_id_bound_cidrs"]
+            and not updated["token_bound_cidrs"]
+        ):
             raise bad_request("at least one constraint should be enabled on the role")
         self.roles[name] = updated
         return no_content()
@@ -310,4 +313,3 @@ class AppRoleBackend(Backend):
     def load(self, data: JSONDict) -> None:
         self.roles = data.get("roles", {})
         self.secret_ids = data.get("secret_ids", {})
-

@@ -36,12 +36,14 @@ from tests.support.vault.tokens import issue_login_token
 
 IAM_SERVER_ID_HEADER = "X-Vault-AWS-IAM-Server-ID"
 STS_INVALID_TOKEN = (
-    "error making upstream request: received error code 403 from STS: <ErrorResponse><Error><Type>Sender</Type>"
+    "error making upstream request: received error code 403 from STS: "
+    "<ErrorResponse><Error><Type>Sender</Type>"
     "<Code>InvalidClientTokenId</Code><Message>The security token included in the request is invalid."
     "</Message></Error></ErrorResponse>"
 )
 STS_SIGNATURE_MISMATCH = (
-    "error making upstream request: received error code 403 from STS: <ErrorResponse><Error><Type>Sender</Type>"
+    "error making upstream request: received error code 403 from STS: "
+    "<ErrorResponse><Error><Type>Sender</Type>"
     "<Code>SignatureDoesNotMatch</Code><Message>The request signature we calculated does not match the "
     "signature you provided.</Message></Error></ErrorResponse>"
 )
@@ -299,6 +301,16 @@ class AwsAuthBackend(Backend):
 
     # --- login -------------------------------------------------------------------------------------------
 
+    @staticmethod
+    def _decode_field(ctx: RequestContext, name: str) -> str:
+        encoded = str(ctx.param(name, "") or "")
+        if not encoded:
+            raise bad_request(f"missing {name}")
+        try:
+            return base64.b64decode(encoded, validate=True).decode("utf-8")
+        except ValueError:
+            raise bad_request(f"failed to base64 decode {name}") from None
+
     def _login(self, ctx: RequestContext) -> Response:
         if not ctx.request.has("iam_http_request_method"):
             raise bad_request("vault test server: only the iam login type is implemented")
@@ -307,20 +319,8 @@ class AwsAuthBackend(Backend):
             raise bad_request("missing iam_http_request_method")
         if method != "POST":
             raise bad_request("invalid iam_http_request_method; currently only 'POST' is supported")
-        url_b64 = str(ctx.param("iam_request_url", "") or "")
-        if not url_b64:
-            raise bad_request("missing iam_request_url")
-        try:
-            url = base64.b64decode(url_b64, validate=True).decode("utf-8")
-        except ValueError:
-            raise bad_request("failed to base64 decode iam_request_url") from None
-        body_b64 = str(ctx.param("iam_request_body", "") or "")
-        if not body_b64:
-            raise bad_request("missing iam_request_body")
-        try:
-            body = base64.b64decode(body_b64, validate=True).decode("utf-8")
-        except ValueError:
-            raise bad_request("failed to base64 decode iam_request_body") from None
+        url = self._decode_field(ctx, "iam_request_url")
+        body = self._decode_field(ctx, "iam_request_body")
         headers = _decode_headers(ctx.param("iam_request_headers"))
         if not headers:
             raise bad_request("missing iam_request_headers")
@@ -342,16 +342,8 @@ class AwsAuthBackend(Backend):
         if role["auth_type"] != "iam":
             raise bad_request(f"auth method iam not allowed for role {role_name}")
         unique_id = identity.user_id.split(":")[0]
-        bound = role["bound_iam_principal_arn"]
-        if bound:
-            passed = unique_id in role["bound_iam_principal_id"] or (
-                not role["resolve_aws_unique_ids"] and entity.canonical_arn() in bound
-            )
-            if not passed:
-                full_arn = self.state.full_arn_for(entity)
-                passed = any(p.endswith("*") and _glob_match(p, full_arn) for p in bound)
-            if not passed:
-                raise bad_request(f'IAM Principal "{identity.arn}" does not belong to the role "{role_name}"')
+        if not self._bound(role, entity, unique_id):
+            raise bad_request(f'IAM Principal "{identity.arn}" does not belong to the role "{role_name}"')
         metadata = {
             "client_arn": identity.arn,
             "canonical_arn": entity.canonical_arn(),
@@ -374,6 +366,16 @@ class AwsAuthBackend(Backend):
             display_name=f"aws-{entity.friendly_name}",
             metadata=metadata,
         )
+
+    def _bound(self, role: JSONDict, entity: IamEntity, unique_id: str) -> bool:
+        """path_login.go's three ways through ``bound_iam_principal_arn``: unique id, canonical ARN, glob."""
+        bound = role["bound_iam_principal_arn"]
+        if not bound or unique_id in role["bound_iam_principal_id"]:
+            return True
+        if not role["resolve_aws_unique_ids"] and entity.canonical_arn() in bound:
+            return True
+        full_arn = self.state.full_arn_for(entity)
+        return any(pattern.endswith("*") and _glob_match(pattern, full_arn) for pattern in bound)
 
     @staticmethod
     def _parse_authorization(headers: dict[str, list[str]]) -> re.Match[str]:

@@ -37,7 +37,8 @@ def multierror(*messages: str) -> str:
 
 #: Body of a 403 for a token whose policies do not grant the operation (Vault wraps it in a multierror).
 POLICY_DENIED = multierror(PERMISSION_DENIED)
-#: Body of a 403 for a revoked, expired or unknown token (Vault 1.17+, docs/concepts/tokens "Error Responses").
+#: Body of a 403 for a revoked, expired or unknown token
+#: (Vault 1.17+, docs/concepts/tokens "Error Responses").
 INVALID_TOKEN = multierror(PERMISSION_DENIED, "invalid token")
 UNSUPPORTED_PATH = multierror("unsupported path")
 UNSUPPORTED_OPERATION = multierror("unsupported operation")
@@ -135,7 +136,7 @@ def no_content() -> Response:
 
 
 def raw_json(status: int, body: JSONDict) -> Response:
-    """A non-logical JSON body (sys/health, sys/init, sys/seal-status ...), as Vault's special handlers write."""
+    """A non-logical JSON body, as Vault's special handlers (sys/health, sys/init ...) write it."""
     return Response(status, body)
 
 

@@ -8,6 +8,7 @@ check-and-set texts, 404-with-metadata for deleted or destroyed versions), ``pat
 from __future__ import annotations
 
 import copy
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -120,43 +121,45 @@ class KVBackend(Backend):
             return True
         return None
 
+    def _routes(self) -> dict[str, dict[str, Callable[[RequestContext, str], Response]]]:
+        """API -> operation -> handler; ``write`` stands for create and update."""
+        return {
+            "data": {
+                "read": self._read,
+                "write": self._write,
+                "patch": self._patch,
+                "delete": lambda _, key: self._delete_latest(key),
+            },
+            "metadata": {
+                "list": lambda _, key: self._list(key),
+                "read": lambda _, key: self._read_metadata(key),
+                "write": self._write_metadata,
+                "patch": self._patch_metadata,
+                "delete": lambda _, key: self._delete_metadata(key),
+            },
+            "delete": {"write": lambda ctx, key: self._versions_op(ctx, "delete", key)},
+            "undelete": {"write": lambda ctx, key: self._versions_op(ctx, "undelete", key)},
+            "destroy": {"write": lambda ctx, key: self._versions_op(ctx, "destroy", key)},
+        }
+
     def handle(self, ctx: RequestContext) -> Response:
         if self.version == 1:
             return self._handle_v1(ctx)
         api, _, key = ctx.rel.partition("/")
-        op = ctx.operation
         if api == "config" and not key:
             return self._config(ctx)
-        if api == "data" and key and not key.endswith("/"):
-            if op == "read":
-                return self._read(ctx, key)
-            if op in {"create", "update"}:
-                return self._write(ctx, key)
-            if op == "patch":
-                return self._patch(ctx, key)
-            if op == "delete":
-                return self._delete_latest(key)
+        op = "write" if ctx.operation in {"create", "update"} else ctx.operation
+        routes = self._routes().get(api)
+        if routes is None or (op != "list" and (not key or key.endswith("/"))):
+            raise unsupported_path()
+        handler = routes.get(op)
+        if handler is None:
             raise unsupported_operation()
-        if api == "metadata":
-            if op == "list":
-                return self._list(key)
-            if not key or key.endswith("/"):
-                raise unsupported_path()
-            if op == "read":
-                return self._read_metadata(key)
-            if op in {"create", "update"}:
-                return self._write_metadata(ctx, key)
-            if op == "patch":
-                return self._patch_metadata(ctx, key)
-            if op == "delete":
-                self.keys.pop(key, None)
-                return no_content()
-            raise unsupported_operation()
-        if api in {"delete", "undelete", "destroy"} and key:
-            if op not in {"create", "update"}:
-                raise unsupported_operation()
-            return self._versions_op(ctx, api, key)
-        raise unsupported_path()
+        return handler(ctx, key)
+
+    def _delete_metadata(self, path: str) -> Response:
+        self.keys.pop(path, None)
+        return no_content()
 
     # --- config ------------------------------------------------------------------------------------------
 
@@ -348,7 +351,8 @@ class KVBackend(Backend):
             raise bad_request("custom_metadata validation failed: expected a map of strings")
         if len(raw) > 64:
             raise bad_request(
-                f"custom_metadata validation failed: payload must contain at most 64 keys, provided {len(raw)}"
+                "custom_metadata validation failed: payload must contain at most 64 keys, "
+                f"provided {len(raw)}"
             )
         return {str(k): str(v) for k, v in raw.items() if v is not None}
 

@@ -107,7 +107,7 @@ class _Parser:
         return token
 
     def expect(self, value: str) -> None:
-        kind, got, line = self.take()
+        _, got, line = self.take()
         if got != value:
             raise PolicyParseError(f"At {line}: expected {value!r}, got {got!r}")
 
@@ -188,6 +188,30 @@ class Policy:
     rules: list[PathRule] = field(default_factory=list)
 
 
+LEGACY_POLICY_VALUES = {
+    "deny": ["deny"],
+    "read": ["read", "list"],
+    "write": ["create", "read", "update", "delete", "list"],
+    "sudo": ["create", "read", "update", "delete", "list", "sudo"],
+}
+
+
+def _rule(pattern: str, block: object) -> PathRule:
+    if not isinstance(block, dict):
+        raise PolicyParseError(f"path {pattern!r}: expected a block")
+    raw_caps = block.get("capabilities", [])
+    policy_value = block.get("policy")  # pre-0.9 syntax: policy = "read"
+    if not raw_caps and isinstance(policy_value, str):
+        raw_caps = LEGACY_POLICY_VALUES.get(policy_value, [])
+    if not isinstance(raw_caps, list):
+        raise PolicyParseError(f"path {pattern!r}: capabilities must be a list")
+    caps = {str(cap).lower() for cap in raw_caps}
+    unknown = sorted(caps - CAPABILITIES)
+    if unknown:
+        raise PolicyParseError(f"path {pattern!r}: invalid capability {unknown[0]!r}")
+    return PathRule(pattern=pattern.lstrip("/"), capabilities=frozenset(caps))
+
+
 def parse_policy(name: str, text: str) -> Policy:
     """Parse HCL or JSON policy text; raises ``PolicyParseError`` with a Vault-like message."""
     stripped = text.strip()
@@ -209,28 +233,7 @@ def parse_policy(name: str, text: str) -> Policy:
         paths = merged
     if not isinstance(paths, dict):
         raise PolicyParseError("'path' must be a block")
-    rules: list[PathRule] = []
-    for pattern, block in paths.items():
-        if not isinstance(block, dict):
-            raise PolicyParseError(f"path {pattern!r}: expected a block")
-        raw_caps = block.get("capabilities", [])
-        policy_value = block.get("policy")  # pre-0.9 syntax: policy = "read"
-        if not raw_caps and isinstance(policy_value, str):
-            raw_caps = {
-                "deny": ["deny"],
-                "read": ["read", "list"],
-                "write": ["create", "read", "update", "delete", "list"],
-                "sudo": ["create", "read", "update", "delete", "list", "sudo"],
-            }.get(policy_value, [])
-        if not isinstance(raw_caps, list):
-            raise PolicyParseError(f"path {pattern!r}: capabilities must be a list")
-        caps: set[str] = set()
-        for cap in raw_caps:
-            cap_name = str(cap).lower()
-            if cap_name not in CAPABILITIES:
-                raise PolicyParseError(f"path {pattern!r}: invalid capability {cap_name!r}")
-            caps.add(cap_name)
-        rules.append(PathRule(pattern=str(pattern).lstrip("/"), capabilities=frozenset(caps)))
+    rules = [_rule(str(pattern), block) for pattern, block in paths.items()]
     return Policy(name=name, text=text, rules=rules)
 
 

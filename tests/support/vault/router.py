@@ -99,9 +99,12 @@ class Router:
     ) -> None:
         acl = ACL(self.state.policies_for(token))
         capability = operation
-        if operation == "update" and routed is not None:
-            if routed[1].exists(self._context(request, path, operation, token, routed)) is False:
-                capability = "create"
+        if (
+            operation == "update"
+            and routed is not None
+            and routed[1].exists(self._context(request, path, operation, token, routed)) is False
+        ):
+            capability = "create"
         caps = acl.capabilities(path, listing=operation == "list")
         if capability not in caps:
             raise VaultHTTPError(403, POLICY_DENIED)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import socket
 import threading
@@ -79,10 +80,8 @@ class _HTTPServer(ThreadingHTTPServer):
             connections = list(self._connections)
             threads = list(self._conn_threads)
         for connection in connections:
-            try:
+            with contextlib.suppress(OSError):
                 connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
         deadline = time.monotonic() + timeout
         for thread in threads:
             thread.join(max(0.0, deadline - time.monotonic()))
@@ -93,7 +92,7 @@ class _Handler(BaseHTTPRequestHandler):
     disable_nagle_algorithm = True  # headers and body go out as separate writes; don't wait for delayed ACKs
     server: _HTTPServer
 
-    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 -- signature fixed by the base class
+    def log_message(self, format: str, *args: Any) -> None:
         return None
 
     def __getattr__(self, name: str) -> Callable[[], None]:
@@ -134,10 +133,8 @@ class _Handler(BaseHTTPRequestHandler):
                 RequestRecord(method, path, None, 0, "drop", (time.perf_counter() - started) * 1000)
             )
             self.close_connection = True
-            try:
+            with contextlib.suppress(OSError):
                 self.connection.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
             return
         if fault is not None:
             response = Response(fault.status, {"errors": [fault.error_message(path)]})
@@ -354,7 +351,7 @@ class VaultTestServer:
         return list(self._unseal_keys)
 
     def client(self, token: str | None = None, **kwargs: Any) -> hvac.Client:
-        import hvac  # noqa: PLC0415 -- the server itself is stdlib-only; hvac is only needed by callers
+        import hvac
 
         return hvac.Client(url=self.url, token=token if token is not None else self.root_token, **kwargs)
 
@@ -432,7 +429,7 @@ class VaultTestServer:
         user_id: str | None = None,
         secret_access_key: str | None = None,
     ) -> IamIdentity:
-        """Declare what STS answers for ``access_key_id``; with ``secret_access_key`` the signature is checked."""
+        """Declare what STS answers for ``access_key_id``; a ``secret_access_key`` also checks signatures."""
         return self.state.register_iam_identity(
             access_key_id, arn, user_id=user_id, secret_access_key=secret_access_key
         )

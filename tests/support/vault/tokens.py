@@ -8,6 +8,7 @@ Service tokens only (``hvs.`` prefix, as Vault 1.10+ issues them).  TTLs are mea
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -274,74 +275,84 @@ class TokenBackend(Backend):
     type_name = "token"
     sudo_paths = ("revoke-orphan*", "accessors*")
 
+    WRITE = frozenset({"create", "update"})
+    READ_OR_WRITE = frozenset({"read", "create", "update"})
+
     def handle(self, ctx: RequestContext) -> Response:
         rel = ctx.rel.rstrip("/")
-        now = self.state.clock.now()
+        routes: dict[str, tuple[frozenset[str], Callable[[RequestContext, str], Response]]] = {
+            "create": (self.WRITE, self._create),
+            "create-orphan": (self.WRITE, self._create),
+            "lookup-self": (self.READ_OR_WRITE, self._lookup),
+            "lookup": (self.READ_OR_WRITE, self._lookup),
+            "lookup-accessor": (self.READ_OR_WRITE, self._lookup),
+            "renew-self": (self.WRITE, self._renew),
+            "renew": (self.WRITE, self._renew),
+            "renew-accessor": (self.WRITE, self._renew),
+            "revoke-self": (self.WRITE, self._revoke),
+            "revoke": (self.WRITE, self._revoke),
+            "revoke-accessor": (self.WRITE, self._revoke),
+            "revoke-orphan": (self.WRITE, self._revoke),
+            "accessors": (frozenset({"list"}), self._accessors),
+        }
+        route = routes.get(rel)
+        if route is None:
+            raise unsupported_path()
+        operations, handler = route
+        if ctx.operation not in operations:
+            raise unsupported_operation()
+        return handler(ctx, rel)
+
+    def _target(self, ctx: RequestContext, rel: str) -> TokenEntry:
+        """The token an endpoint acts on: the caller's (``-self``), by accessor, or by id in the body."""
         store = self.state.tokens
-        method = ctx.request.method
-        if rel in {"create", "create-orphan"}:
-            if ctx.operation not in {"update", "create"}:
-                raise unsupported_operation()
-            return self._create(ctx, orphan=rel == "create-orphan")
-        if rel == "lookup-self":
+        if rel.endswith("-self"):
             assert ctx.token is not None
-            return ok(ctx.token.lookup_data(now))
-        if rel == "lookup":
-            target = store.lookup(str(ctx.param("token", "")))
-            if target is None:
-                raise bad_request("bad token")
-            return ok(target.lookup_data(now))
-        if rel == "lookup-accessor":
+            return ctx.token
+        if rel.endswith("-accessor"):
             target = store.lookup_accessor(str(ctx.param("accessor", "")))
             if target is None:
                 raise bad_request("invalid accessor")
-            return ok(target.lookup_data(now, include_id=False))
-        if rel in {"renew-self", "renew", "renew-accessor"}:
-            if method not in {"POST", "PUT"}:
-                raise unsupported_operation()
-            if rel == "renew-self":
-                target = ctx.token
-            elif rel == "renew":
-                target = store.lookup(str(ctx.param("token", "")))
-            else:
-                target = store.lookup_accessor(str(ctx.param("accessor", "")))
-            if target is None:
-                raise bad_request("invalid token" if rel != "renew-accessor" else "invalid accessor")
-            store.renew(target, parse_duration(ctx.param("increment"), "increment"))
-            block = target.auth_block(now)
-            if rel == "renew-accessor":
-                block["client_token"] = ""
-            return ok(None, auth=block)
-        if rel in {"revoke-self", "revoke", "revoke-accessor", "revoke-orphan"}:
-            if method not in {"POST", "PUT"}:
-                raise unsupported_operation()
-            if rel == "revoke-self":
-                assert ctx.token is not None
-                store.revoke(ctx.token.id)
-                return no_content()
-            if rel == "revoke-accessor":
-                target = store.lookup_accessor(str(ctx.param("accessor", "")))
-                if target is None:
-                    raise bad_request("invalid accessor")
-                store.revoke(target.id)
-                return no_content()
-            target = store.lookup(str(ctx.param("token", "")))
-            if target is not None:
-                store.revoke(target.id, orphan_children=rel == "revoke-orphan")
-            return no_content()
-        if rel == "accessors":
-            if ctx.operation != "list":
-                raise unsupported_operation()
-            return ok({"keys": sorted(store.by_accessor)})
-        raise unsupported_path()
+            return target
+        target = store.lookup(str(ctx.param("token", "")))
+        if target is None:
+            raise bad_request("bad token" if rel == "lookup" else "invalid token")
+        return target
 
-    def _create(self, ctx: RequestContext, *, orphan: bool) -> Response:
+    def _lookup(self, ctx: RequestContext, rel: str) -> Response:
+        target = self._target(ctx, rel)
+        return ok(target.lookup_data(self.state.clock.now(), include_id=not rel.endswith("-accessor")))
+
+    def _renew(self, ctx: RequestContext, rel: str) -> Response:
+        target = self._target(ctx, rel)
+        self.state.tokens.renew(target, parse_duration(ctx.param("increment"), "increment"))
+        block = target.auth_block(self.state.clock.now())
+        if rel.endswith("-accessor"):
+            block["client_token"] = ""
+        return ok(None, auth=block)
+
+    def _revoke(self, ctx: RequestContext, rel: str) -> Response:
+        if rel in {"revoke", "revoke-orphan"}:
+            # revoking an unknown token is not an error (the token is gone either way)
+            target = self.state.tokens.lookup(str(ctx.param("token", "")))
+            if target is None:
+                return no_content()
+        else:
+            target = self._target(ctx, rel)
+        self.state.tokens.revoke(target.id, orphan_children=rel == "revoke-orphan")
+        return no_content()
+
+    def _accessors(self, ctx: RequestContext, rel: str) -> Response:
+        return ok({"keys": sorted(self.state.tokens.by_accessor)})
+
+    def _create(self, ctx: RequestContext, rel: str) -> Response:
+        orphan = rel == "create-orphan"
         parent = ctx.token
         assert parent is not None
         requested = string_list(ctx.param("policies"))
         no_default = as_bool(ctx.param("no_default_policy"), False)
         if not requested:
-            policies = [p for p in parent.policies]
+            policies = list(parent.policies)
         else:
             policies = [p.lower() for p in requested]
             if not parent.is_root:
