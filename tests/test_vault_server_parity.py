@@ -455,6 +455,18 @@ def test_policy_path_priority_deny_glob_and_segment_wildcards(vault_server, vaul
         kv.read_secret_version("team-a/dev/creds", raise_on_deleted_version=True)["data"]["data"]
         == FAKE_SECRET
     )
+    # the same pattern in two policies: capabilities are unioned, and deny among them wins
+    vault_client.sys.create_or_update_acl_policy(
+        name="reader", policy='path "secret/data/team-a/dev/creds" { capabilities = ["read"] }'
+    )
+    vault_client.sys.create_or_update_acl_policy(
+        name="denier", policy='path "secret/data/team-a/dev/creds" { capabilities = ["deny"] }'
+    )
+    both = vault_client.auth.token.create(policies=["reader", "denier"])["auth"]["client_token"]
+    with pytest.raises(hx.Forbidden):
+        vault_server.client(token=both).secrets.kv.v2.read_secret_version(
+            "team-a/dev/creds", raise_on_deleted_version=True
+        )
     caps = client.sys.get_capabilities(["secret/data/app/db", "secret/data/app/restricted"])
     assert caps["secret/data/app/db"] == ["read", "update"] and caps["secret/data/app/restricted"] == ["deny"]
 
@@ -621,12 +633,15 @@ def test_kv_soft_delete_undelete_destroy(vault_client):
         kv.read_secret_metadata("app/db")
 
 
-def test_kv_list_and_custom_metadata(vault_client):
+def test_kv_list_and_custom_metadata(vault_server, vault_client):
     kv = vault_client.secrets.kv.v2
     for path in ("app/db", "app/api/key", "infra/ssh"):
         kv.create_or_update_secret(path, FAKE_SECRET)
     assert kv.list_secrets("")["data"]["keys"] == ["app/", "infra/"]
     assert kv.list_secrets("app")["data"]["keys"] == ["api/", "db"]
+    root = vault_server.root_token
+    get_list = raw(vault_server, "GET", "secret/metadata/app", root, params={"list": "true"})
+    assert get_list.json()["data"]["keys"] == ["api/", "db"]  # GET ?list=true is the same as LIST
     with pytest.raises(hx.InvalidPath):
         kv.list_secrets("nothing-here")
     kv.update_metadata("app/db", max_versions=5, custom_metadata={"owner": "platform"})
