@@ -44,8 +44,10 @@ def _explain(error: Exception, secret_id: str) -> SeedError:
             f"`aws secretsmanager restore-secret --secret-id {secret_id}` or wait out its recovery window"
         )
     if code in {"AccessDeniedException", "AccessDenied"}:
-        return SeedError(f"not allowed to write secret {secret_id}: the deployer role needs "
-                         "secretsmanager:PutSecretValue on it and kms:GenerateDataKey on the secrets key")  # fmt: skip
+        return SeedError(
+            f"not allowed to write secret {secret_id}: the deployer role needs "
+            "secretsmanager:PutSecretValue on it and kms:GenerateDataKey on the secrets key"
+        )
     if code in {"ThrottlingException", "TooManyRequestsException"}:
         return SeedError(f"Secrets Manager kept throttling writes to {secret_id}; re-run `pulumi up`")
     if code == "ResourceExistsException":
@@ -54,8 +56,15 @@ def _explain(error: Exception, secret_id: str) -> SeedError:
             "change the entry's `reseed` trigger to overwrite it deliberately"
         )
     name = type(error).__name__
-    if name in {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"}:
-        return SeedError(f"could not reach Secrets Manager for {secret_id} ({name}); nothing was written, re-run")
+    if name in {
+        "EndpointConnectionError",
+        "ConnectTimeoutError",
+        "ReadTimeoutError",
+        "ConnectionClosedError",
+    }:
+        return SeedError(
+            f"could not reach Secrets Manager for {secret_id} ({name}); nothing was written, re-run"
+        )
     return SeedError(f"seeding {secret_id} failed: {code or name}")
 
 
@@ -84,7 +93,9 @@ class SecretsManagerSeedProvider(ResourceProvider):
         secret_id, region = news["secret_id"], news["region"]
         client = _client(region)
         try:
-            outs = self._seed(client, secret_id, plain(news["value"]), news.get("reseed", ""), adopt_equal=False)
+            outs = self._seed(
+                client, secret_id, plain(news["value"]), news.get("reseed", ""), adopt_equal=False
+            )
         except SeedError:
             raise
         except Exception as error:
@@ -108,7 +119,9 @@ class SecretsManagerSeedProvider(ResourceProvider):
                 return ReadResult(id_=id_, outs=outs)
             raise _explain(error, id_) from None
         live = fingerprint(current.get("SecretString", ""))
-        outs["drift"] = "" if live == props.get("fingerprint") else "value changed outside this seed (rotated?)"
+        outs["drift"] = (
+            "" if live == props.get("fingerprint") else "value changed outside this seed (rotated?)"
+        )
         outs["current_version_id"] = current.get("VersionId", "")
         return ReadResult(id_=id_, outs=outs)
 
@@ -124,7 +137,9 @@ class SecretsManagerSeedProvider(ResourceProvider):
                 f"`aws secretsmanager restore-secret --secret-id {secret_id}` or wait out its recovery window"
             )
         wanted = fingerprint(value)
-        has_current = any("AWSCURRENT" in stages for stages in (described.get("VersionIdsToStages") or {}).values())
+        has_current = any(
+            "AWSCURRENT" in stages for stages in (described.get("VersionIdsToStages") or {}).values()
+        )
         if has_current and adopt_equal:
             current = client.get_secret_value(SecretId=secret_id, VersionStage="AWSCURRENT")
             if fingerprint(current.get("SecretString", "")) == wanted:

@@ -40,7 +40,8 @@ def vault_client(props: dict[str, Any]) -> Iterator[Any]:
         total=RETRY_TOTAL,
         backoff_factor=RETRY_BACKOFF_S,
         status_forcelist=RETRY_STATUSES,
-        allowed_methods=None,  # writes are safe to retry: check-and-set makes a repeat a no-op or a clear conflict
+        # Writes are safe to retry: check-and-set turns a repeat into a no-op or a clear conflict.
+        allowed_methods=None,
         respect_retry_after_header=True,
         raise_on_status=False,
     )
@@ -55,7 +56,11 @@ def vault_client(props: dict[str, Any]) -> Iterator[Any]:
             ca_file.write_text(ca_pem)
             verify = str(ca_file)
         client = hvac.Client(
-            url=props["address"], token=plain(props["token"]), verify=verify, timeout=TIMEOUT_S, session=session
+            url=props["address"],
+            token=plain(props["token"]),
+            verify=verify,
+            timeout=TIMEOUT_S,
+            session=session,
         )
         try:
             yield client
@@ -69,11 +74,15 @@ def _explain(error: Exception, where: str, address: str) -> SeedError:
     import requests  # noqa: PLC0415
 
     if isinstance(error, vault_errors.VaultDown):
-        return SeedError(f"Vault at {address} is sealed or unavailable (503) while seeding {where}; "
-                         "unseal it or wait for a leader, then re-run `pulumi up` (nothing was written)")  # fmt: skip
+        return SeedError(
+            f"Vault at {address} is sealed or unavailable (503) while seeding {where}; "
+            "unseal it or wait for a leader, then re-run `pulumi up` (nothing was written)"
+        )
     if isinstance(error, vault_errors.Forbidden):
-        return SeedError(f"the provisioner token may not write {where} (403 permission denied); check the "
-                         "provisioner policy or re-run the bootstrap to issue a fresh token")  # fmt: skip
+        return SeedError(
+            f"the provisioner token may not write {where} (403 permission denied); check the "
+            "provisioner policy or re-run the bootstrap to issue a fresh token"
+        )
     if isinstance(error, vault_errors.RateLimitExceeded):
         return SeedError(f"Vault kept rate-limiting writes to {where} (429); re-run `pulumi up`")
     if isinstance(error, requests.exceptions.Timeout):
@@ -81,7 +90,9 @@ def _explain(error: Exception, where: str, address: str) -> SeedError:
     if isinstance(error, requests.exceptions.SSLError):
         return SeedError(f"Vault at {address} presented a certificate the cluster CA does not sign ({where})")
     if isinstance(error, requests.exceptions.ConnectionError):
-        return SeedError(f"could not reach Vault at {address} while seeding {where}; nothing was written, re-run")
+        return SeedError(
+            f"could not reach Vault at {address} while seeding {where}; nothing was written, re-run"
+        )
     return SeedError(f"seeding {where} failed: {type(error).__name__}: {error}")
 
 
@@ -106,7 +117,8 @@ class VaultKvSeedProvider(ResourceProvider):
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in ("mount", "path") if olds.get(key) != news.get(key)]
         changes = bool(replaces) or any(
-            olds.get(key) != news.get(key) for key in ("reseed", "custom_metadata", "destroy_on_delete", "address")
+            olds.get(key) != news.get(key)
+            for key in ("reseed", "custom_metadata", "destroy_on_delete", "address")
         )
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
 
@@ -143,7 +155,9 @@ class VaultKvSeedProvider(ResourceProvider):
         except Exception as error:
             raise _explain(error, id_, props["address"]) from None
         live = fingerprint(str(answer["data"]["data"].get(VALUE_KEY, "")))
-        outs["drift"] = "" if live == props.get("fingerprint") else "value changed outside this seed (rotated?)"
+        outs["drift"] = (
+            "" if live == props.get("fingerprint") else "value changed outside this seed (rotated?)"
+        )
         outs["current_version"] = int(answer["data"]["metadata"]["version"])
         return ReadResult(id_=id_, outs=outs)
 
@@ -171,7 +185,11 @@ class VaultKvSeedProvider(ResourceProvider):
         where = f"{props['mount']}/{props['path']}"
         cas = 0
         if overwrite:
-            cas = int(kv.read_secret_metadata(path=props["path"], mount_point=props["mount"])["data"]["current_version"])
+            cas = int(
+                kv.read_secret_metadata(path=props["path"], mount_point=props["mount"])["data"][
+                    "current_version"
+                ]
+            )
         try:
             written = kv.create_or_update_secret(
                 path=props["path"], mount_point=props["mount"], secret={VALUE_KEY: value}, cas=cas
@@ -181,12 +199,14 @@ class VaultKvSeedProvider(ResourceProvider):
             if "check-and-set" not in str(error):
                 raise
             # Something is there already. If it is our value (a retried create), adopt it; never overwrite.
-            current = kv.read_secret_version(path=props["path"], mount_point=props["mount"], raise_on_deleted_version=False)
+            current = kv.read_secret_version(
+                path=props["path"], mount_point=props["mount"], raise_on_deleted_version=False
+            )
             live = (current.get("data") or {}).get("data") or {}
             if fingerprint(str(live.get(VALUE_KEY, ""))) != wanted:
                 raise SeedError(
-                    f"{where} already holds a different value (written outside Pulumi, or rotated); it was left "
-                    "unchanged. Change the entry's `reseed` trigger to overwrite it on purpose"
+                    f"{where} already holds a different value (written outside Pulumi, or rotated); it was "
+                    "left unchanged. Change the entry's `reseed` trigger to overwrite it on purpose"
                 ) from None
             version = int(current["data"]["metadata"]["version"])
         self._write_metadata(client, props)

@@ -10,6 +10,7 @@ from components.config import ConfigError, StackConfig, parse_stack_config
 from tools import stackfile
 
 NS = "candlefish-secrets"
+FAKE_ANCHOR = "-----BEGIN CERTIFICATE-----\nZXhhbXBsZQ==\n-----END CERTIFICATE-----"
 
 
 def parse(stack: str = "production", overrides: dict[str, Any] | None = None, secret_keys=()) -> StackConfig:
@@ -98,28 +99,64 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("vpc cidr not a block", {"vpcCidr": "10.0.0.0"}, "vpcCidr", "a.b.c.d/n"),
     ("vpc cidr host bits", {"vpcCidr": "10.0.0.1/16"}, "vpcCidr", "host bits set"),
     ("vpc cidr too large for aws", {"vpcCidr": "10.0.0.0/8"}, "vpcCidr", "AWS allows /16 to /28"),
-    ("subnet malformed", {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/33", "10.0.3.0/24"]},
-     "privateSubnetCidrs[1]", "not an IPv4 CIDR"),
-    ("subnet outside vpc", {"publicSubnetCidrs": ["10.0.101.0/24", "10.1.102.0/24", "10.0.103.0/24"]},
-     "publicSubnetCidrs[1]", "outside the VPC block"),
-    ("subnets overlap across tiers",
-     {"publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.3.128/25"]},
-     "privateSubnetCidrs[2]", "overlaps publicSubnetCidrs[2]"),
-    ("subnets overlap within a tier", {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.0.0/22", "10.0.8.0/24"]},
-     "privateSubnetCidrs[0]", "overlaps privateSubnetCidrs[1]"),
-    ("too few private subnets", {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24"]},
-     "privateSubnetCidrs", "2 block(s) for 3 zone(s)"),
-    ("too many public subnets", {"publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.103.0/24",
-                                                       "10.0.104.0/24"]},
-     "publicSubnetCidrs", "4 block(s) for 3 zone(s)"),
-    ("production with two zones", {"availabilityZones": ["us-east-1a", "us-east-1b"],
-                                   "privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24"],
-                                   "publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24"]},
-     "availabilityZones", "production needs 3 or more zones"),
-    ("duplicate zones", {"availabilityZones": ["us-east-1a", "us-east-1a", "us-east-1c"]},
-     "availabilityZones", "more than once"),
-    ("zone of another region", {"availabilityZones": ["us-east-1a", "us-west-2b", "us-east-1c"]},
-     "availabilityZones", "not a zone of region us-east-1"),
+    (
+        "subnet malformed",
+        {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/33", "10.0.3.0/24"]},
+        "privateSubnetCidrs[1]",
+        "not an IPv4 CIDR",
+    ),
+    (
+        "subnet outside vpc",
+        {"publicSubnetCidrs": ["10.0.101.0/24", "10.1.102.0/24", "10.0.103.0/24"]},
+        "publicSubnetCidrs[1]",
+        "outside the VPC block",
+    ),
+    (
+        "subnets overlap across tiers",
+        {"publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.3.128/25"]},
+        "privateSubnetCidrs[2]",
+        "overlaps publicSubnetCidrs[2]",
+    ),
+    (
+        "subnets overlap within a tier",
+        {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.0.0/22", "10.0.8.0/24"]},
+        "privateSubnetCidrs[0]",
+        "overlaps privateSubnetCidrs[1]",
+    ),
+    (
+        "too few private subnets",
+        {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24"]},
+        "privateSubnetCidrs",
+        "2 block(s) for 3 zone(s)",
+    ),
+    (
+        "too many public subnets",
+        {"publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.103.0/24", "10.0.104.0/24"]},
+        "publicSubnetCidrs",
+        "4 block(s) for 3 zone(s)",
+    ),
+    (
+        "production with two zones",
+        {
+            "availabilityZones": ["us-east-1a", "us-east-1b"],
+            "privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24"],
+            "publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24"],
+        },
+        "availabilityZones",
+        "production needs 3 or more zones",
+    ),
+    (
+        "duplicate zones",
+        {"availabilityZones": ["us-east-1a", "us-east-1a", "us-east-1c"]},
+        "availabilityZones",
+        "more than once",
+    ),
+    (
+        "zone of another region",
+        {"availabilityZones": ["us-east-1a", "us-west-2b", "us-east-1c"]},
+        "availabilityZones",
+        "not a zone of region us-east-1",
+    ),
     ("region malformed", {"aws:region": "useast1"}, "aws:region", "not an AWS region"),
     ("cluster size even", {"vaultClusterSize": 4}, "vaultClusterSize", "is even"),
     ("cluster size below three", {"vaultClusterSize": 1}, "vaultClusterSize", "outside 3 to 7"),
@@ -134,64 +171,181 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("nat mode unknown", {"natGateways": "none"}, "natGateways", "one of one-per-az, single"),
     ("short kms window in production", {"kmsDeletionWindowDays": 7}, "kmsDeletionWindowDays", "too short"),
     ("kms window out of range", {"kmsDeletionWindowDays": 45}, "kmsDeletionWindowDays", "out of range"),
-    ("flow log retention not a cloudwatch period", {"flowLogRetentionDays": 100}, "flowLogRetentionDays",
-     "not a CloudWatch retention period"),
-    ("flow log retention short in production", {"flowLogRetentionDays": 90}, "flowLogRetentionDays",
-     "too short for production"),
-    ("unknown secret type", {"initialSecrets": catalog(type="password")}, "initialSecrets.test-secret.type",
-     "'password' is not a secret type"),
-    ("crypto rotation over a year", {"initialSecrets": catalog(type="crypto", rotationDays=400)},
-     "initialSecrets.test-secret.rotationDays", "out of range for type crypto"),
-    ("api key rotation over 90 days", {"initialSecrets": catalog(type="api-key", rotationDays=91)},
-     "initialSecrets.test-secret.rotationDays", "1 to 90"),
-    ("database rotation over 90 days", {"initialSecrets": catalog(type="database", rotationDays=120)},
-     "initialSecrets.test-secret.rotationDays", "out of range for type database"),
-    ("rotation of zero days", {"initialSecrets": catalog(rotationDays=0)},
-     "initialSecrets.test-secret.rotationDays", "out of range"),
-    ("rotation not a number", {"initialSecrets": catalog(rotationDays="30")},
-     "initialSecrets.test-secret.rotationDays", "not a whole number"),
-    ("secret name with a slash", {"initialSecrets": {"mongo/db": catalog()["test-secret"]}},
-     "initialSecrets.mongo/db", "not a valid secret name"),
-    ("secret name in capitals", {"initialSecrets": {"MongoDB": catalog()["test-secret"]}},
-     "initialSecrets.MongoDB", "not a valid secret name"),
-    ("secret name with a trailing hyphen", {"initialSecrets": {"jwt-": catalog()["test-secret"]}},
-     "initialSecrets.jwt-", "not a valid secret name"),
-    ("secret without owner", {"initialSecrets": catalog(owner=None)}, "initialSecrets.test-secret.owner",
-     "missing or not a team name"),
-    ("secret without description", {"initialSecrets": catalog(description="  ")},
-     "initialSecrets.test-secret.description", "missing or empty"),
-    ("secret with an unknown field", {"initialSecrets": catalog(rotation_days=30)},
-     "initialSecrets.test-secret.rotation_days", "not a field of a catalog entry"),
+    (
+        "flow log retention not a cloudwatch period",
+        {"flowLogRetentionDays": 100},
+        "flowLogRetentionDays",
+        "not a CloudWatch retention period",
+    ),
+    (
+        "flow log retention short in production",
+        {"flowLogRetentionDays": 90},
+        "flowLogRetentionDays",
+        "too short for production",
+    ),
+    (
+        "unknown secret type",
+        {"initialSecrets": catalog(type="password")},
+        "initialSecrets.test-secret.type",
+        "'password' is not a secret type",
+    ),
+    (
+        "crypto rotation over a year",
+        {"initialSecrets": catalog(type="crypto", rotationDays=400)},
+        "initialSecrets.test-secret.rotationDays",
+        "out of range for type crypto",
+    ),
+    (
+        "api key rotation over 90 days",
+        {"initialSecrets": catalog(type="api-key", rotationDays=91)},
+        "initialSecrets.test-secret.rotationDays",
+        "1 to 90",
+    ),
+    (
+        "database rotation over 90 days",
+        {"initialSecrets": catalog(type="database", rotationDays=120)},
+        "initialSecrets.test-secret.rotationDays",
+        "out of range for type database",
+    ),
+    (
+        "rotation of zero days",
+        {"initialSecrets": catalog(rotationDays=0)},
+        "initialSecrets.test-secret.rotationDays",
+        "out of range",
+    ),
+    (
+        "rotation not a number",
+        {"initialSecrets": catalog(rotationDays="30")},
+        "initialSecrets.test-secret.rotationDays",
+        "not a whole number",
+    ),
+    (
+        "secret name with a slash",
+        {"initialSecrets": {"mongo/db": catalog()["test-secret"]}},
+        "initialSecrets.mongo/db",
+        "not a valid secret name",
+    ),
+    (
+        "secret name in capitals",
+        {"initialSecrets": {"MongoDB": catalog()["test-secret"]}},
+        "initialSecrets.MongoDB",
+        "not a valid secret name",
+    ),
+    (
+        "secret name with a trailing hyphen",
+        {"initialSecrets": {"jwt-": catalog()["test-secret"]}},
+        "initialSecrets.jwt-",
+        "not a valid secret name",
+    ),
+    (
+        "secret without owner",
+        {"initialSecrets": catalog(owner=None)},
+        "initialSecrets.test-secret.owner",
+        "missing or not a team name",
+    ),
+    (
+        "secret without description",
+        {"initialSecrets": catalog(description="  ")},
+        "initialSecrets.test-secret.description",
+        "missing or empty",
+    ),
+    (
+        "secret with an unknown field",
+        {"initialSecrets": catalog(rotation_days=30)},
+        "initialSecrets.test-secret.rotation_days",
+        "not a field of a catalog entry",
+    ),
     ("catalog not an object", {"initialSecrets": ["mongodb"]}, "initialSecrets", "must be an object"),
     ("email malformed", {"alertEmail": "admin-at-candlefish"}, "alertEmail", "is not valid"),
-    ("required tag missing", {"tags": {"Environment": "production", "Project": "Candlefish-AI",
-                                       "Component": "Secrets-Management"}}, "tags.DeployedBy", "is required"),
-    ("environment tag disagrees", {"tags": {"Environment": "staging", "Project": "Candlefish-AI",
-                                            "Component": "Secrets-Management", "DeployedBy": "DevOps"}},
-     "tags.Environment", "differs from environment"),
-    ("deploy time hard-coded", {"tags": {"Environment": "production", "Project": "Candlefish-AI",
-                                         "Component": "Secrets-Management", "DeployedBy": "DevOps",
-                                         "DeployedAt": "2025-09-04"}}, "tags.DeployedAt", "deploy time"),
-    ("reserved tag prefix", {"tags": {"Environment": "production", "Project": "Candlefish-AI",
-                                      "Component": "Secrets-Management", "DeployedBy": "DevOps",
-                                      "aws:owner": "x"}}, "tags.aws:owner", "not a usable tag key"),
+    (
+        "required tag missing",
+        {
+            "tags": {
+                "Environment": "production",
+                "Project": "Candlefish-AI",
+                "Component": "Secrets-Management",
+            }
+        },
+        "tags.DeployedBy",
+        "is required",
+    ),
+    (
+        "environment tag disagrees",
+        {
+            "tags": {
+                "Environment": "staging",
+                "Project": "Candlefish-AI",
+                "Component": "Secrets-Management",
+                "DeployedBy": "DevOps",
+            }
+        },
+        "tags.Environment",
+        "differs from environment",
+    ),
+    (
+        "deploy time hard-coded",
+        {
+            "tags": {
+                "Environment": "production",
+                "Project": "Candlefish-AI",
+                "Component": "Secrets-Management",
+                "DeployedBy": "DevOps",
+                "DeployedAt": "2025-09-04",
+            }
+        },
+        "tags.DeployedAt",
+        "deploy time",
+    ),
+    (
+        "reserved tag prefix",
+        {
+            "tags": {
+                "Environment": "production",
+                "Project": "Candlefish-AI",
+                "Component": "Secrets-Management",
+                "DeployedBy": "DevOps",
+                "aws:owner": "x",
+            }
+        },
+        "tags.aws:owner",
+        "not a usable tag key",
+    ),
     ("unknown key", {"vaultClusterSzie": 5}, "vaultClusterSzie", "did you mean 'vaultClusterSize'"),
     ("required key missing", {"vpcCidr": None}, "vpcCidr", "is required but not set"),
-    ("webhook in plaintext", {"slackWebhookUrl": "example-not-a-secret"}, "slackWebhookUrl",
-     "pulumi config set --secret slackWebhookUrl"),
-    ("trust anchor without hsm", {"enableHsm": False, "hsmTrustAnchorCertificate":
-                                  "-----BEGIN CERTIFICATE-----\nZXhhbXBsZQ==\n-----END CERTIFICATE-----"},
-     "hsmTrustAnchorCertificate", "enableHsm is false"),
-    ("key store connected without trust anchor", {"hsmKeyStoreConnected": True}, "hsmKeyStoreConnected",
-     "no hsmTrustAnchorCertificate"),
+    (
+        "webhook in plaintext",
+        {"slackWebhookUrl": "example-not-a-secret"},
+        "slackWebhookUrl",
+        "pulumi config set --secret slackWebhookUrl",
+    ),
+    (
+        "trust anchor without hsm",
+        {
+            "enableHsm": False,
+            "hsmTrustAnchorCertificate": FAKE_ANCHOR,
+        },
+        "hsmTrustAnchorCertificate",
+        "enableHsm is false",
+    ),
+    (
+        "key store connected without trust anchor",
+        {"hsmKeyStoreConnected": True},
+        "hsmKeyStoreConnected",
+        "no hsmTrustAnchorCertificate",
+    ),
     ("environment malformed", {"environment": "Prod!"}, "environment", "is not valid"),
-    ("list given as a string", {"availabilityZones": "us-east-1a"}, "availabilityZones",
-     "must be a list of strings"),
-]  # fmt: skip
+    (
+        "list given as a string",
+        {"availabilityZones": "us-east-1a"},
+        "availabilityZones",
+        "must be a list of strings",
+    ),
+]
 
 
-@pytest.mark.parametrize(("overrides", "key", "words"), [case[1:] for case in BAD_CONFIGS],
-                         ids=[case[0] for case in BAD_CONFIGS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("overrides", "key", "words"), [case[1:] for case in BAD_CONFIGS], ids=[case[0] for case in BAD_CONFIGS]
+)
 def test_bad_config_is_named_with_what_is_allowed(overrides, key, words):
     found = problems(**overrides)
     full_key = key if key.startswith("aws:") else f"{NS}:{key}"

@@ -105,8 +105,11 @@ def test_preview_exits_2_and_prints_only_the_problems_on_config_error(tmp_path):
     root = copy_project(tmp_path, BROKEN)
     result = subprocess.run(
         [sys.executable, "-m", "tools.preview", "--stack", "broken", "--root", str(root)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert "vaultClusterSize: 4 is even" in result.stderr
     assert "Traceback" not in result.stderr

@@ -28,6 +28,11 @@ def props(secret_arn, value=VALUE, reseed=""):
     return {"secret_id": secret_arn, "value": value, "region": "us-east-1", "reseed": reseed}
 
 
+def outs_of(result):
+    assert result.outs is not None
+    return result.outs
+
+
 def versions(client, arn):
     return client.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
 
@@ -37,23 +42,24 @@ def test_create_writes_the_value_and_keeps_only_its_fingerprint(secret):
     result = SecretsManagerSeedProvider().create(props(arn))
     assert result.id == arn
     assert client.get_secret_value(SecretId=arn)["SecretString"] == VALUE
-    assert result.outs["fingerprint"] == fingerprint(VALUE)
-    assert VALUE not in json.dumps(result.outs)
-    assert result.outs["version_id"] == request_token(arn, "")  # the deterministic request token
+    outs = outs_of(result)
+    assert outs["fingerprint"] == fingerprint(VALUE)
+    assert VALUE not in json.dumps(outs)
+    assert outs["version_id"] == request_token(arn, "")  # the deterministic request token
 
 
 def test_a_repeated_create_adopts_the_value_without_a_new_version(secret):
     client, arn = secret
-    first = SecretsManagerSeedProvider().create(props(arn))
-    second = SecretsManagerSeedProvider().create(props(arn))
-    assert second.outs["version_id"] == first.outs["version_id"]
+    first = outs_of(SecretsManagerSeedProvider().create(props(arn)))
+    second = outs_of(SecretsManagerSeedProvider().create(props(arn)))
+    assert second["version_id"] == first["version_id"]
     assert len(versions(client, arn)) == 1
 
 
 def test_create_refuses_to_overwrite_a_different_existing_value(secret):
     client, arn = secret
     client.put_secret_value(SecretId=arn, SecretString="example-set-by-hand")
-    with pytest.raises(SeedError, match="already holds a different value.*reseed"):
+    with pytest.raises(SeedError, match=r"already holds a different value.*reseed"):
         SecretsManagerSeedProvider().create(props(arn))
     assert client.get_secret_value(SecretId=arn)["SecretString"] == "example-set-by-hand"
 
@@ -61,24 +67,24 @@ def test_create_refuses_to_overwrite_a_different_existing_value(secret):
 def test_after_rotation_a_plain_up_changes_nothing_and_refresh_reports_drift(secret):
     client, arn = secret
     provider = SecretsManagerSeedProvider()
-    outs = provider.create(props(arn)).outs
+    outs = outs_of(provider.create(props(arn)))
     client.put_secret_value(SecretId=arn, SecretString="example-rotated-value")
     diff = provider.diff(arn, {**props(arn), **outs}, props(arn, value="example-new-config-value"))
     assert diff.changes is False
-    read = provider.read(arn, {**props(arn), **outs})
-    assert read.outs["drift"] == "value changed outside this seed (rotated?)"
-    assert "value" not in read.outs
+    read = outs_of(provider.read(arn, {**props(arn), **outs}))
+    assert read["drift"] == "value changed outside this seed (rotated?)"
+    assert "value" not in read
     assert client.get_secret_value(SecretId=arn)["SecretString"] == "example-rotated-value"
 
 
 def test_changing_the_reseed_trigger_is_the_one_way_to_overwrite(secret):
     client, arn = secret
     provider = SecretsManagerSeedProvider()
-    outs = provider.create(props(arn)).outs
+    outs = outs_of(provider.create(props(arn)))
     client.put_secret_value(SecretId=arn, SecretString="example-rotated-value")
     news = props(arn, value="example-reseeded", reseed="2026-11-28")
     assert provider.diff(arn, {**props(arn), **outs}, news).changes is True
-    updated = provider.update(arn, {**props(arn), **outs}, news).outs
+    updated = outs_of(provider.update(arn, {**props(arn), **outs}, news))
     assert client.get_secret_value(SecretId=arn)["SecretString"] == "example-reseeded"
     assert updated["fingerprint"] == fingerprint("example-reseeded")
     assert updated["version_id"] == request_token(arn, "2026-11-28")
@@ -101,22 +107,26 @@ def test_a_secret_scheduled_for_deletion_is_a_clear_error(secret):
 def test_refresh_reports_a_deleted_secret_without_recreating_it(secret):
     client, arn = secret
     provider = SecretsManagerSeedProvider()
-    outs = provider.create(props(arn)).outs
+    outs = outs_of(provider.create(props(arn)))
     client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
-    read = provider.read(arn, {**props(arn), **outs})
-    assert read.outs["drift"] == "secret deleted outside Pulumi"
+    read = outs_of(provider.read(arn, {**props(arn), **outs}))
+    assert read["drift"] == "secret deleted outside Pulumi"
 
 
 def test_a_missing_secret_is_a_clear_error(aws):
     with pytest.raises(SeedError, match="does not exist"):
-        SecretsManagerSeedProvider().create(props("arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf"))
+        SecretsManagerSeedProvider().create(
+            props("arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf")
+        )
 
 
 def test_an_unreachable_endpoint_is_a_clear_error_and_writes_nothing(aws, monkeypatch):
     monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: connection refused
     monkeypatch.setattr(seed_module, "RETRIES", {"mode": "standard", "max_attempts": 1})
-    with pytest.raises(SeedError, match="could not reach Secrets Manager.*nothing was written"):
-        SecretsManagerSeedProvider().create(props("arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf"))
+    with pytest.raises(SeedError, match=r"could not reach Secrets Manager.*nothing was written"):
+        SecretsManagerSeedProvider().create(
+            props("arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf")
+        )
 
 
 @pytest.mark.parametrize(
@@ -153,8 +163,12 @@ def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(secr
     )
     done = subprocess.run(
         [sys.executable, "-c", script, payload, json.dumps(props(arn))],
-        cwd=ROOT, capture_output=True, text=True, check=True, timeout=60,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
     outs = json.loads(done.stdout)
     assert outs["fingerprint"] == fingerprint(VALUE)
     assert client.get_secret_value(SecretId=arn)["SecretString"] == VALUE

@@ -37,7 +37,7 @@ class RotationError(RuntimeError):
 
 
 def log(event: str, **fields: Any) -> None:
-    print(json.dumps({"event": event, **fields}, sort_keys=True))  # noqa: T201 - Lambda logs are stdout
+    print(json.dumps({"event": event, **fields}, sort_keys=True))
 
 
 @dataclass(frozen=True)
@@ -55,7 +55,9 @@ class Entry:
         values = {tag["Key"]: tag["Value"] for tag in tags}
         missing = [key for key in ("Source", "VaultPath") if not values.get(key)]
         if missing:
-            raise RotationError(f"secret {name} lacks the catalog tags {', '.join(missing)}; cannot rotate it")
+            raise RotationError(
+                f"secret {name} lacks the catalog tags {', '.join(missing)}; cannot rotate it"
+            )
         return cls(
             name=name,
             source=values["Source"],
@@ -114,7 +116,9 @@ class Rotation:
 
     def pending_value(self) -> str | None:
         try:
-            answer = self.sm.get_secret_value(SecretId=self.arn, VersionId=self.token, VersionStage="AWSPENDING")
+            answer = self.sm.get_secret_value(
+                SecretId=self.arn, VersionId=self.token, VersionStage="AWSPENDING"
+            )
         except self.sm.exceptions.ResourceNotFoundException:
             return None
         return str(answer["SecretString"])
@@ -140,7 +144,9 @@ class Rotation:
             vault.kv_write(mount, path, {VALUE_KEY: value}, cas=version)
         except VaultError as error:
             if error.status == 400 and "check-and-set" in str(error):
-                raise RotationError(f"{mount}/{path} changed while rotating; Secrets Manager will retry") from None
+                raise RotationError(
+                    f"{mount}/{path} changed while rotating; Secrets Manager will retry"
+                ) from None
             raise
         vault.kv_set_metadata(mount, path, {"rotated_by": "secrets-manager", "sm_version": self.token})
 
@@ -149,27 +155,36 @@ class Rotation:
         vault, mount, path = self._vault()
         current = vault.kv_read(mount, path)
         if current is None or current[0].get(VALUE_KEY) != value:
-            raise RotationError(f"{mount}/{path} does not hold the pending value; Vault and Secrets Manager differ")
+            raise RotationError(
+                f"{mount}/{path} does not hold the pending value; Vault and Secrets Manager differ"
+            )
 
     def finish(self) -> None:
         described = self.sm.describe_secret(SecretId=self.arn)
         current = next(
-            (version for version, stages in described["VersionIdsToStages"].items() if "AWSCURRENT" in stages),
+            (
+                version
+                for version, stages in described["VersionIdsToStages"].items()
+                if "AWSCURRENT" in stages
+            ),
             None,
         )
         if current == self.token:
             return
         self.sm.update_secret_version_stage(
-            SecretId=self.arn, VersionStage="AWSCURRENT", MoveToVersionId=self.token, RemoveFromVersionId=current
+            SecretId=self.arn,
+            VersionStage="AWSCURRENT",
+            MoveToVersionId=self.token,
+            RemoveFromVersionId=current,
         )
         self.sm.untag_resource(SecretId=self.arn, TagKeys=["RotationStatus"])
 
     def announce_manual_rotation(self) -> None:
         """Externally issued credentials: say rotation is due, record it, and change nothing."""
         message = (
-            f"Secret {self.entry.name} (owner {self.entry.owner or 'unknown'}) is due for rotation. It is issued "
-            "outside this platform, so it must be rotated by hand: issue a new credential at its provider, then "
-            "store it with `pulumi config set --secret` and bump the entry's reseed trigger."
+            f"Secret {self.entry.name} (owner {self.entry.owner or 'unknown'}) is due for rotation. It is "
+            "issued outside this platform, so it must be rotated by hand: issue a new credential at its "
+            "provider, store it with `pulumi config set --secret`, and bump the entry's reseed trigger."
         )
         topic = os.environ.get("ALERTS_TOPIC_ARN", "")
         if topic:
@@ -179,10 +194,14 @@ class Rotation:
         boto3.client("cloudwatch").put_metric_data(
             Namespace=NAMESPACE,
             MetricData=[
-                {"MetricName": "ManualRotationDue", "Value": 1, "Unit": "Count",
-                 "Dimensions": [{"Name": "Secret", "Value": self.entry.name}]},
+                {
+                    "MetricName": "ManualRotationDue",
+                    "Value": 1,
+                    "Unit": "Count",
+                    "Dimensions": [{"Name": "Secret", "Value": self.entry.name}],
+                },
             ],
-        )  # fmt: skip
+        )
         self.sm.tag_resource(
             SecretId=self.arn, Tags=[{"Key": "RotationStatus", "Value": "manual-rotation-required"}]
         )

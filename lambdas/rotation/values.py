@@ -18,7 +18,7 @@ class FormatError(ValueError):
 
 
 def new_value(value_format: str) -> str:
-    """A fresh random value: `chars-64` is 64 URL-safe characters, `base64-32` is 32 random bytes in base64."""
+    """A fresh random value: `chars-64` is 64 URL-safe characters, `base64-32` 32 random bytes in base64."""
     match = _FORMAT.fullmatch(value_format)
     if match is None:
         raise FormatError(f"unknown value format {value_format!r} (expected chars-<n> or base64-<bytes>)")

@@ -84,7 +84,9 @@ class VaultClient:
         return json.loads(text) if text else {}
 
     def login_aws(self, role: str, region: str, credentials: Any, server_id: str = "") -> None:
-        answer = self.call("POST", "auth/aws/login", signed_login_payload(role, region, credentials, server_id))
+        answer = self.call(
+            "POST", "auth/aws/login", signed_login_payload(role, region, credentials, server_id)
+        )
         self.token = answer["auth"]["client_token"]
 
     def kv_read(self, mount: str, path: str) -> tuple[dict[str, Any], int] | None:

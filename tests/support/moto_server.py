@@ -23,8 +23,8 @@ class MotoEndpoint:
     url: str
 
     def reset(self) -> None:
-        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")  # noqa: S310 - loopback
-        with urllib.request.urlopen(request, timeout=10):  # noqa: S310 - loopback only
+        request = urllib.request.Request(f"{self.url}/moto-api/reset", method="POST")
+        with urllib.request.urlopen(request, timeout=10):
             pass
 
 
@@ -40,7 +40,9 @@ def moto_endpoint() -> Iterator[MotoEndpoint]:
 
 
 @pytest.fixture
-def aws(moto_endpoint: MotoEndpoint, monkeypatch: pytest.MonkeyPatch, tmp_path_factory) -> Iterator[MotoEndpoint]:
+def aws(
+    moto_endpoint: MotoEndpoint, monkeypatch: pytest.MonkeyPatch, tmp_path_factory
+) -> Iterator[MotoEndpoint]:
     """boto3 clients made inside the test reach moto, with fake credentials, and nothing else."""
     empty = tmp_path_factory.mktemp("aws-config") / "none"
     empty.write_text("")
