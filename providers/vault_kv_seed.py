@@ -68,7 +68,7 @@ def vault_client(props: dict[str, Any]) -> Iterator[Any]:
             session.close()
 
 
-def _explain(error: Exception, where: str, address: str) -> SeedError:
+def _explain(error: Exception, where: str, address: str, action: str = "write") -> SeedError:
     """A Vault or network failure as an instruction."""
     import hvac.exceptions as vault_errors  # noqa: PLC0415
     import requests  # noqa: PLC0415
@@ -80,12 +80,12 @@ def _explain(error: Exception, where: str, address: str) -> SeedError:
         )
     if isinstance(error, vault_errors.Forbidden):
         return SeedError(
-            f"the provisioner token may not write {where} (403 permission denied); check the "
+            f"the provisioner token may not {action} {where} (403 permission denied); check the "
             "provisioner policy or re-run the bootstrap to issue a fresh token"
         )
     if isinstance(error, vault_errors.RateLimitExceeded):
         return SeedError(f"Vault kept rate-limiting writes to {where} (429); re-run `pulumi up`")
-    if isinstance(error, requests.exceptions.Timeout):
+    if isinstance(error, requests.exceptions.Timeout) or _timed_out(error):
         return SeedError(f"Vault at {address} did not answer in {TIMEOUT_S}s while seeding {where}; re-run")
     if isinstance(error, requests.exceptions.SSLError):
         return SeedError(f"Vault at {address} presented a certificate the cluster CA does not sign ({where})")
@@ -94,6 +94,16 @@ def _explain(error: Exception, where: str, address: str) -> SeedError:
             f"could not reach Vault at {address} while seeding {where}; nothing was written, re-run"
         )
     return SeedError(f"seeding {where} failed: {type(error).__name__}: {error}")
+
+
+def _timed_out(error: Exception) -> bool:
+    """requests reports a read timeout that exhausted urllib3's retries as a ConnectionError; find it."""
+    from urllib3.exceptions import NewConnectionError  # noqa: PLC0415
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout  # noqa: PLC0415
+
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    # urllib3 files a refused connection under its timeouts too; that one is "unreachable", not slow.
+    return isinstance(reason, Urllib3Timeout) and not isinstance(reason, NewConnectionError)
 
 
 def _metadata(props: dict[str, Any]) -> dict[str, str]:
@@ -153,7 +163,7 @@ class VaultKvSeedProvider(ResourceProvider):
             outs["drift"] = "no live version at the path (deleted outside Pulumi)"
             return ReadResult(id_=id_, outs=outs)
         except Exception as error:
-            raise _explain(error, id_, props["address"]) from None
+            raise _explain(error, id_, props["address"], "read") from None
         live = fingerprint(str(answer["data"]["data"].get(VALUE_KEY, "")))
         outs["drift"] = (
             "" if live == props.get("fingerprint") else "value changed outside this seed (rotated?)"
@@ -174,7 +184,7 @@ class VaultKvSeedProvider(ResourceProvider):
         except vault_errors.InvalidPath:
             return
         except Exception as error:
-            raise _explain(error, id_, props["address"]) from None
+            raise _explain(error, id_, props["address"], "delete") from None
 
     def _seed(self, client: Any, props: dict[str, Any], *, overwrite: bool) -> dict[str, Any]:
         import hvac.exceptions as vault_errors  # noqa: PLC0415

@@ -106,6 +106,11 @@ class Rotation:
         if self.entry.source == "config":
             if step == "createSecret":
                 self.announce_manual_rotation()
+            elif step == "finishSecret":
+                # Nothing new was staged: release AWSPENDING so the next scheduled rotation can start.
+                self.sm.update_secret_version_stage(
+                    SecretId=self.arn, VersionStage="AWSPENDING", RemoveFromVersionId=self.token
+                )
             return
         {
             "createSecret": self.create,
