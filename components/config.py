@@ -14,10 +14,12 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from components import netmath
+from components.config_catalog import ROTATION_LIMITS, SecretEntry, read_catalog
 from components.config_reader import ConfigError, ConfigReader, Problem, SecretRef
 
 __all__ = [
     "PROJECT",
+    "ROTATION_LIMITS",
     "AlertingConfig",
     "ConfigError",
     "KeysConfig",
@@ -34,8 +36,6 @@ __all__ = [
 PROJECT = "candlefish-secrets"
 PRODUCTION = "production"
 
-# The longest rotation period each kind of secret may have, in days.
-ROTATION_LIMITS: Mapping[str, int] = MappingProxyType({"database": 90, "api-key": 90, "crypto": 365})
 REQUIRED_TAGS = ("Environment", "Project", "Component", "DeployedBy")
 # CloudWatch Logs accepts only these retention periods (days).
 LOG_RETENTION_DAYS = (
@@ -65,8 +65,6 @@ LOG_RETENTION_DAYS = (
 PRODUCTION_MIN_FLOW_LOG_DAYS = 365
 VAULT_CLUSTER_SIZES = (3, 5, 7)
 
-NAME_PATTERN = r"[a-z0-9](?:[a-z0-9-]{0,62}[a-z0-9])?"
-TEAM_PATTERN = r"[a-z][a-z0-9-]{1,62}[a-z0-9]"
 SEMVER_PATTERN = r"\d+\.\d+\.\d+"
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 INSTANCE_TYPE_PATTERN = r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(?:nano|micro|small|medium|large|metal|\d*xlarge)"
@@ -106,17 +104,6 @@ class VaultConfig:
 
 
 @dataclass(frozen=True)
-class SecretEntry:
-    """One entry of the secrets catalog."""
-
-    name: str
-    description: str
-    type: Literal["database", "api-key", "crypto"]
-    owner: str
-    rotation_days: int
-
-
-@dataclass(frozen=True)
 class AlertingConfig:
     """Where alerts go. The Slack webhook and PagerDuty key are secure config, never plaintext."""
 
@@ -138,6 +125,7 @@ class StackConfig:
     vault: VaultConfig
     alerting: AlertingConfig
     secrets: tuple[SecretEntry, ...]
+    team_roles: Mapping[str, str]
     tags: Mapping[str, str]
     sealed_secrets_version: str | None
 
@@ -180,7 +168,7 @@ def parse_stack_config(
         slack_webhook_url=reader.secret("slackWebhookUrl"),
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
-    secrets = _secrets(reader)
+    catalog = read_catalog(reader, production=production)
     tags = _tags(reader, environment=environment)
     sealed_secrets_version = reader.optional_string(
         "sealedSecretsVersion", pattern=SEMVER_PATTERN, allowed="a version like 0.18.0"
@@ -197,7 +185,8 @@ def parse_stack_config(
         keys=keys,
         vault=vault,
         alerting=alerting,
-        secrets=secrets,
+        secrets=catalog.entries,
+        team_roles=catalog.team_roles,
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,
     )
@@ -337,58 +326,6 @@ def _vault(reader: ConfigReader, *, production: bool) -> VaultConfig:
         instance_type=instance_type or "",
         dev_mode=dev_mode,
     )
-
-
-_ENTRY_FIELDS = ("description", "type", "owner", "rotationDays")
-
-
-def _secrets(reader: ConfigReader) -> tuple[SecretEntry, ...]:
-    catalog = reader.mapping("initialSecrets")
-    entries = []
-    for name, body in sorted(catalog.items()):
-        key = f"initialSecrets.{name}"
-        if not re.fullmatch(NAME_PATTERN, name):
-            reader.problem(
-                key,
-                f"{name!r} is not a valid secret name",
-                "lowercase letters, digits and inner hyphens, at most 64 characters",
-            )
-        if not isinstance(body, dict):
-            reader.problem(key, "must be an object", "description, type, owner, rotationDays")
-            continue
-        for unknown in sorted(set(body) - set(_ENTRY_FIELDS)):
-            reader.problem(f"{key}.{unknown}", "is not a field of a catalog entry", ", ".join(_ENTRY_FIELDS))
-        description = body.get("description")
-        if not isinstance(description, str) or not description.strip() or len(description) > 2048:
-            reader.problem(
-                f"{key}.description", "is missing or empty", "a short description, up to 2048 chars"
-            )
-        kind = body.get("type")
-        if kind not in ROTATION_LIMITS:
-            reader.problem(f"{key}.type", f"{kind!r} is not a secret type", "database, api-key or crypto")
-        owner = body.get("owner")
-        if not isinstance(owner, str) or not re.fullmatch(TEAM_PATTERN, owner):
-            reader.problem(f"{key}.owner", f"{owner!r} is missing or not a team name", "e.g. platform-team")
-        rotation = body.get("rotationDays")
-        limit = ROTATION_LIMITS.get(str(kind), 365)
-        if isinstance(rotation, bool) or not isinstance(rotation, int):
-            reader.problem(
-                f"{key}.rotationDays", f"{rotation!r} is not a whole number of days", f"1 to {limit}"
-            )
-        elif not 1 <= rotation <= limit:
-            reader.problem(
-                f"{key}.rotationDays", f"{rotation} days is out of range for type {kind}", f"1 to {limit}"
-            )
-        entries.append(
-            SecretEntry(
-                name=name,
-                description=str(description),
-                type=kind if kind in ROTATION_LIMITS else "crypto",  # type: ignore[arg-type]
-                owner=str(owner),
-                rotation_days=rotation if isinstance(rotation, int) else 0,
-            )
-        )
-    return tuple(entries)
 
 
 def _tags(reader: ConfigReader, *, environment: str | None) -> dict[str, str]:

@@ -22,6 +22,7 @@ INTERFACE_ENDPOINT_SERVICES = (
     "logs",
     "monitoring",
     "secretsmanager",
+    "sns",
     "ssm",
     "ssmmessages",
     "sts",

@@ -23,7 +23,7 @@ def test_text_preview_shows_components_and_counts(capsys):
     assert out.startswith("candlefish-secrets / production: ")
     for component in ("Keys keys", "Network network", "UnsealKey unseal"):
         assert component in out
-    assert "aws:ec2/vpcEndpoint:VpcEndpoint x10" in out
+    assert "aws:ec2/vpcEndpoint:VpcEndpoint x11" in out
     assert "aws:ec2/natGateway:NatGateway x3" in out
 
 

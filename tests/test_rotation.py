@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from lambdas.rotation import values
 from lambdas.rotation.handler import RotationError, lambda_handler
 from tests.support import rotation_driver
+from tools import rotate as rotate_tool
 
 pytestmark = pytest.mark.slow
 INITIAL = "example-not-a-secret-initial-value"
@@ -212,3 +213,73 @@ def test_new_values_follow_the_entrys_format(value_format, check):
 def test_weak_or_unknown_formats_are_refused(value_format):
     with pytest.raises(values.FormatError):
         values.new_value(value_format)
+
+
+class TestManualRotationCommand:
+    """`python -m tools.rotate`: start a rotation now and wait for its outcome."""
+
+    def enabled_secret(self, monkeypatch, source="generate", name="candlefish/production/jwt-secret"):
+        rotation_driver.install(monkeypatch)
+        client = boto3.client("secretsmanager", config=Config(retries={"total_max_attempts": 1}))
+        tags = [
+            {"Key": "Source", "Value": source},
+            {"Key": "VaultPath", "Value": VAULT_PATH},
+            {"Key": "ValueFormat", "Value": "chars-64"},
+        ]
+        arn = client.create_secret(Name=name, SecretString=INITIAL, Tags=tags)["ARN"]
+        rotate(client, arn, rotation_driver.rotation_function_arn())  # what SecretRotation sets up
+        return client, arn
+
+    def test_rotates_and_reports_the_new_current_version(self, aws, vault, monkeypatch):
+        client, arn = self.enabled_secret(monkeypatch)
+        before = client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
+        outcome = rotate_tool.rotate(client, arn, timeout_s=5, sleep=lambda _: None)
+        after = client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")
+        assert outcome == rotate_tool.Outcome(version_id=after["VersionId"], manual=False)
+        assert after["SecretString"] != before
+        assert vault_value(vault) == after["SecretString"]
+
+    def test_reports_externally_issued_credentials_as_manual(self, aws, vault, monkeypatch):
+        client, arn = self.enabled_secret(monkeypatch, source="config")
+        outcome = rotate_tool.rotate(client, arn, timeout_s=5, sleep=lambda _: None)
+        assert outcome.manual is True
+        assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
+
+    def test_refuses_a_secret_without_rotation(self, aws):
+        client = boto3.client("secretsmanager")
+        arn = client.create_secret(Name="candlefish/production/plain", SecretString=INITIAL)["ARN"]
+        with pytest.raises(rotate_tool.RotationFailed, match="no rotation configured"):
+            rotate_tool.rotate(client, arn, timeout_s=1)
+
+    def test_a_failing_rotation_function_is_reported(self, aws, vault, monkeypatch):
+        client, arn = self.enabled_secret(monkeypatch)
+        rotation_driver.install(monkeypatch, stop_before="testSecret")
+        with pytest.raises(rotate_tool.RotationFailed, match="could not start a rotation"):
+            rotate_tool.rotate(client, arn, timeout_s=1)
+        with pytest.raises(rotate_tool.RotationFailed, match="a previous rotation has not finished"):
+            rotate_tool.rotate(client, arn, timeout_s=1)
+
+    def test_gives_up_after_the_timeout(self):
+        class NeverFinishes:
+            def describe_secret(self, SecretId):
+                return {
+                    "RotationEnabled": True,
+                    "VersionIdsToStages": {"v1": ["AWSCURRENT"], "v2": ["AWSPENDING"]},
+                }
+
+            def rotate_secret(self, SecretId):
+                return {"VersionId": "v2"}
+
+        with pytest.raises(rotate_tool.RotationFailed, match="v2 is still not AWSCURRENT after 0s"):
+            rotate_tool.rotate(NeverFinishes(), "arn:x", timeout_s=0, sleep=lambda _: None)
+
+    def test_command_line_rotates_a_production_entry(self, aws, vault, monkeypatch, capsys):
+        self.enabled_secret(monkeypatch)
+        assert rotate_tool.main(["jwt-secret", "--stack", "production", "--timeout", "5"]) == 0
+        assert "candlefish/production/jwt-secret rotated" in capsys.readouterr().out
+
+    def test_command_line_refuses_an_unknown_entry(self, capsys):
+        assert rotate_tool.main(["nope", "--stack", "production"]) == 2
+        assert (
+            "'nope' is not in the production catalog (encryption-key, jwt-secret" in capsys.readouterr().err
+        )

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import runpy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -273,11 +273,13 @@ def run_program(
     overrides: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     root: Path = ROOT,
+    program: Callable[[], None] | None = None,
 ) -> Recording:
     """Run `__main__.py` for `stack` under the recording mocks.
 
     `overrides` replaces config values (`namespace:key` → value, None removes the key); `secrets` adds
-    secure values as if set with `pulumi config set --secret`.
+    secure values as if set with `pulumi config set --secret`. `program` runs instead of `__main__.py`
+    (with the same config), to record one component on its own.
     """
     loaded = stackfile.load(stack, root)
     values = dict(loaded.values)
@@ -301,10 +303,13 @@ def run_program(
     pulumi_settings.SETTINGS.engine = engine
 
     with _as_language_host(root, values, secret_keys):
-        program = root / "__main__.py"
+        entry_point = root / "__main__.py"
 
         def run() -> None:
-            runpy.run_path(str(program), run_name="__main__")
+            if program is not None:
+                program()
+            else:
+                runpy.run_path(str(entry_point), run_name="__main__")
 
         _sync_await(run_pulumi_func(run))
         root_stack = pulumi_settings.get_root_resource()

@@ -57,7 +57,7 @@ def install(monkeypatch: pytest.MonkeyPatch, *, stop_before: str | None = None) 
         }
         secret.rotation_requested = True
         secret.rotation_enabled = True
-        secret.rotation_lambda_arn = rotation_lambda_arn or ""
+        secret.rotation_lambda_arn = rotation_lambda_arn or secret.rotation_lambda_arn
         if rotation_rules:
             secret.auto_rotate_after_days = rotation_rules.get("AutomaticallyAfterDays", 0)
         for step in STEPS if rotate_immediately else ("testSecret",):
