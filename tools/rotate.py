@@ -113,9 +113,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED
     if outcome.manual:
-        print(
-            f"{secret_id} is issued outside this platform: a manual rotation notice went out, value kept"
-        )
+        print(f"{secret_id} is issued outside this platform: a manual rotation notice went out, value kept")
         return EXIT_MANUAL
     print(f"{secret_id} rotated: version {outcome.version_id} is AWSCURRENT in Secrets Manager and Vault")
     return EXIT_OK
