@@ -4,13 +4,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components import tagging
-from components.config import ConfigError, load_stack_config
+from components.config import ConfigError, check_zones, load_stack_config
 from components.iam import AwsContext
 from components.keys import Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.network import Network, NetworkArgs
 
 try:
     config = load_stack_config()
+    check_zones(config, aws.get_availability_zones(state="available").names)
 except ConfigError as error:
     # RunError ends the program with the message alone: a config mistake is not a crash.
     raise pulumi.RunError(str(error)) from None

@@ -29,6 +29,7 @@ __all__ = [
     "SecretRef",
     "StackConfig",
     "VaultConfig",
+    "check_zones",
     "load_stack_config",
     "parse_stack_config",
 ]
@@ -190,6 +191,21 @@ def parse_stack_config(
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,
     )
+
+
+def check_zones(config: StackConfig, available: list[str]) -> None:
+    """Raise `ConfigError` if a configured zone is not available to this account in the region."""
+    missing = [zone for zone in config.network.availability_zones if zone not in available]
+    if missing:
+        raise ConfigError(
+            [
+                Problem(
+                    f"{config.project}:availabilityZones",
+                    f"{', '.join(missing)} not available to this account in {config.region}",
+                    "one of " + ", ".join(sorted(available)),
+                )
+            ]
+        )
 
 
 def load_stack_config() -> StackConfig:

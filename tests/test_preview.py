@@ -119,3 +119,15 @@ def test_preview_exits_2_and_prints_only_the_problems_on_config_error(tmp_path):
 def test_preview_of_an_unknown_stack_names_the_known_ones(capsys):
     assert preview.main(["--stack", "staging"]) == 2
     assert "stacks here: dev, production" in capsys.readouterr().err
+
+
+def test_a_zone_the_account_cannot_use_is_a_clean_error():
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(
+            "dev",
+            overrides={"candlefish-secrets:availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1z"]},
+        )
+    assert (
+        "candlefish-secrets:availabilityZones: us-east-1z not available to this account in us-east-1"
+        in str(caught.value)
+    )
