@@ -8,7 +8,7 @@ raised together as one `ConfigError`, each line naming the key, what is wrong an
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
@@ -193,7 +193,7 @@ def parse_stack_config(
     )
 
 
-def check_zones(config: StackConfig, available: list[str]) -> None:
+def check_zones(config: StackConfig, available: Sequence[str]) -> None:
     """Raise `ConfigError` if a configured zone is not available to this account in the region."""
     missing = [zone for zone in config.network.availability_zones if zone not in available]
     if missing:
