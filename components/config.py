@@ -79,6 +79,7 @@ SEMVER_PATTERN = r"\d+\.\d+\.\d+"
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 INSTANCE_TYPE_PATTERN = r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(?:nano|micro|small|medium|large|metal|\d*xlarge)"
 REGION_PATTERN = r"[a-z]{2}(?:-gov)?-[a-z]+-\d"
+METADATA_TAG_KEY_PATTERN = r"[A-Za-z0-9+\-=.,_:@]+"
 DNS_NAME_PATTERN = r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
 ACM_ARN_PATTERN = r"arn:aws(?:-[a-z]+)*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}"
 
@@ -525,6 +526,14 @@ def _tags(reader: ConfigReader, *, environment: str | None) -> dict[str, str]:
         if tag.lower().startswith("aws:") or not 1 <= len(tag) <= 128:
             reader.problem(
                 f"tags.{tag}", "is not a usable tag key", "1-128 characters, not starting with aws:"
+            )
+        elif not re.fullmatch(METADATA_TAG_KEY_PATTERN, tag) or tag in {".", ".."}:
+            # The Vault nodes expose their tags in instance metadata, and EC2 then refuses to launch an
+            # instance whose tag keys hold other characters (spaces, slashes).
+            reader.problem(
+                f"tags.{tag}",
+                "cannot be an instance-metadata tag key",
+                "letters, digits and + - = . , _ : @ only",
             )
     if "DeployedAt" in tags:
         reader.problem("tags.DeployedAt", "is stamped at deploy time and must not be set", "remove it")

@@ -123,6 +123,8 @@ def test_secure_values_are_references_not_values():
     assert "[secret]" not in repr(config.alerting)
 
 
+WEST_CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+
 # (case id, overrides, the key the problem must name, words the message must contain)
 BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("vpc cidr malformed", {"vpcCidr": "10.0.0/16"}, "vpcCidr", "not an IPv4 CIDR"),
@@ -206,6 +208,10 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("reserved tag prefix", {"tags": {"Environment": "production", "Project": "Candlefish-AI",
                                       "Component": "Secrets-Management", "DeployedBy": "DevOps",
                                       "aws:owner": "x"}}, "tags.aws:owner", "not a usable tag key"),
+    ("tag key not allowed in instance metadata",
+     {"tags": {"Environment": "production", "Project": "Candlefish-AI", "Component": "Secrets-Management",
+               "DeployedBy": "DevOps", "Cost Center": "x"}},
+     "tags.Cost Center", "cannot be an instance-metadata tag key"),
     ("unknown key", {"vaultClusterSzie": 5}, "vaultClusterSzie", "did you mean 'vaultClusterSize'"),
     ("required key missing", {"vpcCidr": None}, "vpcCidr", "is required but not set"),
     ("webhook in plaintext", {"slackWebhookUrl": "example-not-a-secret"}, "slackWebhookUrl",
@@ -237,9 +243,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
      "admits every address, which production does not allow"),
     ("acm arn malformed", {"acmCertificateArn": "arn:aws:acm:us-east-1:123:cert"}, "acmCertificateArn",
      "is not valid"),
-    ("acm certificate of another region",
-     {"acmCertificateArn": "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-1234-1234-123456789012"},
-     "acmCertificateArn", "certificates of its own region"),
+    ("acm certificate of another region", {"acmCertificateArn": WEST_CERTIFICATE}, "acmCertificateArn",
+     "certificates of its own region"),
     ("audit object lock short in production", {"auditObjectLockDays": 30}, "auditObjectLockDays",
      "too short for production"),
     ("backup expiry before the infrequent-access move", {"backupRetentionDays": 30}, "backupRetentionDays",
