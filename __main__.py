@@ -19,8 +19,9 @@ except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
 tagging.register(config.tags)
+caller = aws.get_caller_identity_output()
 context = AwsContext(
-    account_id=aws.get_caller_identity_output().account_id,
+    account_id=caller.account_id,
     partition=aws.get_partition_output().partition,
     region=config.region,
 )
@@ -71,6 +72,7 @@ storage = Storage(
         audit_object_lock_days=config.storage.audit_object_lock_days,
         backup_retention_days=config.storage.backup_retention_days,
         access_log_retention_days=config.vault.log_retention_days,
+        key_deletion_window_days=config.keys.deletion_window_days,
         dr_region=config.storage.dr_region,
     ),
 )
@@ -85,11 +87,7 @@ vault = VaultCluster(
         vpc_id=network.vpc.id,
         private_subnet_ids=network.private_subnet_ids,
         public_subnet_ids=network.public_subnet_ids,
-        load_balancer_subnet_cidrs=(
-            config.network.private_subnet_cidrs
-            if config.load_balancer.internal
-            else config.network.public_subnet_cidrs
-        ),
+        load_balancer_subnet_cidrs=config.load_balancer_subnet_cidrs,
         endpoint_security_group_id=network.endpoint_security_group.id,
         unseal_key_arn=unseal.key.arn,
         data_key_arn=keys.data.arn,
@@ -102,9 +100,8 @@ vault = VaultCluster(
         access_log_bucket=storage.access_logs.bucket.bucket,
         access_log_prefix=ACCESS_LOG_PREFIX,
         access_log_policy=storage.access_logs.policy,
-        deployer_role_arn=aws.iam.get_session_context_output(
-            arn=aws.get_caller_identity_output().arn
-        ).issuer_arn,
+        # The role behind the deploying session (IAM paths resolved), kept able to read the TLS secret.
+        deployer_role_arn=aws.iam.get_session_context_output(arn=caller.arn).issuer_arn,
         volume_tags=config.tags,
         boot_dependencies=[network, *network.default_routes],
     ),

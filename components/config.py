@@ -186,6 +186,13 @@ class StackConfig:
     def is_production(self) -> bool:
         return self.environment == PRODUCTION
 
+    @property
+    def load_balancer_subnet_cidrs(self) -> tuple[str, ...]:
+        """The blocks the Vault load balancer's nodes live in: private if internal, else public."""
+        if self.load_balancer.internal:
+            return self.network.private_subnet_cidrs
+        return self.network.public_subnet_cidrs
+
     def resource_prefix(self) -> str:
         """Prefix for physical names: `candlefish-<environment>`."""
         return f"candlefish-{self.environment}"

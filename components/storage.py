@@ -44,6 +44,7 @@ class StorageArgs:
     audit_object_lock_days: int
     backup_retention_days: int
     access_log_retention_days: int
+    key_deletion_window_days: int = 30
     dr_region: str | None = None
 
 
@@ -135,26 +136,26 @@ class Storage(pulumi.ComponentResource):
         self._args = args
         ctx = args.context
 
+        def guarded(arn: pulumi.Output[str]) -> list[Any]:
+            """TLS only, the data key only, and nothing the Vault nodes could delete or reconfigure."""
+            return [
+                policies.tls_only(arn),
+                *policies.kms_only(arn, args.data_key_arn),
+                policies.deny_tampering_by(args.vault_node_role_arn, arn),
+            ]
+
         lock_mode = "COMPLIANCE" if args.compliance_lock else "GOVERNANCE"
         self.audit = self._bucket(
             "audit",
             kms_key_arn=args.data_key_arn,
-            statements=lambda arn: [
-                policies.tls_only(arn),
-                *policies.kms_only(arn, args.data_key_arn),
-                policies.deny_tampering_by(args.vault_node_role_arn, arn),
-            ],
+            statements=guarded,
             lifecycle=audit_lifecycle(args.audit_object_lock_days),
             object_lock=(lock_mode, args.audit_object_lock_days),
         )
         self.snapshots = self._bucket(
             "snapshots",
             kms_key_arn=args.data_key_arn,
-            statements=lambda arn: [
-                policies.tls_only(arn),
-                *policies.kms_only(arn, args.data_key_arn),
-                policies.deny_tampering_by(args.vault_node_role_arn, arn),
-            ],
+            statements=guarded,
             lifecycle=snapshot_lifecycle(args.backup_retention_days),
         )
         # ALB access logs support only SSE-S3, and need the regional ELB account (or, in regions opened
@@ -318,7 +319,7 @@ class Storage(pulumi.ComponentResource):
             description=f"candlefish-{env}: raft snapshot replicas in {dr_region}",
             enable_key_rotation=True,
             rotation_period_in_days=365,
-            deletion_window_in_days=30,
+            deletion_window_in_days=args.key_deletion_window_days,
             policy=key_policy_json("data", dr_context),
             region=dr_region,
             tags={"Name": f"candlefish-{env}-snapshot-replicas", "KeyPurpose": "data", "Replica": "true"},

@@ -94,8 +94,11 @@ class NodeSettings:
 
 
 def vault_config(settings: NodeSettings) -> str:
-    """vault.hcl with the per-node placeholders (instance id, private IP, zone) still to be filled at boot."""
-    return render("vault-dev.hcl" if settings.dev_mode else "vault.hcl", settings.values())
+    """vault.hcl with the per-node placeholders (instance id, private IP, zone) still to be filled at boot:
+    the mode's own part (raft storage and joining, or dev mode's memory) and then what every node shares."""
+    values = settings.values()
+    own = render("vault-dev.hcl" if settings.dev_mode else "vault.hcl", values)
+    return own + render("vault-common.hcl", values)
 
 
 def boot_values(instance_id: str, private_ip: str, zone: str) -> dict[str, str]:

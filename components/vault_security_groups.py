@@ -176,21 +176,19 @@ def vault_security_groups(
     allowed_cidrs: Sequence[str],
     parent: pulumi.Resource,
 ) -> VaultSecurityGroups:
-    child = pulumi.ResourceOptions(parent=parent)
-    nodes = aws.ec2.SecurityGroup(
-        f"{name}-nodes-sg",
-        vpc_id=vpc_id,
-        description="Vault nodes: API from the load balancer and allow-list, cluster port between nodes",
-        tags={"Name": f"candlefish-{environment}-vault-nodes"},
-        opts=child,
+    def group(role: str, description: str) -> aws.ec2.SecurityGroup:
+        return aws.ec2.SecurityGroup(
+            f"{name}-{role}-sg",
+            vpc_id=vpc_id,
+            description=description,
+            tags={"Name": f"candlefish-{environment}-vault-{role}"},
+            opts=pulumi.ResourceOptions(parent=parent),
+        )
+
+    nodes = group(
+        "nodes", "Vault nodes: API from the load balancer and allow-list, cluster port between nodes"
     )
-    lb = aws.ec2.SecurityGroup(
-        f"{name}-lb-sg",
-        vpc_id=vpc_id,
-        description="Vault load balancer: HTTPS (and HTTP redirect) from the allow-list",
-        tags={"Name": f"candlefish-{environment}-vault-lb"},
-        opts=child,
-    )
+    lb = group("lb", "Vault load balancer: HTTPS (and HTTP redirect) from the allow-list")
     s3 = aws.ec2.get_managed_prefix_list_output(
         name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOutputOptions(parent=parent)
     )

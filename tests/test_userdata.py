@@ -125,7 +125,7 @@ def test_dev_mode_config_is_in_memory_single_node_and_says_so():
     assert text.startswith("# DEV MODE")
     config = parse_hcl(booted(text))
     assert [next(iter(item)) for item in config["storage"]] == ["inmem"]
-    assert "cluster_addr" not in config
+    assert "cluster_addr" not in config and "retry_join" not in text
     assert block(config, "seal", "awskms")["kms_key_id"] == SETTINGS.unseal_key_arn
     assert block(config, "listener", "tcp")["tls_min_version"] == "tls12"
 
@@ -285,5 +285,6 @@ def test_a_missing_template_value_is_an_error_not_a_blank():
 
 
 def test_every_template_is_used():
-    used = {f.template for f in userdata.FILES + userdata.SNAPSHOT_FILES} | {"vault.hcl", "vault-dev.hcl"}
+    used = {f.template for f in userdata.FILES + userdata.SNAPSHOT_FILES}
+    used |= {"vault.hcl", "vault-dev.hcl", "vault-common.hcl"}
     assert {path.name for path in userdata.TEMPLATES.iterdir()} == used

@@ -187,6 +187,9 @@ def test_user_data_is_rendered_with_this_stacks_resources(production):
     snapshot = node_file(production, "/usr/local/sbin/vault-snapshot")
     assert production.outputs["snapshotBucketName"] in snapshot
     assert output_of(production, "aws:kms/key:Key", "keys-data") in snapshot
+    # Nodes fetch their key at boot: no key material (and nothing secret) is in the user-data.
+    assert not launch_template(production).is_secret("userData")
+    assert "-----BEGIN" not in userdata.decode_user_data(launch_template(production).inputs["userData"])
     agent = json.loads(node_file(production, "/etc/vault.d/cloudwatch-agent.json"))
     groups = {item["log_group_name"] for item in agent["logs"]["logs_collected"]["files"]["collect_list"]}
     assert groups == {
