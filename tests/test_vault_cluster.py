@@ -5,12 +5,13 @@ import json
 import math
 from pathlib import Path
 
+import pulumi
 import pytest
 
 from components import userdata
 from components.load_balancer import HEALTH_CHECK_PATH, SSL_POLICY
 from components.vault_cluster import DEV_MODE_WARNING, instance_architecture, rolling_min_healthy_percentage
-from components.vault_iam import node_policy
+from components.vault_iam import NodeGrants, node_policy
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 from tests.support.shell_lint import shellcheck
@@ -453,8 +454,6 @@ def test_node_policy_is_clean_under_parliament(production):
 
 
 def test_node_policy_built_from_plain_values_is_clean_too():
-    from components.vault_iam import NodeGrants
-
     grants = NodeGrants(
         region="eu-west-1",
         account_id="123456789012",
@@ -555,7 +554,7 @@ def test_dev_mode_is_one_in_memory_node_loudly_marked(dev_mode):
 
 @pytest.mark.slow
 def test_production_refuses_dev_mode():
-    with pytest.raises(Exception, match="enableDevMode"):
+    with pytest.raises(pulumi.RunError, match="enableDevMode"):
         run_program("production", overrides={f"{NS}:enableDevMode": True})
 
 
