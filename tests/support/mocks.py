@@ -179,13 +179,11 @@ class RecordingMocks(pulumi_mocks.Mocks):
             names = [f"{self.region}{letter}" for letter in "abcdef"]
             return {"names": names, "zoneIds": [f"use1-az{i}" for i in range(1, 7)], "id": self.region}
         if token == "aws:ec2/getAmi:getAmi":
-            return {
-                "id": "ami-0" + fakes.digest(str(given.get("filters")), length=16),
-                "name": "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101",
-                "architecture": "x86_64",
-                "ownerId": str((given.get("owners") or ["099720109477"])[0]),
-                "rootDeviceName": "/dev/sda1",
-            }
+            return fakes.ami(given)
+        if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            return fakes.managed_prefix_list(str(given.get("name", "")), self.region)
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            return fakes.session_context(str(given["arn"]))
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             return fakes.policy_document(given)
         if token == "aws:elb/getServiceAccount:getServiceAccount":
