@@ -27,6 +27,10 @@ class SeedError(RuntimeError):
     """A seeding step failed; the message says what happened and what to do next."""
 
 
+class BootstrapError(RuntimeError):
+    """A Vault bootstrap step failed; the message says what happened and what to do next."""
+
+
 def fingerprint(value: str) -> str:
     """SHA-256 of a secret value: what state keeps instead of the value."""
     return "sha256:" + hashlib.sha256(value.encode()).hexdigest()
