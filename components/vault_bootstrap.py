@@ -100,23 +100,14 @@ def break_glass_policy(readers: Any, writers: Any) -> dict[str, Any]:
 
     Both are lists of ARN patterns (or Outputs of such lists), matched against aws:PrincipalArn.
     """
+
+    def deny_all_but(sid: str, actions: Sequence[str], allowed: Any) -> dict[str, Any]:
+        condition = {"ArnNotLike": {"aws:PrincipalArn": allowed}}
+        return statement(sid, actions, "*", effect="Deny", principal={"AWS": "*"}, condition=condition)
+
     return document(
-        statement(
-            "DenyReadExceptBreakGlassAndDeployer",
-            READ_ACTIONS,
-            "*",
-            effect="Deny",
-            principal={"AWS": "*"},
-            condition={"ArnNotLike": {"aws:PrincipalArn": readers}},
-        ),
-        statement(
-            "DenyWriteExceptDeployer",
-            WRITE_ACTIONS,
-            "*",
-            effect="Deny",
-            principal={"AWS": "*"},
-            condition={"ArnNotLike": {"aws:PrincipalArn": writers}},
-        ),
+        deny_all_but("DenyReadExceptBreakGlassAndDeployer", READ_ACTIONS, readers),
+        deny_all_but("DenyWriteExceptDeployer", WRITE_ACTIONS, writers),
     )
 
 

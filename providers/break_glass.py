@@ -30,9 +30,6 @@ from providers.common import AWS_UNREACHABLE, BootstrapError, aws_client, aws_er
 
 FORMAT = "candlefish-vault-break-glass/1"
 PENDING_STAGE = "CANDLEFISH_INIT_PENDING"
-RETRIES = {"mode": "adaptive", "max_attempts": 8}
-CONNECT_TIMEOUT_S = 5
-READ_TIMEOUT_S = 20
 # Beyond botocore's own retries: the store is the one write that must not be given up on lightly.
 STORE_ATTEMPTS = 4
 STORE_BACKOFF_S = 2.0
@@ -71,13 +68,7 @@ class Material:
 
 
 def client(region: str) -> Any:
-    return aws_client(
-        "secretsmanager",
-        region,
-        retries=RETRIES,
-        connect_timeout=CONNECT_TIMEOUT_S,
-        read_timeout=READ_TIMEOUT_S,
-    )
+    return aws_client("secretsmanager", region)
 
 
 def explain(error: Exception, secret_id: str, doing: str) -> BootstrapError:

@@ -6,8 +6,6 @@ runs in seconds.
 """
 
 import json
-import subprocess
-import sys
 import threading
 
 import boto3
@@ -21,7 +19,7 @@ from providers import break_glass
 from providers import vault_bootstrap as bootstrap_module
 from providers.common import BootstrapError
 from providers.vault_bootstrap import DELETE_NOTE, VaultBootstrapProvider
-from tests.support.mocks import ROOT
+from tests.support.provider_host import call_in_provider_host
 
 pytestmark = pytest.mark.slow
 ACCOUNT = "123456789012"
@@ -617,22 +615,6 @@ def test_rendered_application_policies_parse_and_name_each_path():
 
 
 def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(cluster, secret_arn):
-    from pulumi.dynamic.dynamic import serialize_provider
-
-    payload = serialize_provider(VaultBootstrapProvider())
-    script = (
-        "import base64, dill, json, sys\n"
-        "provider = dill.loads(base64.b64decode(sys.argv[1]))\n"
-        "result = provider.create(json.loads(sys.argv[2]))\n"
-        "print(json.dumps({'id': result.id, 'revoked': result.outs['root_token_revoked']}))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, payload, json.dumps(props(cluster, secret_arn))],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert json.loads(done.stdout) == {"id": cluster.state.cluster_id, "revoked": True}
+    done = call_in_provider_host(VaultBootstrapProvider(), "create", props(cluster, secret_arn))
+    assert done["id"] == cluster.state.cluster_id and done["outs"]["root_token_revoked"] is True
     assert cluster.state.initialized and len(stored_material(secret_arn)["recovery_shares"]) == 5
