@@ -186,10 +186,15 @@ def validate(props: Mapping[str, Any]) -> None:
     policies = props.get("policies") or {}
     if "provisioner" not in policies:
         problems.append("policies: the 'provisioner' policy is required (later runs authenticate with it)")
+    names = [app["name"] for app in props.get("app_roles") or []]
     problems += [
-        f"app role {app['name']!r}: the name is reserved for the platform's own role"
-        for app in props.get("app_roles") or []
-        if app["name"] in RESERVED_AWS_ROLES
+        f"app role {name!r}: the name is reserved for the platform's own role"
+        for name in names
+        if name in RESERVED_AWS_ROLES
+    ]
+    problems += [
+        f"app role {name!r} is listed more than once"
+        for name in sorted({n for n in names if names.count(n) > 1})
     ]
     try:
         problems += _configuration_problems(desired(props), policies)
