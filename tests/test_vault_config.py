@@ -7,6 +7,7 @@ from providers.common import BootstrapError
 from providers.vault_config import desired, differences, digest, duration_seconds, validate
 from providers.vault_waits import Waits, spell
 
+POLICIES = dict(render_policies([("payments", ["candlefish/payments"])]))
 PROPS = {
     "node_role_arn": "arn:aws:iam::123456789012:role/vault-node",
     "rotation_role_arn": "",
@@ -18,7 +19,7 @@ PROPS = {
         }
     ],
     "ci_approle": {"token_policies": ["platform-team"]},
-    "policies": dict(render_policies([("payments", ["candlefish/payments"])])),
+    "policies": POLICIES,
     "cluster_size": 5,
 }
 
@@ -47,8 +48,8 @@ def test_bad_durations_are_refused(given):
 
 
 def test_the_digest_ignores_order_and_text_padding():
-    reordered = {**PROPS, "policies": dict(reversed(list(PROPS["policies"].items())))}
-    padded = {**PROPS, "policies": {name: f"\n{text}\n\n" for name, text in PROPS["policies"].items()}}
+    reordered = {**PROPS, "policies": dict(reversed(list(POLICIES.items())))}
+    padded = {**PROPS, "policies": {name: f"\n{text}\n\n" for name, text in POLICIES.items()}}
     assert digest(desired(PROPS)) == digest(desired(reordered)) == digest(desired(padded))
     assert digest(desired({**PROPS, "autopilot": {"min_quorum": 5}})) != digest(desired(PROPS))
 
