@@ -14,13 +14,16 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from components import netmath
+from components.config_access import AccessConfig, Application, read_access
 from components.config_catalog import ROTATION_LIMITS, SecretEntry, read_catalog
 from components.config_reader import ConfigError, ConfigReader, Problem, SecretRef
 
 __all__ = [
     "PROJECT",
     "ROTATION_LIMITS",
+    "AccessConfig",
     "AlertingConfig",
+    "Application",
     "ConfigError",
     "KeysConfig",
     "LoadBalancerConfig",
@@ -168,6 +171,7 @@ class StackConfig:
     alerting: AlertingConfig
     secrets: tuple[SecretEntry, ...]
     team_roles: Mapping[str, str]
+    access: AccessConfig
     tags: Mapping[str, str]
     sealed_secrets_version: str | None
 
@@ -220,6 +224,7 @@ def parse_stack_config(
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
     catalog = read_catalog(reader, production=production)
+    access = read_access(reader)
     tags = _tags(reader, environment=environment)
     sealed_secrets_version = reader.optional_string(
         "sealedSecretsVersion", pattern=SEMVER_PATTERN, allowed="a version like 0.18.0"
@@ -240,6 +245,7 @@ def parse_stack_config(
         alerting=alerting,
         secrets=catalog.entries,
         team_roles=catalog.team_roles,
+        access=access,
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,
     )

@@ -74,6 +74,8 @@ class VaultBootstrapArgs:
     # The role `pulumi up` runs as; default: the caller's role, from sts:GetCallerIdentity.
     deployer_role_arn: pulumi.Input[str] | None = None
     audit_file_path: str = AUDIT_FILE_PATH
+    # Required in the X-Vault-AWS-IAM-Server-ID header of every AWS-auth login (replay protection).
+    iam_server_id: str = ""
     provisioner_period: str = PROVISIONER_PERIOD
     waits: Mapping[str, float] = field(default_factory=dict)
 
@@ -173,6 +175,7 @@ class VaultBootstrap(pulumi.ComponentResource):
             recovery_pgp_keys=list(args.recovery_pgp_keys),
             adopt_token=args.adopt_token,
             audit_file_path=args.audit_file_path,
+            iam_server_id=args.iam_server_id,
             provisioner_period=args.provisioner_period,
             waits=dict(args.waits),
             # The shares may only be written once the policy that guards them is in place.

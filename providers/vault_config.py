@@ -138,7 +138,13 @@ def desired(props: Mapping[str, Any]) -> dict[str, Any]:
         },
         "mounts": {KV_MOUNT: {"type": "kv", "version": "2"}},
         "auth": {AWS_AUTH: {"type": "aws"}, APPROLE_AUTH: {"type": "approle"}},
-        "aws_client": {"iam_server_id_header_value": str(props.get("iam_server_id") or "")},
+        # Clients sign sts:GetCallerIdentity for the regional endpoint (reached through the VPC's STS
+        # endpoint); Vault must forward the login to that same endpoint for the signature to verify.
+        "aws_client": {
+            "iam_server_id_header_value": str(props.get("iam_server_id") or ""),
+            "sts_endpoint": f"https://sts.{props['region']}.amazonaws.com" if props.get("region") else "",
+            "sts_region": str(props.get("region") or ""),
+        },
         "aws_roles": roles,
         "approle_roles": {"ci": approle_role(props.get("ci_approle") or {})},
         "autopilot": autopilot(props.get("autopilot")),

@@ -114,7 +114,8 @@ def live_view(client: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
     approle_mounted = (view["auth"].get("approle/") or {}).get("type") == "approle"
     client_config = _read(client, "auth/aws/config/client") if aws_mounted else None
     view["aws_client"] = {
-        "iam_server_id_header_value": str((client_config or {}).get("iam_server_id_header_value") or "")
+        key: str((client_config or {}).get(key) or "")
+        for key in ("iam_server_id_header_value", "sts_endpoint", "sts_region")
     }
     for name in wanted["aws_roles"]:
         role = _read(client, f"auth/aws/role/{name}") if aws_mounted else None

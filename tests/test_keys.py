@@ -175,7 +175,7 @@ def test_connected_key_store_holds_the_unseal_key_without_rotation(hsm_connected
 
 
 def test_kmsuser_password_is_generated_and_kept_in_secrets_manager(hsm_connected):
-    password = hsm_connected.one("random:index/randomPassword:RandomPassword")
+    password = hsm_connected.one("random:index/randomPassword:RandomPassword", "unseal-kmsuser-password")
     assert 7 <= password.inputs["length"] <= 32
     secret = hsm_connected.one("aws:secretsmanager/secret:Secret", "unseal-kmsuser-password-secret")
     assert secret.inputs["kmsKeyId"] == keys_by_purpose(hsm_connected)["secrets"].outputs["arn"]

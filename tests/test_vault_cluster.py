@@ -379,7 +379,7 @@ def test_tls_bundle_is_one_secret_encrypted_with_the_secrets_key(production):
 
 
 def test_only_the_node_role_may_read_the_tls_bundle(production):
-    policy = production.one("aws:secretsmanager/secretPolicy:SecretPolicy")
+    policy = production.one("aws:secretsmanager/secretPolicy:SecretPolicy", "vault-tls-secret-policy")
     assert policy.inputs["blockPublicPolicy"] is True
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
     role = output_of(production, "aws:iam/role:Role", "vault-node-role")
