@@ -11,6 +11,8 @@ readonly BUCKET="{{ snapshot_bucket }}"
 readonly PREFIX="{{ snapshot_prefix }}"
 readonly KMS_KEY_ARN="{{ data_key_arn }}"
 readonly SERVER_NAME="{{ server_name }}"
+# Sign the AWS-auth login for the regional STS endpoint: Vault forwards it to that endpoint (sts_endpoint).
+export AWS_STS_REGIONAL_ENDPOINTS=regional
 export VAULT_ADDR="https://127.0.0.1:8200"
 export VAULT_CACERT="{{ tls_dir }}/ca.pem"
 
