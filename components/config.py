@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from components import netmath
 from components.config_catalog import ROTATION_LIMITS, SecretEntry, read_catalog
+from components.config_monitoring import MonitoringConfig, read_monitoring
 from components.config_reader import ConfigError, ConfigReader, Problem, SecretRef
 
 __all__ = [
@@ -23,6 +24,7 @@ __all__ = [
     "AlertingConfig",
     "ConfigError",
     "KeysConfig",
+    "MonitoringConfig",
     "NetworkConfig",
     "Problem",
     "SecretEntry",
@@ -124,6 +126,7 @@ class StackConfig:
     keys: KeysConfig
     vault: VaultConfig
     alerting: AlertingConfig
+    monitoring: MonitoringConfig
     secrets: tuple[SecretEntry, ...]
     team_roles: Mapping[str, str]
     tags: Mapping[str, str]
@@ -168,6 +171,7 @@ def parse_stack_config(
         slack_webhook_url=reader.secret("slackWebhookUrl"),
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
+    monitoring = read_monitoring(reader, production=production, retention_periods=LOG_RETENTION_DAYS)
     catalog = read_catalog(reader, production=production)
     tags = _tags(reader, environment=environment)
     sealed_secrets_version = reader.optional_string(
@@ -185,6 +189,7 @@ def parse_stack_config(
         keys=keys,
         vault=vault,
         alerting=alerting,
+        monitoring=monitoring,
         secrets=catalog.entries,
         team_roles=catalog.team_roles,
         tags=MappingProxyType(tags),
