@@ -143,7 +143,11 @@ AUDIT: dict[str, dict[str, Any]] = {
         mount_point="sys/",
     ),
     "operator with a policy named like root": audit_entry(
-        display_name="userpass-pki-operator", policies=["default", "root-ca-admin"], path="pki/ca/pem"
+        display_name="userpass-pki-operator",
+        policies=["default", "root-ca-admin"],
+        path="pki/ca/pem",
+        mount_type="pki",
+        mount_point="pki/",
     ),
     "rotation reads a secret at night": audit_entry(
         display_name="aws-candlefish-production-secret-rotation",
