@@ -83,11 +83,12 @@ class AlarmSpec:
     first_step: str
     page: bool
     metrics: tuple[Metric, ...]
-    statistic: str
-    period: int
-    evaluation_periods: int
-    comparison: str
-    threshold: float
+    # By default an alarm fires on any event counted in one minute.
+    statistic: str = "Sum"
+    period: int = 60
+    evaluation_periods: int = 1
+    comparison: str = "GreaterThanThreshold"
+    threshold: float = 0
     treat_missing_data: str = "notBreaching"
     datapoints_to_alarm: int | None = None
     combine: str | None = None
@@ -157,8 +158,6 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
             "use it.",
             metrics=(w.telemetry(UNSEALED),),
             statistic="Minimum",
-            period=60,
-            evaluation_periods=1,
             comparison="LessThanThreshold",
             threshold=1,
             treat_missing_data="breaching",
@@ -172,10 +171,6 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
             first_step="run the saved Logs Insights query unauthorised-access to see the source addresses "
             "and login paths, then block or fix the client.",
             metrics=(w.audit(FAILED_AUTHENTICATIONS.metric),),
-            statistic="Sum",
-            period=60,
-            evaluation_periods=1,
-            comparison="GreaterThanThreshold",
             threshold=FAILED_AUTH_PER_MINUTE,
         ),
         AlarmSpec(
@@ -186,11 +181,6 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
             first_step="run the saved query off-hours-reads to see who read which path when, and confirm the "
             "read with that person or team.",
             metrics=(w.audit(OFF_HOURS_METRIC),),
-            statistic="Sum",
-            period=60,
-            evaluation_periods=1,
-            comparison="GreaterThanThreshold",
-            threshold=0,
         ),
         AlarmSpec(
             key="audit-log-gap",
@@ -201,9 +191,7 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
             first_step="check `vault audit list` and the CloudWatch agent on each node "
             "(`systemctl status amazon-cloudwatch-agent`), and that the audit disk is not full.",
             metrics=(Metric("AWS/Logs", "IncomingLogEvents", {"LogGroupName": w.audit_log_group_name}),),
-            statistic="Sum",
             period=AUDIT_GAP_SECONDS,
-            evaluation_periods=1,
             comparison="LessThanThreshold",
             threshold=1,
             treat_missing_data="breaching",
@@ -218,7 +206,6 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
             "and check raft peers with `vault operator raft list-peers`.",
             metrics=(w.asg("AWS/AutoScaling", "GroupInServiceInstances"),),
             statistic="Minimum",
-            period=60,
             evaluation_periods=NODE_REPLACEMENT_MINUTES,
             comparison="LessThanThreshold",
             threshold=w.cluster_size,
@@ -234,10 +221,7 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
             "on that instance.",
             metrics=(w.lb("UnHealthyHostCount"),),
             statistic="Maximum",
-            period=60,
             evaluation_periods=5,
-            comparison="GreaterThanThreshold",
-            threshold=0,
         ),
         AlarmSpec(
             key="vault-status-checks",
@@ -248,10 +232,7 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
             "terminate it and let the Auto Scaling group replace it.",
             metrics=(w.asg("AWS/EC2", "StatusCheckFailed"),),
             statistic="Maximum",
-            period=60,
             evaluation_periods=3,
-            comparison="GreaterThanThreshold",
-            threshold=0,
         ),
     ]
 
@@ -266,11 +247,6 @@ def security_alarms(w: Watched) -> list[AlarmSpec]:
             first_step="run the saved query break-glass-activations and confirm the activation was approved "
             "by two team members; if not, revoke the token's accessor at once.",
             metrics=(w.audit(BREAK_GLASS_USE.metric),),
-            statistic="Sum",
-            period=60,
-            evaluation_periods=1,
-            comparison="GreaterThanThreshold",
-            threshold=0,
         ),
         AlarmSpec(
             key="root-token-used",
@@ -279,11 +255,6 @@ def security_alarms(w: Watched) -> list[AlarmSpec]:
             first_step="find the request in the audit log (policies root), find who generated the token, and "
             "revoke it with `vault token revoke -accessor`.",
             metrics=(w.audit(ROOT_TOKEN_USE.metric),),
-            statistic="Sum",
-            period=60,
-            evaluation_periods=1,
-            comparison="GreaterThanThreshold",
-            threshold=0,
         ),
         AlarmSpec(
             key="rotation-failures",
@@ -293,11 +264,7 @@ def security_alarms(w: Watched) -> list[AlarmSpec]:
             first_step="run the saved query rotation-failures for the secret, step and error, then "
             "`python -m tools.rotate <name>` once the cause is fixed.",
             metrics=(w.audit(ROTATION_FAILURES.metric),),
-            statistic="Sum",
             period=300,
-            evaluation_periods=1,
-            comparison="GreaterThanThreshold",
-            threshold=0,
         ),
     ]
 
@@ -312,10 +279,7 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             first_step="check `vault operator raft autopilot state` and the nodes' network and disk latency "
             "in the performance dashboard.",
             metrics=(w.telemetry(LEADER_ELECTIONS),),
-            statistic="Sum",
             period=900,
-            evaluation_periods=1,
-            comparison="GreaterThanThreshold",
             threshold=LEADER_ELECTIONS_PER_15_MINUTES,
         ),
         AlarmSpec(
@@ -325,10 +289,7 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             "minutes: usually no healthy Vault node to send requests to.",
             first_step="check the target group's healthy host count and the vault-sealed and node alarms.",
             metrics=(w.lb("HTTPCode_ELB_5XX_Count", per_target_group=False),),
-            statistic="Sum",
             period=300,
-            evaluation_periods=1,
-            comparison="GreaterThanThreshold",
             threshold=LB_5XX_PER_5_MINUTES,
         ),
         AlarmSpec(
@@ -337,10 +298,7 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             meaning=f"Vault returned more than {LB_5XX_PER_5_MINUTES} server errors (5xx) in 5 minutes.",
             first_step="search the Vault server log for errors around the alarm time (level error).",
             metrics=(w.lb("HTTPCode_Target_5XX_Count"),),
-            statistic="Sum",
             period=300,
-            evaluation_periods=1,
-            comparison="GreaterThanThreshold",
             threshold=LB_5XX_PER_5_MINUTES,
         ),
         AlarmSpec(
@@ -354,7 +312,6 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             statistic="p99",
             period=300,
             evaluation_periods=3,
-            comparison="GreaterThanThreshold",
             threshold=P99_LATENCY_SECONDS,
         ),
         AlarmSpec(
@@ -366,7 +323,6 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             statistic="Average",
             period=300,
             evaluation_periods=3,
-            comparison="GreaterThanThreshold",
             threshold=UTILISATION_PERCENT,
         ),
         AlarmSpec(
@@ -378,7 +334,6 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             metrics=(w.rds("FreeStorageSpace"),),
             statistic="Minimum",
             period=300,
-            evaluation_periods=1,
             comparison="LessThanThreshold",
             threshold=RDS_FREE_STORAGE_FRACTION * w.rds_allocated_storage_gib * GIB,
         ),
@@ -392,7 +347,6 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             statistic="Maximum",
             period=300,
             evaluation_periods=3,
-            comparison="GreaterThanThreshold",
             threshold=RDS_CONNECTION_FRACTION * w.rds_max_connections,
         ),
         AlarmSpec(
@@ -405,7 +359,6 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             statistic="Average",
             period=300,
             evaluation_periods=3,
-            comparison="GreaterThanThreshold",
             threshold=UTILISATION_PERCENT,
         ),
         AlarmSpec(
@@ -419,7 +372,6 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             statistic="Average",
             period=300,
             evaluation_periods=3,
-            comparison="GreaterThanThreshold",
             threshold=UTILISATION_PERCENT,
         ),
         AlarmSpec(
@@ -429,11 +381,8 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             first_step="see redis-memory; check maxmemory-policy and which keys lack a TTL.",
             metrics=w.redis("Evictions"),
             combine="SUM",
-            statistic="Sum",
             period=300,
             evaluation_periods=3,
-            comparison="GreaterThanThreshold",
-            threshold=0,
         ),
     ]
     for role, function_name in w.functions.items():
@@ -446,11 +395,7 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
                 first_step="read the function's recent errors in its log group (/aws/lambda/<function "
                 "name>): look for Traceback lines.",
                 metrics=(Metric("AWS/Lambda", "Errors", {"FunctionName": function_name}),),
-                statistic="Sum",
                 period=300,
-                evaluation_periods=1,
-                comparison="GreaterThanThreshold",
-                threshold=0,
             )
         )
     return specs

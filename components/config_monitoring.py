@@ -73,19 +73,13 @@ def read_monitoring(
 ) -> MonitoringConfig:
     """Read the monitoring keys, recording a problem for anything malformed."""
     hours = _business_hours(reader)
-    retention = reader.integer("alertLogRetentionDays", 90, low=1, high=3653)
-    if retention is not None and retention not in retention_periods:
-        reader.problem(
-            "alertLogRetentionDays",
-            f"{retention} is not a CloudWatch retention period",
-            "one of " + ", ".join(map(str, retention_periods)),
-        )
-    if production and retention is not None and retention < PRODUCTION_MIN_ALERT_LOG_DAYS:
-        reader.problem(
-            "alertLogRetentionDays",
-            f"{retention} days is too short for production",
-            f"{PRODUCTION_MIN_ALERT_LOG_DAYS} or more",
-        )
+    retention = reader.retention_days(
+        "alertLogRetentionDays",
+        PRODUCTION_MIN_ALERT_LOG_DAYS,
+        periods=retention_periods,
+        production=production,
+        production_minimum=PRODUCTION_MIN_ALERT_LOG_DAYS,
+    )
     return MonitoringConfig(
         business_hours=hours,
         alert_log_retention_days=retention or PRODUCTION_MIN_ALERT_LOG_DAYS,

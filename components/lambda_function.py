@@ -19,6 +19,7 @@ from components.iam import assume_role_policy, document, statement, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = "python3.13"
+HTTPS = 443
 ARCHITECTURE = "arm64"
 VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
@@ -31,6 +32,38 @@ def lambda_code(package: str, extra: Mapping[str, pulumi.Asset] | None = None) -
     }
     assets.update(extra or {})
     return pulumi.AssetArchive(assets)
+
+
+def https_within_vpc(
+    base: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    vpc_cidr: str,
+    name_tag: str,
+    purpose: str,
+    egress_description: str,
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
+    """A function's security group `<base>-sg`: no ingress, and HTTPS out to the VPC's own addresses only
+    (the AWS API interface endpoints, internal load balancers); nothing reaches the internet."""
+    group = aws.ec2.SecurityGroup(
+        f"{base}-sg",
+        vpc_id=vpc_id,
+        description=purpose,
+        tags={"Name": name_tag},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    aws.vpc.SecurityGroupEgressRule(
+        f"{base}-https-out",
+        security_group_id=group.id,
+        description=egress_description,
+        ip_protocol="tcp",
+        from_port=HTTPS,
+        to_port=HTTPS,
+        cidr_ipv4=vpc_cidr,
+        opts=pulumi.ResourceOptions(parent=group),
+    )
+    return group
 
 
 @dataclass(frozen=True)

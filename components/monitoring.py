@@ -31,10 +31,14 @@ from components.audit_filters import LogSource, MetricFilterSpec, audit_namespac
 from components.config_monitoring import MonitoringConfig, zone_file
 from components.dashboards import dashboard_body
 from components.iam import AwsContext, statement
-from components.lambda_function import FunctionSpec, LoggedFunction, VpcPlacement, logged_function
+from components.lambda_function import (
+    FunctionSpec,
+    LoggedFunction,
+    VpcPlacement,
+    https_within_vpc,
+    logged_function,
+)
 from components.monitoring_dashboards import DashboardInputs, dashboards
-
-HTTPS = 443
 
 
 @dataclass(frozen=True)
@@ -176,22 +180,14 @@ class Monitoring(pulumi.ComponentResource):
         if compiled_zone is None:
             raise ValueError(f"no tz database entry for {hours.time_zone} on this machine")
         base = f"{self._base}-audit-watcher"
-        security_group = aws.ec2.SecurityGroup(
-            f"{base}-sg",
+        security_group = https_within_vpc(
+            base,
             vpc_id=args.vpc_id,
-            description="Audit watcher: HTTPS to the VPC's AWS API endpoints only",
-            tags={"Name": f"{self._prefix}-audit-watcher"},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{base}-https-out",
-            security_group_id=security_group.id,
-            description="HTTPS to the CloudWatch (monitoring) interface endpoint inside the VPC",
-            ip_protocol="tcp",
-            from_port=HTTPS,
-            to_port=HTTPS,
-            cidr_ipv4=args.vpc_cidr,
-            opts=pulumi.ResourceOptions(parent=security_group),
+            vpc_cidr=args.vpc_cidr,
+            name_tag=f"{self._prefix}-audit-watcher",
+            purpose="Audit watcher: HTTPS to the VPC's AWS API endpoints only",
+            egress_description="HTTPS to the CloudWatch (monitoring) interface endpoint inside the VPC",
+            parent=self,
         )
         watcher = logged_function(
             base,

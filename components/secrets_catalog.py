@@ -11,23 +11,22 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
+from components import lambda_function
 from components.config_catalog import SecretEntry
 from components.iam import AwsContext, assume_role_policy, document, statement, to_json
+from components.lambda_function import RUNTIME as LAMBDA_RUNTIME
+from components.lambda_function import VPC_ACCESS_POLICY, https_within_vpc
 from providers.secrets_manager_seed import SecretsManagerSeed
 from providers.vault_kv_seed import VaultKvSeed
 
-ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_RUNTIME = "python3.13"
 LAMBDA_HANDLER = "lambdas.rotation.handler.lambda_handler"
 METRIC_NAMESPACE = "Candlefish/Secrets"
-VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 # Actions that read a value, and those that change one.
 READ_VALUE = ("secretsmanager:GetSecretValue",)
 CHANGE_VALUE = (
@@ -121,8 +120,7 @@ def catalog_tags(entry: SecretEntry) -> dict[str, str]:
 
 def lambda_code() -> pulumi.AssetArchive:
     """The rotation function's package: only lambdas/ (boto3 and botocore come with the runtime)."""
-    files = [ROOT / "lambdas" / "__init__.py", *sorted((ROOT / "lambdas" / "rotation").glob("*.py"))]
-    return pulumi.AssetArchive({str(path.relative_to(ROOT)): pulumi.FileAsset(str(path)) for path in files})
+    return lambda_function.lambda_code("rotation")
 
 
 class SecretsCatalog(pulumi.ComponentResource):
@@ -328,22 +326,14 @@ class SecretsCatalog(pulumi.ComponentResource):
 
     def _rotation_function(self, function_name: str) -> aws.lambda_.Function:
         args = self._args
-        security_group = aws.ec2.SecurityGroup(
-            f"{self._base}-rotation-sg",
+        security_group = https_within_vpc(
+            f"{self._base}-rotation",
             vpc_id=args.vpc_id,
-            description="Secret rotation function: HTTPS to VPC endpoints and Vault only",
-            tags={"Name": f"candlefish-{args.environment}-secret-rotation"},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{self._base}-rotation-https-out",
-            security_group_id=security_group.id,
-            description="HTTPS to the AWS API endpoints and the Vault load balancer inside the VPC",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4=args.vpc_cidr,
-            opts=pulumi.ResourceOptions(parent=security_group),
+            vpc_cidr=args.vpc_cidr,
+            name_tag=f"candlefish-{args.environment}-secret-rotation",
+            purpose="Secret rotation function: HTTPS to VPC endpoints and Vault only",
+            egress_description="HTTPS to the AWS API endpoints and the Vault load balancer inside the VPC",
+            parent=self,
         )
         environment: dict[str, pulumi.Input[str]] = {
             "VAULT_ADDR": args.vault_address,
