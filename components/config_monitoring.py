@@ -19,7 +19,10 @@ from components.config_reader import ConfigReader
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DEFAULT_DAYS = DAY_NAMES[:5]
-PRODUCTION_MIN_ALERT_LOG_DAYS = 90
+DEFAULT_ALERT_LOG_DAYS = 90
+# The audit watcher's log lists who read which secret out of hours: security evidence, kept a year in
+# production like the audit log itself (the policy pack's security-log-retention rule agrees).
+PRODUCTION_MIN_ALERT_LOG_DAYS = 365
 MAX_READ_PREFIXES = 10
 # A KV v2 read path prefix: `<mount>/data/<path>/`, lowercase segments, ending in a slash.
 READ_PREFIX_PATTERN = r"[a-z0-9][a-z0-9_-]*/data/(?:[a-z0-9][a-z0-9_-]*/)*"
@@ -75,14 +78,14 @@ def read_monitoring(
     hours = _business_hours(reader)
     retention = reader.retention_days(
         "alertLogRetentionDays",
-        PRODUCTION_MIN_ALERT_LOG_DAYS,
+        DEFAULT_ALERT_LOG_DAYS,
         periods=retention_periods,
         production=production,
         production_minimum=PRODUCTION_MIN_ALERT_LOG_DAYS,
     )
     return MonitoringConfig(
         business_hours=hours,
-        alert_log_retention_days=retention or PRODUCTION_MIN_ALERT_LOG_DAYS,
+        alert_log_retention_days=retention or DEFAULT_ALERT_LOG_DAYS,
         audit_read_prefixes=_read_prefixes(reader),
         off_hours_exempt_policies=_exempt_policies(reader),
     )

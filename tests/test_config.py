@@ -476,9 +476,9 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "alert log retention short in production",
-        {"alertLogRetentionDays": 30},
+        {"alertLogRetentionDays": 180},
         "alertLogRetentionDays",
-        "too short for production",
+        "365 or more",
     ),
     (
         "audit read prefix not kv v2",
