@@ -4,6 +4,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components import tagging
+from components.alerting import Alerting, AlertingArgs
 from components.config import ConfigError, check_zones, load_stack_config
 from components.iam import AwsContext
 from components.keys import Keys, KeysArgs, UnsealKey, UnsealKeyArgs
@@ -113,10 +114,33 @@ vault = VaultCluster(
         boot_dependencies=[network, *network.default_routes],
     ),
 )
+alerting = Alerting(
+    "alerting",
+    AlertingArgs(
+        environment=config.environment,
+        production=config.is_production,
+        context=context,
+        notifications_key_arn=keys.notifications.arn,
+        secrets_key_arn=keys.secrets.arn,
+        logs_key_arn=keys.logs.arn,
+        deployer_role_arn=deployer_role_arn,
+        alert_email=config.alerting.email,
+        log_retention_days=config.monitoring.alert_log_retention_days,
+        slack_webhook_url=project_config.get_secret("slackWebhookUrl")
+        if config.alerting.slack_webhook_url
+        else None,
+        pagerduty_integration_key=(
+            project_config.get_secret("pagerdutyIntegrationKey")
+            if config.alerting.pagerduty_integration_key
+            else None
+        ),
+    ),
+)
 rotation = SecretRotationFunction(
     "rotation",
     SecretRotationFunctionArgs(
         environment=config.environment,
+        context=context,
         vpc_id=network.vpc.id,
         vpc_cidr=config.network.vpc_cidr,
         private_subnet_ids=network.private_subnet_ids,
@@ -125,6 +149,8 @@ rotation = SecretRotationFunction(
         vault_address=vault.address,
         vault_ca_pem=vault.ca_certificate_pem,
         vault_server_name=config.vault.server_name,
+        alerts_topic_arn=alerting.alerts_topic.arn,
+        notifications_key_arn=keys.notifications.arn,
     ),
 )
 applications = [
@@ -189,6 +215,8 @@ pulumi.export("logsKeyArn", keys.logs.arn)
 pulumi.export("secretsKeyArn", keys.secrets.arn)
 pulumi.export("notificationsKeyArn", keys.notifications.arn)
 pulumi.export("sealedSecretsVersion", config.sealed_secrets_version)
+pulumi.export("alertsTopicArn", alerting.alerts_topic.arn)
+pulumi.export("pagesTopicArn", alerting.pages_topic.arn)
 pulumi.export("breakGlassSecretArn", bootstrap.break_glass_secret.arn)
 pulumi.export("vaultProvisionerAccessor", bootstrap.provisioner_accessor)
 pulumi.export("catalog", catalog.status)

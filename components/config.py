@@ -16,6 +16,7 @@ from typing import Any, Literal
 from components import netmath
 from components.config_access import AccessConfig, Application, read_access
 from components.config_catalog import ROTATION_LIMITS, SecretEntry, read_catalog
+from components.config_monitoring import MonitoringConfig, read_monitoring
 from components.config_reader import ConfigError, ConfigReader, Problem, SecretRef
 
 __all__ = [
@@ -27,6 +28,7 @@ __all__ = [
     "ConfigError",
     "KeysConfig",
     "LoadBalancerConfig",
+    "MonitoringConfig",
     "NetworkConfig",
     "Problem",
     "SecretEntry",
@@ -169,6 +171,7 @@ class StackConfig:
     load_balancer: LoadBalancerConfig
     storage: StorageConfig
     alerting: AlertingConfig
+    monitoring: MonitoringConfig
     secrets: tuple[SecretEntry, ...]
     team_roles: Mapping[str, str]
     access: AccessConfig
@@ -223,6 +226,7 @@ def parse_stack_config(
         slack_webhook_url=reader.secret("slackWebhookUrl"),
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
+    monitoring = read_monitoring(reader, production=production, retention_periods=LOG_RETENTION_DAYS)
     catalog = read_catalog(reader, production=production)
     access = read_access(reader)
     tags = _tags(reader, environment=environment)
@@ -243,6 +247,7 @@ def parse_stack_config(
         load_balancer=load_balancer,
         storage=storage,
         alerting=alerting,
+        monitoring=monitoring,
         secrets=catalog.entries,
         team_roles=catalog.team_roles,
         access=access,

@@ -20,16 +20,9 @@ import pulumi_random as random
 from components.config_catalog import SecretEntry
 from components.iam import AwsContext, document, statement, to_json
 from components.rotation_function import SecretRotationFunction
+from components.secret_policy import secret_policy
 from providers.secrets_manager_seed import SecretsManagerSeed
 from providers.vault_kv_seed import VaultKvSeed
-
-# Actions that read a value, and those that change one.
-READ_VALUE = ("secretsmanager:GetSecretValue",)
-CHANGE_VALUE = (
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:UpdateSecret",
-    "secretsmanager:UpdateSecretVersionStage",
-)
 
 
 @dataclass(frozen=True)
@@ -64,33 +57,6 @@ def role_arn_pattern(role: str, context: AwsContext) -> pulumi.Input[str]:
     if role.startswith("arn:"):
         return role
     return pulumi.Output.concat("arn:", context.partition, ":iam::", context.account_id, ":role/", role)
-
-
-def secret_policy(
-    owner_role: pulumi.Input[str] | None,
-    writers: Sequence[pulumi.Input[str]],
-    readers: Sequence[pulumi.Input[str]],
-) -> dict[str, Any]:
-    """Deny reading the value to all but owner, writers and readers; changing it to all but owner, writers."""
-    changers = [*([owner_role] if owner_role else []), *writers]
-    return document(
-        statement(
-            "OnlyOwnerRotationAndConsumersReadTheValue",
-            READ_VALUE,
-            "*",
-            effect="Deny",
-            principal="*",
-            condition={"ArnNotLike": {"aws:PrincipalArn": [*changers, *readers]}},
-        ),
-        statement(
-            "OnlyOwnerRotationAndDeployerChangeTheValue",
-            CHANGE_VALUE,
-            "*",
-            effect="Deny",
-            principal="*",
-            condition={"ArnNotLike": {"aws:PrincipalArn": changers}},
-        ),
-    )
 
 
 def catalog_tags(entry: SecretEntry) -> dict[str, str]:

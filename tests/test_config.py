@@ -73,6 +73,34 @@ def test_production_stack_parses_to_the_deployment_guides_settings():
     }
 
 
+def test_production_business_hours_are_new_york_weekdays():
+    monitoring = parse("production").monitoring
+    hours = monitoring.business_hours
+    assert (hours.time_zone, hours.days, hours.start_hour, hours.end_hour) == (
+        "America/New_York",
+        ("Mon", "Tue", "Wed", "Thu", "Fri"),
+        8,
+        18,
+    )
+    assert hours.weekdays == (0, 1, 2, 3, 4)
+    assert monitoring.alert_log_retention_days == 365
+    assert monitoring.audit_read_prefixes == ("secret/data/candlefish/",)
+    assert monitoring.off_hours_exempt_policies == ("rotation",)
+
+
+def test_monitoring_defaults_apply_where_a_stack_sets_nothing():
+    monitoring = parse("dev").monitoring
+    assert monitoring.business_hours.time_zone == "UTC"
+    assert monitoring.business_hours.days == ("Mon", "Tue", "Wed", "Thu", "Fri")
+    assert monitoring.alert_log_retention_days == 30
+
+
+def test_business_days_are_kept_in_week_order():
+    hours = parse("dev", {"businessDays": ["Sat", "Mon"]}).monitoring.business_hours
+    assert hours.days == ("Mon", "Sat")
+    assert hours.weekdays == (0, 5)
+
+
 def test_dev_stack_is_cheaper_and_still_valid():
     config = parse("dev")
     assert not config.is_production
@@ -580,6 +608,71 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         {"availabilityZones": "us-east-1a"},
         "availabilityZones",
         "must be a list of strings",
+    ),
+    (
+        "business hours zone unknown",
+        {"businessHoursTimeZone": "Mars/Olympus_Mons"},
+        "businessHoursTimeZone",
+        "not an IANA time zone",
+    ),
+    (
+        "business hours zone as a path",
+        {"businessHoursTimeZone": "/etc/localtime"},
+        "businessHoursTimeZone",
+        "not an IANA time zone",
+    ),
+    ("business day misspelt", {"businessDays": ["Mon", "Tues"]}, "businessDays", "'Tues' not a day name"),
+    ("business day repeated", {"businessDays": ["Mon", "Mon"]}, "businessDays", "more than once"),
+    ("no business days", {"businessDays": []}, "businessDays", "every read would be out of hours"),
+    ("business hours start out of range", {"businessHoursStart": 24}, "businessHoursStart", "0 to 23"),
+    (
+        "business hours end before start",
+        {"businessHoursStart": 18, "businessHoursEnd": 8},
+        "businessHoursEnd",
+        "cross midnight are not supported",
+    ),
+    (
+        "alert log retention not a cloudwatch period",
+        {"alertLogRetentionDays": 100},
+        "alertLogRetentionDays",
+        "not a CloudWatch retention period",
+    ),
+    (
+        "alert log retention short in production",
+        {"alertLogRetentionDays": 180},
+        "alertLogRetentionDays",
+        "365 or more",
+    ),
+    (
+        "audit read prefix not kv v2",
+        {"auditReadPrefixes": ["secret/candlefish/"]},
+        "auditReadPrefixes[0]",
+        "not a KV v2 read prefix",
+    ),
+    (
+        "audit read prefix without trailing slash",
+        {"auditReadPrefixes": ["secret/data/candlefish"]},
+        "auditReadPrefixes[0]",
+        "ending in '/'",
+    ),
+    ("no audit read prefixes", {"auditReadPrefixes": []}, "auditReadPrefixes", "1 to 10"),
+    (
+        "root exempt from out-of-hours reads",
+        {"offHoursExemptPolicies": ["rotation", "root"]},
+        "offHoursExemptPolicies[1]",
+        "never root or break-glass",
+    ),
+    (
+        "break-glass exempt from out-of-hours reads",
+        {"offHoursExemptPolicies": ["break-glass"]},
+        "offHoursExemptPolicies[0]",
+        "would hide the reads",
+    ),
+    (
+        "exempt policy malformed",
+        {"offHoursExemptPolicies": ["Rotation Bot"]},
+        "offHoursExemptPolicies[0]",
+        "is not a policy name",
     ),
 ]
 

@@ -7,7 +7,7 @@ import pytest
 
 from components.config import load_stack_config
 from components.iam import AwsContext
-from components.rotation_function import SecretRotationFunction, SecretRotationFunctionArgs, lambda_code
+from components.rotation_function import SecretRotationFunction, SecretRotationFunctionArgs, rotation_code
 from components.secrets_catalog import SecretsCatalog, SecretsCatalogArgs, VaultAccess
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
@@ -30,6 +30,7 @@ def catalog_program(*, with_vault=True):
             "rotation",
             SecretRotationFunctionArgs(
                 environment=config.environment,
+                context=AwsContext("123456789012", "aws", "us-east-1"),
                 vpc_id="vpc-0example",
                 vpc_cidr=config.network.vpc_cidr,
                 private_subnet_ids=["subnet-0a", "subnet-0b", "subnet-0c"],
@@ -39,6 +40,7 @@ def catalog_program(*, with_vault=True):
                 vault_ca_pem="example-ca",
                 vault_server_name="vault.production.candlefish.internal",
                 alerts_topic_arn="arn:aws:sns:us-east-1:123456789012:candlefish-production-alerts",
+                notifications_key_arn="arn:aws:kms:us-east-1:123456789012:key/notifications",
             ),
         )
         SecretsCatalog(
@@ -102,7 +104,7 @@ def test_resource_policy_admits_only_owner_rotation_deployer_and_consumers(catal
     assert policy_resource.inputs["blockPublicPolicy"] is True
     policy = json.loads(policy_resource.inputs["policy"])
     read, change = policy["Statement"]
-    rotation_role = catalog.one("aws:iam/role:Role", "rotation-role").outputs["arn"]
+    rotation_role = catalog.one("aws:iam/role:Role", "rotation-function-role").outputs["arn"]
     owner = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_SecurityTeam_*"
     assert read["Effect"] == change["Effect"] == "Deny"
     assert read["Action"] == "secretsmanager:GetSecretValue"
@@ -169,9 +171,13 @@ def test_rotation_function_runs_in_the_private_subnets_with_vault_settings(catal
     assert env["VAULT_ADDR"].startswith("https://")
     assert env["VAULT_AUTH_ROLE"] == "rotation"
     assert env["VAULT_IAM_SERVER_ID"] == "vault.production.candlefish.internal"
-    assert function.inputs["role"] == catalog.one("aws:iam/role:Role", "rotation-role").outputs["arn"]
+    assert (
+        function.inputs["role"] == catalog.one("aws:iam/role:Role", "rotation-function-role").outputs["arn"]
+    )
     # Lambda refuses a VPC function whose role cannot yet create network interfaces.
-    vpc_access = catalog.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "rotation-vpc-access")
+    vpc_access = catalog.one(
+        "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "rotation-function-vpc-access"
+    )
     assert vpc_access.urn in function.dependencies
     assert env["ALERTS_TOPIC_ARN"].endswith(":candlefish-production-alerts")
     egress = catalog.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
@@ -181,7 +187,7 @@ def test_rotation_function_runs_in_the_private_subnets_with_vault_settings(catal
 
 
 def test_rotation_function_package_is_only_the_lambda_code():
-    assets = sorted(lambda_code().assets)
+    assets = sorted(rotation_code().assets)
     assert assets == [
         "lambdas/__init__.py",
         "lambdas/rotation/__init__.py",
@@ -200,14 +206,23 @@ def test_rotation_role_reaches_only_the_catalog(catalog):
     assert sorted(by_sid["RotateCatalogSecrets"]["Resource"]) == arns
     assert by_sid["UseSecretsKey"]["Resource"] == ["arn:aws:kms:us-east-1:123456789012:key/secrets"]
     assert findings(access) == []
-    base = json.loads(catalog.one("aws:iam/rolePolicy:RolePolicy", "rotation-base-policy").inputs["policy"])
+    base = json.loads(
+        catalog.one("aws:iam/rolePolicy:RolePolicy", "rotation-function-policy").inputs["policy"]
+    )
     by_sid = {s["Sid"]: s for s in base["Statement"]}
     assert by_sid["PublishRotationMetrics"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": "Candlefish/Secrets"}
     }
-    assert by_sid["AnnounceManualRotation"]["Resource"] == [
+    assert by_sid["PublishAlerts"]["Resource"] == [
         "arn:aws:sns:us-east-1:123456789012:candlefish-production-alerts"
     ]
+    # The alerts topic is encrypted: publishing needs the notifications key, through SNS only.
+    assert by_sid["EncryptAlertsThroughSns"]["Resource"] == [
+        "arn:aws:kms:us-east-1:123456789012:key/notifications"
+    ]
+    assert by_sid["EncryptAlertsThroughSns"]["Condition"] == {
+        "StringEquals": {"kms:ViaService": "sns.us-east-1.amazonaws.com"}
+    }
     assert findings(base, accepted={"RESOURCE_STAR": "PutMetricData has no resource-level permissions"}) == []
     invoke = catalog.one("aws:lambda/permission:Permission")
     assert invoke.inputs["principal"] == "secretsmanager.amazonaws.com"

@@ -22,7 +22,7 @@ def test_bootstrap_enables_the_file_audit_device_where_the_agent_ships_from(prod
 def test_aws_auth_roles_bind_the_roles_that_log_in(production):
     vault = bootstrap(production)
     node_role = production.one("aws:iam/role:Role", "vault-node-role")
-    rotation_role = production.one("aws:iam/role:Role", "rotation-role")
+    rotation_role = production.one("aws:iam/role:Role", "rotation-function-role")
     assert vault.inputs["node_role_arn"] == node_role.outputs["arn"]
     assert vault.inputs["rotation_role_arn"] == rotation_role.outputs["arn"]
 

@@ -184,6 +184,28 @@ def _function(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> St
     }
 
 
+def _secret_version(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    # The version's ARN is its secret's ARN; the id joins the secret and a version UUID.
+    version = fake_uuid("version", name)
+    secret = str(inputs.get("secretId", ""))
+    return {"arn": secret, "versionId": version, "id": f"{secret}|{version}"}
+
+
+def _topic_subscription(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    topic = str(inputs.get("topic", _arn("sns", region, name)))
+    pending = inputs.get("protocol") in ("email", "email-json")
+    return {"arn": f"{topic}:{fake_uuid('subscription', name)}", "pendingConfirmation": pending}
+
+
+def _dashboard(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    dashboard = physical_name(name, inputs, "dashboardName")
+    return {"dashboardArn": _arn("cloudwatch", region, f"dashboard/{dashboard}", regional=False)}
+
+
+def _query_definition(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    return {"queryDefinitionId": fake_uuid("query", name)}
+
+
 def _generic(service: str, kind: str, sep: str = "/") -> Shaper:
     def shape(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
         return {"arn": _arn(service, region, f"{kind}{sep}{rid}")}
@@ -206,6 +228,10 @@ SHAPERS: dict[str, Shaper] = {
     "aws:elasticache/replicationGroup:ReplicationGroup": _replication_group,
     "aws:sns/topic:Topic": _topic,
     "aws:lambda/function:Function": _function,
+    "aws:secretsmanager/secretVersion:SecretVersion": _secret_version,
+    "aws:sns/topicSubscription:TopicSubscription": _topic_subscription,
+    "aws:cloudwatch/dashboard:Dashboard": _dashboard,
+    "aws:cloudwatch/queryDefinition:QueryDefinition": _query_definition,
     "aws:ec2/vpc:Vpc": _generic("ec2", "vpc"),
     "aws:ec2/subnet:Subnet": _generic("ec2", "subnet"),
     "aws:ec2/securityGroup:SecurityGroup": _generic("ec2", "security-group"),

@@ -1,0 +1,173 @@
+"""A Lambda function of this project with its own KMS-encrypted log group and a least-privilege role.
+
+Every function here is packaged from `lambdas/` alone (the code depends only on what the Python runtime
+ships), logs to a log group created before it with the stack's retention and the logs key, and gets a role
+that may write to that log group and do what its inline statements say, nothing more.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.iam import assume_role_policy, document, statement, to_json
+
+ROOT = Path(__file__).resolve().parent.parent
+RUNTIME = "python3.13"
+HTTPS = 443
+ARCHITECTURE = "arm64"
+VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+
+
+def lambda_code(package: str, extra: Mapping[str, pulumi.Asset] | None = None) -> pulumi.AssetArchive:
+    """The package `lambdas/<package>/` (and `lambdas/__init__.py`), plus any extra files by archive path."""
+    files = [ROOT / "lambdas" / "__init__.py", *sorted((ROOT / "lambdas" / package).glob("*.py"))]
+    assets: dict[str, pulumi.Asset | pulumi.Archive] = {
+        str(path.relative_to(ROOT)): pulumi.FileAsset(str(path)) for path in files
+    }
+    assets.update(extra or {})
+    return pulumi.AssetArchive(assets)
+
+
+def https_within_vpc(
+    base: str,
+    *,
+    vpc_id: pulumi.Input[str],
+    vpc_cidr: str,
+    name_tag: str,
+    purpose: str,
+    egress_description: str,
+    parent: pulumi.Resource,
+) -> aws.ec2.SecurityGroup:
+    """A function's security group `<base>-sg`: no ingress, and HTTPS out to the VPC's own addresses only
+    (the AWS API interface endpoints, internal load balancers); nothing reaches the internet."""
+    group = aws.ec2.SecurityGroup(
+        f"{base}-sg",
+        vpc_id=vpc_id,
+        description=purpose,
+        tags={"Name": name_tag},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
+    aws.vpc.SecurityGroupEgressRule(
+        f"{base}-https-out",
+        security_group_id=group.id,
+        description=egress_description,
+        ip_protocol="tcp",
+        from_port=HTTPS,
+        to_port=HTTPS,
+        cidr_ipv4=vpc_cidr,
+        opts=pulumi.ResourceOptions(parent=group),
+    )
+    return group
+
+
+@dataclass(frozen=True)
+class VpcPlacement:
+    """Where a function runs inside the VPC."""
+
+    subnet_ids: Sequence[pulumi.Input[str]]
+    security_group_ids: Sequence[pulumi.Input[str]]
+
+
+@dataclass(frozen=True)
+class FunctionSpec:
+    """One function: its physical name, package, what it may do, and how it runs."""
+
+    function_name: str
+    package: str
+    description: str
+    statements: Sequence[Mapping[str, Any]]
+    environment: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
+    extra_files: Mapping[str, pulumi.Asset] = field(default_factory=dict)
+    vpc: VpcPlacement | None = None
+    timeout: int = 30
+    memory_size: int = 128
+
+
+@dataclass(frozen=True)
+class LoggedFunction:
+    """The function and what was made for it."""
+
+    function: aws.lambda_.Function
+    role: aws.iam.Role
+    log_group: aws.cloudwatch.LogGroup
+    policy: aws.iam.RolePolicy
+
+
+def logged_function(
+    base: str,
+    spec: FunctionSpec,
+    *,
+    logs_key_arn: pulumi.Input[str],
+    retention_days: int,
+    parent: pulumi.Resource,
+) -> LoggedFunction:
+    """Create `<base>-logs`, `<base>-role`, `<base>-policy` and the function `<base>` under `parent`."""
+    child = pulumi.ResourceOptions(parent=parent)
+    log_group = aws.cloudwatch.LogGroup(
+        f"{base}-logs",
+        name=f"/aws/lambda/{spec.function_name}",
+        retention_in_days=retention_days,
+        kms_key_id=logs_key_arn,
+        opts=child,
+    )
+    role = aws.iam.Role(
+        f"{base}-role",
+        description=spec.description[:1000],
+        assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
+        opts=child,
+    )
+    policy = aws.iam.RolePolicy(
+        f"{base}-policy",
+        role=role.id,
+        policy=to_json(role_policy(spec.statements, log_group.arn)),
+        opts=pulumi.ResourceOptions(parent=role),
+    )
+    ready: list[pulumi.Resource] = [log_group, policy]
+    if spec.vpc is not None:
+        ready.append(
+            aws.iam.RolePolicyAttachment(
+                f"{base}-vpc-access",
+                role=role.name,
+                policy_arn=VPC_ACCESS_POLICY,
+                opts=pulumi.ResourceOptions(parent=role),
+            )
+        )
+    function = aws.lambda_.Function(
+        base,
+        name=spec.function_name,
+        description=spec.description[:256],
+        role=role.arn,
+        runtime=RUNTIME,
+        handler=f"lambdas.{spec.package}.handler.lambda_handler",
+        code=lambda_code(spec.package, spec.extra_files),
+        architectures=[ARCHITECTURE],
+        timeout=spec.timeout,
+        memory_size=spec.memory_size,
+        environment={"variables": dict(spec.environment)} if spec.environment else None,
+        vpc_config=(
+            {"subnet_ids": list(spec.vpc.subnet_ids), "security_group_ids": list(spec.vpc.security_group_ids)}
+            if spec.vpc is not None
+            else None
+        ),
+        tags={"Name": spec.function_name},
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=ready),
+    )
+    return LoggedFunction(function=function, role=role, log_group=log_group, policy=policy)
+
+
+def role_policy(statements: Sequence[Mapping[str, Any]], log_group_arn: pulumi.Input[str]) -> dict[str, Any]:
+    """The function's own statements plus writing to its own log group (created beforehand)."""
+    return document(
+        *statements,
+        statement(
+            "WriteOwnLogs",
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [pulumi.Output.concat(log_group_arn, ":*")],
+        ),
+    )

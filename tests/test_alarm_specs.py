@@ -1,0 +1,84 @@
+"""Alarm specs and dashboard layout as plain data: no Pulumi engine needed."""
+
+import pytest
+
+from components.alarm_specs import GUIDE_ALARMS, Metric, Watched, all_alarms, redis_node_ids
+from components.dashboards import GRID_WIDTH, Line, MetricWidget, TextWidget, layout
+from lambdas.slack_forwarder.message import parse_description
+
+WATCHED = Watched(
+    cluster_name="candlefish-test",
+    cluster_size=3,
+    auto_scaling_group_name="asg",
+    load_balancer="app/lb/1",
+    target_group="targetgroup/tg/2",
+    audit_log_group_name="/candlefish/test/vault/audit",
+    audit_namespace="Candlefish/VaultAudit/test",
+    rds_instance="db",
+    rds_allocated_storage_gib=20,
+    rds_max_connections=100,
+    redis_nodes=redis_node_ids("redis", 3),
+    functions={"audit-watcher": "watcher"},
+)
+
+
+def test_redis_member_clusters_are_numbered_from_001():
+    assert redis_node_ids("candlefish-production-redis", 2) == (
+        "candlefish-production-redis-001",
+        "candlefish-production-redis-002",
+    )
+
+
+def test_keys_are_unique_and_every_guide_alarm_is_present():
+    specs = all_alarms(WATCHED)
+    assert len({spec.key for spec in specs}) == len(specs)
+    assert {spec.guide for spec in specs if spec.guide} == set(GUIDE_ALARMS)
+
+
+@pytest.mark.parametrize("spec", all_alarms(WATCHED), ids=lambda spec: spec.key)
+def test_the_slack_forwarder_reads_every_description_back(spec):
+    described = parse_description(spec.description)
+    assert described.severity == spec.severity
+    assert described.meaning == spec.meaning
+    assert described.first_step == spec.first_step
+    assert len(spec.description) <= 1024  # CloudWatch's limit for AlarmDescription
+
+
+@pytest.mark.parametrize("spec", all_alarms(WATCHED), ids=lambda spec: spec.key)
+def test_combined_alarms_have_several_metrics_and_single_ones_one(spec):
+    # WATCHED has three Redis nodes, so every combined alarm combines several metrics.
+    assert (spec.combine is None) is (len(spec.metrics) == 1)
+    assert spec.combine in (None, "MAX", "SUM")
+
+
+def test_rows_share_the_grid_and_stack_by_their_tallest_widget():
+    graph = MetricWidget("g", [Line(Metric("AWS/EC2", "StatusCheckFailed"), "Maximum")], height=6)
+    widgets = layout(
+        [[TextWidget("# title")], [graph, graph, TextWidget("note", width=4, height=3)]], "us-east-1"
+    )
+    assert [(w["x"], w["y"], w["width"], w["height"]) for w in widgets] == [
+        (0, 0, GRID_WIDTH, 2),
+        (0, 2, 10, 6),
+        (10, 2, 10, 6),
+        (20, 2, 4, 6),
+    ]
+
+
+def test_a_row_wider_than_the_grid_is_refused():
+    with pytest.raises(ValueError, match="wider than"):
+        layout([[TextWidget("a", width=20), TextWidget("b", width=8)]], "us-east-1")
+    with pytest.raises(ValueError, match="empty"):
+        layout([[]], "us-east-1")
+
+
+def test_a_metric_line_renders_dimensions_in_order_then_options():
+    line = Line(
+        Metric("AWS/ApplicationELB", "TargetResponseTime", {"LoadBalancer": "app/lb/1"}), "p99", "p99"
+    )
+    assert line.render() == [
+        "AWS/ApplicationELB",
+        "TargetResponseTime",
+        "LoadBalancer",
+        "app/lb/1",
+        {"stat": "p99", "label": "p99"},
+    ]
