@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
@@ -31,6 +32,11 @@ from tools import stackfile
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "candlefish-secrets"
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value the engine cannot know until the resource it comes from exists (preview only)."""
+    return isinstance(value, Unknown)
 
 
 def unwrap_secrets(value: Any, path: str = "") -> tuple[Any, set[str]]:
@@ -69,6 +75,8 @@ class RecordedResource:
     secret_inputs: set[str] = field(default_factory=set)
     secret_outputs: set[str] = field(default_factory=set)
     dependencies: list[str] = field(default_factory=list)
+    # Input name → URNs of the resources its value came from (what the engine calls property dependencies).
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     protect: bool = False
     ignore_changes: list[str] = field(default_factory=list)
 
@@ -135,14 +143,21 @@ class Recording:
 
 
 class RecordingMocks(pulumi_mocks.Mocks):
-    """Answers resource registrations with realistic outputs and invokes with fixed account facts."""
+    """Answers resource registrations with realistic outputs and invokes with fixed account facts.
 
-    def __init__(self, region: str) -> None:
+    With `preview=True` it answers as the engine does for resources a first `pulumi preview` would create:
+    no id, and only the (known) inputs echoed back, so every computed output downstream is unknown.
+    """
+
+    def __init__(self, region: str, *, preview: bool = False) -> None:
         self.region = region
+        self.preview = preview
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:
             return "", {}
+        if self.preview:
+            return "", {key: value for key, value in args.inputs.items() if not is_unknown(value)}
         plain, secret_paths = unwrap_secrets(args.inputs)
         rid, state = fakes.outputs_for(args.typ, args.name, plain, self.region)
         # Outputs that echo a secret input stay secret, as the engine keeps them.
@@ -223,6 +238,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 secret_inputs=secret_inputs,
                 secret_outputs=secret_outputs,
                 dependencies=list(request.dependencies),
+                property_dependencies={
+                    key: list(deps.urns) for key, deps in request.propertyDependencies.items() if deps.urns
+                },
                 protect=bool(request.protect),
                 ignore_changes=list(request.ignoreChanges),
             )
@@ -273,11 +291,13 @@ def run_program(
     overrides: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     root: Path = ROOT,
+    preview: bool = False,
 ) -> Recording:
     """Run `__main__.py` for `stack` under the recording mocks.
 
     `overrides` replaces config values (`namespace:key` → value, None removes the key); `secrets` adds
-    secure values as if set with `pulumi config set --secret`.
+    secure values as if set with `pulumi config set --secret`. `preview=True` runs as a first
+    `pulumi preview` would: ids and computed outputs are unknown (`pulumi.output.Unknown` in the inputs).
     """
     loaded = stackfile.load(stack, root)
     values = dict(loaded.values)
@@ -292,12 +312,12 @@ def run_program(
         secret_keys.add(key)
 
     region = values.get("aws:region", "us-east-1")
-    mocks = RecordingMocks(region)
+    mocks = RecordingMocks(region, preview=preview)
     monitor = RecordingMonitor(mocks)
     engine = _WarningCollector()
     pulumi_settings.reset_options(project=PROJECT, stack=stack)
     pulumi.runtime.set_all_config(values, sorted(secret_keys))
-    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi_settings.SETTINGS.engine = engine
 
     with _as_language_host(root, values, secret_keys):
