@@ -7,18 +7,25 @@ Other tools (the preview, the policy runner, diffs between revisions) read this 
 from __future__ import annotations
 
 from collections import Counter
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
-from tests.support.mocks import RecordedResource, Recording
+from tests.support.mocks import RecordedResource, Recording, is_unknown
 
 SECRET = "[secret]"  # noqa: S105 - the mask shown in place of secret values
+UNKNOWN = "[unknown]"  # shown in place of a value a first `pulumi preview` cannot know yet
+COMPONENT_PREFIX = "candlefish:"  # type tokens of the project's own component resources
 
 
 def mask(value: Any, secret_paths: set[str], path: str = "") -> Any:
-    """`value` with every secret path (as recorded by the mocks) replaced by "[secret]"."""
+    """`value` with every secret path (as recorded by the mocks) replaced by "[secret]".
+
+    Values unknown at preview become "[unknown]", so a plan is always plain JSON.
+    """
     if path in secret_paths:
         return SECRET
+    if is_unknown(value):
+        return UNKNOWN
     if isinstance(value, dict):
         return {
             key: mask(item, secret_paths, f"{path}.{key}" if path else key) for key, item in value.items()
@@ -40,6 +47,9 @@ class PlannedResource:
     custom: bool
     inputs: dict[str, Any]
     outputs: dict[str, Any]
+    # Not part of the JSON plan: which resources each input came from, as the engine tracks it.
+    dependencies: tuple[str, ...] = ()
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
 
     @classmethod
     def from_recorded(cls, resource: RecordedResource) -> PlannedResource:
@@ -52,6 +62,22 @@ class PlannedResource:
             custom=resource.custom,
             inputs=mask(resource.inputs, resource.secret_inputs),
             outputs=mask(resource.outputs, resource.secret_outputs | resource.secret_inputs),
+            dependencies=tuple(resource.dependencies),
+            property_dependencies=dict(resource.property_dependencies),
+        )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> PlannedResource:
+        """A resource of a JSON plan; the project's components are the `candlefish:` types."""
+        return cls(
+            type=data["type"],
+            name=data["name"],
+            urn=data["urn"],
+            parent=data.get("parent"),
+            id=data.get("id") or "",
+            custom=not data["type"].startswith(COMPONENT_PREFIX),
+            inputs=data.get("inputs") or {},
+            outputs=data.get("outputs") or {},
         )
 
     def to_json(self) -> dict[str, Any]:
@@ -82,6 +108,16 @@ class Plan:
             resources=tuple(PlannedResource.from_recorded(r) for r in recording.resources),
             outputs=recording.outputs,
             warnings=tuple(recording.warnings),
+        )
+
+    @classmethod
+    def from_json(cls, data: dict[str, Any]) -> Plan:
+        """A plan written by `python -m tools.preview --format json` (this revision's or an older one's)."""
+        return cls(
+            stack=data["stack"],
+            resources=tuple(PlannedResource.from_json(item) for item in data.get("resources", [])),
+            outputs=data.get("outputs") or {},
+            warnings=tuple(data.get("warnings") or ()),
         )
 
     @property
