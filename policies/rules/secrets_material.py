@@ -161,8 +161,10 @@ def _material(props: Mapping[str, Any], context: ResourceContext) -> Iterable[st
     for path, key, text in _walk(props, "", ""):
         if _skipped(path, props, context):
             continue
-        for kind in sorted(set(findings(text, key, context.config))):
-            yield f"input {path} holds {kind} in plaintext; pass it as a Pulumi secret from secure config"
+        kinds = sorted(set(findings(text, key, context.config)))
+        if kinds:
+            what = " and ".join(kinds)
+            yield f"input {path} holds {what} in plaintext; pass it as a Pulumi secret from secure config"
 
 
 no_plaintext_secrets = resource_policy(
