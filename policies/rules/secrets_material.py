@@ -50,9 +50,11 @@ FORMATS = (
 # `password = value` / `API_KEY: value` in free text (scripts, descriptions, JSON); references such as
 # $VAR, ${VAR}, $(cmd) or {{resolve:...}} are not values.
 ASSIGNMENT = re.compile(
-    r"(?i)\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)[\"']?\s*[:=]\s*[\"']?"
+    r"(?i)\b[\w-]*(?:password|passwd|secret|token|api[_-]?key|access[_-]?key)\b[\"']?\s*[:=]\s*[\"']?"
     r"(?![$\[{<])([^\s\"',;]{8,})"
 )
+# ARNs name secrets (`arn:aws:secretsmanager:...:secret:<name>`) without holding them.
+ARN = re.compile(r"arn:aws[\w-]*:[^\s\"',]*")
 # Keys whose value *is* a secret (not a name, ARN or id of one): the normalised key ends with one of these.
 SECRET_KEY_ENDINGS = (
     "password",
@@ -82,7 +84,8 @@ DEFAULT_SECRET_FIELDS = {
     "aws:elasticache/replicationGroup:ReplicationGroup": ["authToken"],
     "aws:elasticache/user:User": ["passwords"],
     "aws:ssm/parameter:Parameter": ["value"],  # only when type is SecureString (see _skipped)
-    settings.DYNAMIC_RESOURCE_TYPE: ["value", "values", "secretValue"],
+    # The seed providers' value and the Vault provisioner token they carry (Pulumi secrets in the catalog).
+    settings.DYNAMIC_RESOURCE_PREFIX: ["value", "values", "secretValue", "token"],
 }
 
 
@@ -116,7 +119,7 @@ def findings(text: str, key: str, config: Mapping[str, Any]) -> Iterable[str]:
     for kind, pattern in FORMATS:
         if pattern.search(decoded):
             yield kind
-    if ASSIGNMENT.search(decoded):
+    if ASSIGNMENT.search(ARN.sub(" ", decoded)):
         yield "a password/token/key assignment"
     if _secret_key(key) and len(decoded) >= 8 and not REFERENCE.match(decoded):
         yield f"a literal value under the secret-named key {key!r}"
@@ -133,7 +136,11 @@ def findings(text: str, key: str, config: Mapping[str, Any]) -> Iterable[str]:
 
 
 def _skipped(path: str, props: Mapping[str, Any], context: ResourceContext) -> bool:
-    fields = strings(mapping(context.config.get("secretFields")).get(context.type))
+    by_type = mapping(context.config.get("secretFields"))
+    dynamic = context.type.startswith(settings.DYNAMIC_RESOURCE_PREFIX)
+    fields = strings(
+        by_type.get(context.type) or (by_type.get(settings.DYNAMIC_RESOURCE_PREFIX) if dynamic else [])
+    )
     top = path.split(".", maxsplit=1)[0].split("[", maxsplit=1)[0]
     if top.startswith("__"):
         return True  # engine-internal keys (the serialised dynamic provider) never reach a policy pack

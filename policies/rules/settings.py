@@ -7,8 +7,11 @@ Conventions the components follow so that the stack rules can find what they che
   tag `VaultMode=dev` on every resource that runs it.
 - Secrets catalog: each catalog secret (`aws:secretsmanager/secret:Secret`) is tagged `SecretType`
   (`database`, `api-key` or `crypto`) and `RotationDays`; its `SecretRotation` references the secret in
-  `secretId`; its Vault KV seed is a Python dynamic resource whose inputs carry `secretName` (the secret's
-  Secrets Manager name) and `vaultPath` (the KV v2 path).
+  `secretId`; its Vault KV seed is a Python dynamic resource that is the secret's child or names it
+  (`secretName` = the secret's name, or `secretId`/`secret_id` = its ARN), and says where in Vault it
+  writes (`vaultPath`, or `mount` and `path`). The catalog's VaultKvSeed (a child with `mount` and `path`)
+  and SecretsManagerSeed (a child with `secret_id`) follow this; their `value` and `token` inputs are
+  Pulumi secrets.
 - Alarms: each of the deployment guide's five alarms carries the tag `GuideAlarm=<id>`, ids below.
 - The load balancer's access-log bucket, the one bucket AWS requires to use SSE-S3, is tagged
   `BucketPurpose=elb-access-logs` and its bucket policy grants ELB log delivery.
@@ -66,9 +69,11 @@ SECRET_TYPE_TAG = "SecretType"  # noqa: S105 - a tag name
 ROTATION_DAYS_TAG = "RotationDays"
 # The longest rotation period each kind of catalog secret may have (the README's catalog rules).
 ROTATION_MAXIMUM_DAYS = MappingProxyType({"database": 90, "api-key": 90, "crypto": 365})
-DYNAMIC_RESOURCE_TYPE = "pulumi-python:dynamic:Resource"
-SEED_SECRET_FIELD = "secretName"  # noqa: S105 - an input name
-SEED_VAULT_FIELD = "vaultPath"
+# Python dynamic resources are `pulumi-python:dynamic:Resource`, or `pulumi-python:dynamic/<module>:<Type>`.
+DYNAMIC_RESOURCE_PREFIX = "pulumi-python:dynamic"
+SEED_SECRET_FIELDS = ("secretName", "secret_name", "secretId", "secret_id")
+# A Vault KV seed carries `vaultPath`, or a KV `mount` and `path`.
+SEED_VAULT_FIELDS = ("vaultPath", "mount+path")
 
 GUIDE_ALARM_TAG = "GuideAlarm"
 GUIDE_ALARMS = ("seal-status", "failed-auth", "off-hours-access", "audit-log-gap", "node-failure")

@@ -270,26 +270,57 @@ catalog_secret_rotation = stack_policy(
 )
 
 
-def _seeds(view: StackView, context: StackContext) -> Iterable[tuple[str, str | None]]:
-    name_field, marker_field = str(context.config["secretField"]), str(context.config["vaultField"])
-    seeds = [r for r in view.of_type(settings.DYNAMIC_RESOURCE_TYPE) if has_key(r.props, marker_field)]
-    seeded = {known_get(seed.props, name_field) for seed in seeds}
-    for secret in _catalog(view, context):
-        if known_get(secret.props, "name") in seeded or view.referencing(
-            secret, name_field, settings.DYNAMIC_RESOURCE_TYPE
-        ):
+def _is_vault_seed(seed: PolicyResource, config: Mapping[str, Any]) -> bool:
+    return any(
+        all(has_key(seed.props, field) for field in marker.split("+"))
+        for marker in strings(config["vaultFields"])
+    )
+
+
+def _seeds_of(view: StackView, secret: PolicyResource, config: Mapping[str, Any]) -> list[PolicyResource]:
+    """The dynamic resources seeding `secret`: its children, or those naming it by name or ARN."""
+    name = known_get(secret.props, "name")
+    found = []
+    for seed in view.resources:
+        if not seed.resource_type.startswith(settings.DYNAMIC_RESOURCE_PREFIX):
             continue
-        yield (
-            f"catalog secret {label(secret)} has no Vault KV seed (a dynamic resource with inputs "
-            f"{name_field}=<the secret's name> and {marker_field})",
-            secret.urn,
-        )
+        fields = strings(config["secretFields"])
+        if (
+            seed.parent is secret
+            or any(name and known_get(seed.props, field) == name for field in fields)
+            or any(secret in view.referenced(seed, field) for field in fields)
+        ):
+            found.append(seed)
+    return found
+
+
+def _has_vault(view: StackView, config: Mapping[str, Any]) -> bool:
+    return view.has_type(settings.VAULT_CLUSTER_COMPONENT) or any(
+        _is_vault_seed(r, config)
+        for r in view.resources
+        if r.resource_type.startswith(settings.DYNAMIC_RESOURCE_PREFIX)
+    )
+
+
+def _seeds(view: StackView, context: StackContext) -> Iterable[tuple[str, str | None]]:
+    if not _has_vault(view, context.config):
+        return  # nothing to seed into yet: no Vault cluster (or Vault seed) in this stack
+    for secret in _catalog(view, context):
+        seeds = _seeds_of(view, secret, context.config)
+        if seeds and not any(_is_vault_seed(seed, context.config) for seed in seeds):
+            yield (
+                f"catalog secret {label(secret)} is seeded into Secrets Manager but not into Vault KV "
+                "(no seed with vaultPath, or mount and path)",
+                secret.urn,
+            )
 
 
 catalog_secret_seeded = stack_policy(
     "catalog-secret-seeded",
-    "Every catalog secret has a Vault KV seed: a Python dynamic resource whose inputs carry secretName (the "
-    "secret's Secrets Manager name) and vaultPath.",
+    "Once the stack has a Vault cluster, every catalog secret that has a value is seeded into Vault KV too: "
+    "a Python dynamic resource that is the secret's child or names it (secretName / secretId) and writes to "
+    "Vault (vaultPath, or mount and path). A secret with no seed at all has no value in this stack's config "
+    "(the catalog warns).",
     check=_seeds,
     level=MANDATORY,
     severity=MEDIUM,
@@ -298,8 +329,16 @@ catalog_secret_seeded = stack_policy(
     category=CATEGORY,
     config={
         **CATALOG_CONFIG,
-        "secretField": {"type": "string", "default": settings.SEED_SECRET_FIELD},
-        "vaultField": {"type": "string", "default": settings.SEED_VAULT_FIELD},
+        "secretFields": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": list(settings.SEED_SECRET_FIELDS),
+        },
+        "vaultFields": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": list(settings.SEED_VAULT_FIELDS),
+        },
     },
 )
 

@@ -5,8 +5,10 @@ from tests.policies.support import PRODUCTION, Case, Res
 
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
-SEED = "pulumi-python:dynamic:Resource"
+VAULT_SEED = "pulumi-python:dynamic/candlefish:VaultKvSeed"
+SECRETS_MANAGER_SEED = "pulumi-python:dynamic/candlefish:SecretsManagerSeed"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+VAULT_COMPONENT = Res("candlefish:secrets:VaultCluster", "vault")
 TOPIC = ["arn:aws:sns:us-east-1:123456789012:candlefish-production-alerts"]
 
 
@@ -38,12 +40,15 @@ def rotation(secret: str, days: int | None = None, schedule: str | None = None) 
     return Res(ROTATION, f"{secret}-rotation", {"rotationRules": rules}, {"secretId": [secret]})
 
 
-def seed(secret: str) -> Res:
-    return Res(
-        SEED,
-        f"{secret}-vault-seed",
-        {"secretName": f"candlefish/production/{secret}", "vaultPath": f"secret/candlefish/{secret}"},
-    )
+def seeds(secret: str, *, vault: bool = True) -> list[Res]:
+    """The catalog's seeds for a secret: its children, one writing Secrets Manager and one Vault KV."""
+    found = [
+        Res(SECRETS_MANAGER_SEED, f"{secret}-sm-seed", {"secret_id": "arn", "value": "[secret]"}, {}, secret)
+    ]
+    if vault:
+        kv = {"mount": "secret", "path": f"candlefish/{secret}", "token": "[secret]", "value": "[secret]"}
+        found.append(Res(VAULT_SEED, f"{secret}-vault-seed", kv, {}, secret))
+    return found
 
 
 def guide_alarm(alarm_id: str, **props: object) -> Res:
@@ -88,9 +93,14 @@ CASES = [
     ),
     Case(
         "catalog-secret-seeded",
-        good=[catalog_secret("jwt-secret", "crypto", 180), seed("jwt-secret")],
-        bad=[catalog_secret("jwt-secret", "crypto", 180), seed("mongodb")],
-        expect="jwt-secret (aws:secretsmanager/secret:Secret) has no Vault KV seed",
+        good=[
+            catalog_secret("jwt-secret", "crypto", 180),
+            *seeds("jwt-secret"),
+            *vault_group(3),
+            VAULT_COMPONENT,
+        ],
+        bad=[catalog_secret("jwt-secret", "crypto", 180), *seeds("jwt-secret", vault=False), VAULT_COMPONENT],
+        expect="is seeded into Secrets Manager but not into Vault KV",
     ),
     Case(
         "guide-alarms",

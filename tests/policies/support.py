@@ -77,12 +77,14 @@ def check_resource(
 
 @dataclass
 class Res:
-    """A resource of a synthetic stack: `refs` maps an input to the names of the resources it came from."""
+    """A resource of a synthetic stack: `refs` maps an input to the names of the resources it came from,
+    `parent` names its parent."""
 
     type: str
     name: str
     props: dict[str, Any] = field(default_factory=dict)
     refs: dict[str, list[str]] = field(default_factory=dict)
+    parent: str | None = None
 
 
 def stack_args(
@@ -105,6 +107,7 @@ def stack_args(
         for r in resources
     }
     for r in resources:
+        built[r.name].parent = built[r.parent] if r.parent else None
         built[r.name].property_dependencies = {
             key: [built[n] for n in names] for key, names in r.refs.items()
         }

@@ -13,7 +13,15 @@ from policies.rules.vault import rotation_interval_days
 from tests.policies.cases_encryption import ELB_DELIVERY, bucket, bucket_policy, sse
 from tests.policies.cases_exposure import ALL_BLOCKED, PUBLIC_ACCESS_BLOCK
 from tests.policies.cases_identity import EC2_TRUST
-from tests.policies.cases_vault import GUIDE_ALARMS, catalog_secret, guide_alarm, rotation, vault_group
+from tests.policies.cases_vault import (
+    GUIDE_ALARMS,
+    VAULT_COMPONENT,
+    catalog_secret,
+    guide_alarm,
+    rotation,
+    seeds,
+    vault_group,
+)
 from tests.policies.support import (
     DEV,
     KEY,
@@ -561,3 +569,19 @@ def test_the_known_taggable_types_really_take_tags(type_):
         python_module = "lambda_" if module == "lambda" else module  # `lambda` is a Python keyword
         resource_class = getattr(importlib.import_module(f"pulumi_aws.{python_module}"), name)
     assert hasattr(resource_class, "tags")
+
+
+def test_seeds_are_required_only_once_there_is_a_vault_and_a_value():
+    secret = catalog_secret("mongodb", "database", 90)
+    assert (
+        check_stack("catalog-secret-seeded", [secret, *seeds("mongodb", vault=False)]) == []
+    )  # no Vault yet
+    assert (
+        check_stack("catalog-secret-seeded", [secret, VAULT_COMPONENT]) == []
+    )  # no value: the catalog warns
+    named = Res(
+        "pulumi-python:dynamic:Resource",
+        "mongodb-kv",
+        {"secretName": "candlefish/production/mongodb", "vaultPath": "secret/candlefish/mongodb"},
+    )
+    assert check_stack("catalog-secret-seeded", [secret, *seeds("mongodb", vault=False), named]) == []
