@@ -2,6 +2,7 @@
 
 import base64
 import importlib
+import json
 import warnings
 
 import pytest
@@ -33,6 +34,8 @@ from tests.policies.support import (
     check_stack,
     document,
 )
+from tests.support.mocks import ROOT
+from tools.policy_runner import check_config, rule_table
 
 LOG_BUCKET_TAG = {"BucketPurpose": "elb-access-logs"}
 
@@ -585,3 +588,13 @@ def test_seeds_are_required_only_once_there_is_a_vault_and_a_value():
         {"secretName": "candlefish/production/mongodb", "vaultPath": "secret/candlefish/mongodb"},
     )
     assert check_stack("catalog-secret-seeded", [secret, *seeds("mongodb", vault=False), named]) == []
+
+
+def test_the_rule_list_in_policies_rules_md_is_current():
+    assert (ROOT / "policies" / "RULES.md").read_text() == rule_table(), "run: python -m tools.policy_runner"
+
+
+def test_the_readme_example_policy_config_is_valid():
+    readme = (ROOT / "README.md").read_text()
+    example = json.loads(readme.split("```json\n", 1)[1].split("```", 1)[0])
+    check_config(example, ALL_POLICIES)
