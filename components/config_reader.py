@@ -38,9 +38,13 @@ class ConfigError(Exception):
 
 @dataclass(frozen=True)
 class SecretRef:
-    """A secure config value, named but never held: components turn it into a secret Output when used."""
+    """A secure config value, named but never held: components turn it into a secret Output when used.
+
+    `present` is False for a value the stack expects but nobody has set yet.
+    """
 
     key: str
+    present: bool = True
 
 
 _MISSING: Any = object()

@@ -22,11 +22,14 @@ INTERFACE_ENDPOINT_SERVICES = (
     "logs",
     "monitoring",
     "secretsmanager",
+    "sns",
     "ssm",
     "ssmmessages",
     "sts",
 )
 HTTPS = 443
+# What applications may reach inside the VPC: Vault through its load balancer and AWS APIs, the databases.
+APPLICATION_PORTS = {443: "HTTPS to Vault and AWS APIs", 5432: "PostgreSQL", 6379: "Redis"}
 
 
 @dataclass(frozen=True)
@@ -53,13 +56,18 @@ class Network(pulumi.ComponentResource):
     nat_gateways: list[aws.ec2.NatGateway]
     private_route_tables: list[aws.ec2.RouteTable]
     endpoint_security_group: aws.ec2.SecurityGroup
+    application_security_group: aws.ec2.SecurityGroup
     flow_log_group: aws.cloudwatch.LogGroup
+    # Default routes are children of their route tables, so depending on the component does not wait for
+    # them: instances that must reach the internet at boot depend on these too.
+    default_routes: list[aws.ec2.Route]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("candlefish:secrets:Network", name, None, opts)
         self._base = name
         self._env = args.environment
         self._zones = list(args.availability_zones)
+        self.default_routes = []
         child = pulumi.ResourceOptions(parent=self)
 
         self.vpc = aws.ec2.Vpc(
@@ -87,6 +95,7 @@ class Network(pulumi.ComponentResource):
         self.private_route_tables = self._private_routing()
         self.flow_log_group = self._flow_logs(args)
         self.endpoint_security_group = self._endpoints(args)
+        self.application_security_group = self._application_security_group(args)
 
         self.register_outputs(
             {
@@ -95,6 +104,7 @@ class Network(pulumi.ComponentResource):
                 "privateSubnetIds": self.private_subnet_ids,
                 "natGatewayIds": [nat.id for nat in self.nat_gateways],
                 "endpointSecurityGroupId": self.endpoint_security_group.id,
+                "applicationSecurityGroupId": self.application_security_group.id,
             }
         )
 
@@ -132,13 +142,14 @@ class Network(pulumi.ComponentResource):
             tags={"Name": f"candlefish-{self._env}-{label}"},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.ec2.Route(
+        route = aws.ec2.Route(
             f"{self._base}-{label}-default-route",
             route_table_id=table.id,
             destination_cidr_block="0.0.0.0/0",
             opts=pulumi.ResourceOptions(parent=table),
             **default_route,
         )
+        self.default_routes.append(route)
         for subnet_label, subnet in subnets.items():
             aws.ec2.RouteTableAssociation(
                 f"{self._base}-{subnet_label}-rta",
@@ -280,3 +291,25 @@ class Network(pulumi.ComponentResource):
                 opts=child,
             )
         return endpoint_sg
+
+    def _application_security_group(self, args: NetworkArgs) -> aws.ec2.SecurityGroup:
+        """The group application workloads join to reach Vault, PostgreSQL and Redis; it admits nothing."""
+        group = aws.ec2.SecurityGroup(
+            f"{self._base}-applications-sg",
+            vpc_id=self.vpc.id,
+            description="Applications using the platform: out to Vault, PostgreSQL, Redis and AWS APIs",
+            tags={"Name": f"candlefish-{self._env}-applications"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        for port, purpose in APPLICATION_PORTS.items():
+            aws.vpc.SecurityGroupEgressRule(
+                f"{self._base}-applications-{port}-out",
+                security_group_id=group.id,
+                description=f"{purpose} inside the VPC",
+                ip_protocol="tcp",
+                from_port=port,
+                to_port=port,
+                cidr_ipv4=args.vpc_cidr,
+                opts=pulumi.ResourceOptions(parent=group),
+            )
+        return group

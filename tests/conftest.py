@@ -4,6 +4,8 @@ import pytest
 
 from tests.support.mocks import Recording, run_program
 
+pytest_plugins = ["tests.support.moto_server", "tests.support.vault_fixtures"]
+
 
 @pytest.fixture(scope="session")
 def production() -> Recording:

@@ -10,6 +10,7 @@ from components.config import ConfigError, StackConfig, parse_stack_config
 from tools import stackfile
 
 NS = "candlefish-secrets"
+FAKE_ANCHOR = "-----BEGIN CERTIFICATE-----\nZXhhbXBsZQ==\n-----END CERTIFICATE-----"
 
 
 def parse(stack: str = "production", overrides: dict[str, Any] | None = None, secret_keys=()) -> StackConfig:
@@ -79,6 +80,37 @@ def test_dev_stack_is_cheaper_and_still_valid():
     assert config.network.nat_gateways == "single"
     assert config.keys.enable_hsm is False
     assert config.vault.instance_type == "t3.small"
+    assert (config.vault.data_volume_gib, config.vault.audit_volume_gib) == (10, 10)
+    assert config.vault.log_retention_days < 30 and config.vault.audit_log_retention_days < 365
+    assert config.storage.dr_region is None
+    assert config.storage.audit_object_lock_days == 1
+
+
+def test_production_stack_sets_the_clusters_storage_and_load_balancer():
+    config = parse("production")
+    assert config.vault.server_name == "vault.production.candlefish.internal"
+    assert config.vault.tls_validity_days == 365
+    assert config.vault.audit_log_retention_days >= 365
+    assert config.load_balancer.internal and config.load_balancer.allowed_cidrs == ("10.0.0.0/16",)
+    assert config.load_balancer.acm_certificate_arn is None
+    assert config.storage.audit_object_lock_days == 365
+    assert config.storage.backup_retention_days == 90
+    assert config.storage.dr_region == "us-west-2"
+
+
+def test_a_brought_certificate_and_server_name_are_kept():
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+    config = parse("production", {"acmCertificateArn": arn, "vaultServerName": "vault.candlefish.ai"})
+    assert config.load_balancer.acm_certificate_arn == arn
+    assert config.vault.server_name == "vault.candlefish.ai"
+
+
+def test_outside_production_only_an_internet_facing_balancer_refuses_the_whole_internet():
+    assert parse("dev", {"allowedCidrs": ["0.0.0.0/0"]}).load_balancer.allowed_cidrs == ("0.0.0.0/0",)
+    found = problems("dev", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"])
+    assert any("an internet-facing load balancer does not allow" in p for p in found), found
+    public = parse("dev", {"loadBalancerScheme": "internet-facing", "allowedCidrs": ["198.51.100.0/24"]})
+    assert public.load_balancer.scheme == "internet-facing"
 
 
 def test_secure_values_are_references_not_values():
@@ -92,34 +124,72 @@ def test_secure_values_are_references_not_values():
     assert "[secret]" not in repr(config.alerting)
 
 
+WEST_CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+
 # (case id, overrides, the key the problem must name, words the message must contain)
 BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("vpc cidr malformed", {"vpcCidr": "10.0.0/16"}, "vpcCidr", "not an IPv4 CIDR"),
     ("vpc cidr not a block", {"vpcCidr": "10.0.0.0"}, "vpcCidr", "a.b.c.d/n"),
     ("vpc cidr host bits", {"vpcCidr": "10.0.0.1/16"}, "vpcCidr", "host bits set"),
     ("vpc cidr too large for aws", {"vpcCidr": "10.0.0.0/8"}, "vpcCidr", "AWS allows /16 to /28"),
-    ("subnet malformed", {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/33", "10.0.3.0/24"]},
-     "privateSubnetCidrs[1]", "not an IPv4 CIDR"),
-    ("subnet outside vpc", {"publicSubnetCidrs": ["10.0.101.0/24", "10.1.102.0/24", "10.0.103.0/24"]},
-     "publicSubnetCidrs[1]", "outside the VPC block"),
-    ("subnets overlap across tiers",
-     {"publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.3.128/25"]},
-     "privateSubnetCidrs[2]", "overlaps publicSubnetCidrs[2]"),
-    ("subnets overlap within a tier", {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.0.0/22", "10.0.8.0/24"]},
-     "privateSubnetCidrs[0]", "overlaps privateSubnetCidrs[1]"),
-    ("too few private subnets", {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24"]},
-     "privateSubnetCidrs", "2 block(s) for 3 zone(s)"),
-    ("too many public subnets", {"publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.103.0/24",
-                                                       "10.0.104.0/24"]},
-     "publicSubnetCidrs", "4 block(s) for 3 zone(s)"),
-    ("production with two zones", {"availabilityZones": ["us-east-1a", "us-east-1b"],
-                                   "privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24"],
-                                   "publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24"]},
-     "availabilityZones", "production needs 3 or more zones"),
-    ("duplicate zones", {"availabilityZones": ["us-east-1a", "us-east-1a", "us-east-1c"]},
-     "availabilityZones", "more than once"),
-    ("zone of another region", {"availabilityZones": ["us-east-1a", "us-west-2b", "us-east-1c"]},
-     "availabilityZones", "not a zone of region us-east-1"),
+    (
+        "subnet malformed",
+        {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/33", "10.0.3.0/24"]},
+        "privateSubnetCidrs[1]",
+        "not an IPv4 CIDR",
+    ),
+    (
+        "subnet outside vpc",
+        {"publicSubnetCidrs": ["10.0.101.0/24", "10.1.102.0/24", "10.0.103.0/24"]},
+        "publicSubnetCidrs[1]",
+        "outside the VPC block",
+    ),
+    (
+        "subnets overlap across tiers",
+        {"publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.3.128/25"]},
+        "privateSubnetCidrs[2]",
+        "overlaps publicSubnetCidrs[2]",
+    ),
+    (
+        "subnets overlap within a tier",
+        {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.0.0/22", "10.0.8.0/24"]},
+        "privateSubnetCidrs[0]",
+        "overlaps privateSubnetCidrs[1]",
+    ),
+    (
+        "too few private subnets",
+        {"privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24"]},
+        "privateSubnetCidrs",
+        "2 block(s) for 3 zone(s)",
+    ),
+    (
+        "too many public subnets",
+        {"publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.103.0/24", "10.0.104.0/24"]},
+        "publicSubnetCidrs",
+        "4 block(s) for 3 zone(s)",
+    ),
+    (
+        "production with two zones",
+        {
+            "availabilityZones": ["us-east-1a", "us-east-1b"],
+            "privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24"],
+            "publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24"],
+        },
+        "availabilityZones",
+        "production needs 3 or more zones",
+    ),
+    (
+        "duplicate zones",
+        {"availabilityZones": ["us-east-1a", "us-east-1a", "us-east-1c"]},
+        "availabilityZones",
+        "more than once",
+    ),
+    (
+        "zone of another region",
+        {"availabilityZones": ["us-east-1a", "us-west-2b", "us-east-1c"]},
+        "availabilityZones",
+        "not a zone of region us-east-1",
+    ),
     ("region malformed", {"aws:region": "useast1"}, "aws:region", "not an AWS region"),
     ("cluster size even", {"vaultClusterSize": 4}, "vaultClusterSize", "is even"),
     ("cluster size below three", {"vaultClusterSize": 1}, "vaultClusterSize", "outside 3 to 7"),
@@ -134,64 +204,340 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("nat mode unknown", {"natGateways": "none"}, "natGateways", "one of one-per-az, single"),
     ("short kms window in production", {"kmsDeletionWindowDays": 7}, "kmsDeletionWindowDays", "too short"),
     ("kms window out of range", {"kmsDeletionWindowDays": 45}, "kmsDeletionWindowDays", "out of range"),
-    ("flow log retention not a cloudwatch period", {"flowLogRetentionDays": 100}, "flowLogRetentionDays",
-     "not a CloudWatch retention period"),
-    ("flow log retention short in production", {"flowLogRetentionDays": 90}, "flowLogRetentionDays",
-     "too short for production"),
-    ("unknown secret type", {"initialSecrets": catalog(type="password")}, "initialSecrets.test-secret.type",
-     "'password' is not a secret type"),
-    ("crypto rotation over a year", {"initialSecrets": catalog(type="crypto", rotationDays=400)},
-     "initialSecrets.test-secret.rotationDays", "out of range for type crypto"),
-    ("api key rotation over 90 days", {"initialSecrets": catalog(type="api-key", rotationDays=91)},
-     "initialSecrets.test-secret.rotationDays", "1 to 90"),
-    ("database rotation over 90 days", {"initialSecrets": catalog(type="database", rotationDays=120)},
-     "initialSecrets.test-secret.rotationDays", "out of range for type database"),
-    ("rotation of zero days", {"initialSecrets": catalog(rotationDays=0)},
-     "initialSecrets.test-secret.rotationDays", "out of range"),
-    ("rotation not a number", {"initialSecrets": catalog(rotationDays="30")},
-     "initialSecrets.test-secret.rotationDays", "not a whole number"),
-    ("secret name with a slash", {"initialSecrets": {"mongo/db": catalog()["test-secret"]}},
-     "initialSecrets.mongo/db", "not a valid secret name"),
-    ("secret name in capitals", {"initialSecrets": {"MongoDB": catalog()["test-secret"]}},
-     "initialSecrets.MongoDB", "not a valid secret name"),
-    ("secret name with a trailing hyphen", {"initialSecrets": {"jwt-": catalog()["test-secret"]}},
-     "initialSecrets.jwt-", "not a valid secret name"),
-    ("secret without owner", {"initialSecrets": catalog(owner=None)}, "initialSecrets.test-secret.owner",
-     "missing or not a team name"),
-    ("secret without description", {"initialSecrets": catalog(description="  ")},
-     "initialSecrets.test-secret.description", "missing or empty"),
-    ("secret with an unknown field", {"initialSecrets": catalog(rotation_days=30)},
-     "initialSecrets.test-secret.rotation_days", "not a field of a catalog entry"),
+    (
+        "flow log retention not a cloudwatch period",
+        {"flowLogRetentionDays": 100},
+        "flowLogRetentionDays",
+        "not a CloudWatch retention period",
+    ),
+    (
+        "flow log retention short in production",
+        {"flowLogRetentionDays": 90},
+        "flowLogRetentionDays",
+        "too short for production",
+    ),
+    (
+        "unknown secret type",
+        {"initialSecrets": catalog(type="password")},
+        "initialSecrets.test-secret.type",
+        "'password' is not a secret type",
+    ),
+    (
+        "crypto rotation over a year",
+        {"initialSecrets": catalog(type="crypto", rotationDays=400)},
+        "initialSecrets.test-secret.rotationDays",
+        "out of range for type crypto",
+    ),
+    (
+        "api key rotation over 90 days",
+        {"initialSecrets": catalog(type="api-key", rotationDays=91)},
+        "initialSecrets.test-secret.rotationDays",
+        "1 to 90",
+    ),
+    (
+        "database rotation over 90 days",
+        {"initialSecrets": catalog(type="database", rotationDays=120)},
+        "initialSecrets.test-secret.rotationDays",
+        "out of range for type database",
+    ),
+    (
+        "rotation of zero days",
+        {"initialSecrets": catalog(rotationDays=0)},
+        "initialSecrets.test-secret.rotationDays",
+        "out of range",
+    ),
+    (
+        "rotation not a number",
+        {"initialSecrets": catalog(rotationDays="30")},
+        "initialSecrets.test-secret.rotationDays",
+        "not a whole number",
+    ),
+    (
+        "secret name with a slash",
+        {"initialSecrets": {"mongo/db": catalog()["test-secret"]}},
+        "initialSecrets.mongo/db",
+        "not a valid secret name",
+    ),
+    (
+        "secret name in capitals",
+        {"initialSecrets": {"MongoDB": catalog()["test-secret"]}},
+        "initialSecrets.MongoDB",
+        "not a valid secret name",
+    ),
+    (
+        "secret name with a trailing hyphen",
+        {"initialSecrets": {"jwt-": catalog()["test-secret"]}},
+        "initialSecrets.jwt-",
+        "not a valid secret name",
+    ),
+    (
+        "secret without owner",
+        {"initialSecrets": catalog(owner=None)},
+        "initialSecrets.test-secret.owner",
+        "missing or not a team name",
+    ),
+    (
+        "secret without description",
+        {"initialSecrets": catalog(description="  ")},
+        "initialSecrets.test-secret.description",
+        "missing or empty",
+    ),
+    (
+        "secret with an unknown field",
+        {"initialSecrets": catalog(rotation_days=30)},
+        "initialSecrets.test-secret.rotation_days",
+        "not a field of a catalog entry",
+    ),
     ("catalog not an object", {"initialSecrets": ["mongodb"]}, "initialSecrets", "must be an object"),
+    (
+        "vault path with a dot segment",
+        {"initialSecrets": catalog(vaultPath="candlefish/../root")},
+        "initialSecrets.test-secret.vaultPath",
+        "is not a KV path",
+    ),
+    (
+        "vault path with a leading slash",
+        {"initialSecrets": catalog(vaultPath="/candlefish/x")},
+        "initialSecrets.test-secret.vaultPath",
+        "is not a KV path",
+    ),
+    (
+        "unknown value source",
+        {"initialSecrets": catalog(source="vault")},
+        "initialSecrets.test-secret.source",
+        "generate or config",
+    ),
+    (
+        "supplied value without a config key",
+        {"initialSecrets": catalog(type="api-key", source="config")},
+        "initialSecrets.test-secret.configKey",
+        "is not a config key name",
+    ),
+    (
+        "config key on a generated value",
+        {"initialSecrets": catalog(configKey="jwtSecret")},
+        "initialSecrets.test-secret.configKey",
+        "only applies to supplied values",
+    ),
+    (
+        "weak generated value",
+        {"initialSecrets": catalog(valueFormat="chars-16")},
+        "initialSecrets.test-secret.valueFormat",
+        "too weak",
+    ),
+    (
+        "unknown value format",
+        {"initialSecrets": catalog(valueFormat="hex-32")},
+        "initialSecrets.test-secret.valueFormat",
+        "is not a value format",
+    ),
+    (
+        "value format on a supplied value",
+        {"initialSecrets": catalog(source="config", configKey="someKey", valueFormat="chars-64")},
+        "initialSecrets.test-secret.valueFormat",
+        "only applies to generated values",
+    ),
+    (
+        "reseed not text",
+        {"initialSecrets": catalog(reseed=3)},
+        "initialSecrets.test-secret.reseed",
+        "must be a string",
+    ),
+    (
+        "destroy on delete in production",
+        {"initialSecrets": catalog(destroyOnDelete=True)},
+        "initialSecrets.test-secret.destroyOnDelete",
+        "false in production",
+    ),
+    (
+        "owner without a team role in production",
+        {"teamRoles": {"platform-team": "PlatformTeam"}},
+        "teamRoles",
+        "no role for owner 'security-team'",
+    ),
+    (
+        "team role malformed",
+        {"teamRoles": {"platform-team": "Platform Team!", "security-team": "SecurityTeam"}},
+        "teamRoles.platform-team",
+        "is not an IAM role name or ARN",
+    ),
+    (
+        "supplied value in plaintext",
+        {"mongodbUri": "example-not-a-secret"},
+        "mongodbUri",
+        "pulumi config set --secret mongodbUri",
+    ),
     ("email malformed", {"alertEmail": "admin-at-candlefish"}, "alertEmail", "is not valid"),
-    ("required tag missing", {"tags": {"Environment": "production", "Project": "Candlefish-AI",
-                                       "Component": "Secrets-Management"}}, "tags.DeployedBy", "is required"),
-    ("environment tag disagrees", {"tags": {"Environment": "staging", "Project": "Candlefish-AI",
-                                            "Component": "Secrets-Management", "DeployedBy": "DevOps"}},
-     "tags.Environment", "differs from environment"),
-    ("deploy time hard-coded", {"tags": {"Environment": "production", "Project": "Candlefish-AI",
-                                         "Component": "Secrets-Management", "DeployedBy": "DevOps",
-                                         "DeployedAt": "2025-09-04"}}, "tags.DeployedAt", "deploy time"),
-    ("reserved tag prefix", {"tags": {"Environment": "production", "Project": "Candlefish-AI",
-                                      "Component": "Secrets-Management", "DeployedBy": "DevOps",
-                                      "aws:owner": "x"}}, "tags.aws:owner", "not a usable tag key"),
+    (
+        "required tag missing",
+        {
+            "tags": {
+                "Environment": "production",
+                "Project": "Candlefish-AI",
+                "Component": "Secrets-Management",
+            }
+        },
+        "tags.DeployedBy",
+        "is required",
+    ),
+    (
+        "environment tag disagrees",
+        {
+            "tags": {
+                "Environment": "staging",
+                "Project": "Candlefish-AI",
+                "Component": "Secrets-Management",
+                "DeployedBy": "DevOps",
+            }
+        },
+        "tags.Environment",
+        "differs from environment",
+    ),
+    (
+        "deploy time hard-coded",
+        {
+            "tags": {
+                "Environment": "production",
+                "Project": "Candlefish-AI",
+                "Component": "Secrets-Management",
+                "DeployedBy": "DevOps",
+                "DeployedAt": "2025-09-04",
+            }
+        },
+        "tags.DeployedAt",
+        "deploy time",
+    ),
+    (
+        "reserved tag prefix",
+        {
+            "tags": {
+                "Environment": "production",
+                "Project": "Candlefish-AI",
+                "Component": "Secrets-Management",
+                "DeployedBy": "DevOps",
+                "aws:owner": "x",
+            }
+        },
+        "tags.aws:owner",
+        "not a usable tag key",
+    ),
+    (
+        "tag key not allowed in instance metadata",
+        {
+            "tags": {
+                "Environment": "production",
+                "Project": "Candlefish-AI",
+                "Component": "Secrets-Management",
+                "DeployedBy": "DevOps",
+                "Cost Center": "x",
+            }
+        },
+        "tags.Cost Center",
+        "cannot be an instance-metadata tag key",
+    ),
+    ("vault server name malformed", {"vaultServerName": "Vault_Server"}, "vaultServerName", "is not valid"),
+    (
+        "tls validity inside the renewal window",
+        {"tlsValidityDays": 45},
+        "tlsValidityDays",
+        "an integer from 60 to 825",
+    ),
+    (
+        "vault log retention not a cloudwatch period",
+        {"vaultLogRetentionDays": 100},
+        "vaultLogRetentionDays",
+        "not a CloudWatch retention period",
+    ),
+    (
+        "audit log retention short in production",
+        {"auditLogRetentionDays": 90},
+        "auditLogRetentionDays",
+        "too short for production",
+    ),
+    ("data volume too small", {"vaultDataVolumeGiB": 5}, "vaultDataVolumeGiB", "an integer from 10"),
+    ("audit volume not a number", {"vaultAuditVolumeGiB": "big"}, "vaultAuditVolumeGiB", "is not an integer"),
+    (
+        "load balancer scheme unknown",
+        {"loadBalancerScheme": "public"},
+        "loadBalancerScheme",
+        "one of internal, internet-facing",
+    ),
+    ("allow-list empty", {"allowedCidrs": []}, "allowedCidrs", "is empty"),
+    ("allow-list block malformed", {"allowedCidrs": ["10.0.0.0/33"]}, "allowedCidrs[0]", "not an IPv4 CIDR"),
+    (
+        "allow-list block with host bits",
+        {"allowedCidrs": ["10.0.0.0/16", "192.168.1.1/24"]},
+        "allowedCidrs[1]",
+        "host bits set",
+    ),
+    (
+        "whole internet allowed in production",
+        {"allowedCidrs": ["0.0.0.0/0"]},
+        "allowedCidrs[0]",
+        "admits every address, which production does not allow",
+    ),
+    (
+        "acm arn malformed",
+        {"acmCertificateArn": "arn:aws:acm:us-east-1:123:cert"},
+        "acmCertificateArn",
+        "is not valid",
+    ),
+    (
+        "acm certificate of another region",
+        {"acmCertificateArn": WEST_CERTIFICATE},
+        "acmCertificateArn",
+        "certificates of its own region",
+    ),
+    (
+        "audit object lock short in production",
+        {"auditObjectLockDays": 30},
+        "auditObjectLockDays",
+        "too short for production",
+    ),
+    (
+        "backup expiry before the infrequent-access move",
+        {"backupRetentionDays": 30},
+        "backupRetentionDays",
+        "an integer from 31",
+    ),
+    ("dr region malformed", {"drRegion": "west"}, "drRegion", "is not valid"),
+    ("dr region is the stack region", {"drRegion": "us-east-1"}, "drRegion", "the stack's own region"),
     ("unknown key", {"vaultClusterSzie": 5}, "vaultClusterSzie", "did you mean 'vaultClusterSize'"),
     ("required key missing", {"vpcCidr": None}, "vpcCidr", "is required but not set"),
-    ("webhook in plaintext", {"slackWebhookUrl": "example-not-a-secret"}, "slackWebhookUrl",
-     "pulumi config set --secret slackWebhookUrl"),
-    ("trust anchor without hsm", {"enableHsm": False, "hsmTrustAnchorCertificate":
-                                  "-----BEGIN CERTIFICATE-----\nZXhhbXBsZQ==\n-----END CERTIFICATE-----"},
-     "hsmTrustAnchorCertificate", "enableHsm is false"),
-    ("key store connected without trust anchor", {"hsmKeyStoreConnected": True}, "hsmKeyStoreConnected",
-     "no hsmTrustAnchorCertificate"),
+    (
+        "webhook in plaintext",
+        {"slackWebhookUrl": "example-not-a-secret"},
+        "slackWebhookUrl",
+        "pulumi config set --secret slackWebhookUrl",
+    ),
+    (
+        "trust anchor without hsm",
+        {
+            "enableHsm": False,
+            "hsmTrustAnchorCertificate": FAKE_ANCHOR,
+        },
+        "hsmTrustAnchorCertificate",
+        "enableHsm is false",
+    ),
+    (
+        "key store connected without trust anchor",
+        {"hsmKeyStoreConnected": True},
+        "hsmKeyStoreConnected",
+        "no hsmTrustAnchorCertificate",
+    ),
     ("environment malformed", {"environment": "Prod!"}, "environment", "is not valid"),
-    ("list given as a string", {"availabilityZones": "us-east-1a"}, "availabilityZones",
-     "must be a list of strings"),
-]  # fmt: skip
+    (
+        "list given as a string",
+        {"availabilityZones": "us-east-1a"},
+        "availabilityZones",
+        "must be a list of strings",
+    ),
+]
 
 
-@pytest.mark.parametrize(("overrides", "key", "words"), [case[1:] for case in BAD_CONFIGS],
-                         ids=[case[0] for case in BAD_CONFIGS])  # fmt: skip
+@pytest.mark.parametrize(
+    ("overrides", "key", "words"), [case[1:] for case in BAD_CONFIGS], ids=[case[0] for case in BAD_CONFIGS]
+)
 def test_bad_config_is_named_with_what_is_allowed(overrides, key, words):
     found = problems(**overrides)
     full_key = key if key.startswith("aws:") else f"{NS}:{key}"

@@ -182,3 +182,20 @@ def test_network_resources_are_children_of_the_network_component(production):
         "aws:ec2/flowLog:FlowLog",
     ):
         assert all(r.urn in inside for r in production.of_type(type_)), type_
+
+
+def test_application_security_group_admits_nothing_and_reaches_only_platform_ports(production):
+    group = production.one("aws:ec2/securityGroup:SecurityGroup", "network-applications-sg")
+    ingress = [
+        r
+        for r in production.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+        if r.inputs["securityGroupId"] == group.id
+    ]
+    egress = sorted(
+        (r.inputs["fromPort"], r.inputs["toPort"], r.inputs["cidrIpv4"])
+        for r in production.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+        if r.inputs["securityGroupId"] == group.id
+    )
+    assert ingress == []
+    assert egress == [(443, 443, "10.0.0.0/16"), (5432, 5432, "10.0.0.0/16"), (6379, 6379, "10.0.0.0/16")]
+    assert production.outputs["applicationSecurityGroupId"] == group.id

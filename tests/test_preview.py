@@ -21,10 +21,18 @@ def test_text_preview_shows_components_and_counts(capsys):
     assert preview.main(["--stack", "production"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("candlefish-secrets / production: ")
-    for component in ("Keys keys", "Network network", "UnsealKey unseal"):
+    for component in (
+        "Keys keys",
+        "Network network",
+        "UnsealKey unseal",
+        "Storage storage",
+        "VaultCluster vault",
+    ):
         assert component in out
-    assert "aws:ec2/vpcEndpoint:VpcEndpoint x10" in out
+    assert "aws:ec2/vpcEndpoint:VpcEndpoint x11" in out
     assert "aws:ec2/natGateway:NatGateway x3" in out
+    assert "aws:autoscaling/group:Group x1" in out
+    assert "aws:s3/bucket:Bucket x4" in out
 
 
 def test_json_plan_lists_every_resource_with_engine_shaped_fields(tmp_path):
@@ -105,8 +113,11 @@ def test_preview_exits_2_and_prints_only_the_problems_on_config_error(tmp_path):
     root = copy_project(tmp_path, BROKEN)
     result = subprocess.run(
         [sys.executable, "-m", "tools.preview", "--stack", "broken", "--root", str(root)],
-        cwd=ROOT, capture_output=True, text=True, check=False,
-    )  # fmt: skip
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert result.returncode == 2
     assert "vaultClusterSize: 4 is even" in result.stderr
     assert "Traceback" not in result.stderr
@@ -116,3 +127,15 @@ def test_preview_exits_2_and_prints_only_the_problems_on_config_error(tmp_path):
 def test_preview_of_an_unknown_stack_names_the_known_ones(capsys):
     assert preview.main(["--stack", "staging"]) == 2
     assert "stacks here: dev, production" in capsys.readouterr().err
+
+
+def test_a_zone_the_account_cannot_use_is_a_clean_error():
+    with pytest.raises(pulumi.RunError) as caught:
+        run_program(
+            "dev",
+            overrides={"candlefish-secrets:availabilityZones": ["us-east-1a", "us-east-1b", "us-east-1z"]},
+        )
+    assert (
+        "candlefish-secrets:availabilityZones: us-east-1z not available to this account in us-east-1"
+        in str(caught.value)
+    )

@@ -11,7 +11,7 @@ from tools import stackfile
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 YAML_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
-OBJECT_KEYS = {"initialSecrets", "tags"}  # Pulumi's project schema has no object type
+OBJECT_KEYS = {"initialSecrets", "tags", "teamRoles"}  # Pulumi's project schema has no object type
 SECURE_KEYS = {"slackWebhookUrl", "pagerdutyIntegrationKey"}
 
 

@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import runpy
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -194,13 +194,11 @@ class RecordingMocks(pulumi_mocks.Mocks):
             names = [f"{self.region}{letter}" for letter in "abcdef"]
             return {"names": names, "zoneIds": [f"use1-az{i}" for i in range(1, 7)], "id": self.region}
         if token == "aws:ec2/getAmi:getAmi":
-            return {
-                "id": "ami-0" + fakes.digest(str(given.get("filters")), length=16),
-                "name": "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101",
-                "architecture": "x86_64",
-                "ownerId": str((given.get("owners") or ["099720109477"])[0]),
-                "rootDeviceName": "/dev/sda1",
-            }
+            return fakes.ami(given)
+        if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            return fakes.managed_prefix_list(str(given.get("name", "")), self.region)
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            return fakes.session_context(str(given["arn"]))
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             return fakes.policy_document(given)
         if token == "aws:elb/getServiceAccount:getServiceAccount":
@@ -291,12 +289,14 @@ def run_program(
     overrides: Mapping[str, Any] | None = None,
     secrets: Mapping[str, str] | None = None,
     root: Path = ROOT,
+    program: Callable[[], None] | None = None,
     preview: bool = False,
 ) -> Recording:
     """Run `__main__.py` for `stack` under the recording mocks.
 
     `overrides` replaces config values (`namespace:key` → value, None removes the key); `secrets` adds
-    secure values as if set with `pulumi config set --secret`. `preview=True` runs as a first
+    secure values as if set with `pulumi config set --secret`. `program` runs instead of `__main__.py`
+    (with the same config), to record one component on its own. `preview=True` runs as a first
     `pulumi preview` would: ids and computed outputs are unknown (`pulumi.output.Unknown` in the inputs).
     """
     loaded = stackfile.load(stack, root)
@@ -321,10 +321,13 @@ def run_program(
     pulumi_settings.SETTINGS.engine = engine
 
     with _as_language_host(root, values, secret_keys):
-        program = root / "__main__.py"
+        entry_point = root / "__main__.py"
 
         def run() -> None:
-            runpy.run_path(str(program), run_name="__main__")
+            if program is not None:
+                program()
+            else:
+                runpy.run_path(str(entry_point), run_name="__main__")
 
         _sync_await(run_pulumi_func(run))
         root_stack = pulumi_settings.get_root_resource()

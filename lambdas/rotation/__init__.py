@@ -1,0 +1,1 @@
+"""The catalog's Secrets Manager rotation function (handler: `lambdas.rotation.handler.lambda_handler`)."""

@@ -1,0 +1,279 @@
+"""`VaultKvSeed`: write a catalog entry's first value to its Vault KV v2 path, once.
+
+Create writes with check-and-set 0 (only if the path has never been written), so a value rotation has
+changed is never overwritten; a retried create that finds its own value adopts it. Only a changed
+`reseed` trigger overwrites, with check-and-set against the version just read. Custom metadata carries
+owner, type, rotation days and source. State keeps the SHA-256 fingerprint and version, never the value.
+Delete soft-deletes the latest version; metadata and all versions are destroyed only when asked.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pulumi
+from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
+
+from providers.common import SeedError, fingerprint, plain
+
+VALUE_KEY = "value"
+TIMEOUT_S = 10
+RETRY_TOTAL = 5
+RETRY_BACKOFF_S = 0.5
+# Vault answers 412 from a performance standby not yet caught up, 429/5xx while overloaded or sealed.
+RETRY_STATUSES = (412, 429, 500, 502, 503, 504)
+
+
+@contextlib.contextmanager
+def vault_client(props: dict[str, Any]) -> Iterator[Any]:
+    """An hvac client for the seed's Vault, trusting only the cluster's CA, with retries and timeouts."""
+    import hvac  # noqa: PLC0415 - imported in the provider host, not when the program loads
+    import requests  # noqa: PLC0415
+    from requests.adapters import HTTPAdapter  # noqa: PLC0415
+    from urllib3.util.retry import Retry  # noqa: PLC0415
+
+    retry = Retry(
+        total=RETRY_TOTAL,
+        backoff_factor=RETRY_BACKOFF_S,
+        status_forcelist=RETRY_STATUSES,
+        # Writes are safe to retry: check-and-set turns a repeat into a no-op or a clear conflict.
+        allowed_methods=None,
+        respect_retry_after_header=True,
+        raise_on_status=False,
+    )
+    session = requests.Session()
+    session.mount("https://", HTTPAdapter(max_retries=retry))
+    session.mount("http://", HTTPAdapter(max_retries=retry))
+    with tempfile.TemporaryDirectory() as scratch:
+        verify: str | bool = True
+        ca_pem = props.get("ca_pem") or ""
+        if ca_pem:
+            ca_file = Path(scratch) / "vault-ca.pem"
+            ca_file.write_text(ca_pem)
+            verify = str(ca_file)
+        client = hvac.Client(
+            url=props["address"],
+            token=plain(props["token"]),
+            verify=verify,
+            timeout=TIMEOUT_S,
+            session=session,
+        )
+        try:
+            yield client
+        finally:
+            session.close()
+
+
+def _explain(error: Exception, where: str, address: str, action: str = "write") -> SeedError:
+    """A Vault or network failure as an instruction."""
+    import hvac.exceptions as vault_errors  # noqa: PLC0415
+    import requests  # noqa: PLC0415
+
+    if isinstance(error, vault_errors.VaultDown):
+        return SeedError(
+            f"Vault at {address} is sealed or unavailable (503) while seeding {where}; "
+            "unseal it or wait for a leader, then re-run `pulumi up` (nothing was written)"
+        )
+    if isinstance(error, vault_errors.Forbidden):
+        return SeedError(
+            f"the provisioner token may not {action} {where} (403 permission denied); check the "
+            "provisioner policy or re-run the bootstrap to issue a fresh token"
+        )
+    if isinstance(error, vault_errors.RateLimitExceeded):
+        return SeedError(f"Vault kept rate-limiting writes to {where} (429); re-run `pulumi up`")
+    if isinstance(error, requests.exceptions.Timeout) or _timed_out(error):
+        return SeedError(f"Vault at {address} did not answer in {TIMEOUT_S}s while seeding {where}; re-run")
+    if isinstance(error, requests.exceptions.SSLError):
+        return SeedError(f"Vault at {address} presented a certificate the cluster CA does not sign ({where})")
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return SeedError(
+            f"could not reach Vault at {address} while seeding {where}; nothing was written, re-run"
+        )
+    return SeedError(f"seeding {where} failed: {type(error).__name__}: {error}")
+
+
+def _timed_out(error: Exception) -> bool:
+    """requests reports a read timeout that exhausted urllib3's retries as a ConnectionError; find it."""
+    from urllib3.exceptions import NewConnectionError  # noqa: PLC0415
+    from urllib3.exceptions import TimeoutError as Urllib3Timeout  # noqa: PLC0415
+
+    reason = getattr(error.args[0], "reason", None) if error.args else None
+    # urllib3 files a refused connection under its timeouts too; that one is "unreachable", not slow.
+    return isinstance(reason, Urllib3Timeout) and not isinstance(reason, NewConnectionError)
+
+
+def _metadata(props: dict[str, Any]) -> dict[str, str]:
+    return {str(key): str(value) for key, value in (props.get("custom_metadata") or {}).items()}
+
+
+class VaultKvSeedProvider(ResourceProvider):
+    """CRUD for a KV v2 seed. Holds no clients: each call makes its own (the provider is pickled)."""
+
+    def create(self, props: dict[str, Any]) -> CreateResult:
+        where = f"{props['mount']}/{props['path']}"
+        try:
+            with vault_client(props) as client:
+                outs = self._seed(client, props, overwrite=False)
+        except SeedError:
+            raise
+        except Exception as error:
+            raise _explain(error, where, props["address"]) from None
+        return CreateResult(id_=where, outs=outs)
+
+    def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
+        replaces = [key for key in ("mount", "path") if olds.get(key) != news.get(key)]
+        changes = bool(replaces) or any(
+            olds.get(key) != news.get(key)
+            for key in ("reseed", "custom_metadata", "destroy_on_delete", "address")
+        )
+        return DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
+
+    def update(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> UpdateResult:
+        where = f"{news['mount']}/{news['path']}"
+        reseed = olds.get("reseed", "") != news.get("reseed", "")
+        try:
+            with vault_client(news) as client:
+                if reseed:
+                    outs = self._seed(client, news, overwrite=True)
+                else:
+                    self._write_metadata(client, news)
+                    outs = {key: olds.get(key) for key in ("fingerprint", "version", "drift")}
+                    outs.update(_base_outs(news))
+        except SeedError:
+            raise
+        except Exception as error:
+            raise _explain(error, where, news["address"]) from None
+        return UpdateResult(outs=outs)
+
+    def read(self, id_: str, props: dict[str, Any]) -> ReadResult:
+        """Report the live value's fingerprint; never writes."""
+        import hvac.exceptions as vault_errors  # noqa: PLC0415
+
+        outs = {key: value for key, value in props.items() if key not in {"value", "token"}}
+        try:
+            with vault_client(props) as client:
+                answer = client.secrets.kv.v2.read_secret_version(
+                    path=props["path"], mount_point=props["mount"], raise_on_deleted_version=True
+                )
+        except vault_errors.InvalidPath:
+            outs["drift"] = "no live version at the path (deleted outside Pulumi)"
+            return ReadResult(id_=id_, outs=outs)
+        except Exception as error:
+            raise _explain(error, id_, props["address"], "read") from None
+        live = fingerprint(str(answer["data"]["data"].get(VALUE_KEY, "")))
+        outs["drift"] = (
+            "" if live == props.get("fingerprint") else "value changed outside this seed (rotated?)"
+        )
+        outs["current_version"] = int(answer["data"]["metadata"]["version"])
+        return ReadResult(id_=id_, outs=outs)
+
+    def delete(self, id_: str, props: dict[str, Any]) -> None:
+        import hvac.exceptions as vault_errors  # noqa: PLC0415
+
+        try:
+            with vault_client(props) as client:
+                kv = client.secrets.kv.v2
+                if props.get("destroy_on_delete"):
+                    kv.delete_metadata_and_all_versions(path=props["path"], mount_point=props["mount"])
+                else:
+                    kv.delete_latest_version_of_secret(path=props["path"], mount_point=props["mount"])
+        except vault_errors.InvalidPath:
+            return
+        except Exception as error:
+            raise _explain(error, id_, props["address"], "delete") from None
+
+    def _seed(self, client: Any, props: dict[str, Any], *, overwrite: bool) -> dict[str, Any]:
+        import hvac.exceptions as vault_errors  # noqa: PLC0415
+
+        kv = client.secrets.kv.v2
+        value = plain(props["value"])
+        wanted = fingerprint(value)
+        where = f"{props['mount']}/{props['path']}"
+        cas = 0
+        if overwrite:
+            cas = int(
+                kv.read_secret_metadata(path=props["path"], mount_point=props["mount"])["data"][
+                    "current_version"
+                ]
+            )
+        try:
+            written = kv.create_or_update_secret(
+                path=props["path"], mount_point=props["mount"], secret={VALUE_KEY: value}, cas=cas
+            )
+            version = int(written["data"]["version"])
+        except vault_errors.InvalidRequest as error:
+            if "check-and-set" not in str(error):
+                raise
+            # Something is there already. If it is our value (a retried create), adopt it; never overwrite.
+            current = kv.read_secret_version(
+                path=props["path"], mount_point=props["mount"], raise_on_deleted_version=False
+            )
+            live = (current.get("data") or {}).get("data") or {}
+            if fingerprint(str(live.get(VALUE_KEY, ""))) != wanted:
+                raise SeedError(
+                    f"{where} already holds a different value (written outside Pulumi, or rotated); it was "
+                    "left unchanged. Change the entry's `reseed` trigger to overwrite it on purpose"
+                ) from None
+            version = int(current["data"]["metadata"]["version"])
+        self._write_metadata(client, props)
+        return {**_base_outs(props), "fingerprint": wanted, "version": version, "drift": ""}
+
+    @staticmethod
+    def _write_metadata(client: Any, props: dict[str, Any]) -> None:
+        client.secrets.kv.v2.update_metadata(
+            path=props["path"], mount_point=props["mount"], custom_metadata=_metadata(props)
+        )
+
+
+def _base_outs(props: dict[str, Any]) -> dict[str, Any]:
+    return {
+        "address": props["address"],
+        "mount": props["mount"],
+        "path": props["path"],
+        "reseed": props.get("reseed", ""),
+        "custom_metadata": _metadata(props),
+        "destroy_on_delete": bool(props.get("destroy_on_delete")),
+    }
+
+
+class VaultKvSeed(pulumi.dynamic.Resource, module="candlefish", name="VaultKvSeed"):
+    """Seeds `<mount>/<path>` in Vault KV v2 once with `value` (a Pulumi secret)."""
+
+    fingerprint: pulumi.Output[str]
+    version: pulumi.Output[int]
+    drift: pulumi.Output[str]
+
+    def __init__(
+        self,
+        name: str,
+        *,
+        address: pulumi.Input[str],
+        ca_pem: pulumi.Input[str],
+        token: pulumi.Input[str],
+        path: str,
+        value: pulumi.Input[str],
+        custom_metadata: dict[str, str],
+        mount: str = "secret",
+        reseed: str = "",
+        destroy_on_delete: bool = False,
+        opts: pulumi.ResourceOptions | None = None,
+    ) -> None:
+        props = {
+            "address": address,
+            "ca_pem": ca_pem,
+            "token": pulumi.Output.secret(token),
+            "mount": mount,
+            "path": path,
+            "value": pulumi.Output.secret(value),
+            "custom_metadata": custom_metadata,
+            "reseed": reseed,
+            "destroy_on_delete": destroy_on_delete,
+            "fingerprint": None,
+            "version": None,
+            "drift": None,
+        }
+        super().__init__(VaultKvSeedProvider(), name, props, opts)

@@ -1,0 +1,285 @@
+"""The rotation function, driven through Secrets Manager's RotateSecret (moto) and the Vault test server."""
+
+import json
+
+import boto3
+import pytest
+from botocore.config import Config
+from botocore.exceptions import ClientError
+
+from lambdas.rotation import values
+from lambdas.rotation.handler import RotationError, lambda_handler
+from tests.support import rotation_driver
+from tools import rotate as rotate_tool
+
+pytestmark = pytest.mark.slow
+INITIAL = "example-not-a-secret-initial-value"
+VAULT_PATH = "candlefish/jwt/secret"
+ROTATION_POLICY = """
+path "secret/data/candlefish/*" { capabilities = ["create", "read", "update"] }
+path "secret/metadata/candlefish/*" { capabilities = ["read", "update"] }
+"""
+TOKEN = "2f1a9c4e-7b3d-4e8f-9a6b-1c2d3e4f5a6b"
+
+
+@pytest.fixture
+def vault(vault_server, vault_client, monkeypatch):
+    """Vault with the AWS auth role the rotation function logs in with, and the entry's initial value."""
+    vault_client.sys.enable_auth_method("aws")
+    vault_client.sys.create_or_update_policy("rotation", ROTATION_POLICY)
+    vault_client.auth.aws.create_role(
+        "rotation", auth_type="iam", bound_iam_principal_arn=[rotation_driver.ROLE_ARN], policies=["rotation"]
+    )
+    vault_server.register_iam_identity("testing", rotation_driver.ROLE_ARN)
+    vault_client.secrets.kv.v2.create_or_update_secret(
+        path=VAULT_PATH, mount_point="secret", secret={"value": INITIAL}
+    )
+    monkeypatch.setenv("VAULT_ADDR", vault_server.url)
+    monkeypatch.setenv("VAULT_AUTH_ROLE", "rotation")
+    return vault_client
+
+
+def make_secret(source="generate", value_format="chars-64"):
+    # One attempt: a failed RotateSecret must not be replayed by the SDK behind the test's back.
+    client = boto3.client("secretsmanager", config=Config(retries={"total_max_attempts": 1}))
+    tags = [
+        {"Key": "Source", "Value": source},
+        {"Key": "VaultPath", "Value": VAULT_PATH},
+        {"Key": "ValueFormat", "Value": value_format},
+        {"Key": "Owner", "Value": "security-team"},
+    ]
+    arn = client.create_secret(Name="candlefish/test/jwt-secret", SecretString=INITIAL, Tags=tags)["ARN"]
+    return client, arn
+
+
+def vault_value(vault):
+    return vault.secrets.kv.v2.read_secret_version(
+        path=VAULT_PATH, mount_point="secret", raise_on_deleted_version=True
+    )["data"]["data"]["value"]
+
+
+# Reads name the stage: moto answers an unstaged read from its own default version, not from AWSCURRENT.
+
+
+def stages(client, arn):
+    return client.describe_secret(SecretId=arn)["VersionIdsToStages"]
+
+
+def rotate(client, arn, function_arn, token=TOKEN):
+    return client.rotate_secret(
+        SecretId=arn,
+        ClientRequestToken=token,
+        RotationLambdaARN=function_arn,
+        RotationRules={"AutomaticallyAfterDays": 30},
+        RotateImmediately=True,
+    )
+
+
+def test_a_full_rotation_moves_both_stores_to_one_new_value(aws, vault, monkeypatch, capsys):
+    received = rotation_driver.install(monkeypatch)
+    client, arn = make_secret()
+    rotate(client, arn, rotation_driver.rotation_function_arn())
+    assert [event["Step"] for event in received] == [
+        "createSecret",
+        "setSecret",
+        "testSecret",
+        "finishSecret",
+    ]
+    current = client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
+    assert current != INITIAL and len(current) == 64
+    assert vault_value(vault) == current
+    assert client.get_secret_value(SecretId=arn, VersionStage="AWSPREVIOUS")["SecretString"] == INITIAL
+    assert "AWSCURRENT" in stages(client, arn)[TOKEN]
+    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [line["event"] for line in logged] == ["rotation_step_ok"] * 4
+    assert current not in json.dumps(logged) and INITIAL not in json.dumps(logged)
+
+
+def test_a_crash_before_finish_leaves_awscurrent_in_place_and_a_retry_converges(aws, vault, monkeypatch):
+    rotation_driver.install(monkeypatch, stop_before="finishSecret")
+    client, arn = make_secret()
+    with pytest.raises(ClientError):
+        rotate(client, arn, rotation_driver.rotation_function_arn())
+    assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
+    pending = client.get_secret_value(SecretId=arn, VersionStage="AWSPENDING")["SecretString"]
+    assert vault_value(vault) == pending  # setSecret ran; readers of AWSCURRENT still get the old value
+    # Secrets Manager retries the remaining steps with the same token; each is idempotent.
+    for step in ("createSecret", "setSecret", "testSecret", "finishSecret"):
+        lambda_handler({"SecretId": arn, "ClientRequestToken": TOKEN, "Step": step}, None)
+    assert (
+        client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
+        == pending
+        == vault_value(vault)
+    )
+
+
+def test_steps_are_idempotent_on_the_request_token(aws, vault, monkeypatch):
+    rotation_driver.install(monkeypatch, stop_before="testSecret")
+    client, arn = make_secret()
+    with pytest.raises(ClientError):
+        rotate(client, arn, rotation_driver.rotation_function_arn())
+    pending = client.get_secret_value(SecretId=arn, VersionStage="AWSPENDING")["SecretString"]
+    version_before = vault.secrets.kv.v2.read_secret_metadata(path=VAULT_PATH, mount_point="secret")["data"]
+    for step in ("createSecret", "setSecret"):
+        lambda_handler({"SecretId": arn, "ClientRequestToken": TOKEN, "Step": step}, None)
+    assert client.get_secret_value(SecretId=arn, VersionStage="AWSPENDING")["SecretString"] == pending
+    version_after = vault.secrets.kv.v2.read_secret_metadata(path=VAULT_PATH, mount_point="secret")["data"]
+    assert version_after["current_version"] == version_before["current_version"]
+
+
+def test_test_step_fails_when_vault_does_not_hold_the_pending_value(aws, vault, monkeypatch):
+    rotation_driver.install(monkeypatch, stop_before="testSecret")
+    client, arn = make_secret()
+    with pytest.raises(ClientError):
+        rotate(client, arn, rotation_driver.rotation_function_arn())
+    vault.secrets.kv.v2.create_or_update_secret(
+        path=VAULT_PATH, mount_point="secret", secret={"value": "example-other"}
+    )
+    with pytest.raises(RotationError, match="does not hold the pending value"):
+        lambda_handler({"SecretId": arn, "ClientRequestToken": TOKEN, "Step": "testSecret"}, None)
+    assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
+
+
+def test_a_vault_write_racing_the_rotation_is_refused_not_clobbered(aws, vault, vault_server, monkeypatch):
+    rotation_driver.install(monkeypatch, stop_before="setSecret")
+    client, arn = make_secret()
+    with pytest.raises(ClientError):
+        rotate(client, arn, rotation_driver.rotation_function_arn())
+    # Someone writes between the rotation's version read and its write: check-and-set refuses the stale write.
+    from lambdas.rotation import vault as vault_module
+
+    real_version = vault_module.VaultClient.kv_current_version
+
+    def stale_version(self, mount, path):
+        version = real_version(self, mount, path)
+        vault.secrets.kv.v2.create_or_update_secret(
+            path=VAULT_PATH, mount_point="secret", secret={"value": "example-racer"}
+        )
+        return version
+
+    monkeypatch.setattr(vault_module.VaultClient, "kv_current_version", stale_version)
+    with pytest.raises(RotationError, match="changed while rotating"):
+        lambda_handler({"SecretId": arn, "ClientRequestToken": TOKEN, "Step": "setSecret"}, None)
+    assert vault_value(vault) == "example-racer"
+
+
+def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monkeypatch):
+    rotation_driver.install(monkeypatch)
+    sns, sqs = boto3.client("sns"), boto3.client("sqs")
+    topic = sns.create_topic(Name="candlefish-test-alerts")["TopicArn"]
+    queue_url = sqs.create_queue(QueueName="alerts-inbox")["QueueUrl"]
+    queue_arn = sqs.get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])["Attributes"][
+        "QueueArn"
+    ]
+    sns.subscribe(TopicArn=topic, Protocol="sqs", Endpoint=queue_arn)
+    monkeypatch.setenv("ALERTS_TOPIC_ARN", topic)
+    client, arn = make_secret(source="config")
+    rotate(client, arn, rotation_driver.rotation_function_arn())
+    assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
+    assert vault_value(vault) == INITIAL
+    tags = {t["Key"]: t["Value"] for t in client.describe_secret(SecretId=arn)["Tags"]}
+    assert tags["RotationStatus"] == "manual-rotation-required"
+    message = json.loads(sqs.receive_message(QueueUrl=queue_url)["Messages"][0]["Body"])
+    assert message["Subject"] == "Manual rotation due: candlefish/test/jwt-secret"
+    assert "rotated by hand" in message["Message"]
+    metrics = boto3.client("cloudwatch").list_metrics(Namespace="Candlefish/Secrets")["Metrics"]
+    assert [m["MetricName"] for m in metrics] == ["ManualRotationDue"]
+
+
+def test_a_secret_without_catalog_tags_is_refused(aws, vault, monkeypatch):
+    rotation_driver.install(monkeypatch)
+    client = boto3.client("secretsmanager", config=Config(retries={"total_max_attempts": 1}))
+    arn = client.create_secret(Name="stray", SecretString=INITIAL)["ARN"]
+    with pytest.raises(ClientError):
+        rotate(client, arn, rotation_driver.rotation_function_arn())
+    assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
+
+
+def test_an_unknown_step_is_refused():
+    with pytest.raises(RotationError, match="unknown rotation step"):
+        lambda_handler({"SecretId": "x", "ClientRequestToken": TOKEN, "Step": "dropSecret"}, None)
+
+
+@pytest.mark.parametrize(("value_format", "check"), [
+    ("chars-64", lambda v: len(v) == 64 and set(v) <= set(values.ALPHABET)),
+    ("base64-32", lambda v: len(__import__("base64").b64decode(v)) == 32),
+])  # fmt: skip
+def test_new_values_follow_the_entrys_format(value_format, check):
+    first, second = values.new_value(value_format), values.new_value(value_format)
+    assert check(first) and first != second
+
+
+@pytest.mark.parametrize("value_format", ["chars-8", "base64-8", "hex-32", "chars"])
+def test_weak_or_unknown_formats_are_refused(value_format):
+    with pytest.raises(values.FormatError):
+        values.new_value(value_format)
+
+
+class TestManualRotationCommand:
+    """`python -m tools.rotate`: start a rotation now and wait for its outcome."""
+
+    def enabled_secret(self, monkeypatch, source="generate", name="candlefish/production/jwt-secret"):
+        rotation_driver.install(monkeypatch)
+        client = boto3.client("secretsmanager", config=Config(retries={"total_max_attempts": 1}))
+        tags = [
+            {"Key": "Source", "Value": source},
+            {"Key": "VaultPath", "Value": VAULT_PATH},
+            {"Key": "ValueFormat", "Value": "chars-64"},
+        ]
+        arn = client.create_secret(Name=name, SecretString=INITIAL, Tags=tags)["ARN"]
+        rotate(client, arn, rotation_driver.rotation_function_arn())  # what SecretRotation sets up
+        return client, arn
+
+    def test_rotates_and_reports_the_new_current_version(self, aws, vault, monkeypatch):
+        client, arn = self.enabled_secret(monkeypatch)
+        before = client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
+        outcome = rotate_tool.rotate(client, arn, timeout_s=5, sleep=lambda _: None)
+        after = client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")
+        assert outcome == rotate_tool.Outcome(version_id=after["VersionId"], manual=False)
+        assert after["SecretString"] != before
+        assert vault_value(vault) == after["SecretString"]
+
+    def test_reports_externally_issued_credentials_as_manual(self, aws, vault, monkeypatch):
+        client, arn = self.enabled_secret(monkeypatch, source="config")
+        outcome = rotate_tool.rotate(client, arn, timeout_s=5, sleep=lambda _: None)
+        assert outcome.manual is True
+        assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
+
+    def test_refuses_a_secret_without_rotation(self, aws):
+        client = boto3.client("secretsmanager")
+        arn = client.create_secret(Name="candlefish/production/plain", SecretString=INITIAL)["ARN"]
+        with pytest.raises(rotate_tool.RotationFailed, match="no rotation configured"):
+            rotate_tool.rotate(client, arn, timeout_s=1)
+
+    def test_a_failing_rotation_function_is_reported(self, aws, vault, monkeypatch):
+        client, arn = self.enabled_secret(monkeypatch)
+        rotation_driver.install(monkeypatch, stop_before="testSecret")
+        with pytest.raises(rotate_tool.RotationFailed, match="could not start a rotation"):
+            rotate_tool.rotate(client, arn, timeout_s=1)
+        with pytest.raises(rotate_tool.RotationFailed, match="a previous rotation has not finished"):
+            rotate_tool.rotate(client, arn, timeout_s=1)
+
+    def test_gives_up_after_the_timeout(self):
+        class NeverFinishes:
+            def describe_secret(self, SecretId):
+                return {
+                    "RotationEnabled": True,
+                    "VersionIdsToStages": {"v1": ["AWSCURRENT"], "v2": ["AWSPENDING"]},
+                }
+
+            def rotate_secret(self, SecretId):
+                return {"VersionId": "v2"}
+
+        with pytest.raises(rotate_tool.RotationFailed, match="v2 is still not AWSCURRENT after 0s"):
+            rotate_tool.rotate(NeverFinishes(), "arn:x", timeout_s=0, sleep=lambda _: None)
+
+    def test_command_line_rotates_a_production_entry(self, aws, vault, monkeypatch, capsys):
+        self.enabled_secret(monkeypatch)
+        assert rotate_tool.main(["jwt-secret", "--stack", "production", "--timeout", "5"]) == 0
+        assert "candlefish/production/jwt-secret rotated" in capsys.readouterr().out
+
+    def test_command_line_refuses_an_unknown_entry(self, capsys):
+        assert rotate_tool.main(["nope", "--stack", "production"]) == 2
+        assert (
+            "'nope' is not in the production catalog (encryption-key, jwt-secret" in capsys.readouterr().err
+        )

@@ -1,0 +1,175 @@
+"""SecretsManagerSeed against a moto server over real HTTP: seed once, never clobber, reseed on purpose."""
+
+import base64
+import json
+import subprocess
+import sys
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from providers import secrets_manager_seed as seed_module
+from providers.common import SeedError, fingerprint, request_token
+from providers.secrets_manager_seed import SecretsManagerSeedProvider
+from tests.support.mocks import ROOT
+
+pytestmark = pytest.mark.slow
+VALUE = "example-not-a-secret-initial"
+
+
+@pytest.fixture
+def secret(aws):
+    client = boto3.client("secretsmanager")
+    return client, client.create_secret(Name="candlefish/test/jwt-secret")["ARN"]
+
+
+def props(secret_arn, value=VALUE, reseed=""):
+    return {"secret_id": secret_arn, "value": value, "region": "us-east-1", "reseed": reseed}
+
+
+def outs_of(result):
+    assert result.outs is not None
+    return result.outs
+
+
+def versions(client, arn):
+    return client.describe_secret(SecretId=arn).get("VersionIdsToStages", {})
+
+
+def test_create_writes_the_value_and_keeps_only_its_fingerprint(secret):
+    client, arn = secret
+    result = SecretsManagerSeedProvider().create(props(arn))
+    assert result.id == arn
+    assert client.get_secret_value(SecretId=arn)["SecretString"] == VALUE
+    outs = outs_of(result)
+    assert outs["fingerprint"] == fingerprint(VALUE)
+    assert VALUE not in json.dumps(outs)
+    assert outs["version_id"] == request_token(arn, "")  # the deterministic request token
+
+
+def test_a_repeated_create_adopts_the_value_without_a_new_version(secret):
+    client, arn = secret
+    first = outs_of(SecretsManagerSeedProvider().create(props(arn)))
+    second = outs_of(SecretsManagerSeedProvider().create(props(arn)))
+    assert second["version_id"] == first["version_id"]
+    assert len(versions(client, arn)) == 1
+
+
+def test_create_refuses_to_overwrite_a_different_existing_value(secret):
+    client, arn = secret
+    client.put_secret_value(SecretId=arn, SecretString="example-set-by-hand")
+    with pytest.raises(SeedError, match=r"already holds a different value.*reseed"):
+        SecretsManagerSeedProvider().create(props(arn))
+    assert client.get_secret_value(SecretId=arn)["SecretString"] == "example-set-by-hand"
+
+
+def test_after_rotation_a_plain_up_changes_nothing_and_refresh_reports_drift(secret):
+    client, arn = secret
+    provider = SecretsManagerSeedProvider()
+    outs = outs_of(provider.create(props(arn)))
+    client.put_secret_value(SecretId=arn, SecretString="example-rotated-value")
+    diff = provider.diff(arn, {**props(arn), **outs}, props(arn, value="example-new-config-value"))
+    assert diff.changes is False
+    read = outs_of(provider.read(arn, {**props(arn), **outs}))
+    assert read["drift"] == "value changed outside this seed (rotated?)"
+    assert "value" not in read
+    assert client.get_secret_value(SecretId=arn)["SecretString"] == "example-rotated-value"
+
+
+def test_changing_the_reseed_trigger_is_the_one_way_to_overwrite(secret):
+    client, arn = secret
+    provider = SecretsManagerSeedProvider()
+    outs = outs_of(provider.create(props(arn)))
+    client.put_secret_value(SecretId=arn, SecretString="example-rotated-value")
+    news = props(arn, value="example-reseeded", reseed="2026-11-28")
+    assert provider.diff(arn, {**props(arn), **outs}, news).changes is True
+    updated = outs_of(provider.update(arn, {**props(arn), **outs}, news))
+    assert client.get_secret_value(SecretId=arn)["SecretString"] == "example-reseeded"
+    assert updated["fingerprint"] == fingerprint("example-reseeded")
+    assert updated["version_id"] == request_token(arn, "2026-11-28")
+
+
+def test_moving_the_seed_to_another_secret_replaces_it(secret):
+    _, arn = secret
+    diff = SecretsManagerSeedProvider().diff(arn, props(arn), props(arn.replace("jwt", "other")))
+    assert diff.changes is True
+    assert diff.replaces == ["secret_id"]
+
+
+def test_a_secret_scheduled_for_deletion_is_a_clear_error(secret):
+    client, arn = secret
+    client.delete_secret(SecretId=arn, RecoveryWindowInDays=7)
+    with pytest.raises(SeedError, match="scheduled for deletion; restore it with"):
+        SecretsManagerSeedProvider().create(props(arn))
+
+
+def test_refresh_reports_a_deleted_secret_without_recreating_it(secret):
+    client, arn = secret
+    provider = SecretsManagerSeedProvider()
+    outs = outs_of(provider.create(props(arn)))
+    client.delete_secret(SecretId=arn, ForceDeleteWithoutRecovery=True)
+    read = outs_of(provider.read(arn, {**props(arn), **outs}))
+    assert read["drift"] == "secret deleted outside Pulumi"
+
+
+def test_a_missing_secret_is_a_clear_error(aws):
+    with pytest.raises(SeedError, match="does not exist"):
+        SecretsManagerSeedProvider().create(
+            props("arn:aws:secretsmanager:us-east-1:123456789012:secret:nope-AbCdEf")
+        )
+
+
+def test_an_unreachable_endpoint_is_a_clear_error_and_writes_nothing(aws, monkeypatch):
+    monkeypatch.setenv("AWS_ENDPOINT_URL", "http://127.0.0.1:9")  # discard port: connection refused
+    monkeypatch.setattr(seed_module, "RETRIES", {"mode": "standard", "max_attempts": 1})
+    with pytest.raises(SeedError, match=r"could not reach Secrets Manager.*nothing was written"):
+        SecretsManagerSeedProvider().create(
+            props("arn:aws:secretsmanager:us-east-1:123456789012:secret:x-AbCdEf")
+        )
+
+
+@pytest.mark.parametrize(
+    ("code", "words"),
+    [
+        ("ThrottlingException", "kept throttling"),
+        ("AccessDeniedException", "secretsmanager:PutSecretValue"),
+        ("ResourceExistsException", "change the entry's `reseed` trigger"),
+    ],
+)
+def test_aws_error_codes_become_instructions(code, words):
+    error = ClientError({"Error": {"Code": code, "Message": "x"}}, "PutSecretValue")
+    assert words in str(seed_module._explain(error, "arn:example"))
+
+
+def test_clients_retry_adaptively_with_timeouts(aws):
+    client = seed_module._client("us-east-1")
+    assert client.meta.config.retries["mode"] == "adaptive"
+    assert client.meta.config.connect_timeout == seed_module.CONNECT_TIMEOUT_S
+    assert client.meta.config.read_timeout == seed_module.READ_TIMEOUT_S
+
+
+def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(secret):
+    """Pulumi pickles the provider with dill; the provider host unpickles it in a new process."""
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    client, arn = secret
+    payload = serialize_provider(SecretsManagerSeedProvider())
+    script = (
+        "import base64, dill, json, sys\n"
+        "provider = dill.loads(base64.b64decode(sys.argv[1]))\n"
+        "result = provider.create(json.loads(sys.argv[2]))\n"
+        "print(json.dumps(result.outs))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, payload, json.dumps(props(arn))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    outs = json.loads(done.stdout)
+    assert outs["fingerprint"] == fingerprint(VALUE)
+    assert client.get_secret_value(SecretId=arn)["SecretString"] == VALUE
+    assert base64.b64decode(payload)  # a real dill payload, not a path to code

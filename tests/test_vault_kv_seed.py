@@ -1,0 +1,248 @@
+"""VaultKvSeed against the Vault test server through hvac: seed once, never clobber, fail clearly."""
+
+import json
+import subprocess
+import sys
+
+import hvac.exceptions
+import pytest
+
+from providers import vault_kv_seed as seed_module
+from providers.common import SeedError, fingerprint
+from providers.vault_kv_seed import VaultKvSeedProvider
+from tests.support.mocks import ROOT
+
+pytestmark = pytest.mark.slow
+VALUE = "example-not-a-secret-initial"
+METADATA = {"owner": "security-team", "type": "crypto", "rotation_days": "180", "source": "generate"}
+PROVISIONER_POLICY = """
+path "secret/data/candlefish/*" { capabilities = ["create", "read", "update", "delete"] }
+path "secret/metadata/candlefish/*" { capabilities = ["read", "update", "delete", "list"] }
+path "secret/delete/candlefish/*" { capabilities = ["update"] }
+"""
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    monkeypatch.setattr(seed_module, "RETRY_BACKOFF_S", 0.01)
+
+
+@pytest.fixture
+def provisioner(vault_server):
+    vault_server.put_policy("provisioner", PROVISIONER_POLICY)
+    return vault_server.create_token(["provisioner"], ttl=3600)
+
+
+def props(server, token, value=VALUE, reseed="", path="candlefish/jwt/secret", **extra):
+    return {
+        "address": server.url,
+        "ca_pem": "",
+        "token": token,
+        "mount": "secret",
+        "path": path,
+        "value": value,
+        "reseed": reseed,
+        "custom_metadata": METADATA,
+        "destroy_on_delete": False,
+        **extra,
+    }
+
+
+def outs_of(result):
+    assert result.outs is not None
+    return result.outs
+
+
+def live(vault_client, path="candlefish/jwt/secret"):
+    return vault_client.secrets.kv.v2.read_secret_version(
+        path=path, mount_point="secret", raise_on_deleted_version=True
+    )
+
+
+def test_create_writes_once_with_metadata_and_keeps_only_a_fingerprint(
+    vault_server, vault_client, provisioner
+):
+    result = VaultKvSeedProvider().create(props(vault_server, provisioner))
+    outs = outs_of(result)
+    assert result.id == "secret/candlefish/jwt/secret"
+    assert live(vault_client)["data"]["data"] == {"value": VALUE}
+    assert outs["fingerprint"] == fingerprint(VALUE)
+    assert outs["version"] == 1
+    assert VALUE not in json.dumps(outs) and provisioner not in json.dumps(outs)
+    metadata = vault_client.secrets.kv.v2.read_secret_metadata(
+        path="candlefish/jwt/secret", mount_point="secret"
+    )
+    assert metadata["data"]["custom_metadata"] == METADATA
+
+
+def test_a_repeated_create_adopts_its_own_value(vault_server, vault_client, provisioner):
+    VaultKvSeedProvider().create(props(vault_server, provisioner))
+    again = outs_of(VaultKvSeedProvider().create(props(vault_server, provisioner)))
+    assert again["version"] == 1
+    assert live(vault_client)["data"]["metadata"]["version"] == 1
+
+
+def test_create_never_overwrites_a_rotated_value(vault_server, vault_client, provisioner):
+    VaultKvSeedProvider().create(props(vault_server, provisioner))
+    vault_client.secrets.kv.v2.create_or_update_secret(
+        path="candlefish/jwt/secret", mount_point="secret", secret={"value": "example-rotated"}
+    )
+    with pytest.raises(SeedError, match=r"already holds a different value.*reseed"):
+        VaultKvSeedProvider().create(props(vault_server, provisioner))
+    assert live(vault_client)["data"]["data"] == {"value": "example-rotated"}
+
+
+def test_plain_up_after_rotation_changes_nothing_and_refresh_reports_drift(
+    vault_server, vault_client, provisioner
+):
+    provider = VaultKvSeedProvider()
+    outs = outs_of(provider.create(props(vault_server, provisioner)))
+    vault_client.secrets.kv.v2.create_or_update_secret(
+        path="candlefish/jwt/secret", mount_point="secret", secret={"value": "example-rotated"}
+    )
+    olds = {**props(vault_server, provisioner), **outs}
+    assert provider.diff("id", olds, props(vault_server, provisioner, value="example-new")).changes is False
+    read = outs_of(provider.read("secret/candlefish/jwt/secret", olds))
+    assert read["drift"] == "value changed outside this seed (rotated?)"
+    assert read["current_version"] == 2
+    assert "value" not in read and "token" not in read
+
+
+def test_reseed_overwrites_with_check_and_set_against_the_live_version(
+    vault_server, vault_client, provisioner
+):
+    provider = VaultKvSeedProvider()
+    outs = outs_of(provider.create(props(vault_server, provisioner)))
+    vault_client.secrets.kv.v2.create_or_update_secret(
+        path="candlefish/jwt/secret", mount_point="secret", secret={"value": "example-rotated"}
+    )
+    olds = {**props(vault_server, provisioner), **outs}
+    news = props(vault_server, provisioner, value="example-reseeded", reseed="2026-11-28")
+    assert provider.diff("id", olds, news).changes is True
+    updated = outs_of(provider.update("id", olds, news))
+    assert updated["version"] == 3
+    assert live(vault_client)["data"]["data"] == {"value": "example-reseeded"}
+
+
+def test_changed_metadata_updates_metadata_but_not_the_value(vault_server, vault_client, provisioner):
+    provider = VaultKvSeedProvider()
+    outs = outs_of(provider.create(props(vault_server, provisioner)))
+    olds = {**props(vault_server, provisioner), **outs}
+    news = props(vault_server, provisioner, custom_metadata={**METADATA, "rotation_days": "90"})
+    assert provider.diff("id", olds, news).changes is True
+    provider.update("id", olds, news)
+    metadata = vault_client.secrets.kv.v2.read_secret_metadata(
+        path="candlefish/jwt/secret", mount_point="secret"
+    )
+    assert metadata["data"]["custom_metadata"]["rotation_days"] == "90"
+    assert metadata["data"]["current_version"] == 1
+
+
+def test_delete_soft_deletes_the_latest_version_only(vault_server, vault_client, provisioner):
+    provider = VaultKvSeedProvider()
+    outs = outs_of(provider.create(props(vault_server, provisioner)))
+    provider.delete("id", {**props(vault_server, provisioner), **outs})
+    metadata = vault_client.secrets.kv.v2.read_secret_metadata(
+        path="candlefish/jwt/secret", mount_point="secret"
+    )
+    assert metadata["data"]["versions"]["1"]["deletion_time"]
+    assert metadata["data"]["versions"]["1"]["destroyed"] is False
+
+
+def test_delete_destroys_everything_only_when_the_entry_says_so(vault_server, vault_client):
+    token = vault_server.root_token
+    provider = VaultKvSeedProvider()
+    outs = outs_of(provider.create(props(vault_server, token, destroy_on_delete=True)))
+    provider.delete("id", {**props(vault_server, token, destroy_on_delete=True), **outs})
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        vault_client.secrets.kv.v2.read_secret_metadata(path="candlefish/jwt/secret", mount_point="secret")
+
+
+def test_a_sealed_vault_is_a_clear_error_and_nothing_is_written(vault_server, vault_client, provisioner):
+    vault_server.seal()
+    with pytest.raises(SeedError, match=r"sealed or unavailable \(503\).*unseal it"):
+        VaultKvSeedProvider().create(props(vault_server, provisioner))
+    vault_server.unseal()
+    with pytest.raises(hvac.exceptions.InvalidPath):
+        live(vault_client)
+
+
+def test_a_token_without_permission_is_a_clear_error(vault_server, provisioner):
+    with pytest.raises(SeedError, match=r"may not write secret/other/path \(403 permission denied\)"):
+        VaultKvSeedProvider().create(props(vault_server, provisioner, path="other/path"))
+
+
+def test_transient_503s_are_retried_until_vault_answers(vault_server, vault_client, provisioner):
+    vault_server.fail_next(3, status=503, path_prefix="secret/data/")
+    outs = outs_of(VaultKvSeedProvider().create(props(vault_server, provisioner)))
+    assert [entry.status for entry in vault_server.request_log if entry.path.startswith("secret/data/")] == [
+        503,
+        503,
+        503,
+        200,
+    ]
+    assert outs["version"] == 1
+    assert live(vault_client)["data"]["data"] == {"value": VALUE}
+
+
+def test_throttling_beyond_the_retry_budget_is_a_clear_error(vault_server, provisioner):
+    vault_server.fail_next(20, status=429, path_prefix="secret/data/")
+    with pytest.raises(SeedError, match=r"rate-limiting.*re-run"):
+        VaultKvSeedProvider().create(props(vault_server, provisioner))
+
+
+def test_a_timeout_is_a_clear_error(vault_server, provisioner, monkeypatch):
+    monkeypatch.setattr(seed_module, "TIMEOUT_S", 0.2)
+    monkeypatch.setattr(seed_module, "RETRY_TOTAL", 0)
+    vault_server.add_latency(1.0, path_prefix="secret/data/")
+    with pytest.raises(SeedError, match=r"did not answer"):
+        VaultKvSeedProvider().create(props(vault_server, provisioner))
+
+
+def test_dropped_connections_are_retried(vault_server, vault_client, provisioner):
+    vault_server.drop_next(2, path_prefix="secret/data/")
+    outs = outs_of(VaultKvSeedProvider().create(props(vault_server, provisioner)))
+    assert outs["version"] == 1
+    assert live(vault_client)["data"]["data"] == {"value": VALUE}
+
+
+def test_a_dropped_connection_without_retries_fails_clearly_and_the_next_run_finishes(
+    vault_server, vault_client, provisioner, monkeypatch
+):
+    monkeypatch.setattr(seed_module, "RETRY_TOTAL", 0)
+    vault_server.drop_next(1, path_prefix="secret/data/")
+    with pytest.raises(SeedError, match=r"could not reach Vault.*re-run"):
+        VaultKvSeedProvider().create(props(vault_server, provisioner))
+    outs = outs_of(VaultKvSeedProvider().create(props(vault_server, provisioner)))
+    assert outs["version"] == 1
+    assert live(vault_client)["data"]["data"] == {"value": VALUE}
+
+
+def test_unreachable_vault_is_a_clear_error(provisioner, vault_server, monkeypatch):
+    monkeypatch.setattr(seed_module, "RETRY_TOTAL", 0)
+    dead = props(vault_server, provisioner) | {"address": "http://127.0.0.1:9"}
+    with pytest.raises(SeedError, match=r"could not reach Vault at http://127.0.0.1:9.*nothing was written"):
+        VaultKvSeedProvider().create(dead)
+
+
+def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(
+    vault_server, vault_client, provisioner
+):
+    from pulumi.dynamic.dynamic import serialize_provider
+
+    payload = serialize_provider(VaultKvSeedProvider())
+    script = (
+        "import base64, dill, json, sys\n"
+        "provider = dill.loads(base64.b64decode(sys.argv[1]))\n"
+        "print(json.dumps(provider.create(json.loads(sys.argv[2])).outs))\n"
+    )
+    done = subprocess.run(
+        [sys.executable, "-c", script, payload, json.dumps(props(vault_server, provisioner))],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    )
+    assert json.loads(done.stdout)["fingerprint"] == fingerprint(VALUE)
+    assert live(vault_client)["data"]["data"] == {"value": VALUE}

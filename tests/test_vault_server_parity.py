@@ -1,0 +1,1148 @@
+"""Parity tests for the Vault test server: each test drives real hvac clients over real HTTP and checks the
+status code, body shape and error text that Vault's documentation (or source) gives for that endpoint.
+
+References are to hashicorp/vault ``website/content/api-docs/...`` unless noted.
+"""
+
+from __future__ import annotations
+
+import base64
+import gzip
+import json
+import threading
+import time
+
+import hvac
+import hvac.exceptions as hx
+import pytest
+import requests
+
+from tests.support.vault_server import VaultTestServer
+
+FAKE_SECRET = {"password": "example-not-a-secret"}
+FAKE_ACCESS_KEY = "AKIA" + "EXAMPLENOTAKEY01"  # built at run time: the secrets scan rejects key literals
+FAKE_SECRET_KEY = "example-not-a-secret-key"
+CI_ROLE_ARN = "arn:aws:iam::123456789012:role/ci-deployer"
+POLICY_DENIED = "1 error occurred:\n\t* permission denied\n\n"
+
+READ_ONLY_POLICY = """
+# read-only on app secrets
+path "secret/data/app/*" {
+  capabilities = ["read"]
+}
+path "secret/metadata/app/*" {
+  capabilities = ["read", "list"]
+}
+"""
+
+
+def raw(
+    server: VaultTestServer, method: str, path: str, token: str | None = None, **kwargs
+) -> requests.Response:
+    headers = kwargs.pop("headers", {})
+    if token:
+        headers["X-Vault-Token"] = token
+    return requests.request(method, f"{server.url}/v1/{path}", headers=headers, timeout=5, **kwargs)
+
+
+def token_with_policy(
+    server: VaultTestServer, client: hvac.Client, name: str, hcl: str, **create
+) -> hvac.Client:
+    client.sys.create_or_update_acl_policy(name=name, policy=hcl)
+    auth = client.auth.token.create(policies=[name], ttl="1h", **create)["auth"]
+    return server.client(token=auth["client_token"])
+
+
+# --- sys/health, sys/seal-status, sys/leader (api-docs/system/health, seal-status, leader) ------------------
+
+
+@pytest.mark.parametrize(
+    ("state", "status"),
+    [
+        ({}, 200),  # initialized, unsealed, active
+        ({"standby": True}, 429),  # unsealed standby
+        ({"performance_standby": True}, 473),  # performance standby
+        ({"dr_secondary": True}, 472),  # DR secondary
+        ({"initialized": False}, 501),  # not initialized
+        ({"sealed": True}, 503),  # sealed
+    ],
+)
+def test_health_default_status_code_per_node_state(vault_server_factory, state, status):
+    """health.mdx: 200 active, 429 standby, 472 DR secondary, 473 perf standby, 501 uninit, 503 sealed."""
+    server = vault_server_factory(**state)
+    client = server.client()
+    head = client.sys.read_health_status()  # hvac's default is HEAD: status only, no body
+    assert head.status_code == status
+    assert head.content == b""
+    body = raw(server, "GET", "sys/health")
+    assert body.status_code == status
+    document = body.json()
+    assert document["initialized"] is state.get("initialized", True)
+    assert document["sealed"] is (state.get("sealed", False) or not state.get("initialized", True))
+    assert document["standby"] is (state.get("standby", False) or state.get("performance_standby", False))
+    assert document["replication_dr_mode"] == ("secondary" if state.get("dr_secondary") else "disabled")
+    assert ("cluster_id" in document) is (status not in {501, 503})  # omitted while sealed
+
+
+@pytest.mark.parametrize(
+    ("state", "query", "status"),
+    [
+        ({"standby": True}, {"standbyok": "true"}, 200),
+        ({"standby": True}, {"standbycode": "299"}, 299),
+        ({"standby": True}, {"standbyok": "true", "activecode": "204"}, 204),
+        ({}, {"activecode": "204"}, 204),
+        ({"sealed": True}, {"sealedcode": "200"}, 200),
+        ({"initialized": False}, {"uninitcode": "200"}, 200),
+        (
+            {"performance_standby": True},
+            {"standbyok": "true"},
+            473,
+        ),  # standbyok does not apply to perf standby
+        ({"performance_standby": True}, {"perfstandbyok": "true"}, 200),
+        ({"performance_standby": True}, {"performancestandbycode": "200"}, 200),
+        ({"dr_secondary": True}, {"drsecondarycode": "200"}, 200),
+        ({}, {"activecode": "not-a-number"}, 400),
+        ({"standby": True}, {"standbyok": "maybe"}, 400),
+    ],
+)
+def test_health_query_parameters_override_codes(vault_server_factory, state, query, status):
+    """health.mdx parameters; http/sys_health.go: invalid values answer 400."""
+    server = vault_server_factory(**state)
+    response = raw(server, "GET", "sys/health", params=query)
+    assert response.status_code == status
+    if status == 400:
+        assert response.json() == {"errors": []}
+
+
+def test_health_through_hvac_get_with_overrides(vault_server_factory):
+    server = vault_server_factory(standby=True)
+    client = server.client()
+    assert client.sys.read_health_status(method="GET", standby_ok=True)["standby"] is True
+    assert client.sys.read_health_status(method="GET").status_code == 429
+
+
+def test_seal_status_shapes_for_auto_unseal_and_shamir(vault_server_factory):
+    """seal-status.mdx: type, t/n, progress, recovery_seal; cluster fields only when unsealed."""
+    auto = vault_server_factory().client().sys.read_seal_status()
+    assert (auto["type"], auto["sealed"], auto["recovery_seal"], auto["t"], auto["n"]) == (
+        "awskms",
+        False,
+        True,
+        3,
+        5,
+    )
+    assert auto["storage_type"] == "raft" and auto["cluster_id"]
+    shamir = vault_server_factory(seal_type="shamir", sealed=True).client().sys.read_seal_status()
+    assert (shamir["type"], shamir["sealed"], shamir["recovery_seal"], shamir["progress"]) == (
+        "shamir",
+        True,
+        False,
+        0,
+    )
+    assert "cluster_id" not in shamir
+
+
+def test_leader_active_standby_and_sealed(vault_server_factory):
+    """leader.mdx: is_self on the active node; a standby points at the active node's address."""
+    active = vault_server_factory()
+    status = active.client().sys.read_leader_status()
+    assert status["ha_enabled"] is True and status["is_self"] is True
+    assert status["leader_address"] == active.url
+    standby = vault_server_factory(standby=True, leader_address="https://vault-1.example.internal:8200")
+    status = standby.client().sys.read_leader_status()
+    assert status["is_self"] is False and status["leader_address"] == "https://vault-1.example.internal:8200"
+    with pytest.raises(hx.VaultDown):
+        vault_server_factory(sealed=True).client().sys.read_leader_status()
+
+
+def test_step_down_helper_and_endpoint_make_the_node_standby(vault_server):
+    client = vault_server.client()
+    client.sys.step_down()
+    assert client.sys.read_health_status().status_code == 429
+    vault_server.promote()
+    assert client.sys.read_health_status().status_code == 200
+
+
+# --- sys/init and sys/unseal (api-docs/system/init, unseal; http/sys_init.go) -------------------------------
+
+
+def test_init_under_auto_unseal_returns_recovery_keys_and_unseals(vault_server_factory):
+    server = vault_server_factory(initialized=False)
+    client = hvac.Client(url=server.url)
+    assert client.sys.is_initialized() is False
+    assert client.sys.is_sealed() is True
+    result = client.sys.initialize(recovery_shares=5, recovery_threshold=3)
+    assert result["keys"] == [] and result["keys_base64"] == []  # no unseal keys under an auto-unseal seal
+    assert len(result["recovery_keys"]) == 5 and len(result["recovery_keys_base64"]) == 5
+    assert bytes.fromhex(result["recovery_keys"][0]) == base64.b64decode(result["recovery_keys_base64"][0])
+    assert result["root_token"].startswith("hvs.")
+    assert client.sys.is_initialized() is True and client.sys.is_sealed() is False
+    client.token = result["root_token"]
+    assert client.auth.token.lookup_self()["data"]["policies"] == ["root"]
+
+
+def test_second_init_is_rejected_like_vault(vault_server):
+    with pytest.raises(hx.InvalidRequest) as excinfo:
+        vault_server.client().sys.initialize(recovery_shares=1, recovery_threshold=1)
+    assert excinfo.value.errors == ["Vault is already initialized"]
+
+
+def test_init_parameter_validation(vault_server_factory):
+    """http/sys_init.go validateInitParameters and vault/seal_config.go Validate."""
+    auto = vault_server_factory(initialized=False)
+    response = raw(auto, "PUT", "sys/init", json={"secret_shares": 5, "secret_threshold": 3})
+    assert (response.status_code, response.json()) == (
+        400,
+        {"errors": ["parameters not specific to auto unseal seals present"]},
+    )
+    shamir = vault_server_factory(initialized=False, seal_type="shamir")
+    response = raw(shamir, "PUT", "sys/init", json={"recovery_shares": 5, "recovery_threshold": 3})
+    assert response.json() == {"errors": ["parameters specific to auto unseal seals present"]}
+    with pytest.raises(
+        hx.InvalidRequest, match="invalid seal configuration: threshold cannot be larger than shares"
+    ):
+        shamir.client().sys.initialize(secret_shares=2, secret_threshold=3)
+    with pytest.raises(hx.InvalidRequest, match="threshold must be greater than one for multiple shares"):
+        shamir.client().sys.initialize(secret_shares=3, secret_threshold=1)
+    response = raw(
+        shamir, "PUT", "sys/init", json={"secret_shares": 3, "secret_threshold": 2, "pgp_keys": ["a2V5"]}
+    )
+    assert response.json()["errors"] == [
+        "invalid seal configuration: count mismatch between number of provided PGP keys and number of shares"
+    ]
+
+
+def test_init_with_pgp_keys_returns_one_opaque_key_per_share(vault_server_factory):
+    server = vault_server_factory(initialized=False, seal_type="shamir")
+    pgp = [base64.b64encode(f"example-public-key-{i}".encode()).decode() for i in range(3)]
+    result = server.client().sys.initialize(secret_shares=3, secret_threshold=2, pgp_keys=pgp)
+    assert len(result["keys_base64"]) == 3 and len(set(result["keys_base64"])) == 3
+    assert all(base64.b64decode(k) for k in result["keys_base64"])
+    recovery = (
+        vault_server_factory(initialized=False)
+        .client()
+        .sys.initialize(recovery_shares=2, recovery_threshold=2, recovery_pgp_keys=pgp[:2])
+    )
+    assert len(recovery["recovery_keys_base64"]) == 2
+
+
+def test_shamir_init_then_unseal_with_threshold_keys(vault_server_factory):
+    server = vault_server_factory(initialized=False, seal_type="shamir")
+    client = hvac.Client(url=server.url)
+    result = client.sys.initialize(secret_shares=5, secret_threshold=3)
+    assert len(result["keys"]) == 5 and "recovery_keys" not in result
+    assert client.sys.is_sealed() is True
+    client.token = result["root_token"]
+    with pytest.raises(hx.VaultDown, match="Vault is sealed"):
+        client.secrets.kv.v2.read_secret_version("anything", raise_on_deleted_version=True)
+    first = client.sys.submit_unseal_key(result["keys"][0])
+    assert (first["sealed"], first["progress"], first["t"]) == (True, 1, 3)
+    again = client.sys.submit_unseal_key(result["keys"][0])  # the same share twice does not count twice
+    assert again["progress"] == 1
+    reset = client.sys.submit_unseal_key(reset=True)
+    assert reset["progress"] == 0
+    final = client.sys.submit_unseal_keys(result["keys_base64"][1:4])
+    assert final["sealed"] is False and final["progress"] == 0
+    assert client.sys.read_health_status().status_code == 200
+
+
+def test_auto_unseal_waits_the_configured_number_of_status_polls(vault_server_factory):
+    server = vault_server_factory(initialized=False, auto_unseal_polls=3)
+    client = hvac.Client(url=server.url)
+    client.sys.initialize(recovery_shares=1, recovery_threshold=1)
+    observed = [client.sys.read_seal_status()["sealed"] for _ in range(4)]
+    assert observed == [True, True, False, False]
+
+
+def test_sealed_node_refuses_api_requests_with_503(vault_server_factory):
+    server = vault_server_factory(sealed=True)
+    client = server.client()
+    with pytest.raises(hx.VaultDown) as excinfo:
+        client.secrets.kv.v2.read_secret_version("app/db", raise_on_deleted_version=True)
+    assert excinfo.value.errors == ["Vault is sealed"]
+    server.unseal()
+    client.secrets.kv.v2.create_or_update_secret("app/db", FAKE_SECRET)
+    server.seal()
+    assert client.sys.is_sealed() is True
+
+
+# --- tokens (api-docs/auth/token; docs/concepts/tokens "Error Responses") -----------------------------------
+
+
+def test_missing_token_is_403_permission_denied(vault_server):
+    response = raw(vault_server, "GET", "secret/data/app/db")
+    assert (response.status_code, response.json()) == (403, {"errors": ["permission denied"]})
+    with pytest.raises(hx.Forbidden):
+        hvac.Client(url=vault_server.url).auth.token.lookup_self()
+
+
+def test_token_create_returns_vault_auth_block(vault_client):
+    result = vault_client.auth.token.create(
+        policies=["app-read"], ttl="1h", renewable=True, display_name="ci", meta={"team": "platform"}
+    )
+    auth = result["auth"]
+    assert auth["client_token"].startswith("hvs.") and auth["accessor"]
+    assert auth["policies"] == ["app-read", "default"] and auth["token_policies"] == ["app-read", "default"]
+    assert (auth["lease_duration"], auth["renewable"], auth["token_type"]) == (3600, True, "service")
+    assert auth["metadata"] == {"team": "platform"} and auth["orphan"] is False
+    assert result["warnings"] == ['Policy "app-read" does not exist']
+    lookup = vault_client.auth.token.lookup(auth["client_token"])["data"]
+    assert (lookup["display_name"], lookup["ttl"], lookup["creation_ttl"]) == ("token-ci", 3600, 3600)
+    assert lookup["path"] == "auth/token/create" and lookup["meta"] == {"team": "platform"}
+
+
+def test_expired_token_is_refused_after_advancing_the_clock(vault_server, vault_client):
+    token = vault_client.auth.token.create(policies=["default"], ttl="10m")["auth"]["client_token"]
+    client = vault_server.client(token=token)
+    assert client.auth.token.lookup_self()["data"]["ttl"] == 600
+    vault_server.clock.advance(599)
+    assert client.auth.token.lookup_self()["data"]["ttl"] == 1
+    vault_server.clock.advance(1)
+    with pytest.raises(hx.Forbidden) as excinfo:
+        client.auth.token.lookup_self()
+    assert excinfo.value.errors == ["2 errors occurred:\n\t* permission denied\n\t* invalid token\n\n"]
+
+
+def test_renew_self_extends_and_non_renewable_tokens_refuse(vault_server, vault_client):
+    token = vault_client.auth.token.create(policies=["default"], ttl="10m")["auth"]["client_token"]
+    client = vault_server.client(token=token)
+    vault_server.clock.advance(500)
+    renewed = client.auth.token.renew_self(increment="30m")["auth"]
+    assert renewed["lease_duration"] == 1800 and renewed["client_token"] == token
+    vault_server.clock.advance(1000)
+    assert client.auth.token.lookup_self()["data"]["ttl"] == 800
+    fixed = vault_client.auth.token.create(policies=["default"], ttl="10m", renewable=False)["auth"]
+    with pytest.raises(hx.InvalidRequest, match="lease is not renewable"):
+        vault_server.client(token=fixed["client_token"]).auth.token.renew_self()
+
+
+def test_revoked_tokens_are_refused(vault_server, vault_client):
+    first = vault_client.auth.token.create(policies=["default"], ttl="1h")["auth"]
+    vault_server.client(token=first["client_token"]).auth.token.revoke_self()
+    with pytest.raises(hx.Forbidden, match="invalid token"):
+        vault_server.client(token=first["client_token"]).auth.token.lookup_self()
+    second = vault_client.auth.token.create(policies=["default"], ttl="1h")["auth"]
+    by_accessor = vault_client.auth.token.lookup_accessor(second["accessor"])["data"]
+    assert by_accessor["id"] == "" and by_accessor["accessor"] == second["accessor"]
+    vault_client.auth.token.revoke_accessor(second["accessor"])
+    with pytest.raises(hx.Forbidden):
+        vault_server.client(token=second["client_token"]).auth.token.lookup_self()
+    with pytest.raises(hx.InvalidRequest, match="invalid accessor"):
+        vault_client.auth.token.lookup_accessor(second["accessor"])
+
+
+def test_revoking_a_parent_revokes_its_children_but_not_orphans(vault_server, vault_client):
+    vault_client.sys.create_or_update_acl_policy(
+        name="maker", policy='path "auth/token/create" {capabilities=["update"]}'
+    )
+    parent = vault_client.auth.token.create(policies=["maker"], ttl="1h")["auth"]["client_token"]
+    parent_client = vault_server.client(token=parent)
+    child = parent_client.auth.token.create(policies=["default"], ttl="1h")["auth"]["client_token"]
+    orphan = vault_client.auth.token.create(policies=["default"], ttl="1h", no_parent=True)["auth"][
+        "client_token"
+    ]
+    assert vault_client.auth.token.lookup(orphan)["data"]["orphan"] is True
+    vault_client.auth.token.revoke(parent)
+    with pytest.raises(hx.Forbidden):
+        vault_server.client(token=child).auth.token.lookup_self()
+    assert vault_server.client(token=orphan).auth.token.lookup_self()["data"]["id"] == orphan
+
+
+def test_non_root_token_cannot_grant_policies_it_lacks(vault_server, vault_client):
+    vault_client.sys.create_or_update_acl_policy(
+        name="maker", policy='path "auth/token/create" {capabilities=["update"]}'
+    )
+    maker = vault_server.client(
+        token=vault_client.auth.token.create(policies=["maker"])["auth"]["client_token"]
+    )
+    with pytest.raises(hx.InvalidRequest, match="child policies must be subset of parent"):
+        maker.auth.token.create(policies=["admin"])
+
+
+def test_limited_use_token_stops_after_its_uses(vault_server, vault_client):
+    token = vault_client.auth.token.create(policies=["default"], num_uses=2)["auth"]["client_token"]
+    client = vault_server.client(token=token)
+    client.auth.token.lookup_self()
+    client.auth.token.lookup_self()
+    with pytest.raises(hx.Forbidden):
+        client.auth.token.lookup_self()
+
+
+# --- policies and ACL enforcement (api-docs/system/policy, policies; docs/concepts/policies) ----------------
+
+
+def test_acl_policy_crud_and_listing(vault_client):
+    vault_client.sys.create_or_update_acl_policy(name="app-read", policy=READ_ONLY_POLICY)
+    assert vault_client.sys.read_acl_policy("app-read")["data"] == {
+        "name": "app-read",
+        "policy": READ_ONLY_POLICY,
+    }
+    assert vault_client.sys.list_acl_policies()["data"]["keys"] == ["app-read", "default", "root"]
+    legacy = vault_client.sys.list_policies()
+    assert legacy["policies"] == legacy["data"]["policies"] == ["app-read", "default", "root"]
+    vault_client.sys.create_or_update_policy(
+        name="legacy", policy='path "secret/*" { capabilities = ["list"] }'
+    )
+    assert vault_client.sys.read_policy("legacy")["rules"].startswith('path "secret/*"')
+    vault_client.sys.delete_acl_policy("app-read")
+    with pytest.raises(hx.InvalidPath):
+        vault_client.sys.read_acl_policy("app-read")
+    with pytest.raises(hx.InvalidRequest, match='cannot delete "default" policy'):
+        vault_client.sys.delete_acl_policy("default")
+    with pytest.raises(hx.InvalidRequest, match='cannot update "root" policy'):
+        vault_client.sys.create_or_update_acl_policy(name="root", policy=READ_ONLY_POLICY)
+    with pytest.raises(hx.InvalidRequest, match="failed to parse policy"):
+        vault_client.sys.create_or_update_acl_policy(
+            name="broken", policy='path "x" { capabilities = ["read" }'
+        )
+    with pytest.raises(hx.InvalidRequest, match="invalid capability"):
+        vault_client.sys.create_or_update_acl_policy(
+            name="bad", policy='path "x" { capabilities = ["reed"] }'
+        )
+
+
+def test_read_only_policy_is_refused_a_write(vault_server, vault_client):
+    vault_client.secrets.kv.v2.create_or_update_secret("app/db", FAKE_SECRET)
+    reader = token_with_policy(vault_server, vault_client, "app-read", READ_ONLY_POLICY)
+    assert (
+        reader.secrets.kv.v2.read_secret_version("app/db", raise_on_deleted_version=True)["data"]["data"]
+        == FAKE_SECRET
+    )
+    assert reader.secrets.kv.v2.list_secrets("app")["data"]["keys"] == ["db"]
+    with pytest.raises(hx.Forbidden) as excinfo:
+        reader.secrets.kv.v2.create_or_update_secret("app/db", {"password": "example-overwrite"})
+    assert excinfo.value.errors == [POLICY_DENIED]
+    with pytest.raises(hx.Forbidden):
+        reader.secrets.kv.v2.read_secret_version("other/db", raise_on_deleted_version=True)
+
+
+def test_create_and_update_capabilities_are_distinguished_by_existence(vault_server, vault_client):
+    """Writes to a missing KV key need ``create``; to an existing one ``update`` (kv-v2.mdx)."""
+    vault_client.secrets.kv.v2.create_or_update_secret("app/existing", FAKE_SECRET)
+    updater = token_with_policy(
+        vault_server, vault_client, "updater", 'path "secret/data/app/*" { capabilities = ["update"] }'
+    )
+    updater.secrets.kv.v2.create_or_update_secret("app/existing", FAKE_SECRET)
+    with pytest.raises(hx.Forbidden):
+        updater.secrets.kv.v2.create_or_update_secret("app/new", FAKE_SECRET)
+    creator = token_with_policy(
+        vault_server, vault_client, "creator", 'path "secret/data/app/*" { capabilities = ["create"] }'
+    )
+    creator.secrets.kv.v2.create_or_update_secret("app/new", FAKE_SECRET)
+    with pytest.raises(hx.Forbidden):
+        creator.secrets.kv.v2.create_or_update_secret("app/existing", FAKE_SECRET)
+
+
+def test_policy_path_priority_deny_glob_and_segment_wildcards(vault_server, vault_client):
+    """concepts/policies priority rules: exact beats glob, longer glob beats shorter, deny wins its path,
+    and a ``+`` segment pattern without a trailing glob outranks ``secret/data/*`` (rule 2)."""
+    for path in ("app/db", "app/restricted", "team-a/prod/creds", "team-a/dev/creds"):
+        vault_client.secrets.kv.v2.create_or_update_secret(path, FAKE_SECRET)
+    policy = """
+    path "secret/data/*" { capabilities = ["read"] }
+    path "secret/data/app/restricted" { capabilities = ["deny"] }
+    path "secret/data/app/*" { capabilities = ["read", "update"] }
+    path "secret/data/+/prod/creds" { capabilities = ["deny"] }
+    """
+    client = token_with_policy(vault_server, vault_client, "mixed", policy)
+    kv = client.secrets.kv.v2
+    kv.create_or_update_secret("app/db", FAKE_SECRET)  # secret/data/app/* (longer glob) grants update
+    with pytest.raises(hx.Forbidden):
+        kv.read_secret_version("app/restricted", raise_on_deleted_version=True)
+    with pytest.raises(hx.Forbidden):
+        kv.read_secret_version("team-a/prod/creds", raise_on_deleted_version=True)
+    assert (
+        kv.read_secret_version("team-a/dev/creds", raise_on_deleted_version=True)["data"]["data"]
+        == FAKE_SECRET
+    )
+    # the same pattern in two policies: capabilities are unioned, and deny among them wins
+    vault_client.sys.create_or_update_acl_policy(
+        name="reader", policy='path "secret/data/team-a/dev/creds" { capabilities = ["read"] }'
+    )
+    vault_client.sys.create_or_update_acl_policy(
+        name="denier", policy='path "secret/data/team-a/dev/creds" { capabilities = ["deny"] }'
+    )
+    both = vault_client.auth.token.create(policies=["reader", "denier"])["auth"]["client_token"]
+    with pytest.raises(hx.Forbidden):
+        vault_server.client(token=both).secrets.kv.v2.read_secret_version(
+            "team-a/dev/creds", raise_on_deleted_version=True
+        )
+    caps = client.sys.get_capabilities(["secret/data/app/db", "secret/data/app/restricted"])
+    assert caps["secret/data/app/db"] == ["read", "update"] and caps["secret/data/app/restricted"] == ["deny"]
+
+
+def test_sys_auth_and_audit_need_sudo_but_mounts_do_not(vault_server, vault_client):
+    """vault/logical_system.go root paths: auth/*, audit, audit/* need sudo; mounts/* does not."""
+    no_sudo = token_with_policy(
+        vault_server,
+        vault_client,
+        "ops",
+        'path "sys/auth/*" { capabilities = ["create", "update"] }\n'
+        'path "sys/audit/*" { capabilities = ["create", "update"] }\n'
+        'path "sys/mounts/*" { capabilities = ["create", "update"] }',
+    )
+    no_sudo.sys.enable_secrets_engine(backend_type="kv", path="team", options={"version": "2"})
+    with pytest.raises(hx.Forbidden):
+        no_sudo.sys.enable_auth_method(method_type="approle")
+    with pytest.raises(hx.Forbidden):
+        no_sudo.sys.enable_audit_device(device_type="file", options={"file_path": "/var/log/vault/audit.log"})
+    with_sudo = token_with_policy(
+        vault_server,
+        vault_client,
+        "ops-sudo",
+        'path "sys/auth/*" { capabilities = ["create", "update", "sudo"] }',
+    )
+    with_sudo.sys.enable_auth_method(method_type="approle")
+    assert "approle/" in vault_client.sys.list_auth_methods()["data"]
+
+
+def test_unknown_route_is_404_for_root_and_403_for_others(vault_server, vault_client):
+    with pytest.raises(hx.InvalidPath) as excinfo:
+        vault_client.adapter.get("/v1/nowhere/thing")
+    assert excinfo.value.errors == ['no handler for route "nowhere/thing". route entry not found.']
+    other = token_with_policy(vault_server, vault_client, "app-read", READ_ONLY_POLICY)
+    with pytest.raises(hx.Forbidden):
+        other.adapter.get("/v1/nowhere/thing")
+
+
+# --- mounts, auth methods, audit devices (api-docs/system/mounts, auth, audit) ------------------------------
+
+
+def test_secrets_engine_enable_list_tune_disable(vault_client):
+    vault_client.sys.enable_secrets_engine(
+        backend_type="kv", path="apps", options={"version": "2"}, description="Apps"
+    )
+    vault_client.sys.enable_secrets_engine(backend_type="kv-v2", path="ci")
+    vault_client.sys.enable_secrets_engine(backend_type="database", path="database")
+    mounts = vault_client.sys.list_mounted_secrets_engines()
+    assert mounts["apps/"] == mounts["data"]["apps/"]  # Vault also copies the table to the top level
+    assert (mounts["data"]["apps/"]["type"], mounts["data"]["apps/"]["options"]) == ("kv", {"version": "2"})
+    assert (
+        mounts["data"]["ci/"]["options"] == {"version": "2"}
+        and mounts["data"]["database/"]["type"] == "database"
+    )
+    with pytest.raises(hx.InvalidRequest, match="path is already in use at apps/"):
+        vault_client.sys.enable_secrets_engine(backend_type="kv", path="apps")
+    with pytest.raises(hx.InvalidRequest, match="plugin not found in the catalog: no-such-engine"):
+        vault_client.sys.enable_secrets_engine(backend_type="no-such-engine", path="x")
+    vault_client.sys.tune_mount_configuration(path="apps", default_lease_ttl="1h", max_lease_ttl="24h")
+    tuned = vault_client.sys.read_mount_configuration("apps")["data"]
+    assert (tuned["default_lease_ttl"], tuned["max_lease_ttl"]) == (3600, 86400)
+    response = vault_client.sys.disable_secrets_engine("apps")
+    assert response.status_code == 204
+    assert "apps/" not in vault_client.sys.list_mounted_secrets_engines()["data"]
+
+
+def test_auth_method_enable_list_disable(vault_client):
+    vault_client.sys.enable_auth_method(method_type="aws")
+    vault_client.sys.enable_auth_method(method_type="approle", path="machines", description="CI machines")
+    methods = vault_client.sys.list_auth_methods()["data"]
+    assert set(methods) == {"aws/", "machines/", "token/"}
+    assert methods["machines/"]["type"] == "approle" and methods["token/"]["type"] == "token"
+    with pytest.raises(hx.InvalidRequest, match="path is already in use at auth/aws/"):
+        vault_client.sys.enable_auth_method(method_type="aws")
+    assert vault_client.sys.disable_auth_method("machines").status_code == 204
+    assert "machines/" not in vault_client.sys.list_auth_methods()["data"]
+
+
+def test_audit_devices(vault_client):
+    vault_client.sys.enable_audit_device(
+        device_type="file", options={"file_path": "/var/log/vault/audit.log"}
+    )
+    vault_client.sys.enable_audit_device(device_type="syslog", path="syslog", options={"tag": "vault"})
+    devices = vault_client.sys.list_enabled_audit_devices()["data"]
+    assert devices["file/"]["options"] == {"file_path": "/var/log/vault/audit.log"}
+    assert devices["syslog/"]["type"] == "syslog"
+    with pytest.raises(hx.InvalidRequest, match="file_path is required"):
+        vault_client.sys.enable_audit_device(device_type="file", path="file2")
+    vault_client.sys.disable_audit_device("syslog")
+    assert "syslog/" not in vault_client.sys.list_enabled_audit_devices()["data"]
+
+
+# --- KV v2 (api-docs/secret/kv/kv-v2; vault-plugin-secrets-kv path_data.go) --------------------------------
+
+
+def test_kv_check_and_set(vault_client):
+    kv = vault_client.secrets.kv.v2
+    assert kv.create_or_update_secret("app/db", FAKE_SECRET, cas=0)["data"]["version"] == 1
+    with pytest.raises(hx.InvalidRequest) as excinfo:
+        kv.create_or_update_secret("app/db", FAKE_SECRET, cas=0)  # cas=0: only if the key does not exist
+    assert excinfo.value.errors == ["check-and-set parameter did not match the current version"]
+    assert kv.create_or_update_secret("app/db", FAKE_SECRET, cas=1)["data"]["version"] == 2
+    with pytest.raises(hx.InvalidRequest, match="check-and-set parameter did not match the current version"):
+        kv.create_or_update_secret("app/db", FAKE_SECRET, cas=1)
+    kv.configure(cas_required=True)
+    with pytest.raises(hx.InvalidRequest) as excinfo:
+        kv.create_or_update_secret("app/db", FAKE_SECRET)
+    assert excinfo.value.errors == ["check-and-set parameter required for this call"]
+    assert kv.read_configuration()["data"] == {
+        "cas_required": True,
+        "delete_version_after": "0s",
+        "max_versions": 10,
+    }
+
+
+def test_kv_versions_and_max_versions_pruning(vault_client):
+    kv = vault_client.secrets.kv.v2
+    kv.configure(max_versions=2)
+    for n in range(1, 4):
+        written = kv.create_or_update_secret("app/rotating", {"value": f"example-{n}"})
+        assert written["data"]["version"] == n and written["data"]["deletion_time"] == ""
+    latest = kv.read_secret_version("app/rotating", raise_on_deleted_version=True)["data"]
+    assert latest["data"] == {"value": "example-3"} and latest["metadata"]["version"] == 3
+    assert kv.read_secret_version("app/rotating", version=2, raise_on_deleted_version=True)["data"][
+        "data"
+    ] == {"value": "example-2"}
+    with pytest.raises(hx.InvalidPath):
+        kv.read_secret_version("app/rotating", version=1, raise_on_deleted_version=True)
+    metadata = kv.read_secret_metadata("app/rotating")["data"]
+    assert (metadata["current_version"], metadata["oldest_version"]) == (3, 2)
+    assert sorted(metadata["versions"]) == ["2", "3"]
+
+
+def test_kv_soft_delete_undelete_destroy(vault_client):
+    kv = vault_client.secrets.kv.v2
+    kv.create_or_update_secret("app/db", FAKE_SECRET)
+    kv.create_or_update_secret("app/db", {"password": "example-2"})
+    assert kv.delete_latest_version_of_secret("app/db").status_code == 204
+    with pytest.raises(hx.InvalidPath) as excinfo:
+        kv.read_secret_version("app/db", raise_on_deleted_version=True)
+    body = excinfo.value.json  # 404 that still carries the version's metadata
+    assert body["data"]["data"] is None and body["data"]["metadata"]["deletion_time"] != ""
+    assert body["data"]["metadata"]["version"] == 2
+    deleted = kv.read_secret_version("app/db", raise_on_deleted_version=False)
+    assert deleted["data"]["metadata"]["version"] == 2
+    kv.undelete_secret_versions("app/db", versions=[2])
+    assert kv.read_secret_version("app/db", raise_on_deleted_version=True)["data"]["data"] == {
+        "password": "example-2"
+    }
+    kv.destroy_secret_versions("app/db", versions=[1])
+    with pytest.raises(hx.InvalidPath) as excinfo:
+        kv.read_secret_version(
+            "app/db", version=1, raise_on_deleted_version=False
+        )  # destroyed: always raises
+    assert excinfo.value.json["data"]["metadata"]["destroyed"] is True
+    kv.delete_secret_versions("app/db", versions=[2])
+    assert kv.read_secret_metadata("app/db")["data"]["versions"]["2"]["deletion_time"] != ""
+    empty = vault_client.adapter.post(
+        "/v1/secret/delete/app/db", json={"versions": []}, raise_exception=False
+    )
+    assert (empty.status_code, empty.json()) == (400, {"errors": ["no version number provided"]})
+    kv.delete_metadata_and_all_versions("app/db")
+    with pytest.raises(hx.InvalidPath):
+        kv.read_secret_metadata("app/db")
+
+
+def test_kv_list_and_custom_metadata(vault_server, vault_client):
+    kv = vault_client.secrets.kv.v2
+    for path in ("app/db", "app/api/key", "infra/ssh"):
+        kv.create_or_update_secret(path, FAKE_SECRET)
+    assert kv.list_secrets("")["data"]["keys"] == ["app/", "infra/"]
+    assert kv.list_secrets("app")["data"]["keys"] == ["api/", "db"]
+    root = vault_server.root_token
+    get_list = raw(vault_server, "GET", "secret/metadata/app", root, params={"list": "true"})
+    assert get_list.json()["data"]["keys"] == ["api/", "db"]  # GET ?list=true is the same as LIST
+    with pytest.raises(hx.InvalidPath):
+        kv.list_secrets("nothing-here")
+    kv.update_metadata("app/db", max_versions=5, custom_metadata={"owner": "platform"})
+    assert kv.read_secret_version("app/db", raise_on_deleted_version=True)["data"]["metadata"][
+        "custom_metadata"
+    ] == {"owner": "platform"}
+    assert kv.read_secret_metadata("app/db")["data"]["max_versions"] == 5
+
+
+@pytest.mark.filterwarnings(
+    "ignore:The raise_on_deleted_version parameter:DeprecationWarning"
+)  # inside hvac's patch
+def test_kv_patch_and_merge_patch_content_type(vault_server, vault_client):
+    kv = vault_client.secrets.kv.v2
+    kv.create_or_update_secret("app/db", {"user": "app", "password": "example-1"})
+    kv.patch("app/db", {"password": "example-2"})  # hvac: read, then CAS write
+    assert kv.read_secret_version("app/db", raise_on_deleted_version=True)["data"]["data"] == {
+        "user": "app",
+        "password": "example-2",
+    }
+    token = vault_server.root_token
+    bad = raw(vault_server, "PATCH", "secret/data/app/db", token, json={"data": {"user": None}})
+    assert bad.status_code == 415
+    good = raw(
+        vault_server,
+        "PATCH",
+        "secret/data/app/db",
+        token,
+        data=json.dumps({"data": {"user": None}}),
+        headers={"Content-Type": "application/merge-patch+json"},
+    )
+    assert good.status_code == 200 and good.json()["data"]["version"] == 3
+    assert kv.read_secret_version("app/db", raise_on_deleted_version=True)["data"]["data"] == {
+        "password": "example-2"
+    }
+
+
+def test_kv_delete_version_after_uses_the_test_clock(vault_server, vault_client):
+    kv = vault_client.secrets.kv.v2
+    kv.configure(delete_version_after="1h")
+    kv.create_or_update_secret("app/temp", FAKE_SECRET)
+    assert kv.read_secret_version("app/temp", raise_on_deleted_version=True)["data"]["data"] == FAKE_SECRET
+    vault_server.clock.advance(3600)
+    with pytest.raises(hx.InvalidPath):
+        kv.read_secret_version("app/temp", raise_on_deleted_version=True)
+
+
+# --- database secrets engine (api-docs/secret/databases; path_creds_create.go) -----------------------------
+
+
+@pytest.fixture
+def database(vault_client):
+    vault_client.sys.enable_secrets_engine(backend_type="database", path="database")
+    vault_client.secrets.database.configure(
+        name="app-postgres",
+        plugin_name="postgresql-database-plugin",
+        allowed_roles=["app-*"],
+        connection_url="postgresql://{{username}}:{{password}}@db.example.internal:5432/app",
+        username="vault-admin",
+        password="example-not-a-secret",
+        password_authentication="scram-sha-256",
+    )
+    vault_client.secrets.database.create_role(
+        name="app-readonly",
+        db_name="app-postgres",
+        creation_statements=[
+            "CREATE ROLE \"{{name}}\" WITH LOGIN PASSWORD '{{password}}' VALID UNTIL '{{expiration}}';"
+        ],
+        revocation_statements=['DROP ROLE IF EXISTS "{{name}}";'],
+        default_ttl="1h",
+        max_ttl="24h",
+    )
+    return vault_client.secrets.database
+
+
+def test_database_connection_and_role_reads(database):
+    connection = database.read_connection("app-postgres")["data"]
+    assert connection["plugin_name"] == "postgresql-database-plugin" and connection["allowed_roles"] == [
+        "app-*"
+    ]
+    assert "password" not in connection["connection_details"]
+    assert connection["connection_details"]["username"] == "vault-admin"
+    assert connection["connection_details"]["password_authentication"] == "scram-sha-256"
+    assert database.list_connections()["data"]["keys"] == ["app-postgres"]
+    role = database.read_role("app-readonly")["data"]
+    assert (role["default_ttl"], role["max_ttl"], role["db_name"]) == (3600, 86400, "app-postgres")
+    assert database.list_roles()["data"]["keys"] == ["app-readonly"]
+    assert database.rotate_root_credentials("app-postgres").status_code == 204
+
+
+def test_database_credentials_lease_and_revocation(vault_server, vault_client, database):
+    creds = database.generate_credentials("app-readonly")
+    assert creds["lease_id"].startswith("database/creds/app-readonly/")
+    assert (creds["lease_duration"], creds["renewable"]) == (3600, True)
+    assert creds["data"]["username"].startswith("v-root-app-read") and len(creds["data"]["password"]) == 20
+    lease = vault_client.sys.read_lease(creds["lease_id"])["data"]
+    assert lease["id"] == creds["lease_id"] and lease["renewable"] is True and lease["ttl"] == 3600
+    vault_client.sys.revoke_lease(creds["lease_id"])
+    with pytest.raises(hx.InvalidRequest, match="invalid lease"):
+        vault_client.sys.read_lease(creds["lease_id"])
+    issued = vault_server.database_credentials()
+    assert issued[0].revoked is True
+    assert issued[0].statements_run == [f'DROP ROLE IF EXISTS "{creds["data"]["username"]}";']
+
+
+def test_database_errors(vault_server, vault_client, database):
+    with pytest.raises(hx.InvalidRequest, match="unknown role: nobody"):
+        database.generate_credentials("nobody")
+    database.create_role(name="reporting", db_name="app-postgres", creation_statements=["SELECT 1;"])
+    with pytest.raises(hx.InternalServerError, match='"reporting" is not an allowed role'):
+        database.generate_credentials("reporting")
+    database.create_role(name="app-orphan", db_name="missing-db", creation_statements=["SELECT 1;"])
+    with pytest.raises(
+        hx.InternalServerError, match='failed to find entry for connection with name: "missing-db"'
+    ):
+        database.generate_credentials("app-orphan")
+    vault_server.set_database_reachable(False)
+    with pytest.raises(hx.InvalidRequest, match="error verifying - ping"):
+        database.configure(
+            name="down",
+            plugin_name="postgresql-database-plugin",
+            connection_url="postgresql://{{username}}:{{password}}@db.example.internal:5432/app",
+            username="vault-admin",
+            password="example-not-a-secret",
+        )
+
+
+def test_revoking_a_token_revokes_its_database_leases(vault_server, vault_client, database):
+    vault_client.sys.create_or_update_acl_policy(
+        name="db-user", policy='path "database/creds/app-readonly" { capabilities = ["read"] }'
+    )
+    token = vault_client.auth.token.create(policies=["db-user"], ttl="1h")["auth"]["client_token"]
+    creds = vault_server.client(token=token).secrets.database.generate_credentials("app-readonly")
+    vault_client.auth.token.revoke(token)
+    with pytest.raises(hx.InvalidRequest):
+        vault_client.sys.read_lease(creds["lease_id"])
+    assert vault_server.database_credentials()[0].revoked is True
+
+
+# --- AWS auth, iam login (api-docs/auth/aws; builtin/credential/aws/path_login.go) --------------------------
+
+
+@pytest.fixture
+def aws_auth(vault_client):
+    vault_client.sys.enable_auth_method(method_type="aws")
+    vault_client.sys.create_or_update_acl_policy(
+        name="ci", policy='path "secret/data/ci/*" {capabilities=["read"]}'
+    )
+    vault_client.auth.aws.create_role(
+        role="ci-deployer", auth_type="iam", bound_iam_principal_arn=[CI_ROLE_ARN], policies=["ci"], ttl="15m"
+    )
+    return vault_client.auth.aws
+
+
+def test_aws_iam_login_maps_signed_request_to_role(vault_server, aws_auth):
+    vault_server.register_iam_identity(
+        FAKE_ACCESS_KEY, "arn:aws:sts::123456789012:assumed-role/ci-deployer/run-42"
+    )
+    client = vault_server.client(token="")
+    login = client.auth.aws.iam_login(FAKE_ACCESS_KEY, FAKE_SECRET_KEY, role="ci-deployer")["auth"]
+    assert login["policies"] == ["ci", "default"] and login["lease_duration"] == 900
+    assert (
+        login["metadata"]["canonical_arn"] == CI_ROLE_ARN
+        and login["metadata"]["account_id"] == "123456789012"
+    )
+    assert client.token == login["client_token"]
+    assert client.auth.token.lookup_self()["data"]["display_name"] == "aws-ci-deployer"
+
+
+def test_aws_iam_login_refusals(vault_server, aws_auth):
+    client = vault_server.client(token="")
+    with pytest.raises(hx.InvalidRequest, match="InvalidClientTokenId"):
+        client.auth.aws.iam_login(
+            FAKE_ACCESS_KEY, FAKE_SECRET_KEY, role="ci-deployer"
+        )  # STS does not know the key
+    vault_server.register_iam_identity(FAKE_ACCESS_KEY, "arn:aws:iam::123456789012:role/someone-else")
+    with pytest.raises(hx.InvalidRequest) as excinfo:
+        client.auth.aws.iam_login(FAKE_ACCESS_KEY, FAKE_SECRET_KEY, role="ci-deployer")
+    principal = "arn:aws:iam::123456789012:role/someone-else"
+    assert excinfo.value.errors == [f'IAM Principal "{principal}" does not belong to the role "ci-deployer"']
+    with pytest.raises(hx.InvalidRequest, match="entry for role no-such-role not found"):
+        client.auth.aws.iam_login(FAKE_ACCESS_KEY, FAKE_SECRET_KEY, role="no-such-role")
+
+
+def test_aws_iam_login_wildcard_binding_and_signature_check(vault_server, vault_client, aws_auth):
+    aws_auth.create_role(
+        role="any-runner",
+        auth_type="iam",
+        bound_iam_principal_arn=["arn:aws:iam::123456789012:role/runners/*"],
+        policies=["ci"],
+    )
+    vault_server.register_iam_identity(
+        FAKE_ACCESS_KEY, "arn:aws:iam::123456789012:role/runners/linux-1", secret_access_key=FAKE_SECRET_KEY
+    )
+    client = vault_server.client(token="")
+    assert client.auth.aws.iam_login(FAKE_ACCESS_KEY, FAKE_SECRET_KEY, role="any-runner")["auth"][
+        "client_token"
+    ]
+    with pytest.raises(hx.InvalidRequest, match="SignatureDoesNotMatch"):
+        client.auth.aws.iam_login(FAKE_ACCESS_KEY, "example-wrong-secret-key", role="any-runner")
+
+
+def test_aws_iam_server_id_header_is_enforced(vault_server, aws_auth):
+    aws_auth.configure(iam_server_id_header_value="vault.example.internal")
+    assert aws_auth.read_config()["iam_server_id_header_value"] == "vault.example.internal"
+    vault_server.register_iam_identity(FAKE_ACCESS_KEY, CI_ROLE_ARN)
+    client = vault_server.client(token="")
+    with pytest.raises(hx.InvalidRequest, match="error validating X-Vault-AWS-IAM-Server-ID header"):
+        client.auth.aws.iam_login(FAKE_ACCESS_KEY, FAKE_SECRET_KEY, role="ci-deployer")
+    login = client.auth.aws.iam_login(
+        FAKE_ACCESS_KEY, FAKE_SECRET_KEY, role="ci-deployer", header_value="vault.example.internal"
+    )
+    assert login["auth"]["policies"] == ["ci", "default"]
+
+
+def test_aws_role_crud(vault_client, aws_auth):
+    role = aws_auth.read_role("ci-deployer")
+    assert role["auth_type"] == "iam" and role["bound_iam_principal_arn"] == [CI_ROLE_ARN]
+    assert (
+        role["token_policies"] == ["ci"]
+        and role["token_ttl"] == 900
+        and role["resolve_aws_unique_ids"] is True
+    )
+    assert role["policies"] == ["ci"]  # created with the deprecated name, so Vault echoes it too
+    assert aws_auth.list_roles()["keys"] == ["ci-deployer"]
+    with pytest.raises(
+        hx.InvalidRequest, match="at least one bound parameter should be specified on the role"
+    ):
+        aws_auth.create_role(role="unbound", auth_type="iam", policies=["ci"])
+    aws_auth.delete_role("ci-deployer")
+    with pytest.raises(hx.InvalidPath):
+        aws_auth.read_role("ci-deployer")
+
+
+# --- AppRole (api-docs/auth/approle) ------------------------------------------------------------------------
+
+
+def test_approle_role_secret_id_and_login(vault_server, vault_client):
+    vault_client.sys.enable_auth_method(method_type="approle")
+    approle = vault_client.auth.approle
+    approle.create_or_update_approle("builder", token_policies=["ci"], token_ttl="20m", secret_id_num_uses=1)
+    role = approle.read_role("builder")["data"]
+    assert (role["token_policies"], role["token_ttl"], role["bind_secret_id"]) == (["ci"], 1200, True)
+    assert approle.list_roles()["data"]["keys"] == ["builder"]
+    role_id = approle.read_role_id("builder")["data"]["role_id"]
+    secret = approle.generate_secret_id("builder", metadata={"pipeline": "deploy"})["data"]
+    assert secret["secret_id_num_uses"] == 1
+    assert approle.list_secret_id_accessors("builder")["data"]["keys"] == [secret["secret_id_accessor"]]
+    client = vault_server.client(token="")
+    auth = client.auth.approle.login(role_id=role_id, secret_id=secret["secret_id"])["auth"]
+    assert auth["policies"] == ["ci", "default"] and auth["lease_duration"] == 1200
+    assert auth["metadata"] == {"role_name": "builder", "pipeline": "deploy"} and auth["orphan"] is True
+    with pytest.raises(hx.InvalidRequest) as excinfo:  # secret_id_num_uses=1: used up
+        client.auth.approle.login(role_id=role_id, secret_id=secret["secret_id"])
+    assert excinfo.value.errors == ["invalid role or secret ID"]
+    approle.update_role_id("builder", "example-custom-role-id")
+    assert approle.read_role_id("builder")["data"]["role_id"] == "example-custom-role-id"
+
+
+def test_approle_secret_id_ttl_uses_the_test_clock(vault_server, vault_client):
+    vault_client.sys.enable_auth_method(method_type="approle")
+    approle = vault_client.auth.approle
+    approle.create_or_update_approle("short", token_policies=["ci"], secret_id_ttl="5m")
+    role_id = approle.read_role_id("short")["data"]["role_id"]
+    secret_id = approle.generate_secret_id("short")["data"]["secret_id"]
+    vault_server.clock.advance(301)
+    with pytest.raises(hx.InvalidRequest, match="invalid role or secret ID"):
+        vault_server.client(token="").auth.approle.login(role_id=role_id, secret_id=secret_id)
+
+
+# --- integrated storage (api-docs/system/storage/raft, raftautopilot) ---------------------------------------
+
+
+def test_raft_configuration_and_peer_simulation(vault_server, vault_client):
+    servers = vault_client.sys.read_raft_config()["data"]["config"]["servers"]
+    assert servers == [
+        {
+            "address": "vault-0.example.internal:8201",
+            "leader": True,
+            "node_id": "vault-0",
+            "protocol_version": "3",
+            "voter": True,
+        }
+    ]
+    vault_server.set_expected_raft_peers(3)
+    vault_server.add_raft_peer("vault-1")
+    state = vault_client.read("sys/storage/raft/autopilot/state")["data"]
+    assert state["healthy"] is False and state["voters"] == ["vault-0", "vault-1"]  # half-joined cluster
+    vault_server.add_raft_peer("vault-2")
+    state = vault_client.read("sys/storage/raft/autopilot/state")["data"]
+    assert (state["healthy"], state["failure_tolerance"], state["leader"]) == (True, 1, "vault-0")
+    vault_server.set_raft_peer_health("vault-2", False)
+    assert vault_client.read("sys/storage/raft/autopilot/state")["data"]["healthy"] is False
+    vault_client.sys.remove_raft_node("vault-2")
+    node_ids = [s["node_id"] for s in vault_client.sys.read_raft_config()["data"]["config"]["servers"]]
+    assert node_ids == ["vault-0", "vault-1"]
+
+
+def test_autopilot_configuration_read_write_and_validation(vault_client):
+    config = vault_client.read("sys/storage/raft/autopilot/configuration")["data"]
+    assert (
+        config["dead_server_last_contact_threshold"] == "24h0m0s"
+        and config["last_contact_threshold"] == "10s"
+    )
+    vault_client.write_data(
+        "sys/storage/raft/autopilot/configuration",
+        data={"cleanup_dead_servers": True, "min_quorum": 3, "dead_server_last_contact_threshold": "10m"},
+    )
+    config = vault_client.read("sys/storage/raft/autopilot/configuration")["data"]
+    assert (config["cleanup_dead_servers"], config["min_quorum"]) == (True, 3)
+    assert config["dead_server_last_contact_threshold"] == "10m0s"
+    with pytest.raises(hx.InvalidRequest, match="min_quorum must be set when cleanup_dead_servers is set"):
+        vault_client.write_data("sys/storage/raft/autopilot/configuration", data={"min_quorum": 1})
+
+
+def test_raft_snapshot_round_trip_restores_earlier_state(vault_client):
+    kv = vault_client.secrets.kv.v2
+    kv.create_or_update_secret("app/db", {"password": "example-before"})
+    snapshot = vault_client.sys.take_raft_snapshot()
+    assert snapshot.status_code == 200
+    document = json.loads(gzip.decompress(snapshot.content))
+    assert document["format"] == "candlefish-vault-test-server-snapshot"
+    kv.create_or_update_secret("app/db", {"password": "example-after"})
+    kv.create_or_update_secret("app/new", FAKE_SECRET)
+    vault_client.sys.enable_auth_method(method_type="approle")
+    assert vault_client.sys.restore_raft_snapshot(snapshot.content).status_code == 204
+    restored = kv.read_secret_version("app/db", raise_on_deleted_version=True)["data"]
+    assert restored["data"] == {"password": "example-before"} and restored["metadata"]["version"] == 1
+    with pytest.raises(hx.InvalidPath):
+        kv.read_secret_metadata("app/new")
+    assert "approle/" not in vault_client.sys.list_auth_methods()["data"]
+
+
+def test_raft_snapshot_restore_checks(vault_server_factory):
+    source, target = vault_server_factory(), vault_server_factory()
+    source.client().secrets.kv.v2.create_or_update_secret("app/db", FAKE_SECRET)
+    blob = source.client().sys.take_raft_snapshot().content
+    client = target.client()
+    with pytest.raises(hx.InvalidRequest, match="could not verify hash file, possibly the snapshot is using"):
+        client.sys.restore_raft_snapshot(blob)
+    with pytest.raises(hx.InternalServerError, match="failed to read snapshot file"):
+        client.sys.restore_raft_snapshot(b"not a snapshot")
+    client.sys.force_restore_raft_snapshot(blob)
+    # the snapshot's tokens replace the target's: the source root token now works here
+    restored = target.client(token=source.root_token).secrets.kv.v2.read_secret_version(
+        "app/db", raise_on_deleted_version=True
+    )
+    assert restored["data"]["data"] == FAKE_SECRET
+
+
+# --- fault injection and the request log (test-only controls) ----------------------------------------------
+
+
+def test_next_n_requests_fail_then_succeed(vault_server, vault_client):
+    vault_client.secrets.kv.v2.create_or_update_secret("app/db", FAKE_SECRET)
+    vault_server.fail_next(2, status=503, path_prefix="secret/")
+    vault_client.sys.read_seal_status()  # other paths are unaffected
+    for _ in range(2):
+        with pytest.raises(hx.VaultDown, match="Vault is sealed"):
+            vault_client.secrets.kv.v2.read_secret_version("app/db", raise_on_deleted_version=True)
+    assert vault_client.secrets.kv.v2.read_secret_version("app/db", raise_on_deleted_version=True)["data"][
+        "data"
+    ]
+    statuses = [(r.path, r.status, r.fault) for r in vault_server.request_log[-3:]]
+    assert statuses == [
+        ("secret/data/app/db", 503, "fail:503"),
+        ("secret/data/app/db", 503, "fail:503"),
+        ("secret/data/app/db", 200, None),
+    ]
+
+
+@pytest.mark.parametrize(
+    ("status", "exception", "text"),
+    [
+        (429, hx.RateLimitExceeded, 'request path "auth/token/lookup-self": rate limit quota exceeded'),
+        (500, hx.InternalServerError, "internal error"),
+        (412, hx.UnexpectedError, "required index state not present"),
+    ],
+)
+def test_injected_status_codes_map_to_hvac_exceptions(vault_server, vault_client, status, exception, text):
+    vault_server.fail_next(status=status)
+    with pytest.raises(exception) as excinfo:
+        vault_client.auth.token.lookup_self()
+    assert excinfo.value.errors == [text]
+
+
+def test_dropped_connection_raises_connection_error(vault_server, vault_client):
+    vault_client.auth.token.lookup_self()  # warm the keep-alive connection
+    vault_server.drop_next()
+    with pytest.raises(requests.exceptions.ConnectionError):
+        vault_client.auth.token.lookup_self()
+    assert vault_client.auth.token.lookup_self()["data"]["policies"] == ["root"]
+    assert vault_server.request_log[-2].fault == "drop"
+
+
+def test_added_latency_delays_responses(vault_server, vault_client):
+    vault_server.add_latency(0.2, path_prefix="sys/health", count=1)
+    started = time.perf_counter()
+    vault_client.sys.read_health_status()
+    assert time.perf_counter() - started >= 0.2
+    started = time.perf_counter()
+    vault_client.sys.read_health_status()
+    assert time.perf_counter() - started < 0.2
+
+
+def test_request_log_records_accessors_never_secrets(vault_server, vault_client):
+    vault_client.secrets.kv.v2.create_or_update_secret("app/db", FAKE_SECRET)
+    accessor = vault_client.auth.token.lookup_self()["data"]["accessor"]
+    records = vault_server.request_log
+    assert [(r.method, r.path, r.status) for r in records] == [
+        ("POST", "secret/data/app/db", 200),
+        ("GET", "auth/token/lookup-self", 200),
+    ]
+    assert all(r.token_accessor == accessor for r in records)
+    dump = repr(records)
+    assert vault_server.root_token not in dump and "example-not-a-secret" not in dump
+
+
+# --- concurrency, lifecycle, honest scope -----------------------------------------------------------------
+
+
+def test_concurrent_cas_writers_get_consistent_versions(vault_server):
+    writes_per_thread, threads = 6, 8
+    won: list[int] = []
+    lock = threading.Lock()
+    errors: list[BaseException] = []
+
+    def writer(index: int) -> None:
+        client = vault_server.client()
+        kv = client.secrets.kv.v2
+        try:
+            for n in range(writes_per_thread):
+                while True:
+                    try:
+                        current = kv.read_secret_metadata("shared/counter")["data"]["current_version"]
+                    except hx.InvalidPath:
+                        current = 0
+                    try:
+                        result = kv.create_or_update_secret(
+                            "shared/counter", {"writer": f"{index}-{n}"}, cas=current
+                        )
+                    except hx.InvalidRequest:
+                        continue  # lost the race: re-read and retry, as a CAS client does
+                    with lock:
+                        won.append(result["data"]["version"])
+                    break
+                kv.read_secret_version("shared/counter", raise_on_deleted_version=True)
+        except BaseException as exc:
+            errors.append(exc)
+        finally:
+            client.adapter.close()
+
+    workers = [threading.Thread(target=writer, args=(i,)) for i in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=30)
+    assert not errors
+    total = writes_per_thread * threads
+    assert sorted(won) == list(range(1, total + 1))  # every version issued exactly once
+    metadata = vault_server.client().secrets.kv.v2.read_secret_metadata("shared/counter")["data"]
+    assert metadata["current_version"] == total and metadata["oldest_version"] == total - 9
+
+
+def test_start_is_fast_binds_loopback_reuses_connections_and_stops_cleanly():
+    before = set(threading.enumerate())
+    started = time.perf_counter()
+    server = VaultTestServer().start()
+    assert time.perf_counter() - started < 0.1
+    assert server.url.startswith("http://127.0.0.1:") and server.port > 0
+    client = server.client()
+    for _ in range(10):
+        client.auth.token.lookup_self()
+    assert server.connections_accepted == 1  # HTTP/1.1 keep-alive: one connection for the session
+    server.stop()
+    time.sleep(0.05)
+    assert set(threading.enumerate()) <= before
+    with pytest.raises(requests.exceptions.ConnectionError):
+        client.auth.token.lookup_self()
+
+
+def test_unimplemented_endpoints_answer_404_or_405_with_error_bodies(vault_server, vault_client):
+    token = vault_server.root_token
+    subkeys = raw(vault_server, "GET", "secret/subkeys/app/db", token)
+    assert (subkeys.status_code, subkeys.json()) == (
+        404,
+        {"errors": ["1 error occurred:\n\t* unsupported path\n\n"]},
+    )
+    sys_unknown = raw(vault_server, "GET", "sys/replication/status", token)
+    assert sys_unknown.status_code == 404 and sys_unknown.json()["errors"]
+    vault_client.sys.enable_secrets_engine(backend_type="transit")
+    transit = raw(vault_server, "POST", "transit/keys/app", token, json={})
+    assert transit.status_code == 404 and "not implemented" in transit.json()["errors"][0]
+    trace = raw(vault_server, "TRACE", "secret/data/app/db", token)
+    assert (trace.status_code, trace.json()) == (405, {"errors": []})
+    init_delete = raw(vault_server, "DELETE", "sys/init", token)
+    assert init_delete.status_code == 405
+    outside = requests.get(f"{vault_server.url}/v2/whatever", timeout=5)
+    assert (outside.status_code, outside.json()) == (404, {"errors": []})
+    bad_json = raw(vault_server, "POST", "secret/data/app/db", token, data="{not json")
+    assert bad_json.status_code == 400 and bad_json.json()["errors"][0].startswith(
+        "failed to parse JSON input"
+    )
+    assert not vault_server.internal_errors
