@@ -229,7 +229,9 @@ def _stack_resources(plan: Plan) -> list[PolicyResource]:
     resources = {
         r.urn: PolicyResource(
             r.type,
-            unknown_checking_proxy(engine_value({**r.inputs, **r.outputs})),
+            # The engine hands stack rules each resource's state: what the program asked for (its inputs)
+            # plus what the provider computed (the other outputs).
+            unknown_checking_proxy(engine_value({**r.outputs, **r.inputs})),
             r.urn,
             r.name,
             _options(r),

@@ -84,23 +84,26 @@ def _grants_elb_log_delivery(document: Mapping[str, Any] | None, config: Mapping
 def _elb_log_bucket_problem(view: StackView, bucket: PolicyResource, config: Mapping[str, Any]) -> str | None:
     """None if `bucket` is the load balancer's access-log bucket (so SSE-S3 is required), else why not.
 
-    Either its bucket policy grants ELB log delivery, or it carries the log-bucket tag and its policy is not
-    known yet (at preview). A tag alone, with no policy or a policy that does not grant delivery, is refused:
-    the exemption must not be a way to switch off KMS for an arbitrary bucket.
+    Its bucket policy must grant ELB log delivery. While that policy is unknown (a first preview), the bucket
+    is taken at its word if it carries the log-bucket tag, and otherwise the rule cannot decide: the
+    unknown value propagates and the engine reports "can't run during preview" (`pulumi up` decides with
+    the real policy). A tag with no policy, or a policy that grants no delivery, is refused: the exemption
+    must not be a way to switch off KMS for an arbitrary bucket.
     """
     tagged = known_tags(bucket).get(str(config["logBucketTagKey"])) == str(config["logBucketTagValue"])
-    bucket_policies = view.referencing(bucket, "bucket", BUCKET_POLICY_TYPE)
-    unknown = False
-    for bucket_policy in bucket_policies:
+    unknown: UnknownValueError | None = None
+    for bucket_policy in view.referencing(bucket, "bucket", BUCKET_POLICY_TYPE):
         try:
             document = parse_document(bucket_policy.props.get("policy"))
-        except UnknownValueError:
-            unknown = True
+        except UnknownValueError as error:
+            unknown = error
             continue
         if _grants_elb_log_delivery(document, config):
             return None
-    if tagged and unknown:
-        return None
+    if unknown is not None:
+        if tagged:
+            return None
+        raise unknown
     if tagged:
         return "it is tagged as the ELB access-log bucket but no bucket policy grants ELB log delivery"
     return "only the load balancer's access-log bucket may use SSE-S3 (AES256)"
@@ -141,9 +144,9 @@ def _bucket_encryption(view: StackView, context: StackContext) -> Iterable[tuple
 s3_bucket_sse_kms = stack_policy(
     "s3-bucket-sse-kms",
     "Every S3 bucket has a BucketServerSideEncryptionConfiguration defaulting to SSE-KMS with a "
-    "customer-managed key; only the load balancer's access-log bucket (its policy grants ELB log delivery, "
-    "or it is tagged BucketPurpose=elb-access-logs while that policy is unknown at preview) may use SSE-S3, "
-    "the only encryption AWS accepts for ALB access logs.",
+    "customer-managed key; only the load balancer's access-log bucket (its policy grants ELB log delivery; "
+    "while that policy is unknown at preview, a BucketPurpose=elb-access-logs tag vouches for it) may use "
+    "SSE-S3, the only encryption AWS accepts for ALB access logs.",
     check=_bucket_encryption,
     level=MANDATORY,
     severity=HIGH,

@@ -3,6 +3,7 @@ and load balancers that speak anything but modern TLS."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterable, Mapping
 from typing import Any
 
@@ -315,7 +316,10 @@ def _listener_tls_policy(props: Mapping[str, Any], context: ResourceContext) -> 
     if str(props.get("protocol") or "").upper() not in TLS_PROTOCOLS:
         return
     policy = props.get("sslPolicy")
-    if policy not in strings(context.config.get("allowedPolicies")):
+    pattern = str(context.config.get("allowedPattern") or "(?!)")
+    if policy not in strings(context.config.get("allowedPolicies")) and not re.match(
+        pattern, str(policy or "")
+    ):
         shown = policy or "unset (AWS default ELBSecurityPolicy-2016-08 allows TLS 1.0)"
         yield f"TLS policy {shown} is not one of the TLS 1.2+ policies allowed"
 
@@ -335,7 +339,8 @@ lb_listener_tls_policy = resource_policy(
             "type": "array",
             "items": {"type": "string"},
             "default": list(settings.TLS12_POLICIES),
-        }
+        },
+        "allowedPattern": {"type": "string", "default": settings.TLS12_POLICY_PATTERN},
     },
 )
 

@@ -197,9 +197,8 @@ class StackView:
     def referenced(self, resource: PolicyResource, prop: str) -> list[PolicyResource]:
         """The resources that `resource`'s input `prop` refers to."""
         found = list(resource.property_dependencies.get(prop) or [])
-        value = known_get(resource.props, prop)
-        for candidate in [value, *(item for _, item in known_elements(sequence(value)))]:
-            target = self._by_value.get(candidate) if isinstance(candidate, str) else None
+        for candidate in text_values(known_get(resource.props, prop)):
+            target = self._by_value.get(candidate)
             if target is not None and target not in found:
                 found.append(target)
         return found
@@ -298,5 +297,5 @@ def text_values(value: Any) -> Iterable[str]:
         for _, item in known_items(value):
             yield from text_values(item)
     else:
-        for item in sequence(value):
+        for _, item in known_elements(sequence(value)):
             yield from text_values(item)

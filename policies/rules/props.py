@@ -9,7 +9,12 @@ unknown items with `known_items` / `known_get`.
 
 from __future__ import annotations
 
+import base64
+import binascii
+import gzip
+import io
 import json
+import re
 from collections.abc import Iterator, Mapping, Sequence
 from typing import Any
 
@@ -150,6 +155,26 @@ def principals(statement: Mapping[str, Any]) -> list[tuple[str, str]]:
     if principal == "*":
         return [("*", "*")]
     return [(str(kind), value) for kind, values in mapping(principal).items() for value in strings(values)]
+
+
+BASE64 = re.compile(r"[A-Za-z0-9+/]+={0,2}")
+GZIP_MAGIC = b"\x1f\x8b"
+MAX_DECODED = 1 << 20  # user data is at most 16 KiB encoded; refuse anything that inflates past 1 MiB
+
+
+def decode_text(text: str) -> str:
+    """Base64 (optionally gzipped) text decoded, as user data usually is; else the text itself."""
+    compact = "".join(text.split())
+    if len(compact) < 16 or len(compact) % 4 or not BASE64.fullmatch(compact):
+        return text
+    try:
+        raw = base64.b64decode(compact, validate=True)
+        if raw.startswith(GZIP_MAGIC):
+            with gzip.GzipFile(fileobj=io.BytesIO(raw)) as packed:
+                raw = packed.read(MAX_DECODED)
+        return raw.decode("utf-8")
+    except (binascii.Error, OSError, EOFError, UnicodeDecodeError):
+        return text
 
 
 def is_allow(statement: Mapping[str, Any]) -> bool:

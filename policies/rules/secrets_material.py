@@ -18,8 +18,6 @@ A Pulumi secret is fine, and how that is known differs by path:
 
 from __future__ import annotations
 
-import base64
-import binascii
 import math
 import re
 from collections import Counter
@@ -28,7 +26,7 @@ from typing import Any
 
 from . import settings
 from .framework import CRITICAL, MANDATORY, Refs, ResourceContext, resource_policy
-from .props import has_key, known_elements, known_get, known_items, mapping, sequence, strings
+from .props import decode_text, has_key, known_elements, known_get, known_items, mapping, sequence, strings
 
 CATEGORY = "secrets"
 SECRET_MASK = "[secret]"  # noqa: S105 - what the offline preview hands over in place of a Pulumi secret
@@ -74,8 +72,10 @@ SECRET_KEY_ENDINGS = (
     "routingkey",
 )
 REFERENCE = re.compile(r"^(?:arn:|alias/|\$|\{\{|resolve:|ssm:|secretsmanager:)")
-PEM_CERTIFICATE = re.compile(r"-----BEGIN CERTIFICATE-----.*?-----END CERTIFICATE-----", re.S)
-TOKEN = re.compile(r"[A-Za-z0-9+/=_-]+")
+# Public PEM blocks (certificates, requests, public keys): base64 bodies that are not secrets.
+PUBLIC_PEM = re.compile(r"-----BEGIN ((?:(?!PRIVATE)[A-Z0-9 ])+)-----.*?-----END \1-----", re.S)
+TOKEN = re.compile(r"[A-Za-z0-9+=_-]+")  # split at "/" too: paths and ARNs are not tokens
+AWS_SECRET_KEY = re.compile(r"(?<![A-Za-z0-9/+=])[A-Za-z0-9/+]{40}(?![A-Za-z0-9/+=])")
 DEFAULT_SECRET_FIELDS = {
     "aws:secretsmanager/secretVersion:SecretVersion": ["secretString", "secretBinary", "secretStringWo"],
     "aws:kms/customKeyStore:CustomKeyStore": ["keyStorePassword"],
@@ -100,22 +100,11 @@ def _secret_key(name: str) -> bool:
     return normalised.endswith(SECRET_KEY_ENDINGS)
 
 
-def _decoded(text: str) -> str:
-    """Base64 user data decoded (so the script inside is checked too), else the text itself."""
-    compact = "".join(text.split())
-    if len(compact) >= 16 and len(compact) % 4 == 0 and re.fullmatch(r"[A-Za-z0-9+/]+={0,2}", compact):
-        try:
-            return base64.b64decode(compact, validate=True).decode("utf-8")
-        except (binascii.Error, UnicodeDecodeError):
-            return text
-    return text
-
-
 def findings(text: str, key: str, config: Mapping[str, Any]) -> Iterable[str]:
     """What in one string value looks like secret material (the kinds found, not the values)."""
     if text == SECRET_MASK or not text.strip():
         return
-    decoded = _decoded(text)
+    decoded = decode_text(text)
     for kind, pattern in FORMATS:
         if pattern.search(decoded):
             yield kind
@@ -124,15 +113,22 @@ def findings(text: str, key: str, config: Mapping[str, Any]) -> Iterable[str]:
     if _secret_key(key) and len(decoded) >= 8 and not REFERENCE.match(decoded):
         yield f"a literal value under the secret-named key {key!r}"
     length, minimum_entropy = int(config["minimumTokenLength"]), float(config["minimumEntropy"])
-    for token in TOKEN.findall(PEM_CERTIFICATE.sub(" ", decoded)):
-        mixed = (
-            any(c.islower() for c in token)
-            and any(c.isupper() for c in token)
-            and any(c.isdigit() for c in token)
-        )
-        if length <= len(token) <= 256 and mixed and entropy(token) >= minimum_entropy:
+    plain = ARN.sub(" ", PUBLIC_PEM.sub(" ", decoded))
+    if any(_mixed(key) and entropy(key) >= 4.0 for key in AWS_SECRET_KEY.findall(plain)):
+        yield "an AWS secret access key"
+    for token in TOKEN.findall(plain):
+        if length <= len(token) <= 256 and _mixed(token) and entropy(token) >= minimum_entropy:
             yield "a high-entropy token"
             break
+
+
+def _mixed(token: str) -> bool:
+    """Upper and lower case letters and digits: how generated tokens look, unlike words and ids."""
+    return (
+        any(c.islower() for c in token)
+        and any(c.isupper() for c in token)
+        and any(c.isdigit() for c in token)
+    )
 
 
 def _skipped(path: str, props: Mapping[str, Any], context: ResourceContext) -> bool:

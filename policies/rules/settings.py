@@ -2,9 +2,10 @@
 
 Conventions the components follow so that the stack rules can find what they check (see README, Policies):
 
-- Vault cluster: the Auto Scaling group of the Vault servers carries the tag `VaultCluster=<cluster name>`
-  (the same tag `retry_join` auto-join looks for). A dev-mode Vault (never in production) is marked by the
-  tag `VaultMode=dev` on every resource that runs it.
+- Vault cluster: the Vault servers' Auto Scaling group belongs to the `VaultCluster` component, or it, its
+  launch template or the instances that template tags carry `VaultCluster=<cluster name>` (the tag
+  `retry_join` auto-join looks for). A dev-mode Vault (never in production) is tagged `VaultMode=dev...`
+  (`dev`, `dev-in-memory`) there too; a cluster node is `VaultMode=raft`.
 - Secrets catalog: each catalog secret (`aws:secretsmanager/secret:Secret`) is tagged `SecretType`
   (`database`, `api-key` or `crypto`) and `RotationDays`; its `SecretRotation` references the secret in
   `secretId`; its Vault KV seed is a Python dynamic resource that is the secret's child or names it
@@ -46,6 +47,10 @@ TLS12_POLICIES = (
     "ELBSecurityPolicy-FS-1-2-Res-2020-10",
 )
 
+# The same families by name, so newer policies (e.g. the post-quantum TLS13-1-2-Res-PQ-2025-09) pass too:
+# TLS13-1-2 / TLS13-1-3 (TLS 1.2+1.3 / 1.3 only), TLS-1-2 and FS-1-2; not TLS13-1-1, TLS13-1-0, FS-1-1.
+TLS12_POLICY_PATTERN = r"^ELBSecurityPolicy-(?:TLS13-1-[23]|TLS-1-2|FS-1-2)-"
+
 KMS_MINIMUM_DELETION_WINDOW_DAYS = 7
 KMS_PRODUCTION_DELETION_WINDOW_DAYS = 30
 KMS_MAXIMUM_ROTATION_DAYS = 365
@@ -60,7 +65,7 @@ SECURITY_LOG_PATTERN = r"(?i)audit|flow-log"
 
 VAULT_CLUSTER_TAG = "VaultCluster"
 VAULT_MODE_TAG = "VaultMode"
-VAULT_DEV_MODE = "dev"
+VAULT_DEV_MODE_PATTERN = r"^dev"  # VaultMode=dev, dev-in-memory, ...
 VAULT_MINIMUM_NODES = 3
 VAULT_MINIMUM_ZONES = 3
 VAULT_CLUSTER_COMPONENT = "candlefish:secrets:VaultCluster"

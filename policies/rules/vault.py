@@ -7,8 +7,6 @@ components set), and apply only once the component they are about is in the stac
 
 from __future__ import annotations
 
-import base64
-import binascii
 import re
 from collections.abc import Iterable, Mapping
 from typing import Any
@@ -29,38 +27,87 @@ from .framework import (
     label,
     stack_policy,
 )
-from .props import as_number, has_key, is_false, known_get, mapping, sequence, strings
+from .props import (
+    as_number,
+    decode_text,
+    has_key,
+    is_false,
+    known_get,
+    known_items,
+    mapping,
+    mappings,
+    sequence,
+    strings,
+)
 
 CATEGORY = "vault"
 SECRET = "aws:secretsmanager/secret:Secret"  # noqa: S105 - a type token
 SECRET_ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"  # noqa: S105 - a type token
 METRIC_ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
-DEV_SERVER = re.compile(r"vault\s+server\b[^\n]*\s-dev\b")
+# `vault server -dev`, or a server configured with in-memory storage.
+DEV_SERVER = re.compile(r"vault\s+server\b[^\n]*\s-dev\b|storage\s+\"inmem\"")
 
 # --- The cluster -----------------------------------------------------------------------------------------
 
 
-def _is_dev(resource: PolicyResource, config: Mapping[str, Any]) -> bool:
-    return known_tags(resource).get(str(config["modeTagKey"])) == str(config["devModeValue"])
+def markers(view: StackView, resource: PolicyResource) -> dict[str, str]:
+    """A resource's tags, and for an Auto Scaling group also its launch template's (tags and the tags it
+    puts on instances), where the cluster's auto-join and mode tags usually live."""
+    found = dict(known_tags(resource))
+    templates = [resource] if resource.resource_type == LAUNCH_TEMPLATE else []
+    if resource.resource_type == AUTOSCALING_GROUP:
+        templates += view.referenced(resource, "launchTemplate") + view.referenced(
+            resource, "mixedInstancesPolicy"
+        )
+    for template in templates:
+        for key, value in known_tags(template).items():
+            found.setdefault(key, value)
+        for specification in mappings(known_get(template.props, "tagSpecifications")):
+            for key, value in known_items(mapping(known_get(specification, "tags"))):
+                found.setdefault(str(key), str(value))
+    return found
+
+
+def _is_dev(view: StackView, resource: PolicyResource, config: Mapping[str, Any]) -> bool:
+    mode = markers(view, resource).get(str(config["modeTagKey"]), "")
+    return bool(mode) and re.match(str(config["devModePattern"]), mode) is not None
+
+
+def _within(resource: PolicyResource, component_type: str) -> bool:
+    parent = resource.parent
+    while parent is not None:
+        if parent.resource_type == component_type:
+            return True
+        parent = parent.parent
+    return False
 
 
 def _clusters(
     view: StackView, context: StackContext
 ) -> tuple[list[PolicyResource], list[tuple[str, str | None]]]:
-    """The Vault servers' Auto Scaling groups to check, and a violation if the cluster carries no marker."""
+    """The Vault servers' Auto Scaling groups to check, and a violation if a cluster has none.
+
+    A group is a Vault server group if it (or its launch template, or the instances it tags) carries the
+    auto-join tag, or it belongs to the VaultCluster component. A dev-mode group is skipped outside
+    production.
+    """
     key = str(context.config["clusterTagKey"])
-    groups = [g for g in view.of_type(AUTOSCALING_GROUP) if key in known_tags(g)]
+    groups = [
+        g
+        for g in view.of_type(AUTOSCALING_GROUP)
+        if key in markers(view, g) or _within(g, settings.VAULT_CLUSTER_COMPONENT)
+    ]
     problems: list[tuple[str, str | None]] = []
     if not groups and view.has_type(settings.VAULT_CLUSTER_COMPONENT):
-        problems.append((f"the VaultCluster component has no Auto Scaling group tagged {key}", None))
-    checked = [g for g in groups if context.production or not _is_dev(g, context.config)]
+        problems.append((f"the VaultCluster component has no Auto Scaling group (none tagged {key})", None))
+    checked = [g for g in groups if context.production or not _is_dev(view, g, context.config)]
     return checked, problems
 
 
 CLUSTER_CONFIG = {
     "clusterTagKey": {"type": "string", "default": settings.VAULT_CLUSTER_TAG},
     "modeTagKey": {"type": "string", "default": settings.VAULT_MODE_TAG},
-    "devModeValue": {"type": "string", "default": settings.VAULT_DEV_MODE},
+    "devModePattern": {"type": "string", "default": settings.VAULT_DEV_MODE_PATTERN},
 }
 
 
@@ -138,34 +185,24 @@ vault_cluster_zones = stack_policy(
 )
 
 
-def _user_data_text(resource: PolicyResource) -> str:
-    raw = known_get(resource.props, "userData") or known_get(resource.props, "userDataBase64")
-    if not isinstance(raw, str):
-        return ""
-    try:
-        return base64.b64decode(raw, validate=True).decode("utf-8", "replace") + "\n" + raw
-    except (binascii.Error, ValueError):
-        return raw
-
-
 def _dev_mode(view: StackView, context: StackContext) -> Iterable[tuple[str, str | None]]:
     for resource in view.resources:
-        if _is_dev(resource, context.config):
+        if _is_dev(view, resource, context.config):
             yield f"{label(resource)} is marked as a dev-mode Vault in a production stack", resource.urn
-        elif resource.resource_type in (LAUNCH_TEMPLATE, INSTANCE) and DEV_SERVER.search(
-            _user_data_text(resource)
-        ):
-            yield (
-                f"{label(resource)}'s user data starts 'vault server -dev' in a production stack",
-                resource.urn,
-            )
+        elif resource.resource_type in (LAUNCH_TEMPLATE, INSTANCE):
+            user_data = known_get(resource.props, "userData") or known_get(resource.props, "userDataBase64")
+            if isinstance(user_data, str) and DEV_SERVER.search(decode_text(user_data)):
+                yield (
+                    f"{label(resource)}'s user data runs Vault in dev mode in a production stack",
+                    resource.urn,
+                )
 
 
 vault_no_dev_mode = stack_policy(
     "vault-no-dev-mode",
-    "A production stack runs no dev-mode Vault: no resource tagged VaultMode=dev and no user data that "
-    "starts "
-    "'vault server -dev' (in-memory storage, unsealed, root token known).",
+    "A production stack runs no dev-mode Vault: nothing tagged VaultMode=dev* (on the resource or the "
+    "instances a launch template tags) and no user data running 'vault server -dev' or storage \"inmem\" "
+    "(everything in memory, lost on restart).",
     check=_dev_mode,
     level=MANDATORY,
     severity=CRITICAL,

@@ -1,6 +1,7 @@
 """The edges of the rules: exemptions, environments, configured thresholds, values unknown at preview."""
 
 import base64
+import gzip
 import importlib
 import json
 import warnings
@@ -371,14 +372,32 @@ def test_the_ec2_trust_policy_is_scoped():
 # --- Vault -----------------------------------------------------------------------------------------------
 
 
-def test_a_cluster_component_without_a_tagged_group_is_reported():
-    stack = [
+def test_a_cluster_component_without_a_group_is_reported():
+    assert check_stack("vault-cluster-quorum", [Res("candlefish:secrets:VaultCluster", "vault")]) == [
+        "stack: the VaultCluster component has no Auto Scaling group (none tagged VaultCluster)"
+    ]
+
+
+def test_vault_groups_are_found_by_component_or_by_their_launch_templates_instance_tags():
+    in_component = [
         Res("candlefish:secrets:VaultCluster", "vault"),
-        Res("aws:autoscaling/group:Group", "nodes", {"minSize": 5}),
+        Res("aws:autoscaling/group:Group", "nodes", {"minSize": 4, "maxSize": 4}, parent="vault"),
     ]
-    assert check_stack("vault-cluster-quorum", stack) == [
-        "stack: the VaultCluster component has no Auto Scaling group tagged VaultCluster"
+    assert "runs 4 nodes" in check_stack("vault-cluster-quorum", in_component)[0]
+    node_tags = {
+        "resourceType": "instance",
+        "tags": {"VaultCluster": "candlefish-production", "VaultMode": "raft"},
+    }
+    by_template = [
+        Res("aws:ec2/launchTemplate:LaunchTemplate", "vault-lt", {"tagSpecifications": [node_tags]}),
+        Res(
+            "aws:autoscaling/group:Group",
+            "nodes",
+            {"minSize": 2, "maxSize": 2},
+            {"launchTemplate": ["vault-lt"]},
+        ),
     ]
+    assert "runs 2 nodes; raft needs at least 3" in check_stack("vault-cluster-quorum", by_template)[0]
 
 
 def test_stacks_without_a_cluster_are_not_checked_yet():
@@ -403,18 +422,34 @@ def test_a_dev_mode_vault_is_fine_outside_production_only():
     assert check_stack("vault-no-dev-mode", vault_group(3, tags=prod_tags))
 
 
-def test_dev_mode_is_recognised_in_base64_user_data():
-    script = base64.b64encode(
-        b"#!/bin/bash\nexec vault server -dev -dev-listen-address=0.0.0.0:8200\n"
-    ).decode()
-    stack = [
+def _production_template(**props):
+    return [
         Res("aws:ec2/vpc:Vpc", "vpc", {"tags": PRODUCTION}),
-        Res("aws:ec2/launchTemplate:LaunchTemplate", "vault-lt", {"userData": script, "tags": PRODUCTION}),
+        Res("aws:ec2/launchTemplate:LaunchTemplate", "vault-lt", {"tags": PRODUCTION, **props}),
     ]
-    assert check_stack("vault-no-dev-mode", stack) == [
-        "vault-lt: vault-lt (aws:ec2/launchTemplate:LaunchTemplate)'s user data starts 'vault server -dev' "
-        "in a production stack"
+
+
+def test_dev_mode_is_recognised_in_gzipped_base64_user_data():
+    config = b"#cloud-config\nwrite_files:\n  - path: /etc/vault.d/vault.hcl\n"
+    config += b'    content: |\n      storage "inmem" {}\n'
+    user_data = base64.b64encode(gzip.compress(config)).decode()
+    assert check_stack("vault-no-dev-mode", _production_template(userData=user_data)) == [
+        "vault-lt: vault-lt (aws:ec2/launchTemplate:LaunchTemplate)'s user data runs Vault in dev mode in a "
+        "production stack"
     ]
+    dev_flag = base64.b64encode(b"#!/bin/bash\nexec vault server -dev\n").decode()
+    assert check_stack("vault-no-dev-mode", _production_template(userData=dev_flag))
+
+
+def test_dev_mode_is_recognised_on_the_instances_a_launch_template_tags():
+    specification = {"resourceType": "instance", "tags": {"VaultMode": "dev-in-memory"}}
+    found = check_stack("vault-no-dev-mode", _production_template(tagSpecifications=[specification]))
+    assert found == [
+        "vault-lt: vault-lt (aws:ec2/launchTemplate:LaunchTemplate) is marked as a dev-mode Vault in a "
+        "production stack"
+    ]
+    raft = {"resourceType": "instance", "tags": {"VaultMode": "raft"}}
+    assert check_stack("vault-no-dev-mode", _production_template(tagSpecifications=[raft])) == []
 
 
 @pytest.mark.parametrize(
@@ -598,3 +633,53 @@ def test_the_readme_example_policy_config_is_valid():
     readme = (ROOT / "README.md").read_text()
     example = json.loads(readme.split("```json\n", 1)[1].split("```", 1)[0])
     check_config(example, ALL_POLICIES)
+
+
+def test_an_untagged_sse_s3_bucket_whose_policy_is_unknown_cannot_be_decided_at_preview():
+    stack = [bucket("logs"), sse("logs", "AES256"), bucket_policy("logs", UNKNOWN)]
+    with pytest.raises(UnknownValueError):
+        check_stack("s3-bucket-sse-kms", stack)
+
+
+@pytest.mark.parametrize(
+    ("policy", "allowed"),
+    [
+        ("ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09", True),
+        ("ELBSecurityPolicy-TLS13-1-3-2021-06", True),
+        ("ELBSecurityPolicy-FS-1-2-Res-2020-10", True),
+        ("ELBSecurityPolicy-TLS13-1-1-2021-06", False),
+        ("ELBSecurityPolicy-FS-1-1-2019-08", False),
+        ("ELBSecurityPolicy-2016-08", False),
+    ],
+)
+def test_tls_policies_are_allowed_by_family(policy, allowed):
+    found = check_resource(
+        "lb-listener-tls-policy", "aws:lb/listener:Listener", {"protocol": "HTTPS", "sslPolicy": policy}
+    )
+    assert (found == []) is allowed
+
+
+def test_public_pem_blocks_paths_and_arns_are_not_secret_material():
+    request = (
+        "-----BEGIN CERTIFICATE REQUEST-----\nMIICvDCCAaQCAQAwdzELMAkGA1UEBhMCVVMxDTALBgNVBAgMBFV0YWgx\n"
+        "-----END CERTIFICATE REQUEST-----"
+    )
+    policy = document(
+        {
+            "Effect": "Allow",
+            "Principal": {"AWS": "arn:aws:iam::127311923021:root"},
+            "Action": "s3:PutObject",
+            "Resource": "arn:aws:s3:::candlefish-production-alb-logs-1234/vault-alb/AWSLogs/123456789012/*",
+        }
+    )
+    assert _secrets("tls:index/locallySignedCert:LocallySignedCert", {"certRequestPem": request}) == []
+    assert _secrets("aws:s3/bucketPolicy:BucketPolicy", {"policy": policy}) == []
+
+
+def test_secrets_inside_gzipped_user_data_and_aws_secret_keys_are_found():
+    script = ("#!/bin/bash\nexport AWS_SECRET_ACCESS_KEY_VALUE=none\nDB=" + Fake.DATABASE_URL + "\n").encode()
+    user_data = base64.b64encode(gzip.compress(script)).decode()
+    found = _secrets("aws:ec2/launchTemplate:LaunchTemplate", {"userData": user_data})
+    assert found and "a connection string with a password" in found[0]
+    secret_key = "wJalr" + "XUtnFEMI/K7MDENG/bPxRfiCY" + "Q2rSt8dEx9"  # 40 characters of key alphabet
+    assert "an AWS secret access key" in _secrets("aws:ec2/vpc:Vpc", {"tags": {"Note": secret_key}})[0]

@@ -41,10 +41,14 @@ INSECURE_MANDATORY = {
     "s3-bucket-sse-kms",  # a bucket with SSE-S3 and no log-delivery grant
     "s3-public-access-block",  # ...and no public access block
     "s3-bucket-tls-only",  # ...and no TLS-only policy
-    "vault-cluster-quorum",  # a 4-node Vault group...
+    "vault-cluster-quorum",  # the Vault group cut to 4 nodes...
     "vault-cluster-zones",  # ...in two zones...
-    "vault-no-dev-mode",  # ...marked dev mode, in production
-    "asg-private-subnets",  # ...launched into a public subnet
+    "asg-private-subnets",  # ...one of them public...
+    "vault-no-dev-mode",  # ...its instances tagged as dev-mode Vault, in production
+    "imdsv2-required",  # the nodes' launch template accepting IMDSv1...
+    "ec2-no-public-ip",  # ...giving them public IPs...
+    "ec2-no-key-pair",  # ...and an SSH key pair
+    "lb-listener-tls-policy",  # the HTTPS listener back on the TLS 1.0 default policy
 }
 
 
@@ -79,7 +83,7 @@ def insecure() -> Recording:
         overrides={"candlefish-secrets:tags": {**PRODUCTION_TAGS, "CiAccessKey": Fake.AWS_ACCESS_KEY_ID}},
     )
     recording = copy.deepcopy(recording)
-    recording.one("aws:cloudwatch/logGroup:LogGroup").inputs.pop("kmsKeyId")
+    recording.named("network-flow-logs").inputs.pop("kmsKeyId")
     recording.named("keys-logs").inputs["enableKeyRotation"] = False
     recording.named("keys-data").inputs["deletionWindowInDays"] = 7
     recording.named("network-endpoints-https-in").inputs.update(
@@ -115,17 +119,16 @@ def insecure() -> Recording:
         {"bucket": ["exports"]},
     )
 
-    group_tags = [
-        {"key": k, "value": v, "propagateAtLaunch": True}
-        for k, v in _tags(VaultCluster="candlefish-production", VaultMode="dev").items()
-    ]
-    _add(
-        recording,
-        "aws:autoscaling/group:Group",
-        "vault-nodes",
-        {"minSize": 4, "maxSize": 4, "desiredCapacity": 4, "tags": group_tags},
-        {"vpcZoneIdentifiers": ["network-public-us-east-1a", "network-private-us-east-1b"]},
-    )
+    nodes = recording.one("aws:autoscaling/group:Group")
+    zones = [recording.named("network-public-us-east-1a"), recording.named("network-private-us-east-1b")]
+    nodes.inputs.update(minSize=4, maxSize=4, desiredCapacity=4, vpcZoneIdentifiers=[z.id for z in zones])
+    nodes.property_dependencies["vpcZoneIdentifiers"] = [z.urn for z in zones]
+    template = recording.one("aws:ec2/launchTemplate:LaunchTemplate").inputs
+    template["tagSpecifications"][0]["tags"]["VaultMode"] = "dev-in-memory"
+    template["metadataOptions"]["httpTokens"] = "optional"
+    template["networkInterfaces"][0]["associatePublicIpAddress"] = "true"
+    template["keyName"] = "ops-laptop"
+    recording.named("vault-https").inputs["sslPolicy"] = "ELBSecurityPolicy-2016-08"
     return recording
 
 
@@ -154,7 +157,7 @@ def test_the_insecure_variant_trips_exactly_the_rules_it_should(insecure):
     assert report.violated_policies("mandatory") == INSECURE_MANDATORY
     leaked = [f for f in report.findings if f.policy == "no-plaintext-secrets"]
     assert len(leaked) >= 40  # every taggable resource carries the stack's tags
-    assert all("tags.CiAccessKey holds" in f.message and "an AWS access key id" in f.message for f in leaked)
+    assert all("CiAccessKey" in f.message and "an AWS access key id" in f.message for f in leaked)
     assert Fake.AWS_ACCESS_KEY_ID not in json.dumps(report.to_json())
 
 
@@ -166,7 +169,7 @@ def test_findings_name_the_resource_they_are_about(insecure):
     ]
     assert opened[0].message == "ingress from 0.0.0.0/0 to port 8200 (Vault API)"
     quorum = [f for f in report.findings if f.policy == "vault-cluster-quorum"]
-    assert quorum[0].resource == "vault-nodes (aws:autoscaling/group:Group)"
+    assert quorum[0].resource == "vault-asg (aws:autoscaling/group:Group)"
 
 
 def test_the_pack_config_sets_levels_per_rule_and_for_all(insecure, tmp_path):
