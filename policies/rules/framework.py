@@ -129,6 +129,27 @@ def resource_environment(
 ResourceCheck = Callable[[Mapping[str, Any], ResourceContext], Iterable[str]]
 
 
+def _metadata(
+    summary: str,
+    *,
+    refs: Refs,
+    level: EnforcementLevel,
+    severity: Severity,
+    schema: Schema,
+    category: str,
+    remediation: str,
+) -> dict[str, Any]:
+    """What every rule declares besides its check: the policy constructor's other arguments."""
+    return {
+        "description": f"{summary} {refs.text()}",
+        "enforcement_level": level,
+        "config_schema": PolicyConfigSchema(properties={k: dict(v) for k, v in schema.items()}),
+        "severity": severity,
+        "tags": [category, *refs.tags()],
+        "remediation_steps": remediation,
+    }
+
+
 def resource_policy(
     name: str,
     summary: str,
@@ -165,13 +186,16 @@ def resource_policy(
 
     return ResourceValidationPolicy(
         name=name,
-        description=f"{summary} {refs.text()}",
         validate=validate,
-        enforcement_level=level,
-        config_schema=PolicyConfigSchema(properties={k: dict(v) for k, v in schema.items()}),
-        severity=severity,
-        tags=[category, *refs.tags()],
-        remediation_steps=remediation,
+        **_metadata(
+            summary,
+            refs=refs,
+            level=level,
+            severity=severity,
+            schema=schema,
+            category=category,
+            remediation=remediation,
+        ),
     )
 
 
@@ -266,13 +290,16 @@ def stack_policy(
 
     return StackValidationPolicy(
         name=name,
-        description=f"{summary} {refs.text()}",
         validate=validate,
-        enforcement_level=level,
-        config_schema=PolicyConfigSchema(properties={k: dict(v) for k, v in schema.items()}),
-        severity=severity,
-        tags=[category, *refs.tags()],
-        remediation_steps=remediation,
+        **_metadata(
+            summary,
+            refs=refs,
+            level=level,
+            severity=severity,
+            schema=schema,
+            category=category,
+            remediation=remediation,
+        ),
     )
 
 

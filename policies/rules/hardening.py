@@ -49,6 +49,14 @@ def _days(key: str, default: int, description: str) -> dict[str, dict[str, Any]]
     return {key: {"type": "integer", "minimum": 0, "default": default, "description": description}}
 
 
+def _minimums(outside: int, production: int) -> dict[str, dict[str, Any]]:
+    """The `minimumDays` / `productionMinimumDays` settings of a rule whose floor rises in production."""
+    return {
+        **_days("minimumDays", outside, "Outside production."),
+        **_days("productionMinimumDays", production, "In production."),
+    }
+
+
 def _minimum(context: ResourceContext | StackContext) -> float:
     """The rule's `productionMinimumDays` in production, else its `minimumDays`."""
     key = "productionMinimumDays" if context.production else "minimumDays"
@@ -138,10 +146,7 @@ kms_deletion_window = resource_policy(
     refs=Refs(),
     remediation="Set deletion_window_in_days to 30 (kmsDeletionWindowDays).",
     category=CATEGORY,
-    config={
-        **_days("minimumDays", settings.KMS_MINIMUM_DELETION_WINDOW_DAYS, "Outside production."),
-        **_days("productionMinimumDays", settings.KMS_PRODUCTION_DELETION_WINDOW_DAYS, "In production."),
-    },
+    config=_minimums(settings.KMS_MINIMUM_DELETION_WINDOW_DAYS, settings.KMS_PRODUCTION_DELETION_WINDOW_DAYS),
 )
 
 
@@ -172,10 +177,7 @@ secret_recovery_window = resource_policy(
     refs=Refs(),
     remediation="Set recovery_window_in_days=30 (never 0, which deletes at once).",
     category=CATEGORY,
-    config={
-        **_days("minimumDays", settings.SECRET_MINIMUM_RECOVERY_DAYS, "Outside production."),
-        **_days("productionMinimumDays", settings.SECRET_PRODUCTION_RECOVERY_DAYS, "In production."),
-    },
+    config=_minimums(settings.SECRET_MINIMUM_RECOVERY_DAYS, settings.SECRET_PRODUCTION_RECOVERY_DAYS),
 )
 
 
@@ -467,10 +469,7 @@ log_group_retention = resource_policy(
     refs=Refs(checkov=("CKV_AWS_66",)),
     remediation="Set retention_in_days.",
     category=CATEGORY,
-    config={
-        **_days("minimumDays", settings.LOG_MINIMUM_RETENTION_DAYS, "Outside production."),
-        **_days("productionMinimumDays", settings.LOG_PRODUCTION_RETENTION_DAYS, "In production."),
-    },
+    config=_minimums(settings.LOG_MINIMUM_RETENTION_DAYS, settings.LOG_PRODUCTION_RETENTION_DAYS),
 )
 
 
