@@ -84,8 +84,9 @@ DEFAULT_SECRET_FIELDS = {
     "aws:elasticache/replicationGroup:ReplicationGroup": ["authToken"],
     "aws:elasticache/user:User": ["passwords"],
     "aws:ssm/parameter:Parameter": ["value"],  # only when type is SecureString (see _skipped)
-    # The seed providers' value and the Vault provisioner token they carry (Pulumi secrets in the catalog).
-    settings.DYNAMIC_RESOURCE_PREFIX: ["value", "values", "secretValue", "token"],
+    # The seed providers' value and the Vault token they carry, the bootstrap's adoption token: Pulumi
+    # secrets in this project's dynamic providers.
+    settings.DYNAMIC_RESOURCE_PREFIX: ["value", "values", "secretValue", "token", "adopt_token"],
 }
 
 

@@ -577,6 +577,11 @@ def test_schema_secret_fields_are_skipped_for_the_cli_path_where_secrets_arrive_
         "value": Fake.TOKEN,
     }
     assert _secrets("pulumi-python:dynamic:Resource", seed) == []
+    bootstrap = {"address": "https://vault:8200", "adopt_token": "hvs." + "CAESIJ3x" * 4}
+    assert _secrets("pulumi-python:dynamic/candlefish:BootstrappedVault", bootstrap) == []
+    assert _secrets(
+        "pulumi-python:dynamic/candlefish:BootstrappedVault", {"address": bootstrap["adopt_token"]}
+    )
     plain_parameter = {"type": "String", "value": Fake.DATABASE_URL}
     assert _secrets("aws:ssm/parameter:Parameter", plain_parameter)
     assert _secrets("aws:ssm/parameter:Parameter", {**plain_parameter, "type": "SecureString"}) == []
