@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK ?= production
 INSTALLED := $(VENV)/.installed
 
-.PHONY: venv preview test lint typecheck scan pytest fast clean
+.PHONY: venv policy-pack preview test lint typecheck scan pytest fast clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -16,7 +16,16 @@ $(INSTALLED): requirements.txt requirements-dev.txt policies/requirements.txt
 
 venv: $(INSTALLED)
 
-## Offline preview of a stack (STACK=production by default) under the recording mocks.
+## The policy pack's own virtualenv, which `pulumi preview/up --policy-pack policies` runs the rules in.
+POLICY_VENV := policies/venv
+policy-pack: $(POLICY_VENV)/.installed
+
+$(POLICY_VENV)/.installed: policies/requirements.txt
+	test -x $(POLICY_VENV)/bin/python || $(PYTHON) -m venv $(POLICY_VENV)
+	$(POLICY_VENV)/bin/python -m pip install --quiet --disable-pip-version-check -r policies/requirements.txt
+	touch $@
+
+## Offline preview of a stack (STACK=production by default) under the recording mocks, with the policy pack.
 preview: $(INSTALLED)
 	$(PY) -m tools.preview --stack $(STACK)
 
@@ -41,4 +50,4 @@ fast: $(INSTALLED)
 	$(PY) -m pytest -q -m "not slow"
 
 clean:
-	rm -rf $(VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) $(POLICY_VENV) .mypy_cache .ruff_cache .pytest_cache

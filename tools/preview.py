@@ -1,8 +1,17 @@
-"""Offline preview: run the real program for a stack under the recording mocks and show what it would create.
+"""Offline preview: run the real program for a stack under the recording mocks, run the policy pack over
+what it would create, and show both.
 
     python -m tools.preview --stack production [--format text|markdown|json] [--output FILE]
+        [--dry-run] [--policy-pack-config FILE] [--against GIT-REF]
 
-Exit codes: 0 success, 2 the stack config is invalid (the problems are printed), 1 anything else.
+`--dry-run` records as a first `pulumi preview` would (ids and computed outputs unknown; rules that need
+them report "can't run during preview", as the engine does). `--policy-pack-config` takes the same file as
+`pulumi up --policy-pack policies --policy-pack-config FILE`. `--against REF` also previews REF's own code
+and shows the resources added, removed and changed (secrets masked). `--format markdown` is the
+pull-request comment: resources by component, policy results, a Mermaid diagram of the components.
+
+Exit codes: 0 success, 1 a mandatory policy violation (or anything else going wrong), 2 the stack config
+or the policy pack config is invalid (the problems are printed).
 Where the Pulumi CLI and credentials exist, `pulumi preview --policy-pack policies` remains the real thing.
 """
 
@@ -18,12 +27,18 @@ from pathlib import Path
 import pulumi
 
 from tests.support.mocks import ROOT, run_program
+from tools import render
 from tools.plan import Plan
+from tools.plan_diff import PlanDiff, RevisionError, diff_plans, plan_at_revision
+from tools.policy_runner import PolicyConfigError, PolicyReport, load_config, run_policies
 
+EXIT_POLICY_VIOLATION = 1
 EXIT_CONFIG_ERROR = 2
 
 
-def render_text(plan: Plan, elapsed: float) -> str:
+def render_text(
+    plan: Plan, elapsed: float, report: PolicyReport | None = None, diff: PlanDiff | None = None
+) -> str:
     counts = plan.counts_by_component()
     total = len(plan.custom_resources)
     lines = [f"candlefish-secrets / {plan.stack}: {total} resources in {len(plan.components)} components"]
@@ -41,11 +56,15 @@ def render_text(plan: Plan, elapsed: float) -> str:
         lines.append(f"  {count:4d}  {type_}")
     for warning in plan.warnings:
         lines.append(f"warning: {warning}")
+    if report is not None:
+        lines += render.policy_text(report)
+    if diff is not None:
+        lines += render.diff_text(diff)
     lines.append(f"(offline preview under mocks, {elapsed:.1f}s)")
     return "\n".join(lines)
 
 
-def render_markdown(plan: Plan) -> str:
+def render_markdown(plan: Plan, report: PolicyReport | None = None, diff: PlanDiff | None = None) -> str:
     counts = plan.counts_by_component()
     lines = [
         f"### Offline preview: `{plan.stack}`",
@@ -61,14 +80,24 @@ def render_markdown(plan: Plan) -> str:
         lines.append(f"| {component} | {sum(by_type.values())} | {types} |")
     if plan.warnings:
         lines += ["", "**Warnings**", ""] + [f"- {warning}" for warning in plan.warnings]
+    if report is not None:
+        lines += render.policy_markdown(report)
+    lines += render.diagram_markdown(plan)
+    if diff is not None:
+        lines += render.diff_markdown(diff)
     return "\n".join(lines) + "\n"
 
 
-def render_json(plan: Plan) -> str:
-    return json.dumps(plan.to_json(), indent=2, sort_keys=True, default=str)
+def render_json(plan: Plan, report: PolicyReport | None = None, diff: PlanDiff | None = None) -> str:
+    document = plan.to_json()
+    if report is not None:
+        document["policies"] = report.to_json()
+    if diff is not None:
+        document["changes"] = diff.to_json()
+    return json.dumps(document, indent=2, sort_keys=True, default=str)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(prog="python -m tools.preview", description=__doc__.split("\n\n")[0])
     parser.add_argument("--stack", default="production", help="stack whose Pulumi.<stack>.yaml to preview")
     parser.add_argument("--format", choices=("text", "markdown", "json"), default="text")
@@ -76,31 +105,53 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument(
         "--root", type=Path, default=ROOT, help="project directory to run (default: this checkout)"
     )
-    args = parser.parse_args(argv)
+    parser.add_argument(
+        "--dry-run", action="store_true", help="record as a first `pulumi preview` would: outputs unknown"
+    )
+    parser.add_argument(
+        "--policy-pack-config",
+        type=Path,
+        help="per-rule enforcement levels and settings (JSON), as for the CLI",
+    )
+    parser.add_argument(
+        "--against", metavar="GIT-REF", help="also preview this revision and show the changes"
+    )
+    return parser.parse_args(argv)
 
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
     started = time.perf_counter()
     try:
-        recording = run_program(args.stack, root=args.root.resolve())
-    except FileNotFoundError as error:
+        config = load_config(args.policy_pack_config)
+        recording = run_program(args.stack, root=args.root.resolve(), preview=args.dry_run)
+        plan = Plan.from_recording(recording)
+        report = run_policies(plan, config)
+    except (FileNotFoundError, pulumi.RunError, PolicyConfigError, json.JSONDecodeError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
-    except pulumi.RunError as error:
-        print(f"error: {error}", file=sys.stderr)
-        return EXIT_CONFIG_ERROR
-    plan = Plan.from_recording(recording)
+    diff = None
+    if args.against:
+        try:
+            diff = diff_plans(
+                plan_at_revision(args.against, args.stack, args.root.resolve()), plan, args.against
+            )
+        except RevisionError as error:
+            print(f"error: {error}", file=sys.stderr)
+            return EXIT_POLICY_VIOLATION
     elapsed = time.perf_counter() - started
 
     if args.format == "json":
-        rendered = render_json(plan)
+        rendered = render_json(plan, report, diff)
     elif args.format == "markdown":
-        rendered = render_markdown(plan)
+        rendered = render_markdown(plan, report, diff)
     else:
-        rendered = render_text(plan, elapsed)
+        rendered = render_text(plan, elapsed, report, diff)
     if args.output:
         args.output.write_text(rendered + ("" if rendered.endswith("\n") else "\n"))
     else:
         print(rendered)
-    return 0
+    return EXIT_POLICY_VIOLATION if report.mandatory else 0
 
 
 if __name__ == "__main__":

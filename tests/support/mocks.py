@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import mocks as pulumi_mocks
 from pulumi.runtime import rpc
 from pulumi.runtime import settings as pulumi_settings
@@ -32,6 +33,11 @@ from tools import stackfile
 
 ROOT = Path(__file__).resolve().parents[2]
 PROJECT = "candlefish-secrets"
+
+
+def is_unknown(value: Any) -> bool:
+    """True for a value the engine cannot know until the resource it comes from exists (preview only)."""
+    return isinstance(value, Unknown)
 
 
 def unwrap_secrets(value: Any, path: str = "") -> tuple[Any, set[str]]:
@@ -70,6 +76,8 @@ class RecordedResource:
     secret_inputs: set[str] = field(default_factory=set)
     secret_outputs: set[str] = field(default_factory=set)
     dependencies: list[str] = field(default_factory=list)
+    # Input name → URNs of the resources its value came from (what the engine calls property dependencies).
+    property_dependencies: dict[str, list[str]] = field(default_factory=dict)
     protect: bool = False
     ignore_changes: list[str] = field(default_factory=list)
     # Outputs the engine would encrypt in state although their inputs were not secret.
@@ -138,14 +146,21 @@ class Recording:
 
 
 class RecordingMocks(pulumi_mocks.Mocks):
-    """Answers resource registrations with realistic outputs and invokes with fixed account facts."""
+    """Answers resource registrations with realistic outputs and invokes with fixed account facts.
 
-    def __init__(self, region: str) -> None:
+    With `preview=True` it answers as the engine does for resources a first `pulumi preview` would create:
+    no id, and only the (known) inputs echoed back, so every computed output downstream is unknown.
+    """
+
+    def __init__(self, region: str, *, preview: bool = False) -> None:
         self.region = region
+        self.preview = preview
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
         if not args.custom:
             return "", {}
+        if self.preview:
+            return "", {key: value for key, value in args.inputs.items() if not is_unknown(value)}
         plain, secret_paths = unwrap_secrets(args.inputs)
         rid, state = fakes.outputs_for(args.typ, args.name, plain, self.region)
         # Outputs that echo a secret input stay secret, as the engine keeps them.
@@ -224,6 +239,9 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 secret_inputs=secret_inputs,
                 secret_outputs=secret_outputs,
                 dependencies=list(request.dependencies),
+                property_dependencies={
+                    key: list(deps.urns) for key, deps in request.propertyDependencies.items() if deps.urns
+                },
                 protect=bool(request.protect),
                 ignore_changes=list(request.ignoreChanges),
                 additional_secret_outputs=list(request.additionalSecretOutputs),
@@ -276,12 +294,14 @@ def run_program(
     secrets: Mapping[str, str] | None = None,
     root: Path = ROOT,
     program: Callable[[], None] | None = None,
+    preview: bool = False,
 ) -> Recording:
     """Run `__main__.py` for `stack` under the recording mocks.
 
     `overrides` replaces config values (`namespace:key` → value, None removes the key); `secrets` adds
     secure values as if set with `pulumi config set --secret`. `program` runs instead of `__main__.py`
-    (with the same config), to record one component on its own.
+    (with the same config), to record one component on its own. `preview=True` runs as a first
+    `pulumi preview` would: ids and computed outputs are unknown (`pulumi.output.Unknown` in the inputs).
     """
     loaded = stackfile.load(stack, root)
     values = dict(loaded.values)
@@ -305,7 +325,9 @@ def run_program(
             runpy.run_path(str(entry_point), run_name="__main__")
 
     with _as_language_host(root, values, secret_keys):
-        return run_under_mocks(run, stack=stack, region=region, values=values, secret_keys=secret_keys)
+        return run_under_mocks(
+            run, stack=stack, region=region, values=values, secret_keys=secret_keys, preview=preview
+        )
 
 
 def run_under_mocks(
@@ -315,18 +337,20 @@ def run_under_mocks(
     region: str = "us-east-1",
     values: Mapping[str, str] | None = None,
     secret_keys: set[str] | None = None,
+    preview: bool = False,
 ) -> Recording:
     """Run `function` (which creates resources) as a program under the recording mocks.
 
     For components that the program does not compose yet: their registrations are recorded exactly as
     `run_program` records the whole stack's, stack outputs included if `function` exports any.
+    `preview=True` records as a first `pulumi preview` would (see `RecordingMocks`).
     """
-    mocks = RecordingMocks(region)
+    mocks = RecordingMocks(region, preview=preview)
     monitor = RecordingMonitor(mocks)
     engine = _WarningCollector()
     pulumi_settings.reset_options(project=PROJECT, stack=stack)
     pulumi.runtime.set_all_config(dict(values or {}), sorted(secret_keys or set()))
-    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
+    pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi_settings.SETTINGS.engine = engine
     _sync_await(run_pulumi_func(function))
     root_stack = pulumi_settings.get_root_resource()
