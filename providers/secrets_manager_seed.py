@@ -13,7 +13,15 @@ from typing import Any
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from providers.common import SeedError, fingerprint, plain, request_token
+from providers.common import (
+    AWS_UNREACHABLE,
+    SeedError,
+    aws_client,
+    aws_error_code,
+    fingerprint,
+    plain,
+    request_token,
+)
 
 RETRIES = {"mode": "adaptive", "max_attempts": 8}
 CONNECT_TIMEOUT_S = 5
@@ -21,21 +29,18 @@ READ_TIMEOUT_S = 20
 
 
 def _client(region: str) -> Any:
-    import boto3  # noqa: PLC0415 - imported in the provider host, not when the program loads
-    from botocore.config import Config  # noqa: PLC0415
-
-    config = Config(retries=RETRIES, connect_timeout=CONNECT_TIMEOUT_S, read_timeout=READ_TIMEOUT_S)
-    return boto3.client("secretsmanager", region_name=region, config=config)
-
-
-def _error_code(error: Exception) -> str:
-    response = getattr(error, "response", None) or {}
-    return str(response.get("Error", {}).get("Code", ""))
+    return aws_client(
+        "secretsmanager",
+        region,
+        retries=RETRIES,
+        connect_timeout=CONNECT_TIMEOUT_S,
+        read_timeout=READ_TIMEOUT_S,
+    )
 
 
 def _explain(error: Exception, secret_id: str) -> SeedError:
     """Turn a boto error into a message that says what to do."""
-    code = _error_code(error)
+    code = aws_error_code(error)
     if code == "ResourceNotFoundException":
         return SeedError(f"secret {secret_id} does not exist; run `pulumi up` again once it has been created")
     if code == "InvalidRequestException" and "deletion" in str(error):
@@ -56,12 +61,7 @@ def _explain(error: Exception, secret_id: str) -> SeedError:
             "change the entry's `reseed` trigger to overwrite it deliberately"
         )
     name = type(error).__name__
-    if name in {
-        "EndpointConnectionError",
-        "ConnectTimeoutError",
-        "ReadTimeoutError",
-        "ConnectionClosedError",
-    }:
+    if name in AWS_UNREACHABLE:
         return SeedError(
             f"could not reach Secrets Manager for {secret_id} ({name}); nothing was written, re-run"
         )
@@ -110,7 +110,7 @@ class SecretsManagerSeedProvider(ResourceProvider):
         try:
             current = client.get_secret_value(SecretId=id_, VersionStage="AWSCURRENT")
         except Exception as error:
-            code = _error_code(error)
+            code = aws_error_code(error)
             if code == "ResourceNotFoundException":
                 outs["drift"] = "secret deleted outside Pulumi"
                 return ReadResult(id_=id_, outs=outs)

@@ -9,63 +9,35 @@ Delete soft-deletes the latest version; metadata and all versions are destroyed 
 
 from __future__ import annotations
 
-import contextlib
-import tempfile
 from collections.abc import Iterator
-from pathlib import Path
+from contextlib import contextmanager
 from typing import Any
 
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
+from providers import common
 from providers.common import SeedError, fingerprint, plain
 
 VALUE_KEY = "value"
 TIMEOUT_S = 10
 RETRY_TOTAL = 5
 RETRY_BACKOFF_S = 0.5
-# Vault answers 412 from a performance standby not yet caught up, 429/5xx while overloaded or sealed.
-RETRY_STATUSES = (412, 429, 500, 502, 503, 504)
 
 
-@contextlib.contextmanager
+@contextmanager
 def vault_client(props: dict[str, Any]) -> Iterator[Any]:
     """An hvac client for the seed's Vault, trusting only the cluster's CA, with retries and timeouts."""
-    import hvac  # noqa: PLC0415 - imported in the provider host, not when the program loads
-    import requests  # noqa: PLC0415
-    from requests.adapters import HTTPAdapter  # noqa: PLC0415
-    from urllib3.util.retry import Retry  # noqa: PLC0415
-
-    retry = Retry(
-        total=RETRY_TOTAL,
-        backoff_factor=RETRY_BACKOFF_S,
-        status_forcelist=RETRY_STATUSES,
-        # Writes are safe to retry: check-and-set turns a repeat into a no-op or a clear conflict.
-        allowed_methods=None,
-        respect_retry_after_header=True,
-        raise_on_status=False,
-    )
-    session = requests.Session()
-    session.mount("https://", HTTPAdapter(max_retries=retry))
-    session.mount("http://", HTTPAdapter(max_retries=retry))
-    with tempfile.TemporaryDirectory() as scratch:
-        verify: str | bool = True
-        ca_pem = props.get("ca_pem") or ""
-        if ca_pem:
-            ca_file = Path(scratch) / "vault-ca.pem"
-            ca_file.write_text(ca_pem)
-            verify = str(ca_file)
-        client = hvac.Client(
-            url=props["address"],
-            token=plain(props["token"]),
-            verify=verify,
-            timeout=TIMEOUT_S,
-            session=session,
-        )
-        try:
-            yield client
-        finally:
-            session.close()
+    # Writes are safe to retry: check-and-set turns a repeat into a no-op or a clear conflict.
+    with common.vault_client(
+        props["address"],
+        props.get("ca_pem") or "",
+        plain(props["token"]),
+        timeout=TIMEOUT_S,
+        retry_total=RETRY_TOTAL,
+        backoff=RETRY_BACKOFF_S,
+    ) as client:
+        yield client
 
 
 def _explain(error: Exception, where: str, address: str, action: str = "write") -> SeedError:
@@ -85,7 +57,7 @@ def _explain(error: Exception, where: str, address: str, action: str = "write") 
         )
     if isinstance(error, vault_errors.RateLimitExceeded):
         return SeedError(f"Vault kept rate-limiting writes to {where} (429); re-run `pulumi up`")
-    if isinstance(error, requests.exceptions.Timeout) or _timed_out(error):
+    if common.timed_out(error):
         return SeedError(f"Vault at {address} did not answer in {TIMEOUT_S}s while seeding {where}; re-run")
     if isinstance(error, requests.exceptions.SSLError):
         return SeedError(f"Vault at {address} presented a certificate the cluster CA does not sign ({where})")
@@ -94,16 +66,6 @@ def _explain(error: Exception, where: str, address: str, action: str = "write") 
             f"could not reach Vault at {address} while seeding {where}; nothing was written, re-run"
         )
     return SeedError(f"seeding {where} failed: {type(error).__name__}: {error}")
-
-
-def _timed_out(error: Exception) -> bool:
-    """requests reports a read timeout that exhausted urllib3's retries as a ConnectionError; find it."""
-    from urllib3.exceptions import NewConnectionError  # noqa: PLC0415
-    from urllib3.exceptions import TimeoutError as Urllib3Timeout  # noqa: PLC0415
-
-    reason = getattr(error.args[0], "reason", None) if error.args else None
-    # urllib3 files a refused connection under its timeouts too; that one is "unreachable", not slow.
-    return isinstance(reason, Urllib3Timeout) and not isinstance(reason, NewConnectionError)
 
 
 def _metadata(props: dict[str, Any]) -> dict[str, str]:
