@@ -152,7 +152,7 @@ class _Handler(BaseHTTPRequestHandler):
                 response = Response(
                     500, {"errors": [multierror(f"vault test server internal error: {exc!r}")]}
                 )
-        self._write(response, method)
+        # Recorded before the answer goes out: a client that has its answer always finds the request logged.
         owner.log.add(
             RequestRecord(
                 method,
@@ -163,6 +163,7 @@ class _Handler(BaseHTTPRequestHandler):
                 (time.perf_counter() - started) * 1000,
             )
         )
+        self._write(response, method)
 
     def _build_request(self, method: str, path: str, query_string: str, raw_body: bytes) -> Request:
         headers = {name.title(): value for name, value in self.headers.items()}
