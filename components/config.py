@@ -15,6 +15,7 @@ from typing import Any, Literal
 
 from components import netmath
 from components.config_catalog import ROTATION_LIMITS, SecretEntry, read_catalog
+from components.config_database import DatabaseConfig, read_database
 from components.config_reader import ConfigError, ConfigReader, Problem, SecretRef
 
 __all__ = [
@@ -22,6 +23,7 @@ __all__ = [
     "ROTATION_LIMITS",
     "AlertingConfig",
     "ConfigError",
+    "DatabaseConfig",
     "KeysConfig",
     "NetworkConfig",
     "Problem",
@@ -129,6 +131,7 @@ class StackConfig:
     team_roles: Mapping[str, str]
     tags: Mapping[str, str]
     sealed_secrets_version: str | None
+    database: DatabaseConfig
 
     @property
     def is_production(self) -> bool:
@@ -170,6 +173,7 @@ def parse_stack_config(
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
     catalog = read_catalog(reader, production=production)
+    database = read_database(reader, production=production, log_retention_periods=LOG_RETENTION_DAYS)
     tags = _tags(reader, environment=environment)
     sealed_secrets_version = reader.optional_string(
         "sealedSecretsVersion", pattern=SEMVER_PATTERN, allowed="a version like 0.18.0"
@@ -190,6 +194,7 @@ def parse_stack_config(
         team_roles=catalog.team_roles,
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,
+        database=database,
     )
 
 
