@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import socket
 import threading
@@ -441,10 +442,19 @@ class VaultTestServer:
 
     def database_credentials(self, mount: str = "database") -> list[IssuedCredential]:
         with self.state.lock:
-            backend = self.state.backends.get(mount.strip("/") + "/")
-            if not isinstance(backend, DatabaseBackend):
-                raise KeyError(f"no database mount at {mount!r}")
-            return list(backend.issued)
+            return list(self._database(mount).issued)
+
+    def database_connection(self, name: str, mount: str = "database") -> dict[str, Any] | None:
+        """A copy of a connection as Vault stores it, password included (the API never returns it)."""
+        with self.state.lock:
+            connection = self._database(mount).connections.get(name)
+            return copy.deepcopy(connection) if connection is not None else None
+
+    def _database(self, mount: str) -> DatabaseBackend:
+        backend = self.state.backends.get(mount.strip("/") + "/")
+        if not isinstance(backend, DatabaseBackend):
+            raise KeyError(f"no database mount at {mount!r}")
+        return backend
 
     def put_policy(self, name: str, text: str) -> None:
         with self.state.lock:
