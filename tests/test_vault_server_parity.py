@@ -787,6 +787,15 @@ def test_rotate_root_replaces_the_stored_password_and_needs_user_and_password(va
         database.rotate_root_credentials("gone")
 
 
+def test_disabling_the_database_mount_revokes_its_credentials_first(vault_server, vault_client, database):
+    """api-docs/system/mounts: disabling an engine revokes its secrets, so the revocation statements run."""
+    creds = database.generate_credentials("app-readonly")
+    issued = vault_server.database_credentials()
+    vault_client.sys.disable_secrets_engine("database")
+    assert issued[0].revoked is True
+    assert issued[0].statements_run == [f'DROP ROLE IF EXISTS "{creds["data"]["username"]}";']
+
+
 def test_revoking_a_token_revokes_its_database_leases(vault_server, vault_client, database):
     vault_client.sys.create_or_update_acl_policy(
         name="db-user", policy='path "database/creds/app-readonly" { capabilities = ["read"] }'
