@@ -100,24 +100,9 @@ def connection_url(props: Mapping[str, Any]) -> str:
 
 
 def _explain(error: Exception, doing: str, props: Mapping[str, Any]) -> DatabaseEngineError:
-    """A Vault, AWS or network failure as an instruction."""
+    """A Vault, database or network failure as an instruction."""
     import hvac.exceptions as vault_errors  # noqa: PLC0415 - imported in the provider host only
-    import requests  # noqa: PLC0415
 
-    address = props["address"]
-    if isinstance(error, vault_errors.VaultDown):
-        return DatabaseEngineError(
-            f"Vault at {address} is sealed or unavailable (503) while trying to {doing}; unseal it or "
-            "wait for a leader, then re-run `pulumi up`"
-        )
-    if isinstance(error, vault_errors.Forbidden):
-        return DatabaseEngineError(
-            f"the provisioner token may not {doing} (403 permission denied on {_request(error)}); its "
-            "policy needs the paths listed in providers/vault_database.py, or re-run the bootstrap for a "
-            "fresh token"
-        )
-    if isinstance(error, vault_errors.RateLimitExceeded):
-        return DatabaseEngineError(f"Vault kept rate-limiting requests to {doing} (429); re-run `pulumi up`")
     if isinstance(error, vault_errors.InvalidRequest) and "error verifying" in str(error):
         return DatabaseEngineError(
             f"Vault could not connect to PostgreSQL at {props['host']}:{int(props['port'])} to {doing} "
@@ -125,19 +110,8 @@ def _explain(error: Exception, doing: str, props: Mapping[str, Any]) -> Database
             "check that the database security group admits the Vault nodes on 5432 and that the RDS CA "
             f"bundle is at {props.get('ssl_root_cert') or '(none given)'} on every Vault node"
         )
-    if common.timed_out(error):
-        return DatabaseEngineError(f"Vault at {address} did not answer in {TIMEOUT_S}s to {doing}; re-run")
-    if isinstance(error, requests.exceptions.SSLError):
-        return DatabaseEngineError(f"Vault at {address} presented a certificate the cluster CA does not sign")
-    if isinstance(error, requests.exceptions.ConnectionError):
-        return DatabaseEngineError(f"could not reach Vault at {address} to {doing}; re-run `pulumi up`")
-    return DatabaseEngineError(f"could not {doing}: {type(error).__name__}: {error}")
-
-
-def _request(error: Exception) -> str:
-    """`METHOD path` of the Vault request that failed, from hvac's error."""
-    url = str(getattr(error, "url", "") or "")
-    return f"{str(getattr(error, 'method', '') or '').upper()} {url.partition('/v1/')[2] or url}".strip()
+    message = common.explain_vault_error(error, address=props["address"], doing=doing, timeout=TIMEOUT_S)
+    return DatabaseEngineError(message or f"could not {doing}: {type(error).__name__}: {error}")
 
 
 def master_credentials(props: Mapping[str, Any]) -> tuple[str, str]:
