@@ -228,7 +228,13 @@ def _network(reader: ConfigReader, *, region: str, production: bool) -> NetworkC
     public = reader.string_list("publicSubnetCidrs", allowed="one CIDR block per availability zone")
     vpc_text = reader.string("vpcCidr", allowed="an IPv4 CIDR block from /16 to /28, e.g. 10.0.0.0/16")
     nat = reader.choice("natGateways", ("one-per-az", "single"), "one-per-az")
-    retention = reader.integer("flowLogRetentionDays", 365, low=1, high=3653)
+    retention = reader.log_retention(
+        "flowLogRetentionDays",
+        365,
+        periods=LOG_RETENTION_DAYS,
+        production=production,
+        production_minimum=PRODUCTION_MIN_FLOW_LOG_DAYS,
+    )
 
     for zone in zones:
         if region and not re.fullmatch(re.escape(region) + r"[a-z]", zone):
@@ -251,18 +257,6 @@ def _network(reader: ConfigReader, *, region: str, production: bool) -> NetworkC
             )
     if production and nat != "one-per-az":
         reader.problem("natGateways", "production keeps one NAT gateway per zone", "one-per-az")
-    if retention is not None and retention not in LOG_RETENTION_DAYS:
-        reader.problem(
-            "flowLogRetentionDays",
-            f"{retention} is not a CloudWatch retention period",
-            "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
-        )
-    if production and retention is not None and retention < PRODUCTION_MIN_FLOW_LOG_DAYS:
-        reader.problem(
-            "flowLogRetentionDays",
-            f"{retention} days is too short for production",
-            f"{PRODUCTION_MIN_FLOW_LOG_DAYS} or more",
-        )
 
     _check_blocks(reader, vpc_text, private, public)
     return NetworkConfig(

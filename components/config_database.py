@@ -86,19 +86,14 @@ def read_database(
     reader: ConfigReader, *, production: bool, log_retention_periods: Sequence[int]
 ) -> DatabaseConfig:
     """Read the `db*`, `redis*` and `databaseLogRetentionDays` keys, recording a problem for each mistake."""
-    log_days = reader.integer("databaseLogRetentionDays", 365, low=1, high=3653)
-    if log_days is not None and log_days not in log_retention_periods:
-        reader.problem(
-            "databaseLogRetentionDays",
-            f"{log_days} is not a CloudWatch retention period",
-            "one of " + ", ".join(map(str, log_retention_periods)),
-        )
-    if production and log_days is not None and log_days < PRODUCTION_MIN_LOG_DAYS:
-        reader.problem(
-            "databaseLogRetentionDays",
-            f"{log_days} days is too short for production: connection logs are audit evidence",
-            f"{PRODUCTION_MIN_LOG_DAYS} or more",
-        )
+    log_days = reader.log_retention(
+        "databaseLogRetentionDays",
+        PRODUCTION_MIN_LOG_DAYS,
+        periods=log_retention_periods,
+        production=production,
+        production_minimum=PRODUCTION_MIN_LOG_DAYS,
+        why="connection logs are audit evidence",
+    )
     return DatabaseConfig(
         postgres=_postgres(reader, production=production),
         redis=_redis(reader, production=production),
