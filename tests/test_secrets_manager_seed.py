@@ -1,9 +1,6 @@
 """SecretsManagerSeed against a moto server over real HTTP: seed once, never clobber, reseed on purpose."""
 
-import base64
 import json
-import subprocess
-import sys
 
 import boto3
 import pytest
@@ -12,7 +9,7 @@ from botocore.exceptions import ClientError
 from providers import secrets_manager_seed as seed_module
 from providers.common import SeedError, fingerprint, request_token
 from providers.secrets_manager_seed import SecretsManagerSeedProvider
-from tests.support.mocks import ROOT
+from tests.support.dynamic import create_in_fresh_interpreter
 
 pytestmark = pytest.mark.slow
 VALUE = "example-not-a-secret-initial"
@@ -151,25 +148,7 @@ def test_clients_retry_adaptively_with_timeouts(aws):
 
 def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(secret):
     """Pulumi pickles the provider with dill; the provider host unpickles it in a new process."""
-    from pulumi.dynamic.dynamic import serialize_provider
-
     client, arn = secret
-    payload = serialize_provider(SecretsManagerSeedProvider())
-    script = (
-        "import base64, dill, json, sys\n"
-        "provider = dill.loads(base64.b64decode(sys.argv[1]))\n"
-        "result = provider.create(json.loads(sys.argv[2]))\n"
-        "print(json.dumps(result.outs))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, payload, json.dumps(props(arn))],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    outs = json.loads(done.stdout)
+    outs = create_in_fresh_interpreter(SecretsManagerSeedProvider(), props(arn))
     assert outs["fingerprint"] == fingerprint(VALUE)
     assert client.get_secret_value(SecretId=arn)["SecretString"] == VALUE
-    assert base64.b64decode(payload)  # a real dill payload, not a path to code

@@ -1,8 +1,6 @@
 """VaultKvSeed against the Vault test server through hvac: seed once, never clobber, fail clearly."""
 
 import json
-import subprocess
-import sys
 
 import hvac.exceptions
 import pytest
@@ -10,7 +8,7 @@ import pytest
 from providers import vault_kv_seed as seed_module
 from providers.common import SeedError, fingerprint
 from providers.vault_kv_seed import VaultKvSeedProvider
-from tests.support.mocks import ROOT
+from tests.support.dynamic import create_in_fresh_interpreter
 
 pytestmark = pytest.mark.slow
 VALUE = "example-not-a-secret-initial"
@@ -228,21 +226,6 @@ def test_unreachable_vault_is_a_clear_error(provisioner, vault_server, monkeypat
 def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(
     vault_server, vault_client, provisioner
 ):
-    from pulumi.dynamic.dynamic import serialize_provider
-
-    payload = serialize_provider(VaultKvSeedProvider())
-    script = (
-        "import base64, dill, json, sys\n"
-        "provider = dill.loads(base64.b64decode(sys.argv[1]))\n"
-        "print(json.dumps(provider.create(json.loads(sys.argv[2])).outs))\n"
-    )
-    done = subprocess.run(
-        [sys.executable, "-c", script, payload, json.dumps(props(vault_server, provisioner))],
-        cwd=ROOT,
-        capture_output=True,
-        text=True,
-        check=True,
-        timeout=60,
-    )
-    assert json.loads(done.stdout)["fingerprint"] == fingerprint(VALUE)
+    outs = create_in_fresh_interpreter(VaultKvSeedProvider(), props(vault_server, provisioner))
+    assert outs["fingerprint"] == fingerprint(VALUE)
     assert live(vault_client)["data"]["data"] == {"value": VALUE}
