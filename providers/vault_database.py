@@ -74,20 +74,6 @@ class DatabaseEngineError(RuntimeError):
     """Configuring Vault's database engine failed; the message says what happened and what to do next."""
 
 
-@contextmanager
-def vault_client(props: Mapping[str, Any]) -> Iterator[Any]:
-    """hvac for the cluster, trusting only its CA. Every write here is safe to repeat, so all are retried."""
-    with common.vault_client(
-        props["address"],
-        props.get("ca_pem") or "",
-        plain(props["token"]),
-        timeout=TIMEOUT_S,
-        retry_total=RETRY_TOTAL,
-        backoff=RETRY_BACKOFF_S,
-    ) as client:
-        yield client
-
-
 def connection_url(props: Mapping[str, Any]) -> str:
     """The templated DSN Vault connects with; `{{username}}`/`{{password}}` let rotate-root take effect."""
     options = {"sslmode": props["ssl_mode"]}
@@ -220,7 +206,16 @@ class VaultDatabaseEngineProvider(ResourceProvider):
     @contextmanager
     def _vault(self, props: Mapping[str, Any], doing: str) -> Iterator[Any]:
         try:
-            with vault_client(props) as client:
+            # Every write here is safe to repeat (a repeated bootstrap or rotate-root converges), so all
+            # methods are retried.
+            with common.vault_client(
+                props["address"],
+                props.get("ca_pem") or "",
+                plain(props["token"]),
+                timeout=TIMEOUT_S,
+                retry_total=RETRY_TOTAL,
+                backoff=RETRY_BACKOFF_S,
+            ) as client:
                 yield client
         except DatabaseEngineError:
             raise
