@@ -8,6 +8,13 @@ from components.config import ConfigError, check_zones, load_stack_config
 from components.iam import AwsContext
 from components.keys import Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.network import Network, NetworkArgs
+from components.rotation_function import SecretRotationFunction, SecretRotationFunctionArgs
+from components.secrets_catalog import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
+from components.storage import ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX, Storage, StorageArgs
+from components.userdata import AUDIT_LOG_PATH
+from components.vault_bootstrap import AppRole, CiAppRoleSettings, VaultBootstrap, VaultBootstrapArgs
+from components.vault_cluster import VaultCluster, VaultClusterArgs
+from components.vault_iam import node_role_name
 
 try:
     config = load_stack_config()
@@ -17,8 +24,12 @@ except ConfigError as error:
     raise pulumi.RunError(str(error)) from None
 
 tagging.register(config.tags)
+project_config = pulumi.Config()
+caller = aws.get_caller_identity_output()
+# The role behind the deploying session (IAM path resolved): it seeds secrets and may read what it wrote.
+deployer_role_arn = aws.iam.get_session_context_output(arn=caller.arn).issuer_arn
 context = AwsContext(
-    account_id=aws.get_caller_identity_output().account_id,
+    account_id=caller.account_id,
     partition=aws.get_partition_output().partition,
     region=config.region,
 )
@@ -58,6 +69,112 @@ unseal = UnsealKey(
         secrets_key_arn=keys.secrets.arn,
     ),
 )
+storage = Storage(
+    "storage",
+    StorageArgs(
+        environment=config.environment,
+        context=context,
+        data_key_arn=keys.data.arn,
+        vault_node_role_arn=context.arn("iam", f"role/{node_role_name(config.environment)}", region=False),
+        compliance_lock=config.is_production,
+        audit_object_lock_days=config.storage.audit_object_lock_days,
+        backup_retention_days=config.storage.backup_retention_days,
+        access_log_retention_days=config.vault.log_retention_days,
+        key_deletion_window_days=config.keys.deletion_window_days,
+        dr_region=config.storage.dr_region,
+    ),
+)
+vault = VaultCluster(
+    "vault",
+    VaultClusterArgs(
+        environment=config.environment,
+        context=context,
+        production=config.is_production,
+        vault=config.vault,
+        load_balancer=config.load_balancer,
+        vpc_id=network.vpc.id,
+        private_subnet_ids=network.private_subnet_ids,
+        public_subnet_ids=network.public_subnet_ids,
+        load_balancer_subnet_cidrs=config.load_balancer_subnet_cidrs,
+        endpoint_security_group_id=network.endpoint_security_group.id,
+        unseal_key_arn=unseal.key.arn,
+        data_key_arn=keys.data.arn,
+        secrets_key_arn=keys.secrets.arn,
+        logs_key_arn=keys.logs.arn,
+        autoscaling_role_arn=keys.autoscaling_role.arn,
+        snapshot_bucket=storage.snapshots.bucket.bucket,
+        snapshot_bucket_arn=storage.snapshots.bucket.arn,
+        snapshot_prefix=SNAPSHOT_PREFIX,
+        access_log_bucket=storage.access_logs.bucket.bucket,
+        access_log_prefix=ACCESS_LOG_PREFIX,
+        access_log_policy=storage.access_logs.policy,
+        deployer_role_arn=deployer_role_arn,
+        volume_tags=config.tags,
+        boot_dependencies=[network, *network.default_routes],
+    ),
+)
+rotation = SecretRotationFunction(
+    "rotation",
+    SecretRotationFunctionArgs(
+        environment=config.environment,
+        vpc_id=network.vpc.id,
+        vpc_cidr=config.network.vpc_cidr,
+        private_subnet_ids=network.private_subnet_ids,
+        logs_key_arn=keys.logs.arn,
+        log_retention_days=config.vault.log_retention_days,
+        vault_address=vault.address,
+        vault_ca_pem=vault.ca_certificate_pem,
+        vault_server_name=config.vault.server_name,
+    ),
+)
+applications = [
+    AppRole(name=app.name, bound_arn=role_arn_pattern(app.role, context), paths=app.paths)
+    for app in config.access.applications
+]
+bootstrap = VaultBootstrap(
+    "bootstrap",
+    VaultBootstrapArgs(
+        environment=config.environment,
+        context=context,
+        vault_address=vault.address,
+        ca_pem=vault.ca_certificate_pem,
+        secrets_key_arn=keys.secrets.arn,
+        node_role_arn=vault.node_role.arn,
+        cluster_size=1 if config.vault.dev_mode else config.vault.cluster_size,
+        # CI manages the catalog's structure (the platform-team policy), never reads values.
+        ci_approle=CiAppRoleSettings(
+            token_policies=["platform-team"], bound_cidrs=config.access.ci_bound_cidrs
+        ),
+        rotation_role_arn=rotation.role.arn,
+        app_roles=applications,
+        recovery_pgp_keys=config.access.recovery_pgp_keys,
+        adopt_token=project_config.get_secret("vaultAdoptToken") if config.access.adopt_token else None,
+        deployer_role_arn=deployer_role_arn,
+        audit_file_path=AUDIT_LOG_PATH,
+        iam_server_id=config.vault.server_name,
+    ),
+    opts=pulumi.ResourceOptions(depends_on=[vault]),
+)
+catalog = SecretsCatalog(
+    "catalog",
+    SecretsCatalogArgs(
+        environment=config.environment,
+        production=config.is_production,
+        context=context,
+        entries=config.secrets,
+        secrets_key_arn=keys.secrets.arn,
+        deployer_role_arn=deployer_role_arn,
+        rotation=rotation,
+        supplied_values={
+            entry.name: project_config.require_secret(entry.config_value.key)
+            for entry in config.secrets
+            if entry.config_value is not None and entry.config_value.present
+        },
+        team_roles=config.team_roles,
+        reader_role_arns=[app.bound_arn for app in applications],
+        vault=VaultAccess(vault.address, vault.ca_certificate_pem, bootstrap.provisioner_token),
+    ),
+)
 
 pulumi.export("vpcId", network.vpc.id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
@@ -72,3 +189,9 @@ pulumi.export("logsKeyArn", keys.logs.arn)
 pulumi.export("secretsKeyArn", keys.secrets.arn)
 pulumi.export("notificationsKeyArn", keys.notifications.arn)
 pulumi.export("sealedSecretsVersion", config.sealed_secrets_version)
+pulumi.export("breakGlassSecretArn", bootstrap.break_glass_secret.arn)
+pulumi.export("vaultProvisionerAccessor", bootstrap.provisioner_accessor)
+pulumi.export("catalog", catalog.status)
+for outputs in (storage.outputs, vault.outputs):
+    for key, value in outputs.items():
+        pulumi.export(key, value)

@@ -14,22 +14,28 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from components import netmath
+from components.config_access import AccessConfig, Application, read_access
 from components.config_catalog import ROTATION_LIMITS, SecretEntry, read_catalog
+from components.config_database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODUCTION_MIN_LOG_DAYS
 from components.config_database import DatabaseConfig, read_database
 from components.config_reader import ConfigError, ConfigReader, Problem, SecretRef
 
 __all__ = [
     "PROJECT",
     "ROTATION_LIMITS",
+    "AccessConfig",
     "AlertingConfig",
+    "Application",
     "ConfigError",
     "DatabaseConfig",
     "KeysConfig",
+    "LoadBalancerConfig",
     "NetworkConfig",
     "Problem",
     "SecretEntry",
     "SecretRef",
     "StackConfig",
+    "StorageConfig",
     "VaultConfig",
     "check_zones",
     "load_stack_config",
@@ -66,12 +72,21 @@ LOG_RETENTION_DAYS = (
     3653,
 )
 PRODUCTION_MIN_FLOW_LOG_DAYS = 365
+PRODUCTION_MIN_AUDIT_DAYS = 365
 VAULT_CLUSTER_SIZES = (3, 5, 7)
+# The backup bucket moves snapshots to STANDARD_IA after this many days; S3 requires expiry to come later.
+BACKUP_IA_TRANSITION_DAYS = 30
+# The server certificate is re-issued this many days before it expires (README: TLS rotation).
+TLS_EARLY_RENEWAL_DAYS = 30
+LOAD_BALANCER_SCHEMES = ("internal", "internet-facing")
 
 SEMVER_PATTERN = r"\d+\.\d+\.\d+"
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
 INSTANCE_TYPE_PATTERN = r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(?:nano|micro|small|medium|large|metal|\d*xlarge)"
 REGION_PATTERN = r"[a-z]{2}(?:-gov)?-[a-z]+-\d"
+METADATA_TAG_KEY_PATTERN = r"[A-Za-z0-9+\-=.,_:@]+"
+DNS_NAME_PATTERN = r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
+ACM_ARN_PATTERN = r"arn:aws(?:-[a-z]+)*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}"
 
 
 @dataclass(frozen=True)
@@ -98,12 +113,40 @@ class KeysConfig:
 
 @dataclass(frozen=True)
 class VaultConfig:
-    """The Vault server cluster."""
+    """The Vault server cluster: release, size, volumes, TLS and the log groups of its nodes."""
 
     version: str
     cluster_size: int
     instance_type: str
     dev_mode: bool
+    server_name: str
+    tls_validity_days: int
+    log_retention_days: int
+    audit_log_retention_days: int
+    data_volume_gib: int
+    audit_volume_gib: int
+
+
+@dataclass(frozen=True)
+class LoadBalancerConfig:
+    """How clients reach Vault: the load balancer's scheme, who may connect, and its certificate."""
+
+    scheme: Literal["internal", "internet-facing"]
+    allowed_cidrs: tuple[str, ...]
+    acm_certificate_arn: str | None
+
+    @property
+    def internal(self) -> bool:
+        return self.scheme == "internal"
+
+
+@dataclass(frozen=True)
+class StorageConfig:
+    """The audit-log and raft-snapshot buckets, and the region backups are replicated to."""
+
+    audit_object_lock_days: int
+    backup_retention_days: int
+    dr_region: str | None
 
 
 @dataclass(frozen=True)
@@ -126,9 +169,12 @@ class StackConfig:
     network: NetworkConfig
     keys: KeysConfig
     vault: VaultConfig
+    load_balancer: LoadBalancerConfig
+    storage: StorageConfig
     alerting: AlertingConfig
     secrets: tuple[SecretEntry, ...]
     team_roles: Mapping[str, str]
+    access: AccessConfig
     tags: Mapping[str, str]
     sealed_secrets_version: str | None
     database: DatabaseConfig
@@ -136,6 +182,13 @@ class StackConfig:
     @property
     def is_production(self) -> bool:
         return self.environment == PRODUCTION
+
+    @property
+    def load_balancer_subnet_cidrs(self) -> tuple[str, ...]:
+        """The blocks the Vault load balancer's nodes live in: private if internal, else public."""
+        if self.load_balancer.internal:
+            return self.network.private_subnet_cidrs
+        return self.network.public_subnet_cidrs
 
     def resource_prefix(self) -> str:
         """Prefix for physical names: `candlefish-<environment>`."""
@@ -166,14 +219,23 @@ def parse_stack_config(
     production = environment == PRODUCTION
     network = _network(reader, region=region, production=production)
     keys = _keys(reader, production=production)
-    vault = _vault(reader, production=production)
+    vault = _vault(reader, environment=environment or "", production=production)
+    load_balancer = _load_balancer(reader, region=region, production=production)
+    storage = _storage(reader, region=region, production=production)
     alerting = AlertingConfig(
         email=reader.string("alertEmail", pattern=EMAIL_PATTERN, allowed="an e-mail address") or "",
         slack_webhook_url=reader.secret("slackWebhookUrl"),
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
     catalog = read_catalog(reader, production=production)
-    database = read_database(reader, production=production, log_retention_periods=LOG_RETENTION_DAYS)
+    access = read_access(reader)
+    database = read_database(
+        reader,
+        production=production,
+        log_retention_days=_log_retention(
+            reader, "databaseLogRetentionDays", 365, DATABASE_PRODUCTION_MIN_LOG_DAYS, production
+        ),
+    )
     tags = _tags(reader, environment=environment)
     sealed_secrets_version = reader.optional_string(
         "sealedSecretsVersion", pattern=SEMVER_PATTERN, allowed="a version like 0.18.0"
@@ -189,9 +251,12 @@ def parse_stack_config(
         network=network,
         keys=keys,
         vault=vault,
+        load_balancer=load_balancer,
+        storage=storage,
         alerting=alerting,
         secrets=catalog.entries,
         team_roles=catalog.team_roles,
+        access=access,
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,
         database=database,
@@ -228,13 +293,7 @@ def _network(reader: ConfigReader, *, region: str, production: bool) -> NetworkC
     public = reader.string_list("publicSubnetCidrs", allowed="one CIDR block per availability zone")
     vpc_text = reader.string("vpcCidr", allowed="an IPv4 CIDR block from /16 to /28, e.g. 10.0.0.0/16")
     nat = reader.choice("natGateways", ("one-per-az", "single"), "one-per-az")
-    retention = reader.log_retention(
-        "flowLogRetentionDays",
-        365,
-        periods=LOG_RETENTION_DAYS,
-        production=production,
-        production_minimum=PRODUCTION_MIN_FLOW_LOG_DAYS,
-    )
+    retention = _log_retention(reader, "flowLogRetentionDays", 365, PRODUCTION_MIN_FLOW_LOG_DAYS, production)
 
     for zone in zones:
         if region and not re.fullmatch(re.escape(region) + r"[a-z]", zone):
@@ -265,8 +324,26 @@ def _network(reader: ConfigReader, *, region: str, production: bool) -> NetworkC
         private_subnet_cidrs=tuple(private),
         public_subnet_cidrs=tuple(public),
         nat_gateways="single" if nat == "single" else "one-per-az",
-        flow_log_retention_days=retention or 0,
+        flow_log_retention_days=retention,
     )
+
+
+def _log_retention(
+    reader: ConfigReader, key: str, default: int, production_minimum: int | None, production: bool
+) -> int:
+    """Days to keep a CloudWatch log group: one of CloudWatch's periods, and long enough for production."""
+    retention = reader.integer(key, default, low=1, high=3653)
+    if retention is None:
+        return default
+    if retention not in LOG_RETENTION_DAYS:
+        reader.problem(
+            key,
+            f"{retention} is not a CloudWatch retention period",
+            "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+        )
+    if production and production_minimum is not None and retention < production_minimum:
+        reader.problem(key, f"{retention} days is too short for production", f"{production_minimum} or more")
+    return retention
 
 
 def _check_blocks(reader: ConfigReader, vpc_text: str | None, private: list[str], public: list[str]) -> None:
@@ -321,7 +398,7 @@ def _keys(reader: ConfigReader, *, production: bool) -> KeysConfig:
     )
 
 
-def _vault(reader: ConfigReader, *, production: bool) -> VaultConfig:
+def _vault(reader: ConfigReader, *, environment: str, production: bool) -> VaultConfig:
     version = reader.string("vaultVersion", pattern=SEMVER_PATTERN, allowed="a release such as 1.15.0")
     size = reader.integer("vaultClusterSize", low=1, high=99)
     if size is not None and size not in VAULT_CLUSTER_SIZES:
@@ -335,11 +412,81 @@ def _vault(reader: ConfigReader, *, production: bool) -> VaultConfig:
         reader.problem(
             "enableDevMode", "dev mode keeps everything in memory, unsealed", "false in production"
         )
+    # The certificate is re-issued TLS_EARLY_RENEWAL_DAYS before expiry, so it must outlive that window.
+    tls_days = reader.integer("tlsValidityDays", 365, low=2 * TLS_EARLY_RENEWAL_DAYS, high=825)
+    server_name = reader.optional_string(
+        "vaultServerName",
+        pattern=DNS_NAME_PATTERN,
+        allowed="a lowercase DNS name such as vault.example.internal",
+    )
     return VaultConfig(
         version=version or "",
         cluster_size=size or 0,
         instance_type=instance_type or "",
         dev_mode=dev_mode,
+        server_name=server_name or f"vault.{environment}.candlefish.internal",
+        tls_validity_days=tls_days or 365,
+        log_retention_days=_log_retention(reader, "vaultLogRetentionDays", 90, None, production),
+        audit_log_retention_days=_log_retention(
+            reader, "auditLogRetentionDays", 365, PRODUCTION_MIN_AUDIT_DAYS, production
+        ),
+        data_volume_gib=reader.integer("vaultDataVolumeGiB", 50, low=10, high=16384) or 50,
+        audit_volume_gib=reader.integer("vaultAuditVolumeGiB", 50, low=10, high=16384) or 50,
+    )
+
+
+def _load_balancer(reader: ConfigReader, *, region: str, production: bool) -> LoadBalancerConfig:
+    scheme = reader.choice("loadBalancerScheme", LOAD_BALANCER_SCHEMES, "internal")
+    cidrs = reader.string_list("allowedCidrs", allowed="IPv4 CIDR blocks allowed to reach Vault")
+    internet_facing = scheme == "internet-facing"
+    if not cidrs:
+        reader.problem("allowedCidrs", "is empty, so nothing could reach Vault", "one or more CIDR blocks")
+    for index, text in enumerate(cidrs):
+        try:
+            block = netmath.parse_cidr(text)
+        except netmath.CidrError as err:
+            reader.problem(f"allowedCidrs[{index}]", str(err), "an IPv4 CIDR block such as 10.0.0.0/16")
+            continue
+        if block.prefixlen == 0 and (production or internet_facing):
+            where = "production" if production else "an internet-facing load balancer"
+            reader.problem(
+                f"allowedCidrs[{index}]",
+                f"{text} admits every address, which {where} does not allow",
+                "the networks of Vault's clients",
+            )
+    arn = reader.optional_string(
+        "acmCertificateArn", pattern=ACM_ARN_PATTERN, allowed="an ACM certificate ARN"
+    )
+    match = re.fullmatch(ACM_ARN_PATTERN, arn) if arn else None
+    if match and region and match.group(1) != region:
+        reader.problem(
+            "acmCertificateArn",
+            f"is in {match.group(1)}, but a load balancer can only use certificates of its own region",
+            f"a certificate in {region}",
+        )
+    return LoadBalancerConfig(
+        scheme="internet-facing" if internet_facing else "internal",
+        allowed_cidrs=tuple(cidrs),
+        acm_certificate_arn=arn,
+    )
+
+
+def _storage(reader: ConfigReader, *, region: str, production: bool) -> StorageConfig:
+    lock_days = reader.integer("auditObjectLockDays", 365, low=1, high=36500)
+    if production and lock_days is not None and lock_days < PRODUCTION_MIN_AUDIT_DAYS:
+        reader.problem(
+            "auditObjectLockDays",
+            f"{lock_days} days is too short for production",
+            f"{PRODUCTION_MIN_AUDIT_DAYS} or more",
+        )
+    backup_days = reader.integer("backupRetentionDays", 90, low=BACKUP_IA_TRANSITION_DAYS + 1, high=3653)
+    dr_region = reader.optional_string("drRegion", pattern=REGION_PATTERN, allowed="an AWS region")
+    if dr_region and dr_region == region:
+        reader.problem("drRegion", f"is the stack's own region {region}", "another region, or leave it unset")
+    return StorageConfig(
+        audit_object_lock_days=lock_days or 365,
+        backup_retention_days=backup_days or 90,
+        dr_region=dr_region,
     )
 
 
@@ -357,6 +504,14 @@ def _tags(reader: ConfigReader, *, environment: str | None) -> dict[str, str]:
         if tag.lower().startswith("aws:") or not 1 <= len(tag) <= 128:
             reader.problem(
                 f"tags.{tag}", "is not a usable tag key", "1-128 characters, not starting with aws:"
+            )
+        elif not re.fullmatch(METADATA_TAG_KEY_PATTERN, tag) or tag in {".", ".."}:
+            # The Vault nodes expose their tags in instance metadata, and EC2 then refuses to launch an
+            # instance whose tag keys hold other characters (spaces, slashes).
+            reader.problem(
+                f"tags.{tag}",
+                "cannot be an instance-metadata tag key",
+                "letters, digits and + - = . , _ : @ only",
             )
     if "DeployedAt" in tags:
         reader.problem("tags.DeployedAt", "is stamped at deploy time and must not be set", "remove it")

@@ -9,7 +9,6 @@ cheaper ones explicitly.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 from components import timewindows
@@ -82,22 +81,15 @@ class DatabaseConfig:
     log_retention_days: int
 
 
-def read_database(
-    reader: ConfigReader, *, production: bool, log_retention_periods: Sequence[int]
-) -> DatabaseConfig:
-    """Read the `db*`, `redis*` and `databaseLogRetentionDays` keys, recording a problem for each mistake."""
-    log_days = reader.log_retention(
-        "databaseLogRetentionDays",
-        PRODUCTION_MIN_LOG_DAYS,
-        periods=log_retention_periods,
-        production=production,
-        production_minimum=PRODUCTION_MIN_LOG_DAYS,
-        why="connection logs are audit evidence",
-    )
+def read_database(reader: ConfigReader, *, production: bool, log_retention_days: int) -> DatabaseConfig:
+    """Read the `db*` and `redis*` keys, recording a problem for each mistake.
+
+    `databaseLogRetentionDays` is read beside the other log retention keys and arrives checked.
+    """
     return DatabaseConfig(
         postgres=_postgres(reader, production=production),
         redis=_redis(reader, production=production),
-        log_retention_days=log_days or PRODUCTION_MIN_LOG_DAYS,
+        log_retention_days=log_retention_days,
     )
 
 

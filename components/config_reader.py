@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -168,31 +168,6 @@ class ConfigReader:
             self.problem(key, "must be an object", "a map of names to values")
             return dict(default or {})
         return value
-
-    def log_retention(
-        self,
-        key: str,
-        default: int,
-        *,
-        periods: Sequence[int],
-        production: bool,
-        production_minimum: int | None = None,
-        why: str = "",
-    ) -> int | None:
-        """Days to keep a CloudWatch log group: one of CloudWatch's `periods`, long enough in production."""
-        days = self.integer(key, default, low=1, high=max(periods))
-        if days is None:
-            return None
-        if days not in periods:
-            self.problem(
-                key, f"{days} is not a CloudWatch retention period", "one of " + ", ".join(map(str, periods))
-            )
-        if production and production_minimum is not None and days < production_minimum:
-            reason = f": {why}" if why else ""
-            self.problem(
-                key, f"{days} days is too short for production{reason}", f"{production_minimum} or more"
-            )
-        return days
 
     def secret(self, key: str) -> SecretRef | None:
         """A secure value: present only if set, and only accepted if set with `--secret`."""

@@ -60,6 +60,13 @@ def statement(
     return body
 
 
+def concat(*parts: Any) -> Any:
+    """Join ARN parts that may be Outputs: a plain string when all are known (as in tests), else an Output."""
+    if all(isinstance(part, str) for part in parts):
+        return "".join(parts)
+    return pulumi.Output.concat(*parts)
+
+
 def document(*statements: Mapping[str, Any]) -> dict[str, Any]:
     return {"Version": POLICY_VERSION, "Statement": list(statements)}
 

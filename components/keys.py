@@ -34,10 +34,10 @@ class KeysArgs:
     deletion_window_days: int
 
 
-def _policy_json(
+def key_policy_json(
     purpose: KeyPurpose, context: AwsContext, autoscaling_role_arn: pulumi.Input[str] | None = None
 ) -> pulumi.Output[str]:
-    """The purpose's key policy as JSON, once the account facts are known."""
+    """The purpose's key policy as JSON, once the account facts are known (for a key in `context.region`)."""
     return pulumi.Output.all(context.account_id, context.partition, autoscaling_role_arn).apply(
         lambda facts: json.dumps(
             key_policy(purpose, KeyPolicyContext(facts[0], facts[1], context.region, facts[2])), indent=2
@@ -92,7 +92,7 @@ class Keys(pulumi.ComponentResource):
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=args.deletion_window_days,
-            policy=_policy_json(purpose, args.context, autoscaling_role_arn),
+            policy=key_policy_json(purpose, args.context, autoscaling_role_arn),
             tags={"Name": f"candlefish-{args.environment}-{purpose}", "KeyPurpose": purpose},
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -155,7 +155,7 @@ class UnsealKey(pulumi.ComponentResource):
             enable_key_rotation=not hsm_backed,
             rotation_period_in_days=None if hsm_backed else 365,
             deletion_window_in_days=args.deletion_window_days,
-            policy=_policy_json("unseal", args.context),
+            policy=key_policy_json("unseal", args.context),
             tags={
                 "Name": f"candlefish-{args.environment}-unseal",
                 "KeyPurpose": "unseal",

@@ -17,8 +17,8 @@ class CidrError(ValueError):
     """A CIDR string that is not a usable IPv4 network block."""
 
 
-def parse_block(text: str) -> ipaddress.IPv4Network:
-    """Parse `text` as an IPv4 network block with no host bits set, within AWS's size limits."""
+def parse_cidr(text: str) -> ipaddress.IPv4Network:
+    """Parse `text` as an IPv4 network block (any size, e.g. for an allow-list) with no host bits set."""
     if not isinstance(text, str) or "/" not in text:
         raise CidrError(f"{text!r} is not in a.b.c.d/n form")
     try:
@@ -27,6 +27,12 @@ def parse_block(text: str) -> ipaddress.IPv4Network:
         raise CidrError(f"{text!r} is not an IPv4 CIDR block ({err})") from None
     if str(network) != text.strip():
         raise CidrError(f"{text!r} has host bits set; the network address is {network}")
+    return network
+
+
+def parse_block(text: str) -> ipaddress.IPv4Network:
+    """Parse `text` as a VPC or subnet block: an IPv4 CIDR within AWS's size limits."""
+    network = parse_cidr(text)
     if not AWS_MIN_PREFIX <= network.prefixlen <= AWS_MAX_PREFIX:
         raise CidrError(
             f"{text!r} has prefix /{network.prefixlen}; AWS allows /{AWS_MIN_PREFIX} to /{AWS_MAX_PREFIX}"

@@ -58,12 +58,16 @@ class Network(pulumi.ComponentResource):
     endpoint_security_group: aws.ec2.SecurityGroup
     application_security_group: aws.ec2.SecurityGroup
     flow_log_group: aws.cloudwatch.LogGroup
+    # Default routes are children of their route tables, so depending on the component does not wait for
+    # them: instances that must reach the internet at boot depend on these too.
+    default_routes: list[aws.ec2.Route]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("candlefish:secrets:Network", name, None, opts)
         self._base = name
         self._env = args.environment
         self._zones = list(args.availability_zones)
+        self.default_routes = []
         child = pulumi.ResourceOptions(parent=self)
 
         self.vpc = aws.ec2.Vpc(
@@ -138,13 +142,14 @@ class Network(pulumi.ComponentResource):
             tags={"Name": f"candlefish-{self._env}-{label}"},
             opts=pulumi.ResourceOptions(parent=self),
         )
-        aws.ec2.Route(
+        route = aws.ec2.Route(
             f"{self._base}-{label}-default-route",
             route_table_id=table.id,
             destination_cidr_block="0.0.0.0/0",
             opts=pulumi.ResourceOptions(parent=table),
             **default_route,
         )
+        self.default_routes.append(route)
         for subnet_label, subnet in subnets.items():
             aws.ec2.RouteTableAssociation(
                 f"{self._base}-{subnet_label}-rta",

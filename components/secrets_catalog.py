@@ -11,7 +11,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pulumi
@@ -19,15 +18,11 @@ import pulumi_aws as aws
 import pulumi_random as random
 
 from components.config_catalog import SecretEntry
-from components.iam import AwsContext, assume_role_policy, document, statement, to_json
+from components.iam import AwsContext, document, statement, to_json
+from components.rotation_function import SecretRotationFunction
 from providers.secrets_manager_seed import SecretsManagerSeed
 from providers.vault_kv_seed import VaultKvSeed
 
-ROOT = Path(__file__).resolve().parent.parent
-LAMBDA_RUNTIME = "python3.13"
-LAMBDA_HANDLER = "lambdas.rotation.handler.lambda_handler"
-METRIC_NAMESPACE = "Candlefish/Secrets"
-VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
 # Actions that read a value, and those that change one.
 READ_VALUE = ("secretsmanager:GetSecretValue",)
 CHANGE_VALUE = (
@@ -45,7 +40,6 @@ class VaultAccess:
     ca_pem: pulumi.Input[str]
     token: pulumi.Input[str]
     kv_mount: str = "secret"
-    rotation_auth_role: str = "rotation"
 
 
 @dataclass(frozen=True)
@@ -57,19 +51,12 @@ class SecretsCatalogArgs:
     context: AwsContext
     entries: Sequence[SecretEntry]
     secrets_key_arn: pulumi.Input[str]
-    logs_key_arn: pulumi.Input[str]
     deployer_role_arn: pulumi.Input[str]
-    vpc_id: pulumi.Input[str]
-    vpc_cidr: str
-    private_subnet_ids: Sequence[pulumi.Input[str]]
-    log_retention_days: int
+    rotation: SecretRotationFunction
     supplied_values: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
     team_roles: Mapping[str, str] = field(default_factory=dict)
     reader_role_arns: Sequence[pulumi.Input[str]] = ()
     vault: VaultAccess | None = None
-    vault_address: pulumi.Input[str] = ""
-    vault_ca_pem: pulumi.Input[str] = ""
-    alerts_topic_arn: pulumi.Input[str] | None = None
 
 
 def role_arn_pattern(role: str, context: AwsContext) -> pulumi.Input[str]:
@@ -119,19 +106,10 @@ def catalog_tags(entry: SecretEntry) -> dict[str, str]:
     }
 
 
-def lambda_code() -> pulumi.AssetArchive:
-    """The rotation function's package: only lambdas/ (boto3 and botocore come with the runtime)."""
-    files = [ROOT / "lambdas" / "__init__.py", *sorted((ROOT / "lambdas" / "rotation").glob("*.py"))]
-    return pulumi.AssetArchive({str(path.relative_to(ROOT)): pulumi.FileAsset(str(path)) for path in files})
-
-
 class SecretsCatalog(pulumi.ComponentResource):
     """The catalog's secrets, their seeds and their rotation."""
 
     secrets: dict[str, aws.secretsmanager.Secret]
-    rotation_function: aws.lambda_.Function
-    rotation_role: aws.iam.Role
-    rotation_log_group: aws.cloudwatch.LogGroup
     status: dict[str, pulumi.Output[Any]]
 
     def __init__(
@@ -140,32 +118,9 @@ class SecretsCatalog(pulumi.ComponentResource):
         super().__init__("candlefish:secrets:SecretsCatalog", name, None, opts)
         self._base = name
         self._args = args
-        function_name = f"candlefish-{args.environment}-secret-rotation"
-        self.rotation_log_group = aws.cloudwatch.LogGroup(
-            f"{name}-rotation-logs",
-            name=f"/aws/lambda/{function_name}",
-            retention_in_days=args.log_retention_days,
-            kms_key_id=args.logs_key_arn,
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        self.rotation_role = aws.iam.Role(
-            f"{name}-rotation-role",
-            description="Rotates the catalog's secrets and writes the new values to Vault",
-            assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
         self.secrets = {entry.name: self._secret(entry) for entry in args.entries}
-        self._rotation_permissions()
-        self.rotation_function = self._rotation_function(function_name)
-        invoke = aws.lambda_.Permission(
-            f"{name}-rotation-invoke",
-            action="lambda:InvokeFunction",
-            function=self.rotation_function.name,
-            principal="secretsmanager.amazonaws.com",
-            source_account=args.context.account_id,
-            opts=pulumi.ResourceOptions(parent=self.rotation_function),
-        )
-        self.status = {entry.name: self._seed_and_rotate(entry, invoke) for entry in args.entries}
+        access = self._rotation_access()
+        self.status = {entry.name: self._seed_and_rotate(entry, access) for entry in args.entries}
         self.register_outputs(
             {"secretArns": {n: s.arn for n, s in self.secrets.items()}, "status": self.status}
         )
@@ -184,7 +139,7 @@ class SecretsCatalog(pulumi.ComponentResource):
         owner = args.team_roles.get(entry.owner)
         policy = secret_policy(
             role_arn_pattern(owner, args.context) if owner else None,
-            [self.rotation_role.arn, args.deployer_role_arn],
+            [args.rotation.role.arn, args.deployer_role_arn],
             list(args.reader_role_arns),
         )
         aws.secretsmanager.SecretPolicy(
@@ -217,7 +172,7 @@ class SecretsCatalog(pulumi.ComponentResource):
             opts=parent,
         ).result
 
-    def _seed_and_rotate(self, entry: SecretEntry, invoke: aws.lambda_.Permission) -> pulumi.Output[Any]:
+    def _seed_and_rotate(self, entry: SecretEntry, access: aws.iam.RolePolicy) -> pulumi.Output[Any]:
         args = self._args
         secret = self.secrets[entry.name]
         value = self._value(entry)
@@ -263,11 +218,13 @@ class SecretsCatalog(pulumi.ComponentResource):
         aws.secretsmanager.SecretRotation(
             f"{self._base}-{entry.name}-rotation",
             secret_id=secret.id,
-            rotation_lambda_arn=self.rotation_function.arn,
+            rotation_lambda_arn=args.rotation.function.arn,
             rotation_rules={"automatically_after_days": entry.rotation_days},
             # The first rotation waits for the schedule: the seeds must have written a value first.
             rotate_immediately=False,
-            opts=pulumi.ResourceOptions(parent=secret, depends_on=[invoke, *seeds]),
+            opts=pulumi.ResourceOptions(
+                parent=secret, depends_on=[args.rotation.invoke_permission, access, *seeds]
+            ),
         )
         return pulumi.Output.from_input(
             {
@@ -282,92 +239,30 @@ class SecretsCatalog(pulumi.ComponentResource):
             }
         )
 
-    def _rotation_permissions(self) -> None:
+    def _rotation_access(self) -> aws.iam.RolePolicy:
+        """Let the rotation function rotate exactly the catalog's secrets, with the key that encrypts them."""
         args = self._args
-        secret_arns = [secret.arn for secret in self.secrets.values()]
-        statements = [
-            statement(
-                "RotateCatalogSecrets",
-                [
-                    "secretsmanager:DescribeSecret",
-                    "secretsmanager:GetSecretValue",
-                    "secretsmanager:PutSecretValue",
-                    "secretsmanager:TagResource",
-                    "secretsmanager:UntagResource",
-                    "secretsmanager:UpdateSecretVersionStage",
-                ],
-                secret_arns,
+        return aws.iam.RolePolicy(
+            f"{self._base}-rotation-access",
+            role=args.rotation.role.id,
+            policy=to_json(
+                document(
+                    statement(
+                        "RotateCatalogSecrets",
+                        [
+                            "secretsmanager:DescribeSecret",
+                            "secretsmanager:GetSecretValue",
+                            "secretsmanager:PutSecretValue",
+                            "secretsmanager:TagResource",
+                            "secretsmanager:UntagResource",
+                            "secretsmanager:UpdateSecretVersionStage",
+                        ],
+                        [secret.arn for secret in self.secrets.values()],
+                    ),
+                    statement(
+                        "UseSecretsKey", ["kms:Decrypt", "kms:GenerateDataKey"], [args.secrets_key_arn]
+                    ),
+                )
             ),
-            statement("UseSecretsKey", ["kms:Decrypt", "kms:GenerateDataKey"], [args.secrets_key_arn]),
-            statement(
-                "PublishRotationMetrics",
-                ["cloudwatch:PutMetricData"],
-                "*",
-                condition={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
-            ),
-            statement(
-                "WriteOwnLogs",
-                ["logs:CreateLogStream", "logs:PutLogEvents"],
-                [pulumi.Output.concat(self.rotation_log_group.arn, ":*")],
-            ),
-        ]
-        if args.alerts_topic_arn is not None:
-            statements.append(statement("AnnounceManualRotation", ["sns:Publish"], [args.alerts_topic_arn]))
-        aws.iam.RolePolicy(
-            f"{self._base}-rotation-policy",
-            role=self.rotation_role.id,
-            policy=to_json(document(*statements)),
-            opts=pulumi.ResourceOptions(parent=self.rotation_role),
-        )
-        aws.iam.RolePolicyAttachment(
-            f"{self._base}-rotation-vpc-access",
-            role=self.rotation_role.name,
-            policy_arn=VPC_ACCESS_POLICY,
-            opts=pulumi.ResourceOptions(parent=self.rotation_role),
-        )
-
-    def _rotation_function(self, function_name: str) -> aws.lambda_.Function:
-        args = self._args
-        security_group = aws.ec2.SecurityGroup(
-            f"{self._base}-rotation-sg",
-            vpc_id=args.vpc_id,
-            description="Secret rotation function: HTTPS to VPC endpoints and Vault only",
-            tags={"Name": f"candlefish-{args.environment}-secret-rotation"},
             opts=pulumi.ResourceOptions(parent=self),
-        )
-        aws.vpc.SecurityGroupEgressRule(
-            f"{self._base}-rotation-https-out",
-            security_group_id=security_group.id,
-            description="HTTPS to the AWS API endpoints and the Vault load balancer inside the VPC",
-            ip_protocol="tcp",
-            from_port=443,
-            to_port=443,
-            cidr_ipv4=args.vpc_cidr,
-            opts=pulumi.ResourceOptions(parent=security_group),
-        )
-        environment: dict[str, pulumi.Input[str]] = {
-            "VAULT_ADDR": args.vault_address,
-            "VAULT_CA_PEM": args.vault_ca_pem,
-            "VAULT_AUTH_ROLE": args.vault.rotation_auth_role if args.vault else "rotation",
-            "VAULT_KV_MOUNT": args.vault.kv_mount if args.vault else "secret",
-        }
-        if args.alerts_topic_arn is not None:
-            environment["ALERTS_TOPIC_ARN"] = args.alerts_topic_arn
-        return aws.lambda_.Function(
-            f"{self._base}-rotation",
-            name=function_name,
-            description="Secrets Manager rotation for the candlefish catalog (keeps Vault KV in step)",
-            role=self.rotation_role.arn,
-            runtime=LAMBDA_RUNTIME,
-            handler=LAMBDA_HANDLER,
-            code=lambda_code(),
-            architectures=["arm64"],
-            timeout=60,
-            memory_size=256,
-            vpc_config={
-                "subnet_ids": list(args.private_subnet_ids),
-                "security_group_ids": [security_group.id],
-            },
-            environment={"variables": environment},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.rotation_log_group]),
         )

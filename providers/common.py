@@ -21,10 +21,18 @@ from pulumi.runtime import rpc
 SEED_NAMESPACE = uuid.UUID("8b0d6c55-2f8e-4d6a-9a57-3c1f0e7a1d42")
 # Vault answers 412 from a performance standby not yet caught up, 429/5xx while overloaded or sealed.
 VAULT_RETRY_STATUSES = (412, 429, 500, 502, 503, 504)
+# AWS calls back off adaptively (throttling) and never hang.
+AWS_RETRIES: dict[str, Any] = {"mode": "adaptive", "max_attempts": 8}
+AWS_CONNECT_TIMEOUT_S = 5
+AWS_READ_TIMEOUT_S = 20
 
 
 class SeedError(RuntimeError):
     """A seeding step failed; the message says what happened and what to do next."""
+
+
+class BootstrapError(RuntimeError):
+    """A Vault bootstrap step failed; the message says what happened and what to do next."""
 
 
 def fingerprint(value: str) -> str:
@@ -101,13 +109,20 @@ def timed_out(error: Exception) -> bool:
 
 
 def aws_client(
-    service: str, region: str, *, retries: dict[str, Any], connect_timeout: float, read_timeout: float
+    service: str,
+    region: str,
+    *,
+    retries: dict[str, Any] | None = None,
+    connect_timeout: float = AWS_CONNECT_TIMEOUT_S,
+    read_timeout: float = AWS_READ_TIMEOUT_S,
 ) -> Any:
     """A boto3 client with explicit retries and timeouts (credentials from the usual chain)."""
     import boto3  # noqa: PLC0415 - imported in the provider host, not when the program loads
     from botocore.config import Config  # noqa: PLC0415
 
-    config = Config(retries=retries, connect_timeout=connect_timeout, read_timeout=read_timeout)
+    config = Config(
+        retries=retries or AWS_RETRIES, connect_timeout=connect_timeout, read_timeout=read_timeout
+    )
     return boto3.client(service, region_name=region, config=config)
 
 

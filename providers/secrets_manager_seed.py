@@ -14,6 +14,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
 from providers.common import (
+    AWS_RETRIES,
     AWS_UNREACHABLE,
     SeedError,
     aws_client,
@@ -23,19 +24,11 @@ from providers.common import (
     request_token,
 )
 
-RETRIES = {"mode": "adaptive", "max_attempts": 8}
-CONNECT_TIMEOUT_S = 5
-READ_TIMEOUT_S = 20
+RETRIES = AWS_RETRIES
 
 
 def _client(region: str) -> Any:
-    return aws_client(
-        "secretsmanager",
-        region,
-        retries=RETRIES,
-        connect_timeout=CONNECT_TIMEOUT_S,
-        read_timeout=READ_TIMEOUT_S,
-    )
+    return aws_client("secretsmanager", region, retries=RETRIES)
 
 
 def _explain(error: Exception, secret_id: str) -> SeedError:

@@ -80,6 +80,37 @@ def test_dev_stack_is_cheaper_and_still_valid():
     assert config.network.nat_gateways == "single"
     assert config.keys.enable_hsm is False
     assert config.vault.instance_type == "t3.small"
+    assert (config.vault.data_volume_gib, config.vault.audit_volume_gib) == (10, 10)
+    assert config.vault.log_retention_days < 30 and config.vault.audit_log_retention_days < 365
+    assert config.storage.dr_region is None
+    assert config.storage.audit_object_lock_days == 1
+
+
+def test_production_stack_sets_the_clusters_storage_and_load_balancer():
+    config = parse("production")
+    assert config.vault.server_name == "vault.production.candlefish.internal"
+    assert config.vault.tls_validity_days == 365
+    assert config.vault.audit_log_retention_days >= 365
+    assert config.load_balancer.internal and config.load_balancer.allowed_cidrs == ("10.0.0.0/16",)
+    assert config.load_balancer.acm_certificate_arn is None
+    assert config.storage.audit_object_lock_days == 365
+    assert config.storage.backup_retention_days == 90
+    assert config.storage.dr_region == "us-west-2"
+
+
+def test_a_brought_certificate_and_server_name_are_kept():
+    arn = "arn:aws:acm:us-east-1:123456789012:certificate/12345678-1234-1234-1234-123456789012"
+    config = parse("production", {"acmCertificateArn": arn, "vaultServerName": "vault.candlefish.ai"})
+    assert config.load_balancer.acm_certificate_arn == arn
+    assert config.vault.server_name == "vault.candlefish.ai"
+
+
+def test_outside_production_only_an_internet_facing_balancer_refuses_the_whole_internet():
+    assert parse("dev", {"allowedCidrs": ["0.0.0.0/0"]}).load_balancer.allowed_cidrs == ("0.0.0.0/0",)
+    found = problems("dev", loadBalancerScheme="internet-facing", allowedCidrs=["0.0.0.0/0"])
+    assert any("an internet-facing load balancer does not allow" in p for p in found), found
+    public = parse("dev", {"loadBalancerScheme": "internet-facing", "allowedCidrs": ["198.51.100.0/24"]})
+    assert public.load_balancer.scheme == "internet-facing"
 
 
 def test_secure_values_are_references_not_values():
@@ -92,6 +123,8 @@ def test_secure_values_are_references_not_values():
     assert config.alerting.slack_webhook_url.key == "slackWebhookUrl"
     assert "[secret]" not in repr(config.alerting)
 
+
+WEST_CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 
 # (case id, overrides, the key the problem must name, words the message must contain)
 BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
@@ -387,6 +420,136 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         },
         "tags.aws:owner",
         "not a usable tag key",
+    ),
+    (
+        "tag key not allowed in instance metadata",
+        {
+            "tags": {
+                "Environment": "production",
+                "Project": "Candlefish-AI",
+                "Component": "Secrets-Management",
+                "DeployedBy": "DevOps",
+                "Cost Center": "x",
+            }
+        },
+        "tags.Cost Center",
+        "cannot be an instance-metadata tag key",
+    ),
+    ("vault server name malformed", {"vaultServerName": "Vault_Server"}, "vaultServerName", "is not valid"),
+    (
+        "tls validity inside the renewal window",
+        {"tlsValidityDays": 45},
+        "tlsValidityDays",
+        "an integer from 60 to 825",
+    ),
+    (
+        "vault log retention not a cloudwatch period",
+        {"vaultLogRetentionDays": 100},
+        "vaultLogRetentionDays",
+        "not a CloudWatch retention period",
+    ),
+    (
+        "audit log retention short in production",
+        {"auditLogRetentionDays": 90},
+        "auditLogRetentionDays",
+        "too short for production",
+    ),
+    ("data volume too small", {"vaultDataVolumeGiB": 5}, "vaultDataVolumeGiB", "an integer from 10"),
+    ("audit volume not a number", {"vaultAuditVolumeGiB": "big"}, "vaultAuditVolumeGiB", "is not an integer"),
+    (
+        "load balancer scheme unknown",
+        {"loadBalancerScheme": "public"},
+        "loadBalancerScheme",
+        "one of internal, internet-facing",
+    ),
+    ("allow-list empty", {"allowedCidrs": []}, "allowedCidrs", "is empty"),
+    ("allow-list block malformed", {"allowedCidrs": ["10.0.0.0/33"]}, "allowedCidrs[0]", "not an IPv4 CIDR"),
+    (
+        "allow-list block with host bits",
+        {"allowedCidrs": ["10.0.0.0/16", "192.168.1.1/24"]},
+        "allowedCidrs[1]",
+        "host bits set",
+    ),
+    (
+        "whole internet allowed in production",
+        {"allowedCidrs": ["0.0.0.0/0"]},
+        "allowedCidrs[0]",
+        "admits every address, which production does not allow",
+    ),
+    (
+        "acm arn malformed",
+        {"acmCertificateArn": "arn:aws:acm:us-east-1:123:cert"},
+        "acmCertificateArn",
+        "is not valid",
+    ),
+    (
+        "acm certificate of another region",
+        {"acmCertificateArn": WEST_CERTIFICATE},
+        "acmCertificateArn",
+        "certificates of its own region",
+    ),
+    (
+        "audit object lock short in production",
+        {"auditObjectLockDays": 30},
+        "auditObjectLockDays",
+        "too short for production",
+    ),
+    (
+        "backup expiry before the infrequent-access move",
+        {"backupRetentionDays": 30},
+        "backupRetentionDays",
+        "an integer from 31",
+    ),
+    ("dr region malformed", {"drRegion": "west"}, "drRegion", "is not valid"),
+    ("dr region is the stack region", {"drRegion": "us-east-1"}, "drRegion", "the stack's own region"),
+    (
+        "application named like a platform role",
+        {"vaultApplications": {"rotation": {"role": "x", "paths": ["a"]}}},
+        "vaultApplications.rotation",
+        "not snapshot or rotation",
+    ),
+    (
+        "application role malformed",
+        {"vaultApplications": {"billing": {"role": "bad role!", "paths": ["a"]}}},
+        "vaultApplications.billing.role",
+        "is not an IAM role name or ARN",
+    ),
+    (
+        "application without paths",
+        {"vaultApplications": {"billing": {"role": "billing", "paths": []}}},
+        "vaultApplications.billing.paths",
+        "must list the KV paths",
+    ),
+    (
+        "application path malformed",
+        {"vaultApplications": {"billing": {"role": "billing", "paths": ["/abs"]}}},
+        "vaultApplications.billing.paths",
+        "are not KV paths",
+    ),
+    (
+        "application with an unknown field",
+        {"vaultApplications": {"billing": {"role": "b", "paths": ["a"], "x": 1}}},
+        "vaultApplications.billing",
+        "must be an object with role and paths",
+    ),
+    (
+        "recovery keys not one per share",
+        {"vaultRecoveryPgpKeys": ["ZXhhbXBsZQ=="] * 3},
+        "vaultRecoveryPgpKeys",
+        "has 3 keys for 5 recovery shares",
+    ),
+    (
+        "recovery key not base64",
+        {"vaultRecoveryPgpKeys": ["ZXhhbXBsZQ=="] * 4 + ["not base64!"]},
+        "vaultRecoveryPgpKeys[4]",
+        "is not base64",
+    ),
+    ("ci network malformed", {"ciBoundCidrs": ["10.0.0.1/8"]}, "ciBoundCidrs[0]", "host bits set"),
+    (
+        "adopt token in plaintext",
+        {"vaultAdoptToken": "example-not-a-token"},
+        "vaultAdoptToken",
+        "pulumi config set --secret vaultAdoptToken",
     ),
     ("unknown key", {"vaultClusterSzie": 5}, "vaultClusterSzie", "did you mean 'vaultClusterSize'"),
     ("required key missing", {"vpcCidr": None}, "vpcCidr", "is required but not set"),

@@ -29,7 +29,12 @@ LOGS_ACCEPTED = {
 
 
 def keys_by_purpose(recording):
-    return {k.inputs["tags"]["KeyPurpose"]: k for k in recording.of_type("aws:kms/key:Key")}
+    """The stack region's key per purpose (the snapshot replicas' key in the DR region is Storage's)."""
+    return {
+        k.inputs["tags"]["KeyPurpose"]: k
+        for k in recording.of_type("aws:kms/key:Key")
+        if "region" not in k.inputs
+    }
 
 
 def test_every_purpose_has_its_own_key(production):
@@ -170,11 +175,13 @@ def test_connected_key_store_holds_the_unseal_key_without_rotation(hsm_connected
 
 
 def test_kmsuser_password_is_generated_and_kept_in_secrets_manager(hsm_connected):
-    password = hsm_connected.one("random:index/randomPassword:RandomPassword")
+    password = hsm_connected.one("random:index/randomPassword:RandomPassword", "unseal-kmsuser-password")
     assert 7 <= password.inputs["length"] <= 32
     secret = hsm_connected.one("aws:secretsmanager/secret:Secret", "unseal-kmsuser-password-secret")
     assert secret.inputs["kmsKeyId"] == keys_by_purpose(hsm_connected)["secrets"].outputs["arn"]
-    version = hsm_connected.one("aws:secretsmanager/secretVersion:SecretVersion")
+    version = hsm_connected.one(
+        "aws:secretsmanager/secretVersion:SecretVersion", "unseal-kmsuser-password-value"
+    )
     assert version.is_secret("secretString")
 
 

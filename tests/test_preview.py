@@ -21,10 +21,18 @@ def test_text_preview_shows_components_and_counts(capsys):
     assert preview.main(["--stack", "production"]) == 0
     out = capsys.readouterr().out
     assert out.startswith("candlefish-secrets / production: ")
-    for component in ("Keys keys", "Network network", "UnsealKey unseal"):
+    for component in (
+        "Keys keys",
+        "Network network",
+        "UnsealKey unseal",
+        "Storage storage",
+        "VaultCluster vault",
+    ):
         assert component in out
     assert "aws:ec2/vpcEndpoint:VpcEndpoint x11" in out
     assert "aws:ec2/natGateway:NatGateway x3" in out
+    assert "aws:autoscaling/group:Group x1" in out
+    assert "aws:s3/bucket:Bucket x4" in out
 
 
 def test_json_plan_lists_every_resource_with_engine_shaped_fields(tmp_path):

@@ -7,7 +7,8 @@ import pytest
 
 from components.config import load_stack_config
 from components.iam import AwsContext
-from components.secrets_catalog import SecretsCatalog, SecretsCatalogArgs, VaultAccess, lambda_code
+from components.rotation_function import SecretRotationFunction, SecretRotationFunctionArgs, lambda_code
+from components.secrets_catalog import SecretsCatalog, SecretsCatalogArgs, VaultAccess
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 
@@ -25,6 +26,21 @@ def catalog_program(*, with_vault=True):
             for entry in config.secrets
             if entry.config_value is not None and entry.config_value.present
         }
+        rotation = SecretRotationFunction(
+            "rotation",
+            SecretRotationFunctionArgs(
+                environment=config.environment,
+                vpc_id="vpc-0example",
+                vpc_cidr=config.network.vpc_cidr,
+                private_subnet_ids=["subnet-0a", "subnet-0b", "subnet-0c"],
+                logs_key_arn="arn:aws:kms:us-east-1:123456789012:key/logs",
+                log_retention_days=365,
+                vault_address="https://vault.internal.example",
+                vault_ca_pem="example-ca",
+                vault_server_name="vault.production.candlefish.internal",
+                alerts_topic_arn="arn:aws:sns:us-east-1:123456789012:candlefish-production-alerts",
+            ),
+        )
         SecretsCatalog(
             "catalog",
             SecretsCatalogArgs(
@@ -33,12 +49,8 @@ def catalog_program(*, with_vault=True):
                 context=AwsContext("123456789012", "aws", "us-east-1"),
                 entries=config.secrets,
                 secrets_key_arn="arn:aws:kms:us-east-1:123456789012:key/secrets",
-                logs_key_arn="arn:aws:kms:us-east-1:123456789012:key/logs",
                 deployer_role_arn=DEPLOYER,
-                vpc_id="vpc-0example",
-                vpc_cidr=config.network.vpc_cidr,
-                private_subnet_ids=["subnet-0a", "subnet-0b", "subnet-0c"],
-                log_retention_days=365,
+                rotation=rotation,
                 supplied_values=supplied,
                 team_roles=config.team_roles,
                 reader_role_arns=[APP_ROLE],
@@ -47,9 +59,6 @@ def catalog_program(*, with_vault=True):
                 )
                 if with_vault
                 else None,
-                vault_address="https://vault.internal.example",
-                vault_ca_pem="example-ca",
-                alerts_topic_arn="arn:aws:sns:us-east-1:123456789012:candlefish-production-alerts",
             ),
         )
 
@@ -93,7 +102,7 @@ def test_resource_policy_admits_only_owner_rotation_deployer_and_consumers(catal
     assert policy_resource.inputs["blockPublicPolicy"] is True
     policy = json.loads(policy_resource.inputs["policy"])
     read, change = policy["Statement"]
-    rotation_role = catalog.one("aws:iam/role:Role", "catalog-rotation-role").outputs["arn"]
+    rotation_role = catalog.one("aws:iam/role:Role", "rotation-role").outputs["arn"]
     owner = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_SecurityTeam_*"
     assert read["Effect"] == change["Effect"] == "Deny"
     assert read["Action"] == "secretsmanager:GetSecretValue"
@@ -159,6 +168,11 @@ def test_rotation_function_runs_in_the_private_subnets_with_vault_settings(catal
     env = function.inputs["environment"]["variables"]
     assert env["VAULT_ADDR"].startswith("https://")
     assert env["VAULT_AUTH_ROLE"] == "rotation"
+    assert env["VAULT_IAM_SERVER_ID"] == "vault.production.candlefish.internal"
+    assert function.inputs["role"] == catalog.one("aws:iam/role:Role", "rotation-role").outputs["arn"]
+    # Lambda refuses a VPC function whose role cannot yet create network interfaces.
+    vpc_access = catalog.one("aws:iam/rolePolicyAttachment:RolePolicyAttachment", "rotation-vpc-access")
+    assert vpc_access.urn in function.dependencies
     assert env["ALERTS_TOPIC_ARN"].endswith(":candlefish-production-alerts")
     egress = catalog.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
     assert [(r.inputs["fromPort"], r.inputs["toPort"], r.inputs["cidrIpv4"]) for r in egress] == [
@@ -178,19 +192,23 @@ def test_rotation_function_package_is_only_the_lambda_code():
 
 
 def test_rotation_role_reaches_only_the_catalog(catalog):
-    policy = json.loads(
-        catalog.one("aws:iam/rolePolicy:RolePolicy", "catalog-rotation-policy").inputs["policy"]
+    access = json.loads(
+        catalog.one("aws:iam/rolePolicy:RolePolicy", "catalog-rotation-access").inputs["policy"]
     )
-    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    by_sid = {s["Sid"]: s for s in access["Statement"]}
     arns = sorted(r.outputs["arn"] for r in catalog.of_type("aws:secretsmanager/secret:Secret"))
     assert sorted(by_sid["RotateCatalogSecrets"]["Resource"]) == arns
     assert by_sid["UseSecretsKey"]["Resource"] == ["arn:aws:kms:us-east-1:123456789012:key/secrets"]
+    assert findings(access) == []
+    base = json.loads(catalog.one("aws:iam/rolePolicy:RolePolicy", "rotation-base-policy").inputs["policy"])
+    by_sid = {s["Sid"]: s for s in base["Statement"]}
     assert by_sid["PublishRotationMetrics"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": "Candlefish/Secrets"}
     }
-    assert (
-        findings(policy, accepted={"RESOURCE_STAR": "PutMetricData has no resource-level permissions"}) == []
-    )
+    assert by_sid["AnnounceManualRotation"]["Resource"] == [
+        "arn:aws:sns:us-east-1:123456789012:candlefish-production-alerts"
+    ]
+    assert findings(base, accepted={"RESOURCE_STAR": "PutMetricData has no resource-level permissions"}) == []
     invoke = catalog.one("aws:lambda/permission:Permission")
     assert invoke.inputs["principal"] == "secretsmanager.amazonaws.com"
     assert invoke.inputs["sourceAccount"] == "123456789012"

@@ -6,10 +6,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
+from providers import common
 from providers import secrets_manager_seed as seed_module
 from providers.common import SeedError, fingerprint, request_token
 from providers.secrets_manager_seed import SecretsManagerSeedProvider
-from tests.support.dynamic import create_in_fresh_interpreter
+from tests.support.provider_host import call_in_provider_host
 
 pytestmark = pytest.mark.slow
 VALUE = "example-not-a-secret-initial"
@@ -142,13 +143,13 @@ def test_aws_error_codes_become_instructions(code, words):
 def test_clients_retry_adaptively_with_timeouts(aws):
     client = seed_module._client("us-east-1")
     assert client.meta.config.retries["mode"] == "adaptive"
-    assert client.meta.config.connect_timeout == seed_module.CONNECT_TIMEOUT_S
-    assert client.meta.config.read_timeout == seed_module.READ_TIMEOUT_S
+    assert client.meta.config.connect_timeout == common.AWS_CONNECT_TIMEOUT_S
+    assert client.meta.config.read_timeout == common.AWS_READ_TIMEOUT_S
 
 
 def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(secret):
     """Pulumi pickles the provider with dill; the provider host unpickles it in a new process."""
     client, arn = secret
-    outs = create_in_fresh_interpreter(SecretsManagerSeedProvider(), props(arn))
-    assert outs["fingerprint"] == fingerprint(VALUE)
+    done = call_in_provider_host(SecretsManagerSeedProvider(), "create", props(arn))
+    assert done["outs"]["fingerprint"] == fingerprint(VALUE)
     assert client.get_secret_value(SecretId=arn)["SecretString"] == VALUE

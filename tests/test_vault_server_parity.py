@@ -359,6 +359,36 @@ def test_non_root_token_cannot_grant_policies_it_lacks(vault_server, vault_clien
         maker.auth.token.create(policies=["admin"])
 
 
+def test_periodic_and_no_parent_tokens_need_root_or_sudo(vault_server, vault_client):
+    """token_store.go handleCreateCommon: "root or sudo privileges required to create periodic token" /
+    "... orphan token" (400); the create-orphan endpoint is governed by its ACL alone; with sudo a child's
+    policies need not be a subset of the parent's."""
+    vault_client.sys.create_or_update_acl_policy(
+        name="maker",
+        policy='path "auth/token/create" {capabilities=["update"]}\n'
+        'path "auth/token/create-orphan" {capabilities=["update"]}',
+    )
+    vault_client.sys.create_or_update_acl_policy(
+        name="sudo-maker", policy='path "auth/token/create-orphan" {capabilities=["update", "sudo"]}'
+    )
+    maker = vault_server.client(token=vault_server.create_token(["maker"]))
+    with pytest.raises(hx.InvalidRequest, match="root or sudo privileges required to create periodic token"):
+        maker.auth.token.create_orphan(policies=["maker"], period="1h")
+    with pytest.raises(hx.InvalidRequest, match="root or sudo privileges required to create orphan token"):
+        maker.auth.token.create(policies=["maker"], no_parent=True)
+    assert maker.auth.token.create_orphan(policies=["maker"])["auth"]["orphan"] is True
+    sudo_maker = vault_server.client(token=vault_server.create_token(["sudo-maker"]))
+    # sudo also lifts the rule that a child's policies are a subset of the parent's
+    periodic = sudo_maker.auth.token.create_orphan(policies=["maker"], period="1h")["auth"]
+    assert periodic["lease_duration"] == 3600 and periodic["orphan"] is True
+    looked_up = vault_client.auth.token.lookup(periodic["client_token"])["data"]
+    assert looked_up["period"] == 3600
+    root_made = vault_client.auth.token.create_orphan(
+        policies=["maker"], period="720h", no_default_policy=True
+    )
+    assert root_made["auth"]["policies"] == ["maker"] and root_made["auth"]["lease_duration"] == 720 * 3600
+
+
 def test_limited_use_token_stops_after_its_uses(vault_server, vault_client):
     token = vault_client.auth.token.create(policies=["default"], num_uses=2)["auth"]["client_token"]
     client = vault_server.client(token=token)
@@ -882,6 +912,30 @@ def test_aws_iam_server_id_header_is_enforced(vault_server, aws_auth):
         FAKE_ACCESS_KEY, FAKE_SECRET_KEY, role="ci-deployer", header_value="vault.example.internal"
     )
     assert login["auth"]["policies"] == ["ci", "default"]
+
+
+def test_aws_role_write_resolves_bound_arns_with_vaults_own_iam_access(vault_server, vault_client, aws_auth):
+    """path_role.go: with resolve_aws_unique_ids (the default) each non-wildcard bound ARN is resolved with
+    iam:GetRole/GetUser when the role is written; a failure is a 400 naming the ARN."""
+    vault_server.set_iam_lookups_allowed(False)
+    arn = "arn:aws:iam::123456789012:role/payments-api"
+    with pytest.raises(hx.InvalidRequest) as refused:
+        aws_auth.create_role(role="payments", auth_type="iam", bound_iam_principal_arn=[arn], policies=["ci"])
+    assert refused.value.errors[0].startswith(f'unable to resolve ARN "{arn}" to internal ID: AccessDenied')
+    assert "iam:GetRole" in refused.value.errors[0]
+    aws_auth.create_role(
+        role="runners", auth_type="iam", bound_iam_principal_arn=["arn:aws:iam::123456789012:role/r/*"]
+    )
+    aws_auth.create_role(
+        role="unresolved",
+        auth_type="iam",
+        bound_iam_principal_arn=[arn],
+        resolve_aws_unique_ids=False,
+        policies=["ci"],
+    )
+    vault_server.set_iam_lookups_allowed(True)
+    aws_auth.create_role(role="payments", auth_type="iam", bound_iam_principal_arn=[arn], policies=["ci"])
+    assert aws_auth.read_role("payments")["bound_iam_principal_id"]
 
 
 def test_aws_role_crud(vault_client, aws_auth):

@@ -10,6 +10,8 @@ from collections import Counter
 from dataclasses import dataclass
 from typing import Any
 
+import pulumi
+
 from tests.support.mocks import RecordedResource, Recording
 
 SECRET = "[secret]"  # noqa: S105 - the mask shown in place of secret values
@@ -25,6 +27,19 @@ def mask(value: Any, secret_paths: set[str], path: str = "") -> Any:
         }
     if isinstance(value, list):
         return [mask(item, secret_paths, f"{path}[{index}]") for index, item in enumerate(value)]
+    return describe_asset(value)
+
+
+def describe_asset(value: Any) -> Any:
+    """Assets and archives (e.g. a Lambda's code) as JSON: which files, not their bytes."""
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: describe_asset(item) for name, item in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.FileAsset | pulumi.FileArchive):
+        return {"file": str(value.path)}
+    if isinstance(value, pulumi.StringAsset):
+        return {"text": f"{len(value.text)} characters"}
+    if isinstance(value, pulumi.RemoteAsset | pulumi.RemoteArchive):
+        return {"uri": value.uri}
     return value
 
 

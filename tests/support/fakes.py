@@ -7,6 +7,7 @@ program produce the same plan and tools can follow references between resources 
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import uuid
@@ -230,11 +231,15 @@ def resource_id(type_: str, name: str, inputs: Mapping[str, Any]) -> str:
         return fake_uuid(type_, name)
     if type_ == "aws:cloudwatch/metricAlarm:MetricAlarm":
         return physical_name(name, inputs)
+    if type_ == "aws:s3/bucket:Bucket":
+        return physical_name(name, inputs, "bucket")  # a bucket's id is its name
     return physical_name(name, inputs) if type_.startswith("aws:") else f"{name}-id"
 
 
 def outputs_for(type_: str, name: str, inputs: Mapping[str, Any], region: str) -> tuple[str, State]:
     """The id and the output state the provider would report after creating the resource."""
+    # pulumi-aws v7 resources may name their own region; their ARNs then carry it.
+    region = str(inputs.get("region") or region)
     rid = resource_id(type_, name, inputs)
     state: State = dict(inputs)
     shaper = SHAPERS.get(type_)
@@ -264,13 +269,65 @@ def _extra_outputs(type_: str, name: str, inputs: Mapping[str, Any], rid: str) -
             "hex": digest(name, length=2 * int(inputs.get("byteLength", 8))),
             "b64Std": "ZXhhbXBsZS1ub3QtYS1rZXk=",
         }
-    if type_.startswith("tls:"):
+    if type_ == "tls:index/privateKey:PrivateKey":
         return {
-            "privateKeyPem": "-----BEGIN EXAMPLE-NOT-A-KEY-----\nfake\n-----END EXAMPLE-NOT-A-KEY-----\n",
-            "certPem": "-----BEGIN CERTIFICATE-----\nZXhhbXBsZS1ub3QtYS1jZXJ0\n-----END CERTIFICATE-----\n",
+            "privateKeyPem": _pem("EXAMPLE-NOT-A-KEY", name),
+            "publicKeyPem": _pem("PUBLIC KEY", name),
             "publicKeyOpenssh": "ssh-ed25519 ZXhhbXBsZQ== example",
         }
+    if type_ == "tls:index/certRequest:CertRequest":
+        return {"certRequestPem": _pem("CERTIFICATE REQUEST", name)}
+    if type_ in ("tls:index/selfSignedCert:SelfSignedCert", "tls:index/locallySignedCert:LocallySignedCert"):
+        return {"certPem": _pem("CERTIFICATE", name), "validityEndTime": "2027-01-01T00:00:00Z"}
     return {}
+
+
+def _pem(label: str, name: str) -> str:
+    """An obviously fake PEM block, distinct per resource so tests can tell certificates apart."""
+    body = base64.b64encode(f"example-not-real {name}".encode()).decode()
+    return f"-----BEGIN {label}-----\n{body}\n-----END {label}-----\n"
+
+
+# Amazon Linux 2023 and Ubuntu images as getAmi answers for their owners.
+AMI_ROOT_DEVICES = {"amazon": "/dev/xvda", "099720109477": "/dev/sda1"}
+
+
+def ami(args: Mapping[str, Any]) -> dict[str, Any]:
+    owner = str((args.get("owners") or ["amazon"])[0])
+    filters = {f["name"]: f["values"] for f in args.get("filters") or []}
+    architecture = (filters.get("architecture") or ["x86_64"])[0]
+    pattern = (filters.get("name") or ["image-*"])[0]
+    return {
+        "id": "ami-0" + digest(str(args.get("filters")), length=16),
+        "name": pattern.replace("*", "20261101.0", 1).replace("*", "1"),
+        "architecture": architecture,
+        "ownerId": "137112412989" if owner == "amazon" else owner,
+        "rootDeviceName": AMI_ROOT_DEVICES.get(owner, "/dev/xvda"),
+        "rootDeviceType": "ebs",
+        "virtualizationType": "hvm",
+    }
+
+
+def managed_prefix_list(name: str, region: str) -> dict[str, Any]:
+    """The AWS-managed prefix list of a gateway endpoint service (`com.amazonaws.<region>.s3`)."""
+    return {
+        "id": "pl-0" + digest(name, length=7),
+        "name": name,
+        "arn": f"arn:{PARTITION}:ec2:{region}:aws:prefix-list/pl-0{digest(name, length=7)}",
+        "addressFamily": "IPv4",
+        "maxEntries": 0,
+        "ownerId": "AWS",
+    }
+
+
+def session_context(arn: str) -> dict[str, Any]:
+    """The IAM role behind an assumed-role session ARN (an IAM user's ARN is its own issuer)."""
+    issuer = arn
+    if ":assumed-role/" in arn:
+        account = arn.split(":")[4]
+        role = arn.split(":assumed-role/", 1)[1].split("/", maxsplit=1)[0]
+        issuer = f"arn:{PARTITION}:iam::{account}:role/{role}"
+    return {"arn": arn, "issuerArn": issuer, "issuerName": issuer.rsplit("/", 1)[-1], "id": arn}
 
 
 def policy_document(args: Mapping[str, Any]) -> dict[str, Any]:

@@ -3,7 +3,8 @@
 `run_program(stack)` loads `Pulumi.<stack>.yaml`, runs `__main__.py` under `pulumi.runtime.set_mocks`
 inside `run_pulumi_func` (so every outstanding registration finishes), and returns a `Recording`:
 every resource with its type, name, URN, parent, inputs as the engine sees them (camelCase), which
-inputs were secret, and the outputs the mocks answered with.
+inputs were secret, and the outputs the mocks answered with. `run_under_mocks(function)` does the same
+for any function that creates resources (a component the program does not compose yet).
 """
 
 from __future__ import annotations
@@ -71,6 +72,8 @@ class RecordedResource:
     dependencies: list[str] = field(default_factory=list)
     protect: bool = False
     ignore_changes: list[str] = field(default_factory=list)
+    # Outputs the engine would encrypt in state although their inputs were not secret.
+    additional_secret_outputs: list[str] = field(default_factory=list)
 
     def is_secret(self, path: str) -> bool:
         """True if the input at `path` (or a value containing it) was a Pulumi secret."""
@@ -179,13 +182,11 @@ class RecordingMocks(pulumi_mocks.Mocks):
             names = [f"{self.region}{letter}" for letter in "abcdef"]
             return {"names": names, "zoneIds": [f"use1-az{i}" for i in range(1, 7)], "id": self.region}
         if token == "aws:ec2/getAmi:getAmi":
-            return {
-                "id": "ami-0" + fakes.digest(str(given.get("filters")), length=16),
-                "name": "ubuntu/images/hvm-ssd-gp3/ubuntu-noble-24.04-amd64-server-20261101",
-                "architecture": "x86_64",
-                "ownerId": str((given.get("owners") or ["099720109477"])[0]),
-                "rootDeviceName": "/dev/sda1",
-            }
+            return fakes.ami(given)
+        if token == "aws:ec2/getManagedPrefixList:getManagedPrefixList":
+            return fakes.managed_prefix_list(str(given.get("name", "")), self.region)
+        if token == "aws:iam/getSessionContext:getSessionContext":
+            return fakes.session_context(str(given["arn"]))
         if token == "aws:iam/getPolicyDocument:getPolicyDocument":
             return fakes.policy_document(given)
         if token == "aws:elb/getServiceAccount:getServiceAccount":
@@ -225,6 +226,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
                 dependencies=list(request.dependencies),
                 protect=bool(request.protect),
                 ignore_changes=list(request.ignoreChanges),
+                additional_secret_outputs=list(request.additionalSecretOutputs),
             )
         )
         return response
@@ -294,26 +296,41 @@ def run_program(
         secret_keys.add(key)
 
     region = values.get("aws:region", "us-east-1")
+    entry_point = root / "__main__.py"
+
+    def run() -> None:
+        if program is not None:
+            program()
+        else:
+            runpy.run_path(str(entry_point), run_name="__main__")
+
+    with _as_language_host(root, values, secret_keys):
+        return run_under_mocks(run, stack=stack, region=region, values=values, secret_keys=secret_keys)
+
+
+def run_under_mocks(
+    function: Callable[[], Any],
+    *,
+    stack: str = "test",
+    region: str = "us-east-1",
+    values: Mapping[str, str] | None = None,
+    secret_keys: set[str] | None = None,
+) -> Recording:
+    """Run `function` (which creates resources) as a program under the recording mocks.
+
+    For components that the program does not compose yet: their registrations are recorded exactly as
+    `run_program` records the whole stack's, stack outputs included if `function` exports any.
+    """
     mocks = RecordingMocks(region)
     monitor = RecordingMonitor(mocks)
     engine = _WarningCollector()
     pulumi_settings.reset_options(project=PROJECT, stack=stack)
-    pulumi.runtime.set_all_config(values, sorted(secret_keys))
+    pulumi.runtime.set_all_config(dict(values or {}), sorted(secret_keys or set()))
     pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=False, monitor=monitor)
     pulumi_settings.SETTINGS.engine = engine
-
-    with _as_language_host(root, values, secret_keys):
-        entry_point = root / "__main__.py"
-
-        def run() -> None:
-            if program is not None:
-                program()
-            else:
-                runpy.run_path(str(entry_point), run_name="__main__")
-
-        _sync_await(run_pulumi_func(run))
-        root_stack = pulumi_settings.get_root_resource()
-        outputs = _resolve_outputs(getattr(root_stack, "outputs", {}))
+    _sync_await(run_pulumi_func(function))
+    root_stack = pulumi_settings.get_root_resource()
+    outputs = _resolve_outputs(getattr(root_stack, "outputs", {}))
     return Recording(stack=stack, resources=monitor.recorded, outputs=outputs, warnings=engine.warnings)
 
 

@@ -269,6 +269,8 @@ class AwsAuthBackend(Backend):
             raise bad_request(f"unrecognized auth_type: {auth_type}")
         arns = string_list(ctx.param("bound_iam_principal_arn", existing.get("bound_iam_principal_arn")))
         resolve = as_bool(ctx.param("resolve_aws_unique_ids", existing.get("resolve_aws_unique_ids")), True)
+        if resolve and arns != existing.get("bound_iam_principal_arn"):
+            self._check_resolvable(arns)
         updated: JSONDict = {
             "auth_type": auth_type,
             "bound_iam_principal_arn": arns,
@@ -298,6 +300,19 @@ class AwsAuthBackend(Backend):
             raise bad_request("at least one bound parameter should be specified on the role")
         self.roles[name] = updated
         return no_content()
+
+    def _check_resolvable(self, arns: list[str]) -> None:
+        """path_role.go: each non-wildcard ARN is resolved to its unique id with Vault's AWS credentials."""
+        if self.state.iam_lookups_allowed:
+            return
+        for arn in arns:
+            if not arn.endswith("*"):
+                action = "iam:GetUser" if ":user/" in arn else "iam:GetRole"
+                raise bad_request(
+                    f'unable to resolve ARN "{arn}" to internal ID: AccessDenied: User: '
+                    f"arn:aws:sts::{arn.split(':')[4]}:assumed-role/vault-node/i-0 is not authorized to "
+                    f"perform: {action} on resource: {arn}\n\tstatus code: 403"
+                )
 
     # --- login -------------------------------------------------------------------------------------------
 

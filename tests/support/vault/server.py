@@ -436,6 +436,11 @@ class VaultTestServer:
             access_key_id, arn, user_id=user_id, secret_access_key=secret_access_key
         )
 
+    def set_iam_lookups_allowed(self, allowed: bool) -> None:
+        """Whether Vault's own AWS credentials may call iam:GetRole/GetUser (resolve_aws_unique_ids)."""
+        with self.state.lock:
+            self.state.iam_lookups_allowed = allowed
+
     def set_database_reachable(self, reachable: bool) -> None:
         with self.state.lock:
             self.state.database_reachable = reachable

@@ -114,6 +114,8 @@ class VaultState:
         # test-only knobs (not part of Vault's storage)
         self.iam_identities: dict[str, IamIdentity] = {}
         self.database_reachable = True
+        # Vault resolves bound IAM ARNs with iam:GetRole/GetUser; False models a node role without them.
+        self.iam_lookups_allowed = True
         self._kv_mount = kv_mount
         self._reset_storage()
 

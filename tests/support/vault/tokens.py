@@ -26,6 +26,7 @@ from tests.support.vault.core import (
     rfc3339,
     string_list,
 )
+from tests.support.vault.policy import ACL
 
 if TYPE_CHECKING:
     from tests.support.vault.state import VaultState
@@ -351,11 +352,16 @@ class TokenBackend(Backend):
         assert parent is not None
         requested = string_list(ctx.param("policies"))
         no_default = as_bool(ctx.param("no_default_policy"), False)
+        # token_store.go handleCreateCommon: root or sudo on the request path lifts the policy-subset rule
+        # and is required for no_parent and for periodic tokens (create-orphan itself is plain ACL).
+        sudo = parent.is_root or "sudo" in ACL(self.state.policies_for(parent)).capabilities(
+            ctx.mount_prefix + ctx.rel
+        )
         if not requested:
             policies = list(parent.policies)
         else:
             policies = [p.lower() for p in requested]
-            if not parent.is_root:
+            if not sudo:
                 allowed = set(parent.policies) | {"default"}
                 if not set(policies) <= allowed:
                     raise bad_request("child policies must be subset of parent")
@@ -378,13 +384,18 @@ class TokenBackend(Backend):
         custom_id = ctx.param("id")
         if custom_id is not None and not parent.is_root:
             raise bad_request("root or sudo privileges required to specify token id")
+        if not orphan and as_bool(ctx.param("no_parent"), False) and not sudo:
+            raise bad_request("root or sudo privileges required to create orphan token")
+        period = parse_duration(ctx.param("period"), "period")
+        if period and not sudo:
+            raise bad_request("root or sudo privileges required to create periodic token")
         entry = self.state.tokens.create(
             policies=policies,
             path="auth/token/create-orphan" if orphan else "auth/token/create",
             display_name=display_name,
             ttl=parse_duration(ctx.param("ttl") or ctx.param("lease"), "ttl"),
             explicit_max_ttl=parse_duration(ctx.param("explicit_max_ttl"), "explicit_max_ttl"),
-            period=parse_duration(ctx.param("period"), "period"),
+            period=period,
             renewable=as_bool(ctx.param("renewable"), True),
             num_uses=as_int(ctx.param("num_uses"), "num_uses"),
             parent=None if no_parent else parent,

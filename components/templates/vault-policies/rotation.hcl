@@ -1,0 +1,10 @@
+# rotation: the rotation functions (AWS auth role "rotation") read and write the catalog's values in
+# KV v2 under secret/candlefish/, with check-and-set, and read their metadata. Nothing else.
+
+path "secret/data/candlefish/*" {
+  capabilities = ["create", "read", "update"]
+}
+
+path "secret/metadata/candlefish/*" {
+  capabilities = ["read", "list"]
+}

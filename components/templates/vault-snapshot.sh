@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Take a raft snapshot on the leader and upload it to the backup bucket with SSE-KMS; on any other node,
+# do nothing. Run hourly by vault-snapshot.timer as the vault user (rendered by components/userdata.py).
+# The token comes from Vault's AWS auth method, role "snapshot", whose policy may only read
+# sys/storage/raft/snapshot; it is never written to disk and is revoked when the script ends.
+set -euo pipefail
+umask 077
+
+readonly REGION="{{ region }}"
+readonly BUCKET="{{ snapshot_bucket }}"
+readonly PREFIX="{{ snapshot_prefix }}"
+readonly KMS_KEY_ARN="{{ data_key_arn }}"
+readonly SERVER_NAME="{{ server_name }}"
+# Sign the AWS-auth login for the regional STS endpoint: Vault forwards it to that endpoint (sts_endpoint).
+export AWS_STS_REGIONAL_ENDPOINTS=regional
+export VAULT_ADDR="https://127.0.0.1:8200"
+export VAULT_CACERT="{{ tls_dir }}/ca.pem"
+
+log() { printf 'vault-snapshot: %s\n' "$*" >&2; }
+
+if ! curl -fsS --cacert "${VAULT_CACERT}" "${VAULT_ADDR}/v1/sys/leader" | jq -e '.is_self == true' >/dev/null; then
+  log "this node is not the raft leader; nothing to do"
+  exit 0
+fi
+
+SNAPSHOT_DIR=$(mktemp -d)
+readonly SNAPSHOT_DIR
+cleanup() {
+  rm -rf "${SNAPSHOT_DIR}"
+  if [ -n "${VAULT_TOKEN:-}" ]; then
+    vault token revoke -self >/dev/null 2>&1 || true
+  fi
+}
+trap cleanup EXIT
+
+VAULT_TOKEN=$(vault login -method=aws -no-store -token-only role=snapshot region="${REGION}" \
+  header_value="${SERVER_NAME}")
+export VAULT_TOKEN
+
+stamp=$(date -u +%Y%m%dT%H%M%SZ)
+file="${SNAPSHOT_DIR}/${stamp}.snap"
+vault operator raft snapshot save "${file}"
+key="${PREFIX}$(date -u +%Y/%m/%d)/${stamp}.snap"
+aws s3 cp "${file}" "s3://${BUCKET}/${key}" --region "${REGION}" --only-show-errors \
+  --sse aws:kms --sse-kms-key-id "${KMS_KEY_ARN}"
+log "uploaded s3://${BUCKET}/${key}"

@@ -1,0 +1,620 @@
+"""The Vault bootstrap provider against the Vault test server (through hvac) and a moto server (boto3).
+
+First run on an uninitialised cluster, the waits (auto-unseal, raft peers), re-runs, drift, adoption,
+and each failure mode with the instruction it gives. Every wait and backoff is shortened, so the file
+runs in seconds.
+"""
+
+import json
+import threading
+
+import boto3
+import hcl2
+import hvac.exceptions as hx
+import pytest
+from botocore.exceptions import ClientError
+
+from components.vault_policies import POLICY_DIR, app_policy_name, render_app_policy, render_policies
+from providers import break_glass
+from providers import vault_bootstrap as bootstrap_module
+from providers.common import BootstrapError
+from providers.vault_bootstrap import DELETE_NOTE, VaultBootstrapProvider
+from tests.support.provider_host import call_in_provider_host
+
+pytestmark = pytest.mark.slow
+ACCOUNT = "123456789012"
+NODE_ROLE = f"arn:aws:iam::{ACCOUNT}:role/candlefish-test-vault-node"
+ROTATION_ROLE = f"arn:aws:iam::{ACCOUNT}:role/candlefish-test-rotation"
+PAYMENTS_ROLE = f"arn:aws:iam::{ACCOUNT}:role/payments-api"
+FAKE_ACCESS_KEY = "AKIA" + "EXAMPLENOTAKEY02"  # built at run time: the secrets scan rejects key literals
+FAKE_SECRET_KEY = "example-not-a-secret-key"
+CLUSTER_SIZE = 5
+FAST = {"ready_s": 2, "unseal_s": 2, "leader_s": 2, "peers_s": 2, "poll_s": 0.02}
+APPS = [("payments", ["candlefish/payments", "shared/payments"])]
+
+
+@pytest.fixture(autouse=True)
+def fast_retries(monkeypatch):
+    monkeypatch.setattr(bootstrap_module, "RETRY_BACKOFF_S", 0.01)
+    monkeypatch.setattr(break_glass, "STORE_BACKOFF_S", 0)
+
+
+def join_peers(server, count=CLUSTER_SIZE):
+    """Raft peers besides the node answering (vault-0)."""
+    for index in range(1, count):
+        server.add_raft_peer(f"vault-{index}")
+
+
+@pytest.fixture
+def cluster(vault_server_factory):
+    """A freshly booted 5-node cluster behind its load balancer: uninitialised, no KV mount yet."""
+    server = vault_server_factory(initialized=False, kv_mount=None)
+    server.set_expected_raft_peers(CLUSTER_SIZE)
+    join_peers(server)
+    return server
+
+
+@pytest.fixture
+def secret_arn(aws):
+    kms = boto3.client("kms")
+    key = kms.create_key(Description="secrets key")["KeyMetadata"]["Arn"]
+    sm = boto3.client("secretsmanager")
+    return sm.create_secret(Name="candlefish/test/vault/break-glass", KmsKeyId=key)["ARN"]
+
+
+def props(server, secret, **extra):
+    return {
+        "address": server.url,
+        "ca_pem": "",
+        "region": "us-east-1",
+        "break_glass_secret_id": secret,
+        "cluster_size": CLUSTER_SIZE,
+        "recovery_shares": 5,
+        "recovery_threshold": 3,
+        "recovery_pgp_keys": [],
+        "adopt_token": None,
+        "node_role_arn": NODE_ROLE,
+        "rotation_role_arn": ROTATION_ROLE,
+        "app_roles": [
+            {"name": "payments", "bound_arn": PAYMENTS_ROLE, "token_policies": [app_policy_name("payments")]}
+        ],
+        "ci_approle": {
+            "token_policies": ["platform-team"],
+            "secret_id_ttl": "24h",
+            "token_ttl": "20m",
+            "token_max_ttl": "1h",
+            "bound_cidrs": ["10.20.0.0/16"],
+        },
+        "policies": dict(render_policies(APPS)),
+        "audit_file_path": "/var/log/vault/audit/vault-audit.log",
+        "autopilot": None,
+        "iam_server_id": "",
+        "provisioner_period": "720h",
+        "waits": FAST,
+        **extra,
+    }
+
+
+def outs_of(result):
+    assert result.outs is not None
+    return result.outs
+
+
+def stored_material(secret):
+    value = boto3.client("secretsmanager").get_secret_value(SecretId=secret)["SecretString"]
+    return json.loads(value)
+
+
+def admin(server):
+    """A root-policy token minted by the test server itself (the bootstrap's root token is revoked)."""
+    return server.client(token=server.create_token(["root"]))
+
+
+def requests_to(server, path, method=None):
+    return [
+        entry
+        for entry in server.request_log
+        if entry.path == path and (method is None or entry.method == method)
+    ]
+
+
+def writes(server):
+    return [(entry.method, entry.path) for entry in server.request_log if entry.method not in {"GET", "HEAD"}]
+
+
+@pytest.fixture
+def bootstrapped(cluster, secret_arn):
+    """The cluster after a successful first run: (server, secret ARN, state as Pulumi keeps it)."""
+    given = props(cluster, secret_arn)
+    result = VaultBootstrapProvider().create(given)
+    return cluster, secret_arn, {**given, **outs_of(result)}
+
+
+# --- first run --------------------------------------------------------------------------------------------
+
+
+def test_first_run_initialises_with_recovery_shares_and_stores_them_before_anything_else(cluster, secret_arn):
+    result = VaultBootstrapProvider().create(props(cluster, secret_arn))
+    outs = outs_of(result)
+    assert cluster.state.initialized
+    assert (cluster.state.seal.shares, cluster.state.seal.threshold) == (5, 3)
+    material = stored_material(secret_arn)
+    assert len(material["recovery_shares"]) == 5 and material["recovery_threshold"] == 3
+    assert material["root_token"].startswith("hvs.")
+    assert material["recovery_shares_pgp_encrypted"] is False
+    assert outs["break_glass_version_id"]
+    # The shares went to Secrets Manager before the first configuration request reached Vault.
+    paths = [entry.path for entry in cluster.request_log]
+    assert paths.index("sys/init") < paths.index("sys/policies/acl/admin")
+    # Nothing secret in the outputs but the provisioner token (a Pulumi secret, see the resource class).
+    public = json.dumps({key: value for key, value in outs.items() if key != "provisioner_token"})
+    assert material["root_token"] not in public and outs["provisioner_token"] not in public
+    assert not any(share in json.dumps(outs) for share in material["recovery_shares"])
+    assert result.id == cluster.state.cluster_id
+    assert outs["bootstrap"] == "initialised" and outs["root_token_revoked"] is True
+    assert not break_glass.init_pending(boto3.client("secretsmanager"), secret_arn)
+
+
+def test_the_root_token_is_revoked_and_the_provisioner_token_is_periodic_and_scoped(bootstrapped):
+    server, secret, state = bootstrapped
+    with pytest.raises(hx.Forbidden):
+        server.client(token=stored_material(secret)["root_token"]).auth.token.lookup_self()
+    provisioner = server.client(token=state["provisioner_token"])
+    looked_up = provisioner.auth.token.lookup_self()["data"]
+    assert looked_up["period"] == 720 * 3600 and looked_up["renewable"] is True
+    assert looked_up["policies"] == ["provisioner"] and looked_up["orphan"] is True
+    assert looked_up["accessor"] == state["provisioner_accessor"]
+    provisioner.secrets.kv.v2.create_or_update_secret(
+        path="candlefish/x", secret={"v": "example-not-a-secret"}
+    )
+    for forbidden in (
+        lambda: provisioner.sys.disable_audit_device("file"),
+        lambda: provisioner.sys.disable_auth_method("aws"),
+        lambda: provisioner.sys.disable_secrets_engine("secret"),
+        lambda: provisioner.auth.token.create(policies=["admin"]),
+        lambda: provisioner.write_data("auth/approle/role/ci/secret-id"),
+        lambda: provisioner.read("sys/storage/raft/snapshot"),
+    ):
+        with pytest.raises(hx.Forbidden):
+            forbidden()
+
+
+def test_first_run_configures_audit_kv_auth_roles_policies_and_autopilot(bootstrapped):
+    server, _, state = bootstrapped
+    vault = admin(server)
+    audit = vault.sys.list_enabled_audit_devices()["data"]
+    assert audit["file/"]["type"] == "file"
+    assert audit["file/"]["options"]["file_path"] == "/var/log/vault/audit/vault-audit.log"
+    assert audit["syslog/"]["type"] == "syslog"
+    assert audit["syslog/"]["options"] == {"facility": "AUTH", "tag": "vault"}
+    mounts = vault.sys.list_mounted_secrets_engines()["data"]
+    assert mounts["secret/"]["type"] == "kv" and mounts["secret/"]["options"] == {"version": "2"}
+    auths = vault.sys.list_auth_methods()["data"]
+    assert auths["aws/"]["type"] == "aws" and auths["approle/"]["type"] == "approle"
+    snapshot = vault.auth.aws.read_role("snapshot")
+    assert snapshot["bound_iam_principal_arn"] == [NODE_ROLE] and snapshot["auth_type"] == "iam"
+    assert snapshot["token_policies"] == ["snapshot"] and snapshot["token_no_default_policy"] is True
+    assert vault.auth.aws.read_role("rotation")["token_policies"] == ["rotation"]
+    payments = vault.auth.aws.read_role("payments")
+    assert payments["bound_iam_principal_arn"] == [PAYMENTS_ROLE]
+    assert payments["token_policies"] == ["app-payments-readonly"]
+    ci = vault.auth.approle.read_role("ci")["data"]
+    assert ci["token_policies"] == ["platform-team"] and ci["secret_id_ttl"] == 24 * 3600
+    assert ci["token_ttl"] == 1200 and ci["token_max_ttl"] == 3600
+    assert ci["token_bound_cidrs"] == ["10.20.0.0/16"] and ci["secret_id_bound_cidrs"] == ["10.20.0.0/16"]
+    names = set(vault.sys.list_acl_policies()["data"]["keys"])
+    expected = {"admin", "platform-team", "security-team", "rotation", "snapshot", "break-glass"}
+    assert expected | {"provisioner", "app-payments-readonly"} <= names
+    for name, text in render_policies(APPS).items():
+        assert vault.sys.read_acl_policy(name)["data"]["policy"] == text.strip()
+    pilot = vault.read("sys/storage/raft/autopilot/configuration")["data"]
+    assert pilot["cleanup_dead_servers"] is True and pilot["min_quorum"] == 3
+    assert pilot["dead_server_last_contact_threshold"] == "10m0s"
+    assert pilot["last_contact_threshold"] == "10s" and pilot["server_stabilization_time"] == "10s"
+    assert state["config_digest"].startswith("sha256:") and state["drift"] == ""
+
+
+def test_machine_roles_log_in_with_aws_iam_and_get_exactly_their_policy(bootstrapped):
+    server, _, _ = bootstrapped
+    server.register_iam_identity(
+        FAKE_ACCESS_KEY, f"arn:aws:sts::{ACCOUNT}:assumed-role/candlefish-test-vault-node/i-0123456789abcdef0"
+    )
+    node = server.client(token="")
+    login = node.auth.aws.iam_login(FAKE_ACCESS_KEY, FAKE_SECRET_KEY, role="snapshot")["auth"]
+    assert login["policies"] == ["snapshot"] and login["lease_duration"] == 900
+    assert node.read("sys/storage/raft/snapshot") is not None
+    with pytest.raises(hx.Forbidden):
+        node.secrets.kv.v2.read_secret_version(path="candlefish/x", raise_on_deleted_version=True)
+    other_key = "AKIA" + "EXAMPLENOTAKEY03"
+    server.register_iam_identity(
+        other_key, f"arn:aws:sts::{ACCOUNT}:assumed-role/candlefish-test-rotation/run"
+    )
+    rotation = server.client(token="")
+    rotation.auth.aws.iam_login(other_key, FAKE_SECRET_KEY, role="rotation")
+    rotation.secrets.kv.v2.create_or_update_secret(
+        path="candlefish/jwt", secret={"v": "example-not-a-secret"}
+    )
+    with pytest.raises(hx.Forbidden):
+        rotation.secrets.kv.v2.create_or_update_secret(path="other/jwt", secret={"v": "example"})
+
+
+def test_recovery_shares_can_be_encrypted_to_operator_pgp_keys(cluster, secret_arn):
+    keys = [f"ZXhhbXBsZS1ub3QtYS1rZXkt{index}A==" for index in range(5)]  # base64, obviously fake
+    VaultBootstrapProvider().create(props(cluster, secret_arn, recovery_pgp_keys=keys))
+    material = stored_material(secret_arn)
+    assert material["recovery_shares_pgp_encrypted"] is True
+    assert len(material["recovery_shares"]) == 5
+    assert cluster.state.seal.keys and all(
+        share.encode() not in cluster.state.seal.keys for share in material["recovery_shares"]
+    )
+
+
+# --- waits ------------------------------------------------------------------------------------------------
+
+
+def test_first_run_waits_for_auto_unseal(vault_server_factory, secret_arn):
+    server = vault_server_factory(initialized=False, kv_mount=None, auto_unseal_polls=6)
+    join_peers(server)
+    outs = outs_of(VaultBootstrapProvider().create(props(server, secret_arn)))
+    assert outs["root_token_revoked"] is True
+    health_after_init = [e for e in server.request_log if e.path == "sys/health"]
+    assert len(health_after_init) >= 6
+
+
+def test_first_run_waits_for_raft_peers_to_join(vault_server_factory, secret_arn):
+    server = vault_server_factory(initialized=False, kv_mount=None)
+    server.set_expected_raft_peers(CLUSTER_SIZE)
+    joiner = threading.Timer(0.3, join_peers, args=(server,))
+    joiner.start()
+    try:
+        outs = outs_of(VaultBootstrapProvider().create(props(server, secret_arn)))
+    finally:
+        joiner.join()
+    assert outs["root_token_revoked"] is True
+    assert len(requests_to(server, "sys/storage/raft/configuration")) > 1
+
+
+def test_first_run_waits_for_a_node_to_answer(vault_server_factory, secret_arn):
+    server = vault_server_factory(initialized=False, kv_mount=None)
+    join_peers(server)
+    server.fail_next(5, status=502, path_prefix="sys/health")  # no healthy target behind the LB yet
+    VaultBootstrapProvider().create(props(server, secret_arn))
+    assert [e.status for e in requests_to(server, "sys/health")][:6] == [502] * 5 + [200]
+
+
+# --- re-runs, drift, adoption -----------------------------------------------------------------------------
+
+
+def test_a_rerun_initialises_nothing_and_writes_nothing(bootstrapped):
+    server, secret, state = bootstrapped
+    provider = VaultBootstrapProvider()
+    assert provider.diff("id", state, props(server, secret)).changes is False
+    version = boto3.client("secretsmanager").describe_secret(SecretId=secret)["VersionIdsToStages"]
+    server.clear_request_log()
+    outs = outs_of(provider.update("id", state, props(server, secret)))
+    assert not requests_to(server, "sys/init")
+    assert writes(server) == [("POST", "auth/token/renew-self")]
+    assert outs["provisioner_token"] == state["provisioner_token"]
+    assert outs["config_digest"] == state["config_digest"] and outs["changes"] == []
+    assert boto3.client("secretsmanager").describe_secret(SecretId=secret)["VersionIdsToStages"] == version
+
+
+def test_refresh_reports_a_changed_policy_and_update_corrects_it(bootstrapped):
+    server, secret, state = bootstrapped
+    provider = VaultBootstrapProvider()
+    admin(server).sys.create_or_update_acl_policy(
+        name="rotation", policy='path "secret/*" { capabilities = ["create", "read", "update", "delete"] }'
+    )
+    refreshed = outs_of(provider.read("cluster", state))
+    assert refreshed["config_digest"] != state["config_digest"]
+    assert refreshed["drift"] == "policy rotation differs"
+    assert refreshed["provisioner_token"] == state["provisioner_token"]
+    assert provider.diff("cluster", refreshed, props(server, secret)).changes is True
+    outs = outs_of(provider.update("cluster", refreshed, props(server, secret)))
+    assert outs["changes"] == ["wrote policy rotation"]
+    live = admin(server).sys.read_acl_policy("rotation")["data"]["policy"]
+    assert live == render_policies(APPS)["rotation"].strip()
+    again = outs_of(provider.read("cluster", {**state, **outs}))
+    assert again["config_digest"] == state["config_digest"] and again["drift"] == ""
+
+
+@pytest.mark.parametrize(
+    ("break_it", "drift", "change"),
+    [
+        (
+            lambda vault: vault.sys.disable_audit_device("syslog"),
+            "audit device syslog/ is missing",
+            "enabled audit device syslog/",
+        ),
+        (
+            lambda vault: vault.sys.disable_secrets_engine("secret"),
+            "secrets engine secret/ is missing",
+            "mounted kv v2 at secret/",
+        ),
+        (
+            lambda vault: vault.auth.aws.delete_role("payments"),
+            "AWS auth role payments is missing",
+            "wrote AWS auth role payments",
+        ),
+        (
+            lambda vault: vault.write_data(
+                "sys/storage/raft/autopilot/configuration", data={"cleanup_dead_servers": False}
+            ),
+            "autopilot configuration differs",
+            "set the autopilot configuration",
+        ),
+    ],
+)
+def test_other_drift_is_reported_and_reconciled(bootstrapped, break_it, drift, change):
+    server, secret, state = bootstrapped
+    break_it(admin(server))
+    provider = VaultBootstrapProvider()
+    refreshed = outs_of(provider.read("cluster", state))
+    assert refreshed["drift"] == drift
+    outs = outs_of(provider.update("cluster", refreshed, props(server, secret)))
+    assert outs["changes"] == [change]
+    assert outs_of(provider.read("cluster", {**state, **outs}))["config_digest"] == state["config_digest"]
+
+
+def test_a_removed_application_loses_its_role_and_policy(bootstrapped):
+    server, secret, state = bootstrapped
+    news = props(server, secret, app_roles=[], policies=dict(render_policies([])))
+    outs = outs_of(VaultBootstrapProvider().update("cluster", state, news))
+    assert set(outs["changes"]) == {"deleted AWS auth role payments", "deleted policy app-payments-readonly"}
+    with pytest.raises(hx.InvalidPath):
+        admin(server).auth.aws.read_role("payments")
+
+
+def test_a_recreated_resource_adopts_the_cluster_with_a_token_and_never_reinitialises(bootstrapped):
+    server, secret, state = bootstrapped
+    server.clear_request_log()
+    adopt = server.create_token(["admin"])  # an administrator's token, not root
+    outs = outs_of(VaultBootstrapProvider().create(props(server, secret, adopt_token=adopt)))
+    assert not requests_to(server, "sys/init")
+    assert outs["bootstrap"] == "adopted" and outs["root_token_revoked"] is False
+    assert outs["provisioner_token"] != state["provisioner_token"]
+    assert server.client(token=outs["provisioner_token"]).auth.token.lookup_self()["data"]["orphan"]
+    assert adopt not in json.dumps(outs) and outs["adopt_token_fingerprint"].startswith("sha256:")
+
+
+def test_adopting_without_a_token_is_a_clear_error(bootstrapped):
+    server, secret, _ = bootstrapped
+    with pytest.raises(
+        BootstrapError, match=r"already initialised and this stack has no token.*vaultAdoptToken"
+    ):
+        VaultBootstrapProvider().create(props(server, secret))
+    assert not requests_to(server, "sys/init", "PUT")[1:]
+
+
+def test_a_refused_provisioner_token_is_a_clear_error_and_an_adopt_token_recovers(bootstrapped):
+    server, secret, state = bootstrapped
+    admin(server).auth.token.revoke_accessor(state["provisioner_accessor"])
+    with pytest.raises(
+        BootstrapError, match=r"provisioner token in this stack's state was refused \(403.*vaultAdoptToken"
+    ):
+        VaultBootstrapProvider().update("cluster", state, props(server, secret))
+    news = props(server, secret, adopt_token=server.create_token(["root"]))
+    assert VaultBootstrapProvider().diff("cluster", state, news).changes is True
+    outs = outs_of(VaultBootstrapProvider().update("cluster", state, news))
+    assert server.client(token=outs["provisioner_token"]).auth.token.lookup_self()
+    assert outs["provisioner_accessor"] != state["provisioner_accessor"]
+
+
+def test_an_overdue_renewal_makes_a_diff(bootstrapped):
+    server, secret, state = bootstrapped
+    overdue = {**state, "provisioner_renew_after": "2000-01-01T00:00:00+00:00"}
+    assert VaultBootstrapProvider().diff("cluster", overdue, props(server, secret)).changes is True
+
+
+def test_unknown_inputs_during_preview_are_a_change(bootstrapped):
+    from pulumi.runtime import rpc
+
+    server, secret, state = bootstrapped
+    news = props(server, secret, address=rpc.UNKNOWN)
+    assert VaultBootstrapProvider().diff("cluster", state, news).changes is True
+
+
+def test_delete_removes_nothing_from_vault_and_says_so(bootstrapped):
+    server, _, state = bootstrapped
+    server.clear_request_log()
+    VaultBootstrapProvider().delete("cluster", state)
+    assert server.request_log == []
+    assert state["on_delete"] == DELETE_NOTE and "removes nothing from Vault" in DELETE_NOTE
+    assert server.client(token=state["provisioner_token"]).auth.token.lookup_self()
+
+
+# --- failure modes ----------------------------------------------------------------------------------------
+
+
+def test_a_node_that_stays_sealed_is_a_clear_error(vault_server_factory, secret_arn):
+    server = vault_server_factory(initialized=False, kv_mount=None, auto_unseal_polls=10_000)
+    with pytest.raises(BootstrapError, match=r"still sealed after 0.3 s: auto-unseal has not completed.*kms"):
+        VaultBootstrapProvider().create(props(server, secret_arn, waits={**FAST, "unseal_s": 0.3}))
+    assert stored_material(secret_arn)["root_token"]  # the shares were stored before the wait
+
+
+def test_a_cluster_sealed_between_runs_is_a_clear_error(bootstrapped):
+    server, secret, state = bootstrapped
+    server.seal()
+    with pytest.raises(
+        BootstrapError, match=r"still sealed after 0.3 s.*re-run `pulumi up` \(init is not repeated\)"
+    ):
+        VaultBootstrapProvider().update(
+            "cluster", state, props(server, secret, waits={**FAST, "unseal_s": 0.3})
+        )
+
+
+def test_sealing_during_configuration_is_a_clear_error(bootstrapped, monkeypatch):
+    server, secret, state = bootstrapped
+    monkeypatch.setattr(bootstrap_module, "RETRY_TOTAL", 0)
+    server.fail_next(1, status=503, path_prefix="sys/policies/acl/")
+    with pytest.raises(BootstrapError, match=r"answered 503 \(sealed, or no active node\) while configuring"):
+        VaultBootstrapProvider().update("cluster", state, props(server, secret))
+
+
+def test_an_unreachable_vault_times_out_with_an_instruction(secret_arn, vault_server, monkeypatch):
+    dead = props(vault_server, secret_arn, address="http://127.0.0.1:9", waits={**FAST, "ready_s": 0.3})
+    with pytest.raises(
+        BootstrapError,
+        match=r"did not answer within 0.3 s \(last: connection failed.*security groups allow 8200",
+    ):
+        VaultBootstrapProvider().create(dead)
+
+
+def test_a_slow_vault_times_out_with_an_instruction(vault_server_factory, secret_arn, monkeypatch):
+    server = vault_server_factory(initialized=False, kv_mount=None)
+    monkeypatch.setattr(bootstrap_module, "TIMEOUT_S", 0.1)
+    server.add_latency(0.5, path_prefix="sys/health")
+    with pytest.raises(
+        BootstrapError, match=r"did not answer within 0.5 s \(last: no answer before the request timed out\)"
+    ):
+        VaultBootstrapProvider().create(props(server, secret_arn, waits={**FAST, "ready_s": 0.5}))
+    assert not server.state.initialized
+
+
+def test_a_half_joined_cluster_is_a_clear_error_and_the_next_run_resumes(vault_server_factory, secret_arn):
+    server = vault_server_factory(initialized=False, kv_mount=None)
+    server.set_expected_raft_peers(CLUSTER_SIZE)
+    join_peers(server, count=3)
+    expected = (
+        r"half-joined cluster: 3 of 5 raft peers after 0.4 s; check the nodes' retry_join .*security group "
+        r"rule for 8201 .*instance health"
+    )
+    with pytest.raises(BootstrapError, match=expected):
+        VaultBootstrapProvider().create(props(server, secret_arn, waits={**FAST, "peers_s": 0.4}))
+    # The failed create left no state; the stored root token lets the next run finish, without re-init.
+    server.add_raft_peer("vault-3")
+    server.add_raft_peer("vault-4")
+    server.clear_request_log()
+    outs = outs_of(VaultBootstrapProvider().create(props(server, secret_arn)))
+    assert not requests_to(server, "sys/init")
+    assert outs["bootstrap"] == "resumed" and outs["root_token_revoked"] is True
+    with pytest.raises(hx.Forbidden):
+        server.client(token=stored_material(secret_arn)["root_token"]).auth.token.lookup_self()
+
+
+def test_peers_joined_but_unhealthy_is_a_clear_error(cluster, secret_arn):
+    cluster.set_raft_peer_health("vault-3", False)
+    with pytest.raises(BootstrapError, match=r"all 5 raft peers joined but autopilot .*unhealthy: vault-3"):
+        VaultBootstrapProvider().create(props(cluster, secret_arn, waits={**FAST, "peers_s": 0.3}))
+
+
+def test_a_node_role_without_iam_lookups_is_a_clear_error_and_the_next_run_finishes(cluster, secret_arn):
+    cluster.set_iam_lookups_allowed(False)
+    with pytest.raises(BootstrapError, match=r"Vault node role needs iam:GetRole .* on the bound principals"):
+        VaultBootstrapProvider().create(props(cluster, secret_arn))
+    cluster.set_iam_lookups_allowed(True)
+    outs = outs_of(VaultBootstrapProvider().create(props(cluster, secret_arn)))
+    assert outs["bootstrap"] == "resumed" and outs["root_token_revoked"] is True
+
+
+def test_a_missing_break_glass_secret_stops_before_init(cluster, aws):
+    missing = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:candlefish/test/vault/break-glass-AbCdEf"
+    with pytest.raises(
+        BootstrapError, match=r"break-glass secret .* does not exist.*before Vault is initialised"
+    ):
+        VaultBootstrapProvider().create(props(cluster, missing))
+    assert not cluster.state.initialized and not requests_to(cluster, "sys/init")
+
+
+def test_a_break_glass_secret_scheduled_for_deletion_stops_before_init(cluster, secret_arn):
+    boto3.client("secretsmanager").delete_secret(SecretId=secret_arn, RecoveryWindowInDays=7)
+    with pytest.raises(BootstrapError, match=r"scheduled for deletion.*aws secretsmanager restore-secret"):
+        VaultBootstrapProvider().create(props(cluster, secret_arn))
+    assert not cluster.state.initialized
+    boto3.client("secretsmanager").restore_secret(SecretId=secret_arn)
+    assert outs_of(VaultBootstrapProvider().create(props(cluster, secret_arn)))["root_token_revoked"]
+
+
+class FailingStore:
+    """Secrets Manager whose value writes fail once Vault is initialised (the marker write passes)."""
+
+    def __init__(self, real):
+        self.real = real
+
+    def __getattr__(self, name):
+        return getattr(self.real, name)
+
+    def put_secret_value(self, **kwargs):
+        if "VersionStages" in kwargs:
+            return self.real.put_secret_value(**kwargs)
+        raise ClientError({"Error": {"Code": "ThrottlingException", "Message": "x"}}, "PutSecretValue")
+
+
+def test_a_failed_store_after_init_says_how_to_recover_and_so_does_the_next_run(
+    cluster, secret_arn, monkeypatch
+):
+    real_client = break_glass.client
+    monkeypatch.setattr(break_glass, "client", lambda region: FailingStore(real_client(region)))
+    with pytest.raises(BootstrapError) as failed:
+        VaultBootstrapProvider().create(props(cluster, secret_arn))
+    message = str(failed.value)
+    assert "was initialised, but its recovery shares and root token could not be stored" in message
+    assert "kept throttling" in message and "Nothing has been written to Vault yet" in message
+    assert "wipe the cluster's raft data" in message
+    assert [e.path for e in cluster.request_log if e.method != "GET"] == ["sys/init"]  # nothing configured
+    monkeypatch.setattr(break_glass, "client", real_client)
+    with pytest.raises(BootstrapError, match=r"still marks an unfinished init.*holds no data yet: wipe"):
+        VaultBootstrapProvider().create(props(cluster, secret_arn))
+
+
+def test_a_lost_init_answer_is_never_retried_and_says_what_to_check(cluster, secret_arn):
+    cluster.drop_next(1, path_prefix="sys/init")
+    with pytest.raises(
+        BootstrapError, match=r"answer to sys/init .* was lost.*`vault status`.*Initialized false"
+    ):
+        VaultBootstrapProvider().create(props(cluster, secret_arn))
+    assert len(requests_to(cluster, "sys/init", "PUT")) == 1
+
+
+def test_an_init_refused_by_vault_clears_the_pending_marker(vault_server_factory, secret_arn):
+    server = vault_server_factory(initialized=False, kv_mount=None)
+    server.fail_next(1, status=400, path_prefix="sys/init")
+    with pytest.raises(BootstrapError, match=r"refused sys/init.*nothing was initialised or stored"):
+        VaultBootstrapProvider().create(props(server, secret_arn))
+    assert not break_glass.init_pending(boto3.client("secretsmanager"), secret_arn)
+
+
+def test_invalid_inputs_are_reported_together_before_anything_happens(cluster, secret_arn):
+    bad = props(
+        cluster,
+        secret_arn,
+        recovery_pgp_keys=["ZXhhbXBsZQ=="],
+        ci_approle={"token_policies": ["no-such-policy"]},
+        autopilot={"min_quorum": 2},
+    )
+    with pytest.raises(BootstrapError) as invalid:
+        VaultBootstrapProvider().create(bad)
+    message = str(invalid.value)
+    assert "recovery_pgp_keys: 1 keys for 5 shares" in message
+    assert "AppRole role ci: token policy 'no-such-policy' is not among the policies written" in message
+    assert "min_quorum must be at least 3" in message
+    assert cluster.request_log == []
+
+
+# --- policies as files, and the provider as Pulumi runs it ------------------------------------------------
+
+
+@pytest.mark.parametrize("path", sorted(POLICY_DIR.glob("*.hcl")), ids=lambda path: path.stem)
+def test_policy_templates_parse_as_hcl(path):
+    document = hcl2.loads(path.read_text())
+    assert document["path"], f"{path.name} grants nothing"
+
+
+def test_rendered_application_policies_parse_and_name_each_path():
+    text = render_app_policy("payments", ["candlefish/payments", "shared/payments"])
+    paths = [next(iter(block)) for block in hcl2.loads(text)["path"]]
+    assert [p.strip('"') for p in paths] == [
+        "secret/data/candlefish/payments/*",
+        "secret/metadata/candlefish/payments/*",
+        "secret/data/shared/payments/*",
+        "secret/metadata/shared/payments/*",
+    ]
+    with pytest.raises(ValueError, match="no wildcards"):
+        render_app_policy("payments", ["candlefish/*"])
+
+
+def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(cluster, secret_arn):
+    done = call_in_provider_host(VaultBootstrapProvider(), "create", props(cluster, secret_arn))
+    assert done["id"] == cluster.state.cluster_id and done["outs"]["root_token_revoked"] is True
+    assert cluster.state.initialized and len(stored_material(secret_arn)["recovery_shares"]) == 5

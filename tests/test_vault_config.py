@@ -1,0 +1,115 @@
+"""The bootstrap's desired-configuration model, without Vault: durations, digests, drift sentences."""
+
+import pytest
+
+from components.vault_policies import app_policy_name, render_policies
+from providers.common import BootstrapError
+from providers.vault_config import desired, differences, digest, duration_seconds, validate
+from providers.vault_waits import Waits, spell
+
+POLICIES = dict(render_policies([("payments", ["candlefish/payments"])]))
+PROPS = {
+    "node_role_arn": "arn:aws:iam::123456789012:role/vault-node",
+    "rotation_role_arn": "",
+    "app_roles": [
+        {
+            "name": "payments",
+            "bound_arn": "arn:aws:iam::123456789012:role/p",
+            "token_policies": ["app-payments-readonly"],
+        }
+    ],
+    "ci_approle": {"token_policies": ["platform-team"]},
+    "policies": POLICIES,
+    "cluster_size": 5,
+}
+
+
+@pytest.mark.parametrize(
+    ("given", "seconds"),
+    [
+        ("10m", 600),
+        ("10m0s", 600),
+        ("24h0m0s", 86400),
+        ("1h30m", 5400),
+        ("90", 90),
+        (90, 90),
+        ("", 0),
+        ("500ms", 0),
+    ],
+)
+def test_vault_and_go_durations(given, seconds):
+    assert duration_seconds(given) == seconds
+
+
+@pytest.mark.parametrize("given", ["ten minutes", "10x", True, "m"])
+def test_bad_durations_are_refused(given):
+    with pytest.raises(ValueError, match="not a duration"):
+        duration_seconds(given)
+
+
+def test_the_digest_ignores_order_and_text_padding():
+    reordered = {**PROPS, "policies": dict(reversed(list(POLICIES.items())))}
+    padded = {**PROPS, "policies": {name: f"\n{text}\n\n" for name, text in POLICIES.items()}}
+    assert digest(desired(PROPS)) == digest(desired(reordered)) == digest(desired(padded))
+    assert digest(desired({**PROPS, "autopilot": {"min_quorum": 5}})) != digest(desired(PROPS))
+
+
+def test_defaults_follow_the_deployment_guide():
+    wanted = desired(PROPS)
+    assert wanted["autopilot"] == {
+        "cleanup_dead_servers": True,
+        "dead_server_last_contact_threshold": 600,
+        "last_contact_threshold": 10,
+        "server_stabilization_time": 10,
+        "min_quorum": 3,
+        "max_trailing_logs": 1000,
+    }
+    assert set(wanted["audit"]) == {"file/", "syslog/"}
+    assert "rotation" not in wanted["aws_roles"]  # no rotation role ARN given
+    assert wanted["aws_roles"]["payments"]["token_policies"] == [app_policy_name("payments")]
+
+
+def test_differences_name_what_differs_without_values():
+    wanted = desired(PROPS)
+    live = {**wanted, "policies": {**wanted["policies"], "admin": "changed", "rotation": None}}
+    assert differences(wanted, live) == ["policy admin differs", "policy rotation is missing"]
+
+
+def test_validation_reports_every_problem():
+    bad = {
+        **PROPS,
+        "recovery_shares": 5,
+        "recovery_threshold": 1,
+        "app_roles": [
+            {"name": "snapshot", "bound_arn": "arn:aws:iam::1:role/x", "token_policies": []},
+            {
+                "name": "billing",
+                "bound_arn": "arn:aws:iam::1:role/b",
+                "token_policies": ["app-billing-readonly"],
+            },
+            {
+                "name": "billing",
+                "bound_arn": "arn:aws:iam::1:role/c",
+                "token_policies": ["app-billing-readonly"],
+            },
+        ],
+        "policies": {},
+        "ci_approle": {"token_policies": []},
+    }
+    with pytest.raises(BootstrapError) as invalid:
+        validate(bad)
+    message = str(invalid.value)
+    for expected in (
+        "recovery_threshold must be greater than one",
+        "the 'provisioner' policy is required",
+        "app role 'snapshot': the name is reserved",
+        "AWS auth role billing: token policy 'app-billing-readonly' is not among the policies written",
+        "ci_approle.token_policies: name the policies CI tokens get",
+        "app role 'billing' is listed more than once",
+    ):
+        assert expected in message
+
+
+def test_waits_read_only_known_fields_and_durations_read_well():
+    assert Waits.from_props({"peers_s": "1.5", "unknown": 3}).peers_s == 1.5
+    assert (spell(600), spell(90), spell(0.3)) == ("10 min", "90 s", "0.3 s")

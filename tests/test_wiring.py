@@ -1,0 +1,59 @@
+"""Components agree with each other in the recorded production stack: what one configures, another uses."""
+
+from components.userdata import AUDIT_LOG_PATH
+
+
+def bootstrap(recording):
+    return recording.named("bootstrap-vault")
+
+
+def test_bootstrap_reaches_the_cluster_through_its_load_balancer_and_ca(production):
+    vault = bootstrap(production)
+    assert vault.inputs["address"] == production.outputs["vaultAddress"]
+    assert vault.inputs["address"].startswith("https://")
+    assert vault.inputs["ca_pem"] == production.outputs["vaultCaCertificate"]
+    assert vault.inputs["cluster_size"] == 5
+
+
+def test_bootstrap_enables_the_file_audit_device_where_the_agent_ships_from(production):
+    assert bootstrap(production).inputs["audit_file_path"] == AUDIT_LOG_PATH
+
+
+def test_aws_auth_roles_bind_the_roles_that_log_in(production):
+    vault = bootstrap(production)
+    node_role = production.one("aws:iam/role:Role", "vault-node-role")
+    rotation_role = production.one("aws:iam/role:Role", "rotation-role")
+    assert vault.inputs["node_role_arn"] == node_role.outputs["arn"]
+    assert vault.inputs["rotation_role_arn"] == rotation_role.outputs["arn"]
+
+
+def test_every_aws_login_sends_the_server_id_vault_requires(production):
+    server_id = bootstrap(production).inputs["iam_server_id"]
+    assert server_id == "vault.production.candlefish.internal"
+    function = production.one("aws:lambda/function:Function", "rotation-function")
+    assert function.inputs["environment"]["variables"]["VAULT_IAM_SERVER_ID"] == server_id
+
+
+def test_rotation_function_talks_to_the_same_vault(production):
+    variables = production.one("aws:lambda/function:Function", "rotation-function").inputs["environment"][
+        "variables"
+    ]
+    assert variables["VAULT_ADDR"] == production.outputs["vaultAddress"]
+    assert variables["VAULT_CA_PEM"] == production.outputs["vaultCaCertificate"]
+
+
+def test_catalog_seeds_use_the_bootstraps_provisioner_token_as_a_secret(production):
+    seeds = [r for r in production.resources if r.type.endswith(":VaultKvSeed")]
+    assert {seed.name for seed in seeds} == {
+        "catalog-jwt-secret-vault-seed",
+        "catalog-encryption-key-vault-seed",
+    }
+    for seed in seeds:
+        assert seed.inputs["address"] == production.outputs["vaultAddress"]
+        assert seed.is_secret("token")
+        assert bootstrap(production).urn in seed.dependencies
+
+
+def test_the_provisioner_token_never_appears_in_plain_outputs(production):
+    assert "vaultProvisionerToken" not in production.outputs
+    assert "provisioner_token" in bootstrap(production).additional_secret_outputs
