@@ -19,9 +19,10 @@ Then the application roles are written and kept as declared: re-running, or `upd
 that found a changed role, rewrites it. A re-bootstrap happens only when the database itself changes
 (host, database name, management user, bootstrap SQL) or the `rebootstrap` trigger text changes.
 
-The provisioner token needs: `sys/mounts/<mount>` create/read/delete; `<mount>/config/*` and
-`<mount>/roles/*` create/read/update/delete; `<mount>/creds/<connection>-bootstrap` read;
-`<mount>/rotate-root/<connection>` update; `sys/leases/revoke` update.
+The provisioner token needs (templates/vault-policies/provisioner.hcl grants it): `sys/mounts/<mount>`
+create/read; `<mount>/config/*` and `<mount>/roles/*` create/read/update/delete;
+`<mount>/creds/<connection>-bootstrap` read; `<mount>/rotate-root/<connection>` update;
+`sys/leases/revoke` update.
 """
 
 from __future__ import annotations
@@ -191,11 +192,13 @@ class VaultDatabaseEngineProvider(ResourceProvider):
         return ReadResult(id_=id_, outs=outs)
 
     def delete(self, _id: str, props: dict[str, Any]) -> None:
-        """Unmounting revokes every lease, so Vault drops every dynamic login; vault_admin stays."""
-        with self._vault(props, "remove the database secrets engine") as client:
-            if props.get("mounted"):
-                client.sys.disable_secrets_engine(path=props["mount"])
-                return
+        """Stop issuing credentials: delete the roles, then the connection, so Vault forgets vault_admin.
+
+        The engine stays mounted (the provisioner never disables engines) and vault_admin stays in the
+        database. Logins already issued stop working at their VALID UNTIL (24 h at most); revoke them
+        first with `vault lease revoke -prefix database/creds/` to drop them at once.
+        """
+        with self._vault(props, "remove the database roles and connection") as client:
             database = client.secrets.database
             for name in props.get("roles") or {}:
                 database.delete_role(name, mount_point=props["mount"])

@@ -506,7 +506,13 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "application named like a platform role",
         {"vaultApplications": {"rotation": {"role": "x", "paths": ["a"]}}},
         "vaultApplications.rotation",
-        "not snapshot or rotation",
+        "not snapshot, rotation or db",
+    ),
+    (
+        "application named like the database policy",
+        {"vaultApplications": {"db": {"role": "x", "paths": ["a"]}}},
+        "vaultApplications.db",
+        "not a usable application name",
     ),
     (
         "application role malformed",
