@@ -46,9 +46,6 @@ BOOTSTRAP_TTL = "5m"
 TIMEOUT_S = 10
 RETRY_TOTAL = 5
 RETRY_BACKOFF_S = 0.5
-AWS_RETRIES = {"mode": "adaptive", "max_attempts": 8}
-AWS_CONNECT_TIMEOUT_S = 5
-AWS_READ_TIMEOUT_S = 20
 # Inputs whose change means a different database (or different bootstrap SQL): make vault_admin again.
 REBOOTSTRAP_KEYS = ("host", "port", "database", "management_user", "bootstrap_statements", "rebootstrap")
 STATE_KEYS = (
@@ -103,13 +100,7 @@ def _explain(error: Exception, doing: str, props: Mapping[str, Any]) -> Database
 
 def master_credentials(props: Mapping[str, Any]) -> tuple[str, str]:
     """The RDS master username and password from the secret RDS manages; held only in memory."""
-    client = common.aws_client(
-        "secretsmanager",
-        props["region"],
-        retries=AWS_RETRIES,
-        connect_timeout=AWS_CONNECT_TIMEOUT_S,
-        read_timeout=AWS_READ_TIMEOUT_S,
-    )
+    client = common.aws_client("secretsmanager", props["region"])
     arn = props["master_secret_arn"]
     try:
         secret = json.loads(client.get_secret_value(SecretId=arn)["SecretString"])
