@@ -149,6 +149,18 @@ class Database(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         identifier = f"{self._prefix}-postgres"
         self.postgres_security_group = self._security_group("postgres", POSTGRES_PORT, "PostgreSQL")
+        # Vault's database engine connects out from the nodes, whose group allows only the egress it
+        # names: this is the one path from the Vault nodes to the database.
+        aws.vpc.SecurityGroupEgressRule(
+            f"{self._base}-vault-to-postgres",
+            security_group_id=args.vault_security_group_id,
+            description="Vault's database engine to PostgreSQL",
+            ip_protocol="tcp",
+            from_port=POSTGRES_PORT,
+            to_port=POSTGRES_PORT,
+            referenced_security_group_id=self.postgres_security_group.id,
+            opts=pulumi.ResourceOptions(parent=self.postgres_security_group),
+        )
         subnet_group = aws.rds.SubnetGroup(
             f"{self._base}-postgres-subnets",
             name=identifier,

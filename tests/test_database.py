@@ -220,7 +220,19 @@ def test_each_store_admits_its_port_from_the_vault_nodes_and_applications_only(p
     ) == sorted([("tcp", port, port, VAULT_SG), ("tcp", port, port, APPS_SG)])
     assert not [r for r in rules if {"cidrIpv4", "cidrIpv6", "prefixListId"} & set(r.inputs)]
     assert "ingress" not in group.inputs and "egress" not in group.inputs
-    assert production.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule") == []
+    # The stores open no connections: no egress rule belongs to their groups.
+    egress = production.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    assert not [r for r in egress if r.inputs["securityGroupId"] == group.outputs["id"]]
+
+
+def test_the_vault_nodes_may_open_connections_to_postgres_only(production):
+    postgres = production.one("aws:ec2/securityGroup:SecurityGroup", "database-postgres-sg")
+    (rule,) = production.of_type("aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule")
+    assert (rule.inputs["securityGroupId"], rule.inputs["referencedSecurityGroupId"]) == (
+        VAULT_SG,
+        postgres.outputs["id"],
+    )
+    assert (rule.inputs["ipProtocol"], rule.inputs["fromPort"], rule.inputs["toPort"]) == ("tcp", 5432, 5432)
 
 
 def test_redis_is_multi_az_with_failover_and_encrypted_everywhere(production):
