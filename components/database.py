@@ -21,6 +21,7 @@ from components import database_access as access
 from components.config_database import DatabaseConfig
 from components.iam import AwsContext, assume_role_policy
 from components.secrets_catalog import VaultAccess
+from components.vault_security_groups import Rule, create_rules
 from providers.vault_database import VaultDatabaseEngine
 
 POSTGRES_PORT = 5432
@@ -120,17 +121,20 @@ class Database(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         sources = {"vault": args.vault_security_group_id, "applications": args.application_security_group_id}
-        for source, source_group in sources.items():
-            aws.vpc.SecurityGroupIngressRule(
-                f"{self._base}-{label}-from-{source}",
-                security_group_id=group.id,
-                description=f"{purpose} from the {source} security group",
-                ip_protocol="tcp",
-                from_port=port,
-                to_port=port,
-                referenced_security_group_id=source_group,
-                opts=pulumi.ResourceOptions(parent=group),
-            )
+        create_rules(
+            f"{self._base}-{label}",
+            group,
+            [
+                Rule(
+                    "ingress",
+                    port,
+                    f"from-{source}",
+                    f"{purpose} from the {source} security group",
+                    security_group=peer,
+                )
+                for source, peer in sources.items()
+            ],
+        )
         return group
 
     def _log_group(self, label: str, log_name: str) -> aws.cloudwatch.LogGroup:
