@@ -16,6 +16,8 @@ from typing import Any, Literal
 from components import netmath
 from components.config_access import AccessConfig, Application, read_access
 from components.config_catalog import ROTATION_LIMITS, SecretEntry, read_catalog
+from components.config_database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODUCTION_MIN_LOG_DAYS
+from components.config_database import DatabaseConfig, read_database
 from components.config_monitoring import MonitoringConfig, read_monitoring
 from components.config_reader import ConfigError, ConfigReader, Problem, SecretRef
 
@@ -26,6 +28,7 @@ __all__ = [
     "AlertingConfig",
     "Application",
     "ConfigError",
+    "DatabaseConfig",
     "KeysConfig",
     "LoadBalancerConfig",
     "MonitoringConfig",
@@ -177,6 +180,7 @@ class StackConfig:
     access: AccessConfig
     tags: Mapping[str, str]
     sealed_secrets_version: str | None
+    database: DatabaseConfig
 
     @property
     def is_production(self) -> bool:
@@ -229,6 +233,13 @@ def parse_stack_config(
     monitoring = read_monitoring(reader, production=production, retention_periods=LOG_RETENTION_DAYS)
     catalog = read_catalog(reader, production=production)
     access = read_access(reader)
+    database = read_database(
+        reader,
+        production=production,
+        log_retention_days=_log_retention(
+            reader, "databaseLogRetentionDays", 365, DATABASE_PRODUCTION_MIN_LOG_DAYS, production
+        ),
+    )
     tags = _tags(reader, environment=environment)
     sealed_secrets_version = reader.optional_string(
         "sealedSecretsVersion", pattern=SEMVER_PATTERN, allowed="a version like 0.18.0"
@@ -253,6 +264,7 @@ def parse_stack_config(
         access=access,
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,
+        database=database,
     )
 
 

@@ -43,11 +43,12 @@ def read_access(reader: ConfigReader) -> AccessConfig:
     applications = []
     for name, body in sorted(reader.mapping("vaultApplications", {}).items()):
         key = f"vaultApplications.{name}"
-        if not re.fullmatch(NAME_PATTERN, name) or name in {"snapshot", "rotation"}:
+        # snapshot and rotation are auth roles already; app-db-readonly is the database policy.
+        if not re.fullmatch(NAME_PATTERN, name) or name in {"snapshot", "rotation", "db"}:
             reader.problem(
                 key,
                 f"{name!r} is not a usable application name",
-                "lowercase letters, digits and hyphens; not snapshot or rotation",
+                "lowercase letters, digits and hyphens; not snapshot, rotation or db",
             )
             continue
         if not isinstance(body, dict) or set(body) - {"role", "paths"}:

@@ -21,6 +21,9 @@ FIXED_POLICIES = (
     "snapshot",
     "break-glass",
     "provisioner",
+    # Short-lived PostgreSQL credentials from the database engine (components/database_access.py).
+    "app-db-readonly",
+    "app-db-readwrite",
 )
 APP_TEMPLATE = "app-readonly"
 # An application path is KV path segments: no globs, no "..", no leading or trailing slash.

@@ -135,3 +135,40 @@ def aws_error_code(error: Exception) -> str:
 AWS_UNREACHABLE = frozenset(
     {"EndpointConnectionError", "ConnectTimeoutError", "ReadTimeoutError", "ConnectionClosedError"}
 )
+
+
+def explain_vault_error(
+    error: Exception, *, address: str, doing: str, timeout: float, note: str = ""
+) -> str | None:
+    """The usual ways a call to Vault fails, as an instruction; None for anything else.
+
+    `doing` completes "to ..." / "may not ..." (e.g. "write secret/x"); `note` is added where it helps the
+    reader decide, e.g. "nothing was written".
+    """
+    import hvac.exceptions as vault_errors  # noqa: PLC0415 - imported in the provider host only
+    import requests  # noqa: PLC0415
+
+    after = f" ({note})" if note else ""
+    if isinstance(error, vault_errors.VaultDown):
+        return (
+            f"Vault at {address} is sealed or unavailable (503) while trying to {doing}; unseal it or wait "
+            f"for a leader, then re-run `pulumi up`{after}"
+        )
+    if isinstance(error, vault_errors.Forbidden):
+        url = str(getattr(error, "url", "") or "")
+        refused = (
+            f"{str(getattr(error, 'method', '') or '').upper()} {url.partition('/v1/')[2] or url}".strip()
+        )
+        return (
+            f"the provisioner token may not {doing} (403 permission denied); Vault refused {refused}: check "
+            "the provisioner policy or re-run the bootstrap to issue a fresh token"
+        )
+    if isinstance(error, vault_errors.RateLimitExceeded):
+        return f"Vault kept rate-limiting requests to {doing} (429); re-run `pulumi up`"
+    if timed_out(error):
+        return f"Vault at {address} did not answer in {timeout}s to {doing}; re-run"
+    if isinstance(error, requests.exceptions.SSLError):
+        return f"Vault at {address} presented a certificate the cluster CA does not sign ({doing})"
+    if isinstance(error, requests.exceptions.ConnectionError):
+        return f"could not reach Vault at {address} to {doing}{after}; re-run `pulumi up`"
+    return None

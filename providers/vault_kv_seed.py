@@ -42,30 +42,10 @@ def vault_client(props: dict[str, Any]) -> Iterator[Any]:
 
 def _explain(error: Exception, where: str, address: str, action: str = "write") -> SeedError:
     """A Vault or network failure as an instruction."""
-    import hvac.exceptions as vault_errors  # noqa: PLC0415
-    import requests  # noqa: PLC0415
-
-    if isinstance(error, vault_errors.VaultDown):
-        return SeedError(
-            f"Vault at {address} is sealed or unavailable (503) while seeding {where}; "
-            "unseal it or wait for a leader, then re-run `pulumi up` (nothing was written)"
-        )
-    if isinstance(error, vault_errors.Forbidden):
-        return SeedError(
-            f"the provisioner token may not {action} {where} (403 permission denied); check the "
-            "provisioner policy or re-run the bootstrap to issue a fresh token"
-        )
-    if isinstance(error, vault_errors.RateLimitExceeded):
-        return SeedError(f"Vault kept rate-limiting writes to {where} (429); re-run `pulumi up`")
-    if common.timed_out(error):
-        return SeedError(f"Vault at {address} did not answer in {TIMEOUT_S}s while seeding {where}; re-run")
-    if isinstance(error, requests.exceptions.SSLError):
-        return SeedError(f"Vault at {address} presented a certificate the cluster CA does not sign ({where})")
-    if isinstance(error, requests.exceptions.ConnectionError):
-        return SeedError(
-            f"could not reach Vault at {address} while seeding {where}; nothing was written, re-run"
-        )
-    return SeedError(f"seeding {where} failed: {type(error).__name__}: {error}")
+    message = common.explain_vault_error(
+        error, address=address, doing=f"{action} {where}", timeout=TIMEOUT_S, note="nothing was written"
+    )
+    return SeedError(message or f"seeding {where} failed: {type(error).__name__}: {error}")
 
 
 def _metadata(props: dict[str, Any]) -> dict[str, str]:

@@ -156,6 +156,74 @@ WEST_CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234
 
 # (case id, overrides, the key the problem must name, words the message must contain)
 BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
+    ("db engine major unsupported", {"dbEngineVersion": "12"}, "dbEngineVersion", "not a major RDS supports"),
+    ("db engine minor pinned", {"dbEngineVersion": "16.4"}, "dbEngineVersion", "pins a minor release"),
+    ("db engine malformed", {"dbEngineVersion": "sixteen"}, "dbEngineVersion", "is not valid"),
+    ("db instance class without prefix", {"dbInstanceClass": "r7g.large"}, "dbInstanceClass", "is not valid"),
+    ("db storage below gp3 minimum", {"dbAllocatedStorageGb": 10}, "dbAllocatedStorageGb", "out of range"),
+    (
+        "db autoscaling ceiling too low",
+        {"dbAllocatedStorageGb": 100, "dbMaxAllocatedStorageGb": 105},
+        "dbMaxAllocatedStorageGb",
+        "at least 10% above",
+    ),
+    ("db backups off", {"dbBackupRetentionDays": 0}, "dbBackupRetentionDays", "0 turns backups off"),
+    (
+        "db backups short in production",
+        {"dbBackupRetentionDays": 14},
+        "dbBackupRetentionDays",
+        "too short for production",
+    ),
+    ("db backups beyond aws maximum", {"dbBackupRetentionDays": 40}, "dbBackupRetentionDays", "out of range"),
+    ("db backup window malformed", {"dbBackupWindow": "3am-4am"}, "dbBackupWindow", "not a daily window"),
+    ("db backup window too short", {"dbBackupWindow": "03:00-03:15"}, "dbBackupWindow", "lasts 15 minutes"),
+    (
+        "db maintenance window day malformed",
+        {"dbMaintenanceWindow": "sunday:04:00-sunday:05:00"},
+        "dbMaintenanceWindow",
+        "not a weekly window",
+    ),
+    (
+        "db backup inside maintenance window",
+        {"dbBackupWindow": "04:30-05:00"},
+        "dbBackupWindow",
+        "overlaps the maintenance window",
+    ),
+    (
+        "db backup window across midnight overlaps",
+        {"dbBackupWindow": "23:45-00:15", "dbMaintenanceWindow": "mon:00:00-mon:01:00"},
+        "dbBackupWindow",
+        "overlaps the maintenance window",
+    ),
+    ("single-az database in production", {"dbMultiAz": False}, "dbMultiAz", "true in production"),
+    (
+        "deletable database in production",
+        {"dbDeletionProtection": False},
+        "dbDeletionProtection",
+        "true in production",
+    ),
+    ("redis version unsupported", {"redisEngineVersion": "6.2"}, "redisEngineVersion", "needs 7.0 or later"),
+    ("redis node type malformed", {"redisNodeType": "r7g.large"}, "redisNodeType", "is not valid"),
+    ("one redis node in production", {"redisNodes": 1}, "redisNodes", "cannot fail over"),
+    ("too many redis nodes", {"redisNodes": 7}, "redisNodes", "out of range"),
+    (
+        "redis snapshots off in production",
+        {"redisSnapshotRetentionDays": 0},
+        "redisSnapshotRetentionDays",
+        "0 turns snapshots off",
+    ),
+    (
+        "database log retention not a cloudwatch period",
+        {"databaseLogRetentionDays": 100},
+        "databaseLogRetentionDays",
+        "not a CloudWatch retention period",
+    ),
+    (
+        "database logs short in production",
+        {"databaseLogRetentionDays": 90},
+        "databaseLogRetentionDays",
+        "too short for production",
+    ),
     ("vpc cidr malformed", {"vpcCidr": "10.0.0/16"}, "vpcCidr", "not an IPv4 CIDR"),
     ("vpc cidr not a block", {"vpcCidr": "10.0.0.0"}, "vpcCidr", "a.b.c.d/n"),
     ("vpc cidr host bits", {"vpcCidr": "10.0.0.1/16"}, "vpcCidr", "host bits set"),
@@ -534,7 +602,13 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "application named like a platform role",
         {"vaultApplications": {"rotation": {"role": "x", "paths": ["a"]}}},
         "vaultApplications.rotation",
-        "not snapshot or rotation",
+        "not snapshot, rotation or db",
+    ),
+    (
+        "application named like the database policy",
+        {"vaultApplications": {"db": {"role": "x", "paths": ["a"]}}},
+        "vaultApplications.db",
+        "not a usable application name",
     ),
     (
         "application role malformed",
@@ -711,3 +785,41 @@ def test_config_error_message_lists_each_problem_on_its_own_line():
 def test_dev_mode_and_small_stacks_are_allowed_outside_production():
     config = parse("dev", {"enableDevMode": True, "kmsDeletionWindowDays": 7, "flowLogRetentionDays": 7})
     assert config.vault.dev_mode is True
+
+
+def test_database_section_in_production_is_highly_available_and_kept():
+    database = parse("production").database
+    postgres, redis = database.postgres, database.redis
+    assert (postgres.engine_version, postgres.parameter_group_family) == ("17", "postgres17")
+    assert (postgres.instance_class, postgres.multi_az, postgres.deletion_protection) == (
+        "db.r7g.large",
+        True,
+        True,
+    )
+    assert (postgres.allocated_storage_gb, postgres.max_allocated_storage_gb) == (100, 1000)
+    assert (postgres.backup_retention_days, postgres.backup_window, postgres.maintenance_window) == (
+        30,
+        "03:00-03:30",
+        "sun:04:00-sun:05:00",
+    )
+    assert (redis.engine_version, redis.node_type, redis.nodes, redis.multi_az) == (
+        "7.1",
+        "cache.r7g.large",
+        3,
+        True,
+    )
+    assert (redis.snapshot_retention_days, database.log_retention_days) == (14, 365)
+
+
+def test_dev_may_run_one_small_deletable_database_and_one_redis_node():
+    database = parse("dev").database
+    assert (database.postgres.instance_class, database.postgres.multi_az) == ("db.t4g.micro", False)
+    assert database.postgres.deletion_protection is False
+    assert (database.redis.nodes, database.redis.multi_az, database.redis.snapshot_retention_days) == (
+        1,
+        False,
+        1,
+    )
+    # Zero snapshots and a short backup period are fine outside production, zero backups are not.
+    assert parse("dev", {"redisSnapshotRetentionDays": 0}).database.redis.snapshot_retention_days == 0
+    assert any("0 turns backups off" in p for p in problems("dev", dbBackupRetentionDays=0))

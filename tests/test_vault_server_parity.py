@@ -799,6 +799,33 @@ def test_database_errors(vault_server, vault_client, database):
         )
 
 
+def test_rotate_root_replaces_the_stored_password_and_needs_user_and_password(vault_server, database):
+    """path_rotate_credentials.go: 500 without a username or password; otherwise a new password is stored."""
+    assert database.rotate_root_credentials("app-postgres").status_code == 204
+    stored = vault_server.database_connection("app-postgres")
+    assert stored is not None
+    assert stored["connection_details"]["password"] not in ("", "example-not-a-secret")
+    assert "password" not in database.read_connection("app-postgres")["data"]["connection_details"]
+    database.configure(
+        name="no-user",
+        plugin_name="postgresql-database-plugin",
+        connection_url="postgresql://{{username}}:{{password}}@db.example.internal:5432/app",
+    )
+    with pytest.raises(hx.InternalServerError, match="no username in configuration"):
+        database.rotate_root_credentials("no-user")
+    with pytest.raises(hx.InternalServerError, match='failed to find entry for connection with name: "gone"'):
+        database.rotate_root_credentials("gone")
+
+
+def test_disabling_the_database_mount_revokes_its_credentials_first(vault_server, vault_client, database):
+    """api-docs/system/mounts: disabling an engine revokes its secrets, so the revocation statements run."""
+    creds = database.generate_credentials("app-readonly")
+    issued = vault_server.database_credentials()
+    vault_client.sys.disable_secrets_engine("database")
+    assert issued[0].revoked is True
+    assert issued[0].statements_run == [f'DROP ROLE IF EXISTS "{creds["data"]["username"]}";']
+
+
 def test_revoking_a_token_revokes_its_database_leases(vault_server, vault_client, database):
     vault_client.sys.create_or_update_acl_policy(
         name="db-user", policy='path "database/creds/app-readonly" { capabilities = ["read"] }'

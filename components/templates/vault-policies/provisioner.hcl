@@ -88,6 +88,29 @@ path "auth/token/renew-self" {
   capabilities = ["update"]
 }
 
+# The database engine (providers/vault_database.py): its PostgreSQL connection and roles, the one
+# bootstrap credential that creates vault_admin, rotating vault_admin's password, and revoking that
+# bootstrap lease. Application credentials (database/creds/app-*) are not the provisioner's to read.
+path "database/config/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+
+path "database/roles/*" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+
+path "database/creds/candlefish-postgres-bootstrap" {
+  capabilities = ["read"]
+}
+
+path "database/rotate-root/candlefish-postgres" {
+  capabilities = ["update"]
+}
+
+path "sys/leases/revoke" {
+  capabilities = ["update"]
+}
+
 path "sys/raw" {
   capabilities = ["deny"]
 }

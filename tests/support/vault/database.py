@@ -141,9 +141,7 @@ class DatabaseBackend(Backend):
         if api == "rotate-root":
             if op not in {"create", "update"}:
                 raise unsupported_operation()
-            self._connection(name)
-            self.root_rotations[name] = self.root_rotations.get(name, 0) + 1
-            return no_content()
+            return self._rotate_root(name)
         if api == "reset":
             if op not in {"create", "update"}:
                 raise unsupported_operation()
@@ -222,6 +220,16 @@ class DatabaseBackend(Backend):
                 "read access to password information."
             )
             return Response(200, envelope(None, warnings=[warning], mount_type="database"))
+        return no_content()
+
+    def _rotate_root(self, name: str) -> Response:
+        """path_rotate_credentials.go: a new password for the configured user, stored; only Vault knows it."""
+        details = self._connection(name)["connection_details"]
+        for required in ("username", "password"):
+            if not details.get(required):
+                raise internal_error(f"unable to rotate root credentials: no {required} in configuration")
+        details["password"] = generate_password()
+        self.root_rotations[name] = self.root_rotations.get(name, 0) + 1
         return no_content()
 
     # --- roles -------------------------------------------------------------------------------------------

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import copy
 import json
 import socket
 import threading
@@ -152,7 +153,7 @@ class _Handler(BaseHTTPRequestHandler):
                 response = Response(
                     500, {"errors": [multierror(f"vault test server internal error: {exc!r}")]}
                 )
-        self._write(response, method)
+        # Recorded before the answer goes out: a client that has its answer always finds the request logged.
         owner.log.add(
             RequestRecord(
                 method,
@@ -163,6 +164,7 @@ class _Handler(BaseHTTPRequestHandler):
                 (time.perf_counter() - started) * 1000,
             )
         )
+        self._write(response, method)
 
     def _build_request(self, method: str, path: str, query_string: str, raw_body: bytes) -> Request:
         headers = {name.title(): value for name, value in self.headers.items()}
@@ -445,10 +447,19 @@ class VaultTestServer:
 
     def database_credentials(self, mount: str = "database") -> list[IssuedCredential]:
         with self.state.lock:
-            backend = self.state.backends.get(mount.strip("/") + "/")
-            if not isinstance(backend, DatabaseBackend):
-                raise KeyError(f"no database mount at {mount!r}")
-            return list(backend.issued)
+            return list(self._database(mount).issued)
+
+    def database_connection(self, name: str, mount: str = "database") -> dict[str, Any] | None:
+        """A copy of a connection as Vault stores it, password included (the API never returns it)."""
+        with self.state.lock:
+            connection = self._database(mount).connections.get(name)
+            return copy.deepcopy(connection) if connection is not None else None
+
+    def _database(self, mount: str) -> DatabaseBackend:
+        backend = self.state.backends.get(mount.strip("/") + "/")
+        if not isinstance(backend, DatabaseBackend):
+            raise KeyError(f"no database mount at {mount!r}")
+        return backend
 
     def put_policy(self, name: str, text: str) -> None:
         with self.state.lock:

@@ -138,10 +138,12 @@ class MountsAPI:
             return
         if entry.type in BUILTIN_MOUNTS:
             raise bad_request(f'cannot unmount "{path}"')
-        state.mounts.pop(path)
-        state.backends.pop(path, None)
+        # Vault revokes the engine's leases first (running e.g. a database's revocation statements), then
+        # removes the engine and its data.
         for lease_id in [lid for lid, lease in state.leases.items() if lease.mount_path == path]:
             state.revoke_lease(lease_id)
+        state.mounts.pop(path)
+        state.backends.pop(path, None)
 
     @staticmethod
     def _tune(request: Request, entry: MountEntry, operation: str) -> Response:

@@ -1,0 +1,5 @@
+# Applications that read and write the platform database: short-lived PostgreSQL logins (1 h, renewable to
+# 24 h) that are members of app_readwrite. Vault's default policy lets the token renew the lease.
+path "database/creds/app-readwrite" {
+  capabilities = ["read"]
+}
