@@ -6,8 +6,10 @@ import pulumi_aws as aws
 from components import tagging
 from components.alerting import Alerting, AlertingArgs
 from components.config import ConfigError, check_zones, load_stack_config
+from components.database import Database, DatabaseArgs, default_max_connections
 from components.iam import AwsContext
 from components.keys import Keys, KeysArgs, UnsealKey, UnsealKeyArgs
+from components.monitoring import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
 from components.network import Network, NetworkArgs
 from components.rotation_function import SecretRotationFunction, SecretRotationFunctionArgs
 from components.secrets_catalog import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
@@ -201,6 +203,59 @@ catalog = SecretsCatalog(
         vault=VaultAccess(vault.address, vault.ca_certificate_pem, bootstrap.provisioner_token),
     ),
 )
+vault_access = VaultAccess(vault.address, vault.ca_certificate_pem, bootstrap.provisioner_token)
+database = Database(
+    "database",
+    DatabaseArgs(
+        environment=config.environment,
+        production=config.is_production,
+        context=context,
+        vpc_id=network.vpc.id,
+        private_subnet_ids=network.private_subnet_ids,
+        data_key_arn=keys.data.arn,
+        secrets_key_arn=keys.secrets.arn,
+        logs_key_arn=keys.logs.arn,
+        vault_security_group_id=vault.node_security_group.id,
+        application_security_group_id=network.application_security_group.id,
+        config=config.database,
+        vault=vault_access,
+    ),
+)
+monitoring = Monitoring(
+    "monitoring",
+    MonitoringArgs(
+        environment=config.environment,
+        production=config.is_production,
+        context=context,
+        settings=config.monitoring,
+        logs_key_arn=keys.logs.arn,
+        alerts_topic_arn=alerting.alerts_topic.arn,
+        pages_topic_arn=alerting.pages_topic.arn,
+        vault=VaultTargets(
+            auto_scaling_group_name=vault.auto_scaling_group.name,
+            cluster_size=1 if config.vault.dev_mode else config.vault.cluster_size,
+            telemetry_cluster_name=f"candlefish-{config.environment}",
+            load_balancer_arn_suffix=vault.load_balancer.arn_suffix,
+            target_group_arn_suffix=vault.target_group.arn_suffix,
+            server_log_group_name=vault.server_log_group.name,
+            audit_log_group_name=vault.audit_log_group.name,
+        ),
+        database=DatabaseTargets(
+            rds_instance_identifier=database.postgres_identifier,
+            rds_allocated_storage_gib=config.database.postgres.allocated_storage_gb,
+            rds_max_connections=default_max_connections(config.database.postgres.instance_class),
+            redis_replication_group_id=database.redis_group_id,
+            redis_node_count=config.database.redis.nodes,
+        ),
+        rotation_log_group_name=rotation.log_group.name,
+        vpc_id=network.vpc.id,
+        vpc_cidr=config.network.vpc_cidr,
+        private_subnet_ids=network.private_subnet_ids,
+        slack_forwarder_function_name=alerting.slack_forwarder.function.name
+        if alerting.slack_forwarder
+        else None,
+    ),
+)
 
 pulumi.export("vpcId", network.vpc.id)
 pulumi.export("privateSubnetIds", network.private_subnet_ids)
@@ -220,6 +275,7 @@ pulumi.export("pagesTopicArn", alerting.pages_topic.arn)
 pulumi.export("breakGlassSecretArn", bootstrap.break_glass_secret.arn)
 pulumi.export("vaultProvisionerAccessor", bootstrap.provisioner_accessor)
 pulumi.export("catalog", catalog.status)
-for outputs in (storage.outputs, vault.outputs):
+pulumi.export("dashboards", {key: board.dashboard_name for key, board in monitoring.dashboards.items()})
+for outputs in (storage.outputs, vault.outputs, database.outputs):
     for key, value in outputs.items():
         pulumi.export(key, value)

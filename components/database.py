@@ -41,6 +41,30 @@ ELASTICACHE_AUTH_LENGTH = 64
 ELASTICACHE_AUTH_SPECIALS = "!&#$^<>-"
 
 
+# Memory (GiB) of the instance classes this platform uses; RDS derives PostgreSQL's default
+# max_connections from it as LEAST(DBInstanceClassMemory / 9531392, 5000).
+INSTANCE_MEMORY_GIB = {
+    "micro": 1,
+    "small": 2,
+    "medium": 4,
+    "large": 8,
+    "xlarge": 16,
+    "2xlarge": 32,
+    "4xlarge": 64,
+    "8xlarge": 128,
+    "12xlarge": 192,
+    "16xlarge": 256,
+}
+MEMORY_OPTIMISED_FAMILIES = ("r", "x", "z")
+
+
+def default_max_connections(instance_class: str) -> int:
+    """RDS's default PostgreSQL max_connections for a class (memory-optimised classes: twice the memory)."""
+    family, size = instance_class.split(".")[1:3]
+    memory_gib = INSTANCE_MEMORY_GIB.get(size, 8) * (2 if family.startswith(MEMORY_OPTIMISED_FAMILIES) else 1)
+    return min(memory_gib * 1024**3 // 9531392, 5000)
+
+
 def postgres_parameters(major: int) -> list[aws.rds.ParameterGroupParameterArgsDict]:
     """TLS only, SCRAM password hashes, and every connection and disconnection logged."""
     # PostgreSQL 18 made log_connections a list of aspects; "on" is kept only for compatibility.
@@ -95,18 +119,17 @@ class Database(pulumi.ComponentResource):
         self._redis()
         if args.vault is not None:
             self._vault_engine(args.vault)
-        self.register_outputs(
-            {
-                "postgresAddress": self.postgres.address,
-                "postgresPort": self.postgres.port,
-                "postgresMasterSecretArn": self.master_user_secret_arn,
-                "postgresSecurityGroupId": self.postgres_security_group.id,
-                "redisPrimaryEndpoint": self.redis.primary_endpoint_address,
-                "redisReaderEndpoint": self.redis.reader_endpoint_address,
-                "redisAuthSecretArn": self.redis_auth_secret.arn,
-                "redisSecurityGroupId": self.redis_security_group.id,
-            }
-        )
+        self.outputs: dict[str, Any] = {
+            "postgresAddress": self.postgres.address,
+            "postgresPort": self.postgres.port,
+            "postgresMasterSecretArn": self.master_user_secret_arn,
+            "postgresSecurityGroupId": self.postgres_security_group.id,
+            "redisPrimaryEndpoint": self.redis.primary_endpoint_address,
+            "redisReaderEndpoint": self.redis.reader_endpoint_address,
+            "redisAuthSecretArn": self.redis_auth_secret.arn,
+            "redisSecurityGroupId": self.redis_security_group.id,
+        }
+        self.register_outputs(self.outputs)
 
     # --- shared pieces ------------------------------------------------------------------------------------
 
@@ -152,6 +175,7 @@ class Database(pulumi.ComponentResource):
         args, config = self._args, self._args.config.postgres
         child = pulumi.ResourceOptions(parent=self)
         identifier = f"{self._prefix}-postgres"
+        self.postgres_identifier = identifier
         self.postgres_security_group = self._security_group("postgres", POSTGRES_PORT, "PostgreSQL")
         # Vault's database engine connects out from the nodes, whose group allows only the egress it
         # names: this is the one path from the Vault nodes to the database.
@@ -270,6 +294,7 @@ class Database(pulumi.ComponentResource):
         args, config = self._args, self._args.config.redis
         child = pulumi.ResourceOptions(parent=self)
         group_id = f"{self._prefix}-redis"
+        self.redis_group_id = group_id
         self.redis_security_group = self._security_group("redis", REDIS_PORT, "Redis")
         subnet_group = aws.elasticache.SubnetGroup(
             f"{self._base}-redis-subnets",

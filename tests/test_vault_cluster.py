@@ -242,13 +242,15 @@ def test_node_ingress_is_exactly_the_api_from_lb_nodes_and_allow_list_and_cluste
     }
 
 
-def test_node_egress_is_https_out_and_vault_ports_to_other_nodes_only(production):
+def test_node_egress_is_https_out_vault_ports_to_nodes_and_postgres_only(production):
     assert rules(production, EGRESS, "vault-nodes-sg") == {
         (443, "network-endpoints"),
         (443, "s3-prefix-list"),
         (443, "0.0.0.0/0"),
         (8200, "nodes"),
         (8201, "nodes"),
+        # Added by the Database component: Vault's database engine reaches PostgreSQL, nothing else.
+        (5432, "database-postgres"),
     }
 
 

@@ -144,6 +144,8 @@ ACCEPTED_ADVISORIES = {
     # The rotation function's environment holds Vault's address, its public CA certificate and names:
     # nothing secret, so Lambda's default encryption of the environment is enough.
     ("rotation-function (aws:lambda/function:Function)", "lambda-environment-kms"),
+    # The audit watcher's environment holds business hours, a time zone and metric names.
+    ("monitoring-audit-watcher (aws:lambda/function:Function)", "lambda-environment-kms"),
 }
 
 
