@@ -69,7 +69,7 @@ class SecretsManagerSeedProvider(ResourceProvider):
         value = plain(props["value"])
         client = _client(region)
         try:
-            outs = self._seed(client, secret_id, value, reseed, adopt_equal=True)
+            outs = self._seed(client, secret_id, region, value, reseed, adopt_equal=True)
         except SeedError:
             raise
         except Exception as error:
@@ -87,7 +87,7 @@ class SecretsManagerSeedProvider(ResourceProvider):
         client = _client(region)
         try:
             outs = self._seed(
-                client, secret_id, plain(news["value"]), news.get("reseed", ""), adopt_equal=False
+                client, secret_id, region, plain(news["value"]), news.get("reseed", ""), adopt_equal=False
             )
         except SeedError:
             raise
@@ -122,7 +122,9 @@ class SecretsManagerSeedProvider(ResourceProvider):
         """Nothing to undo: the secret resource itself goes to its recovery window when it is deleted."""
 
     @staticmethod
-    def _seed(client: Any, secret_id: str, value: str, reseed: str, *, adopt_equal: bool) -> dict[str, Any]:
+    def _seed(
+        client: Any, secret_id: str, region: str, value: str, reseed: str, *, adopt_equal: bool
+    ) -> dict[str, Any]:
         described = client.describe_secret(SecretId=secret_id)
         if described.get("DeletedDate"):
             raise SeedError(
@@ -137,7 +139,7 @@ class SecretsManagerSeedProvider(ResourceProvider):
             current = client.get_secret_value(SecretId=secret_id, VersionStage="AWSCURRENT")
             if fingerprint(current.get("SecretString", "")) == wanted:
                 # Seeded before (perhaps by a run that failed to record it): adopt, do not write again.
-                return _outs(secret_id, reseed, wanted, current["VersionId"])
+                return _outs(secret_id, region, reseed, wanted, current["VersionId"])
             raise SeedError(
                 f"secret {secret_id} already holds a different value (set outside Pulumi, or rotated); "
                 "it was left unchanged. Import it as-is by changing nothing, or overwrite it on purpose by "
@@ -145,12 +147,16 @@ class SecretsManagerSeedProvider(ResourceProvider):
             )
         token = request_token(secret_id, reseed)
         written = client.put_secret_value(SecretId=secret_id, SecretString=value, ClientRequestToken=token)
-        return _outs(secret_id, reseed, wanted, written["VersionId"])
+        return _outs(secret_id, region, reseed, wanted, written["VersionId"])
 
 
-def _outs(secret_id: str, reseed: str, value_fingerprint: str, version_id: str) -> dict[str, Any]:
+def _outs(
+    secret_id: str, region: str, reseed: str, value_fingerprint: str, version_id: str
+) -> dict[str, Any]:
+    """State: what refresh and delete need (they get the state alone), the fingerprint, never the value."""
     return {
         "secret_id": secret_id,
+        "region": region,
         "reseed": reseed,
         "fingerprint": value_fingerprint,
         "version_id": version_id,

@@ -95,7 +95,7 @@ class VaultKvSeedProvider(ResourceProvider):
         """Report the live value's fingerprint; never writes."""
         import hvac.exceptions as vault_errors  # noqa: PLC0415
 
-        outs = {key: value for key, value in props.items() if key not in {"value", "token"}}
+        outs = {key: value for key, value in props.items() if key != "value"}
         try:
             with vault_client(props) as client:
                 answer = client.secrets.kv.v2.read_secret_version(
@@ -172,8 +172,12 @@ class VaultKvSeedProvider(ResourceProvider):
 
 
 def _base_outs(props: dict[str, Any]) -> dict[str, Any]:
+    """What state keeps besides the fingerprint: everything refresh and delete need, which arrive with the
+    state alone. The token is a secret output (see `VaultKvSeed`); the value is never kept."""
     return {
         "address": props["address"],
+        "ca_pem": props.get("ca_pem") or "",
+        "token": props["token"],
         "mount": props["mount"],
         "path": props["path"],
         "reseed": props.get("reseed", ""),
@@ -218,4 +222,7 @@ class VaultKvSeed(pulumi.dynamic.Resource, module="candlefish", name="VaultKvSee
             "version": None,
             "drift": None,
         }
-        super().__init__(VaultKvSeedProvider(), name, props, opts)
+        secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["token"])
+        super().__init__(
+            VaultKvSeedProvider(), name, props, pulumi.ResourceOptions.merge(opts, secret_outputs)
+        )

@@ -130,6 +130,7 @@ def test_seeds_write_secret_values_to_both_stores(catalog):
         assert vault_seed.inputs["path"] == path
         assert vault_seed.inputs["mount"] == "secret"
         assert vault_seed.is_secret("value") and vault_seed.is_secret("token")
+        assert "token" in vault_seed.additional_secret_outputs  # kept in state for refresh/delete, encrypted
     metadata = catalog.named("catalog-jwt-secret-vault-seed").inputs["custom_metadata"]
     assert metadata == {
         "owner": "security-team",
