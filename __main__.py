@@ -19,6 +19,8 @@ from components.vault_bootstrap import AppRole, CiAppRoleSettings, VaultBootstra
 from components.vault_cluster import VaultCluster, VaultClusterArgs
 from components.vault_iam import node_role_name
 
+SECURITY_TEAM = "security-team"
+
 try:
     config = load_stack_config()
     check_zones(config, aws.get_availability_zones(state="available").names)
@@ -178,6 +180,12 @@ bootstrap = VaultBootstrap(
         recovery_pgp_keys=config.access.recovery_pgp_keys,
         adopt_token=project_config.get_secret("vaultAdoptToken") if config.access.adopt_token else None,
         deployer_role_arn=deployer_role_arn,
+        # The security team holds the break-glass material; without a team role, a dedicated role name.
+        break_glass_principal_patterns=(
+            [role_arn_pattern(config.team_roles[SECURITY_TEAM], context)]
+            if SECURITY_TEAM in config.team_roles
+            else None
+        ),
         audit_file_path=AUDIT_LOG_PATH,
         iam_server_id=config.vault.server_name,
     ),

@@ -21,6 +21,7 @@ from components import database_access as access
 from components.config_database import DatabaseConfig
 from components.iam import AwsContext, assume_role_policy
 from components.secrets_catalog import VaultAccess
+from components.userdata import RDS_CA_BUNDLE
 from components.vault_security_groups import Rule, create_rules
 from providers.vault_database import VaultDatabaseEngine
 
@@ -30,7 +31,7 @@ MASTER_USERNAME = "candlefish_admin"
 # The RSA 2048 CA RDS signs server certificates with by default (valid to 2061); the Vault nodes and
 # clients verify against AWS's RDS CA bundle.
 CA_CERT_IDENTIFIER = "rds-ca-rsa2048-g1"
-RDS_CA_BUNDLE_ON_VAULT_NODES = "/etc/vault.d/tls/rds-global-bundle.pem"
+RDS_CA_BUNDLE_ON_VAULT_NODES = RDS_CA_BUNDLE  # fetched by the Vault nodes' install script
 POSTGRES_LOG_EXPORTS = ("postgresql", "upgrade")
 MONITORING_INTERVAL_S = 60  # Enhanced Monitoring: 1, 5, 10, 15, 30 or 60
 PERFORMANCE_INSIGHTS_RETENTION_DAYS = 7  # the free tier; 31-day multiples up to 731 cost extra

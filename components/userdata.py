@@ -31,6 +31,8 @@ AUDIT_DIR = "/var/log/vault-audit"
 # The file audit device the bootstrap enables writes here, on the audit volume.
 AUDIT_LOG_PATH = f"{AUDIT_DIR}/audit.log"
 TLS_DIR = "/opt/vault/tls"
+# Amazon RDS's CA bundle, fetched at first boot, for the database engine's verify-full connections.
+RDS_CA_BUNDLE = f"{TLS_DIR}/rds-global-bundle.pem"
 # Vault telemetry published to CloudWatch (statsd names; everything else is filtered out by Vault).
 METRIC_PREFIXES = (
     "vault.audit",
@@ -87,6 +89,7 @@ class NodeSettings:
             audit_device=AUDIT_DEVICE,
             audit_dir=AUDIT_DIR,
             tls_dir=TLS_DIR,
+            rds_ca_bundle=RDS_CA_BUNDLE,
             snapshots_enabled="false" if self.dev_mode else "true",
             metric_prefix_filter=", ".join(f'"+{prefix}"' for prefix in METRIC_PREFIXES),
         )
@@ -132,6 +135,9 @@ SNAPSHOT_FILES = (
     NodeFile("/usr/local/sbin/vault-snapshot", "vault-snapshot.sh", "0755"),
     NodeFile("/etc/systemd/system/vault-snapshot.service", "vault-snapshot.service"),
     NodeFile("/etc/systemd/system/vault-snapshot.timer", "vault-snapshot.timer"),
+    NodeFile("/usr/local/sbin/vault-audit-heartbeat", "vault-audit-heartbeat.sh", "0755"),
+    NodeFile("/etc/systemd/system/vault-audit-heartbeat.service", "vault-audit-heartbeat.service"),
+    NodeFile("/etc/systemd/system/vault-audit-heartbeat.timer", "vault-audit-heartbeat.timer"),
 )
 VAULT_CONFIG_TEMPLATE = "/etc/vault.d/vault.hcl.template"
 

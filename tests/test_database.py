@@ -10,6 +10,7 @@ from components.config import load_stack_config
 from components.database import Database, DatabaseArgs, postgres_parameters
 from components.iam import AwsContext
 from components.secrets_catalog import VaultAccess
+from components.userdata import RDS_CA_BUNDLE
 from tests.support.iam_lint import trust_findings
 from tests.support.mocks import run_program
 
@@ -306,7 +307,7 @@ def test_vault_engine_is_pointed_at_the_instance_with_the_master_secret_and_role
     assert (engine.inputs["mount"], engine.inputs["connection"]) == ("database", "candlefish-postgres")
     assert (engine.inputs["ssl_mode"], engine.inputs["ssl_root_cert"]) == (
         "verify-full",
-        "/etc/vault.d/tls/rds-global-bundle.pem",
+        RDS_CA_BUNDLE,
     )
     assert engine.inputs["bootstrap_statements"] == access.bootstrap_statements()
     assert engine.inputs["roles"] == access.vault_roles()

@@ -263,6 +263,9 @@ def test_cloud_config_writes_every_file_then_runs_the_installer():
         "/etc/systemd/system/vault.service",
         "/etc/systemd/system/vault-snapshot.service",
         "/etc/systemd/system/vault-snapshot.timer",
+        "/usr/local/sbin/vault-audit-heartbeat",
+        "/etc/systemd/system/vault-audit-heartbeat.service",
+        "/etc/systemd/system/vault-audit-heartbeat.timer",
         "/etc/systemd/system/logrotate.timer.d/hourly.conf",
         "/etc/vault.d/cloudwatch-agent.json",
         "/etc/logrotate.d/vault-audit",
@@ -288,3 +291,21 @@ def test_every_template_is_used():
     used = {f.template for f in userdata.FILES + userdata.SNAPSHOT_FILES}
     used |= {"vault.hcl", "vault-dev.hcl", "vault-common.hcl"}
     assert {path.name for path in userdata.TEMPLATES.iterdir() if path.is_file()} == used
+
+
+def test_the_leader_makes_an_audited_request_well_inside_the_audit_gap_window():
+    """The audit-log-gap alarm pages after 15 minutes without audit events; a quiet platform must not."""
+    files = userdata.node_files(SETTINGS)
+    timer = files["/etc/systemd/system/vault-audit-heartbeat.timer"][0]
+    assert "OnUnitActiveSec=5min" in timer
+    script = files["/usr/local/sbin/vault-audit-heartbeat"][0]
+    assert "vault login -method=aws" in script and ".is_self == true" in script
+    assert "header_value=" in script and "AWS_STS_REGIONAL_ENDPOINTS=regional" in script
+    assert "vault-audit-heartbeat.timer" in files["/usr/local/sbin/vault-install"][0]
+
+
+def test_nodes_fetch_the_rds_ca_bundle_the_database_engine_verifies_with():
+    install = userdata.node_files(SETTINGS)["/usr/local/sbin/vault-install"][0]
+    assert "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem" in install
+    assert f'RDS_CA_BUNDLE="{userdata.RDS_CA_BUNDLE}"' in install
+    assert "install_rds_ca_bundle\n  start_services" in install

@@ -201,7 +201,7 @@ def test_user_data_is_rendered_with_this_stacks_resources(production):
 
 def test_recorded_user_data_scripts_are_clean_under_shellcheck(production, tmp_path):
     scripts = [f for f in cloud_config(production)["write_files"] if f["path"].startswith("/usr/local/sbin/")]
-    assert len(scripts) == 3
+    assert len(scripts) == 4
     paths = [tmp_path / Path(script["path"]).name for script in scripts]
     for path, script in zip(paths, scripts, strict=True):
         path.write_text(script["content"])

@@ -57,3 +57,17 @@ def test_catalog_seeds_use_the_bootstraps_provisioner_token_as_a_secret(producti
 def test_the_provisioner_token_never_appears_in_plain_outputs(production):
     assert "vaultProvisionerToken" not in production.outputs
     assert "provisioner_token" in bootstrap(production).additional_secret_outputs
+
+
+def test_only_the_security_team_and_the_deployer_may_read_the_break_glass_material(production):
+    import json
+
+    policy = json.loads(
+        production.one("aws:secretsmanager/secretPolicy:SecretPolicy", "bootstrap-break-glass-policy").inputs[
+            "policy"
+        ]
+    )
+    readers = policy["Statement"][0]["Condition"]["ArnNotLike"]["aws:PrincipalArn"]
+    security = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_SecurityTeam_*"
+    assert security in readers
+    assert all(reader == security or "deployer" in reader for reader in readers), readers

@@ -14,6 +14,9 @@ readonly DATA_DIR="{{ data_dir }}"
 readonly AUDIT_DEVICE="{{ audit_device }}"
 readonly AUDIT_DIR="{{ audit_dir }}"
 readonly TLS_DIR="{{ tls_dir }}"
+# Amazon RDS's CA bundle, for Vault's database engine to verify PostgreSQL's certificate (verify-full).
+readonly RDS_CA_BUNDLE_URL="https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem"
+readonly RDS_CA_BUNDLE="{{ rds_ca_bundle }}"
 readonly SNAPSHOTS="{{ snapshots_enabled }}"
 WORK_DIR=$(mktemp -d)
 readonly WORK_DIR
@@ -148,6 +151,18 @@ configure_vault() {
   install -d -o root -g vault -m 0750 "${TLS_DIR}"
 }
 
+install_rds_ca_bundle() {
+  local staged
+  staged=$(mktemp -p "${TLS_DIR}" .rds-bundle.XXXXXX)
+  curl -fsSL --proto '=https' --retry 5 --retry-connrefused -o "${staged}" "${RDS_CA_BUNDLE_URL}"
+  # Refuse anything that is not a list of certificates (a captive portal page, an error body).
+  openssl crl2pkcs7 -nocrl -certfile "${staged}" | openssl pkcs7 -print_certs -noout >/dev/null \
+    || die "${RDS_CA_BUNDLE_URL} did not return PEM certificates"
+  chown root:vault "${staged}"
+  chmod 0644 "${staged}"
+  mv -f "${staged}" "${RDS_CA_BUNDLE}"
+}
+
 start_services() {
   systemctl daemon-reload
   systemctl enable --now vault.service
@@ -155,7 +170,7 @@ start_services() {
     -c file:/etc/vault.d/cloudwatch-agent.json
   systemctl restart logrotate.timer
   if [ "${SNAPSHOTS}" = "true" ]; then
-    systemctl enable --now vault-snapshot.timer
+    systemctl enable --now vault-snapshot.timer vault-audit-heartbeat.timer
   fi
 }
 
@@ -169,6 +184,7 @@ main() {
   fi
   mount_volume "${AUDIT_DEVICE}" "${AUDIT_DIR}" vault-audit
   configure_vault
+  install_rds_ca_bundle
   start_services
   log "Vault ${VAULT_VERSION} is running"
 }
