@@ -183,7 +183,7 @@ class Database(pulumi.ComponentResource):
         aws.vpc.SecurityGroupEgressRule(
             f"{self._base}-vault-to-postgres",
             security_group_id=args.vault_security_group_id,
-            description="Vault's database engine to PostgreSQL",
+            description="Vault database secrets engine to PostgreSQL",
             ip_protocol="tcp",
             from_port=POSTGRES_PORT,
             to_port=POSTGRES_PORT,

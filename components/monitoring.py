@@ -185,7 +185,7 @@ class Monitoring(pulumi.ComponentResource):
             vpc_id=args.vpc_id,
             vpc_cidr=args.vpc_cidr,
             name_tag=f"{self._prefix}-audit-watcher",
-            purpose="Audit watcher: HTTPS to the VPC's AWS API endpoints only",
+            purpose="Audit watcher: HTTPS to the AWS API endpoints inside the VPC only",
             egress_description="HTTPS to the CloudWatch (monitoring) interface endpoint inside the VPC",
             parent=self,
         )

@@ -51,7 +51,7 @@ def node_rules(
             "ingress",
             VAULT_API_PORT,
             "api-from-nodes",
-            "Vault API between nodes: raft retry_join calls the leader's API",
+            "Vault API between nodes: raft retry_join calls the API of the leader",
             security_group=node_sg,
         ),
         *[
