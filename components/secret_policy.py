@@ -20,6 +20,8 @@ CHANGE_VALUE = (
     "secretsmanager:UpdateSecret",
     "secretsmanager:UpdateSecretVersionStage",
 )
+# The rotation function reads where to write (VaultPath) and how (Source, ValueFormat) from the tags.
+RETAG = ("secretsmanager:TagResource", "secretsmanager:UntagResource")
 
 
 def secret_policy(
@@ -45,5 +47,13 @@ def secret_policy(
             effect="Deny",
             principal="*",
             condition={"ArnNotLike": {"aws:PrincipalArn": changers}},
+        ),
+        statement(
+            "OnlyRotationAndDeployerRetag",
+            RETAG,
+            "*",
+            effect="Deny",
+            principal="*",
+            condition={"ArnNotLike": {"aws:PrincipalArn": list(writers)}},
         ),
     )

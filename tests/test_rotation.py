@@ -17,9 +17,10 @@ INITIAL = "example-not-a-secret-initial-value"
 VAULT_PATH = "candlefish/jwt/secret"
 ROTATION_POLICY = """
 path "secret/data/candlefish/*" { capabilities = ["create", "read", "update"] }
-path "secret/metadata/candlefish/*" { capabilities = ["read", "update"] }
+path "secret/metadata/candlefish/*" { capabilities = ["read", "patch"] }
 """
 TOKEN = "2f1a9c4e-7b3d-4e8f-9a6b-1c2d3e4f5a6b"
+SEED_METADATA = {"owner": "security-team", "type": "crypto", "rotation_days": "180", "source": "generate"}
 
 
 @pytest.fixture
@@ -33,6 +34,9 @@ def vault(vault_server, vault_client, monkeypatch):
     vault_server.register_iam_identity("testing", rotation_driver.ROLE_ARN)
     vault_client.secrets.kv.v2.create_or_update_secret(
         path=VAULT_PATH, mount_point="secret", secret={"value": INITIAL}
+    )
+    vault_client.secrets.kv.v2.update_metadata(
+        path=VAULT_PATH, mount_point="secret", custom_metadata=SEED_METADATA
     )
     monkeypatch.setenv("VAULT_ADDR", vault_server.url)
     monkeypatch.setenv("VAULT_AUTH_ROLE", "rotation")
@@ -93,6 +97,37 @@ def test_a_full_rotation_moves_both_stores_to_one_new_value(aws, vault, monkeypa
     logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
     assert [line["event"] for line in logged] == ["rotation_step_ok"] * 4
     assert current not in json.dumps(logged) and INITIAL not in json.dumps(logged)
+
+
+def test_rotation_adds_to_the_seeds_metadata_without_erasing_it(aws, vault, monkeypatch):
+    rotation_driver.install(monkeypatch)
+    client, arn = make_secret()
+    rotate(client, arn, rotation_driver.rotation_function_arn())
+    metadata = vault.secrets.kv.v2.read_secret_metadata(path=VAULT_PATH, mount_point="secret")["data"]
+    assert metadata["custom_metadata"] == {
+        **SEED_METADATA,
+        "rotated_by": "secrets-manager",
+        "sm_version": TOKEN,
+    }
+
+
+def test_a_new_schedule_checks_the_function_without_rotating(aws, vault, monkeypatch, capsys):
+    """SecretRotation with rotate_immediately=false: Secrets Manager runs testSecret on an empty version."""
+    received = rotation_driver.install(monkeypatch)
+    client, arn = make_secret()
+    client.rotate_secret(
+        SecretId=arn,
+        ClientRequestToken=TOKEN,
+        RotationLambdaARN=rotation_driver.rotation_function_arn(),
+        RotationRules={"AutomaticallyAfterDays": 30},
+        RotateImmediately=False,
+    )
+    assert [event["Step"] for event in received] == ["testSecret"]
+    assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
+    events = [
+        json.loads(line)["event"] for line in capsys.readouterr().out.splitlines() if line.startswith("{")
+    ]
+    assert events == ["rotation_test_skipped", "rotation_step_ok"]
 
 
 def test_a_crash_before_finish_leaves_awscurrent_in_place_and_a_retry_converges(aws, vault, monkeypatch):
@@ -283,3 +318,12 @@ class TestManualRotationCommand:
         assert (
             "'nope' is not in the production catalog (encryption-key, jwt-secret" in capsys.readouterr().err
         )
+
+
+def test_the_command_finds_a_secret_by_its_exact_name_not_as_a_partial_arn(aws):
+    client = boto3.client("secretsmanager")
+    wanted = client.create_secret(Name="candlefish/production/jwt-secret", SecretString=INITIAL)["ARN"]
+    client.create_secret(Name="candlefish/production/jwt-secret-old", SecretString=INITIAL)
+    assert rotate_tool.resolve_arn(client, "candlefish/production/jwt-secret") == wanted
+    with pytest.raises(rotate_tool.RotationFailed, match="no secret named candlefish/production/absent"):
+        rotate_tool.resolve_arn(client, "candlefish/production/absent")

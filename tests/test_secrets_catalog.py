@@ -103,13 +103,16 @@ def test_resource_policy_admits_only_owner_rotation_deployer_and_consumers(catal
     policy_resource = catalog.one("aws:secretsmanager/secretPolicy:SecretPolicy", "catalog-jwt-secret-policy")
     assert policy_resource.inputs["blockPublicPolicy"] is True
     policy = json.loads(policy_resource.inputs["policy"])
-    read, change = policy["Statement"]
+    read, change, retag = policy["Statement"]
     rotation_role = catalog.one("aws:iam/role:Role", "rotation-function-role").outputs["arn"]
     owner = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_SecurityTeam_*"
     assert read["Effect"] == change["Effect"] == "Deny"
     assert read["Action"] == "secretsmanager:GetSecretValue"
     assert read["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == [owner, rotation_role, DEPLOYER, APP_ROLE]
     assert change["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == [owner, rotation_role, DEPLOYER]
+    # The tags tell the rotation function where and how to write: only it and the deployer change them.
+    assert retag["Action"] == ["secretsmanager:TagResource", "secretsmanager:UntagResource"]
+    assert retag["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == [rotation_role, DEPLOYER]
     assert findings(policy, resource_policy=True) == []
 
 

@@ -76,6 +76,20 @@ def rotate(
         sleep(POLL_S)
 
 
+def resolve_arn(client: Any, name: str) -> str:
+    """The ARN of the secret named exactly `name`.
+
+    Secrets Manager reads a name ending in a hyphen and six characters (`.../jwt-secret`) as a partial ARN,
+    so catalog secrets are addressed by ARN, found through an exact match on the name.
+    """
+    pages = client.get_paginator("list_secrets").paginate(Filters=[{"Key": "name", "Values": [name]}])
+    for page in pages:
+        for entry in page.get("SecretList", []):
+            if entry.get("Name") == name:
+                return str(entry["ARN"])
+    raise RotationFailed(f"no secret named {name}; has `pulumi up` created the catalog?")
+
+
 def _current_version(described: dict[str, Any]) -> str | None:
     stages = described.get("VersionIdsToStages") or {}
     return next((version for version, labels in stages.items() if "AWSCURRENT" in labels), None)
@@ -108,7 +122,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     client = boto3.client("secretsmanager", region_name=config.region)
     secret_id = f"candlefish/{config.environment}/{args.name}"
     try:
-        outcome = rotate(client, secret_id, timeout_s=args.timeout)
+        outcome = rotate(client, resolve_arn(client, secret_id), timeout_s=args.timeout)
     except RotationFailed as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_FAILED

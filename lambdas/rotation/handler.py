@@ -153,10 +153,15 @@ class Rotation:
                     f"{mount}/{path} changed while rotating; Secrets Manager will retry"
                 ) from None
             raise
-        vault.kv_set_metadata(mount, path, {"rotated_by": "secrets-manager", "sm_version": self.token})
+        vault.kv_merge_metadata(mount, path, {"rotated_by": "secrets-manager", "sm_version": self.token})
 
     def test(self) -> None:
-        value = self._require_pending()
+        value = self.pending_value()
+        if value is None:
+            # Secrets Manager checks a new rotation schedule (rotate_immediately false) by calling testSecret
+            # on a pending version that holds no value yet: there is nothing to compare.
+            log("rotation_test_skipped", secret=self.entry.name, reason="no pending value to test")
+            return
         vault, mount, path = self._vault()
         current = vault.kv_read(mount, path)
         if current is None or current[0].get(VALUE_KEY) != value:

@@ -67,10 +67,16 @@ class VaultClient:
         context.minimum_version = ssl.TLSVersion.TLSv1_2
         return context
 
-    def call(self, method: str, path: str, body: dict[str, Any] | None = None) -> dict[str, Any]:
+    def call(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        content_type: str = "application/json",
+    ) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"{self.address.rstrip('/')}/v1/{path}", data=data, method=method)  # noqa: S310
-        request.add_header("Content-Type", "application/json")
+        request.add_header("Content-Type", content_type)
         if self.token:
             request.add_header("X-Vault-Token", self.token)
         try:
@@ -114,8 +120,11 @@ class VaultClient:
         answer = self.call("POST", f"{mount}/data/{path}", {"options": {"cas": cas}, "data": data})
         return int((answer.get("data") or {}).get("version", 0))
 
-    def kv_set_metadata(self, mount: str, path: str, custom: dict[str, str]) -> None:
-        self.call("POST", f"{mount}/metadata/{path}", {"custom_metadata": custom})
+    def kv_merge_metadata(self, mount: str, path: str, custom: dict[str, str]) -> None:
+        """Add keys to the path's custom metadata, keeping the rest (a POST would replace the whole map)."""
+        self.call(
+            "PATCH", f"{mount}/metadata/{path}", {"custom_metadata": custom}, "application/merge-patch+json"
+        )
 
 
 def _errors(text: str) -> str:
