@@ -137,10 +137,10 @@ class VaultDatabaseEngineProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in ("mount", "connection") if olds.get(key) != news.get(key)]
-        # The token is left out: a fresh provisioner token alone is no reason to touch Vault.
-        keys = [key for key in STATE_KEYS if key != "token"]
+        # A new provisioner token counts too: state must carry it, or refresh and delete would present the old
+        # one. The update it causes re-applies the (idempotent) roles.
         changes = bool(replaces) or any(
-            _comparable(olds.get(key)) != _comparable(news.get(key)) for key in keys
+            _comparable(olds.get(key)) != _comparable(news.get(key)) for key in STATE_KEYS
         )
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=True)
 
@@ -359,7 +359,8 @@ def _role_state(answer: Mapping[str, Any]) -> dict[str, Any]:
 
 
 def _comparable(value: Any) -> Any:
-    """Lists and tuples, and ints given as strings, compare as the same value."""
+    """Lists and tuples, and ints given as strings, compare as the same value; secret wrappers are ignored."""
+    value = plain(value)
     if isinstance(value, Mapping):
         return {key: _comparable(item) for key, item in value.items()}
     if isinstance(value, (list, tuple)):

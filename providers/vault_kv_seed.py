@@ -68,9 +68,14 @@ class VaultKvSeedProvider(ResourceProvider):
 
     def diff(self, _id: str, olds: dict[str, Any], news: dict[str, Any]) -> DiffResult:
         replaces = [key for key in ("mount", "path") if olds.get(key) != news.get(key)]
-        changes = bool(replaces) or any(
-            olds.get(key) != news.get(key)
-            for key in ("reseed", "custom_metadata", "destroy_on_delete", "address")
+        changes = (
+            bool(replaces)
+            or any(
+                olds.get(key) != news.get(key)
+                for key in ("reseed", "custom_metadata", "destroy_on_delete", "address", "ca_pem")
+            )
+            # A new provisioner token must reach state, or refresh and delete would present the old one.
+            or fingerprint(str(plain(olds.get("token")))) != fingerprint(str(plain(news.get("token"))))
         )
         return DiffResult(changes=changes, replaces=replaces, delete_before_replace=False)
 

@@ -230,3 +230,22 @@ def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(
     done = call_in_provider_host(VaultKvSeedProvider(), "create", props(vault_server, provisioner))
     assert done["outs"]["fingerprint"] == fingerprint(VALUE)
     assert live(vault_client)["data"]["data"] == {"value": VALUE}
+
+
+def test_a_new_provisioner_token_reaches_state_so_refresh_and_delete_keep_working(
+    vault_server, vault_client, provisioner
+):
+    provider = VaultKvSeedProvider()
+    outs = outs_of(provider.create(props(vault_server, provisioner)))
+    fresh = vault_server.create_token(["provisioner"], ttl=3600)
+    news = props(vault_server, fresh)
+    assert provider.diff("id", outs, news).changes is True
+    updated = outs_of(provider.update("id", outs, news))
+    assert updated["token"] == fresh
+    assert (
+        updated["version"] == 1 and live(vault_client)["data"]["metadata"]["version"] == 1
+    )  # value untouched
+    # The old token revoked: refresh from the updated state still works.
+    vault_client.auth.token.revoke(provisioner)
+    assert outs_of(provider.read("secret/candlefish/jwt/secret", updated))["drift"] == ""
+    assert provider.diff("id", updated, news).changes is False
