@@ -39,6 +39,8 @@ context = AwsContext(
     region=config.region,
 )
 
+# The Vault nodes' role has a fixed name, so the unseal key and bucket policies can name it before it exists.
+node_role_arn = context.arn("iam", f"role/{node_role_name(config.environment)}", region=False)
 keys = Keys(
     "keys",
     KeysArgs(
@@ -72,6 +74,8 @@ unseal = UnsealKey(
         hsm_trust_anchor_certificate=config.keys.hsm_trust_anchor_certificate,
         hsm_key_store_connected=config.keys.hsm_key_store_connected,
         secrets_key_arn=keys.secrets.arn,
+        protect=config.is_production,
+        node_role_arn=node_role_arn,
     ),
 )
 storage = Storage(
@@ -80,7 +84,7 @@ storage = Storage(
         environment=config.environment,
         context=context,
         data_key_arn=keys.data.arn,
-        vault_node_role_arn=context.arn("iam", f"role/{node_role_name(config.environment)}", region=False),
+        vault_node_role_arn=node_role_arn,
         compliance_lock=config.is_production,
         audit_object_lock_days=config.storage.audit_object_lock_days,
         backup_retention_days=config.storage.backup_retention_days,
@@ -161,12 +165,14 @@ applications = [
     AppRole(name=app.name, bound_arn=role_arn_pattern(app.role, context), paths=app.paths)
     for app in config.access.applications
 ]
+# The deploying machine reaches Vault at its load balancer, or through a port forward (README: deploying).
+deploy_vault_address = config.vault.deploy_address or vault.address
 bootstrap = VaultBootstrap(
     "bootstrap",
     VaultBootstrapArgs(
         environment=config.environment,
         context=context,
-        vault_address=vault.address,
+        vault_address=deploy_vault_address,
         ca_pem=vault.ca_certificate_pem,
         secrets_key_arn=keys.secrets.arn,
         node_role_arn=vault.node_role.arn,
@@ -188,9 +194,11 @@ bootstrap = VaultBootstrap(
         ),
         audit_file_path=AUDIT_LOG_PATH,
         iam_server_id=config.vault.server_name,
+        wait_for=[vault.https_listener, vault.auto_scaling_group],
     ),
     opts=pulumi.ResourceOptions(depends_on=[vault]),
 )
+vault_access = VaultAccess(deploy_vault_address, vault.ca_certificate_pem, bootstrap.provisioner_token)
 catalog = SecretsCatalog(
     "catalog",
     SecretsCatalogArgs(
@@ -208,10 +216,9 @@ catalog = SecretsCatalog(
         },
         team_roles=config.team_roles,
         reader_role_arns=[app.bound_arn for app in applications],
-        vault=VaultAccess(vault.address, vault.ca_certificate_pem, bootstrap.provisioner_token),
+        vault=vault_access,
     ),
 )
-vault_access = VaultAccess(vault.address, vault.ca_certificate_pem, bootstrap.provisioner_token)
 database = Database(
     "database",
     DatabaseArgs(

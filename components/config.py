@@ -127,6 +127,11 @@ class VaultConfig:
     audit_log_retention_days: int
     data_volume_gib: int
     audit_volume_gib: int
+    # A pinned image; without one the newest Amazon Linux 2023 image is looked up once and then kept.
+    ami_id: str | None = None
+    # Where the machine running `pulumi up` reaches Vault's API, when not at the load balancer itself
+    # (e.g. https://localhost:8443 through a Session Manager port forward).
+    deploy_address: str | None = None
 
 
 @dataclass(frozen=True)
@@ -437,6 +442,16 @@ def _vault(reader: ConfigReader, *, environment: str, production: bool) -> Vault
         ),
         data_volume_gib=reader.integer("vaultDataVolumeGiB", 50, low=10, high=16384) or 50,
         audit_volume_gib=reader.integer("vaultAuditVolumeGiB", 50, low=10, high=16384) or 50,
+        deploy_address=reader.optional_string(
+            "vaultDeployAddress",
+            pattern=r"https://(?:localhost|127\.0\.0\.1|[a-z0-9.-]+)(?::\d{1,5})?",
+            allowed="an https URL whose name the Vault certificate covers, e.g. https://localhost:8443",
+        ),
+        ami_id=reader.optional_string(
+            "vaultAmiId",
+            pattern=r"ami-(?:[0-9a-f]{8}|[0-9a-f]{17})",
+            allowed="an AMI id such as ami-0123456789abcdef0",
+        ),
     )
 
 

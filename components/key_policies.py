@@ -70,6 +70,9 @@ class KeyPolicyContext:
     region: str
     # The Auto Scaling service-linked role that launches Vault nodes with encrypted volumes.
     autoscaling_role_arn: str | None = None
+    # The Vault nodes' role: the only principal that may use the unseal key. Named by a condition rather
+    # than as the principal, because the role is created after the key.
+    unseal_role_arn: str | None = None
 
     @property
     def root(self) -> str:
@@ -92,7 +95,11 @@ def key_policy(purpose: KeyPurpose, ctx: KeyPolicyContext) -> dict[str, Any]:
                 UNSEAL_ACTIONS,
                 "*",
                 principal=account,
-                condition={"StringEquals": in_account},
+                condition=(
+                    {"StringEquals": in_account, "ArnEquals": {"aws:PrincipalArn": ctx.unseal_role_arn}}
+                    if ctx.unseal_role_arn
+                    else {"StringEquals": in_account}
+                ),
             )
         )
     elif purpose == "data":

@@ -35,12 +35,17 @@ class KeysArgs:
 
 
 def key_policy_json(
-    purpose: KeyPurpose, context: AwsContext, autoscaling_role_arn: pulumi.Input[str] | None = None
+    purpose: KeyPurpose,
+    context: AwsContext,
+    autoscaling_role_arn: pulumi.Input[str] | None = None,
+    unseal_role_arn: pulumi.Input[str] | None = None,
 ) -> pulumi.Output[str]:
     """The purpose's key policy as JSON, once the account facts are known (for a key in `context.region`)."""
-    return pulumi.Output.all(context.account_id, context.partition, autoscaling_role_arn).apply(
-        lambda facts: json.dumps(
-            key_policy(purpose, KeyPolicyContext(facts[0], facts[1], context.region, facts[2])), indent=2
+    facts = pulumi.Output.all(context.account_id, context.partition, autoscaling_role_arn, unseal_role_arn)
+    return facts.apply(
+        lambda known: json.dumps(
+            key_policy(purpose, KeyPolicyContext(known[0], known[1], context.region, known[2], known[3])),
+            indent=2,
         )
     )
 
@@ -117,6 +122,11 @@ class UnsealKeyArgs:
     hsm_trust_anchor_certificate: str | None = None
     hsm_key_store_connected: bool = False
     secrets_key_arn: pulumi.Input[str] | None = None
+    # Production protects the key: replacing it (e.g. moving it into the CloudHSM key store) would leave
+    # an initialised Vault unable to unseal, so Pulumi must refuse instead.
+    protect: bool = False
+    # The Vault nodes' role, the one principal allowed to use the key (None: any IAM policy in the account).
+    node_role_arn: pulumi.Input[str] | None = None
 
 
 class UnsealKey(pulumi.ComponentResource):
@@ -155,13 +165,13 @@ class UnsealKey(pulumi.ComponentResource):
             enable_key_rotation=not hsm_backed,
             rotation_period_in_days=None if hsm_backed else 365,
             deletion_window_in_days=args.deletion_window_days,
-            policy=key_policy_json("unseal", args.context),
+            policy=key_policy_json("unseal", args.context, unseal_role_arn=args.node_role_arn),
             tags={
                 "Name": f"candlefish-{args.environment}-unseal",
                 "KeyPurpose": "unseal",
                 "KeyBacking": self.backing,
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
         aws.kms.Alias(
             f"{name}-alias",

@@ -78,6 +78,9 @@ class VaultBootstrapArgs:
     iam_server_id: str = ""
     provisioner_period: str = PROVISIONER_PERIOD
     waits: Mapping[str, float] = field(default_factory=dict)
+    # What must exist before Vault is called (the listener, the nodes): Pulumi does not wait for a
+    # component's grandchildren when a resource depends on the component.
+    wait_for: Sequence[pulumi.Resource] = ()
 
 
 def deployer_role_arn(caller_arn: str) -> str:
@@ -179,7 +182,7 @@ class VaultBootstrap(pulumi.ComponentResource):
             provisioner_period=args.provisioner_period,
             waits=dict(args.waits),
             # The shares may only be written once the policy that guards them is in place.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.break_glass_policy]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.break_glass_policy, *args.wait_for]),
         )
         # Secret in the program too, not only in state (where additional_secret_outputs puts it).
         self.provisioner_token = pulumi.Output.secret(self.vault.provisioner_token)

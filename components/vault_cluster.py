@@ -30,7 +30,8 @@ ROOT_VOLUME_GIB = 20
 INSTANCE_WARMUP_SECONDS = 300
 # Amazon Linux 2023 (standard, not minimal), pinned to Amazon's own account.
 AMI_OWNER = "amazon"
-AMI_NAME_PATTERN = "al2023-ami-2023.*-kernel-6.*-{arch}"
+# One kernel line only, so a lookup never switches between AL2023's 6.1 and 6.12 kernels.
+AMI_NAME_PATTERN = "al2023-ami-2023.*-kernel-6.1-{arch}"
 DEV_MODE_WARNING = (
     "enableDevMode is on: Vault runs as ONE node keeping everything in memory; every secret is lost when "
     "it restarts. Never put real secrets in it."
@@ -95,6 +96,7 @@ class VaultCluster(pulumi.ComponentResource):
     target_group: aws.lb.TargetGroup
     node_security_group: aws.ec2.SecurityGroup
     node_role: aws.iam.Role
+    https_listener: aws.lb.Listener
     tls_secret: aws.secretsmanager.Secret
     server_log_group: aws.cloudwatch.LogGroup
     audit_log_group: aws.cloudwatch.LogGroup
@@ -163,7 +165,9 @@ class VaultCluster(pulumi.ComponentResource):
         )
         self.tls_secret = tls.secret
         self.ca_certificate_pem = tls.ca_certificate_pem
-        listeners(name, lb, tls.certificate_arn)
+        # Everything a client of the API needs to exist before it calls Vault (the bootstrap waits on this:
+        # depending on the component alone does not wait for grandchildren such as the listeners).
+        self.https_listener, _ = listeners(name, lb, tls.certificate_arn)
 
         identity = node_identity(
             name,
@@ -301,11 +305,14 @@ class VaultCluster(pulumi.ComponentResource):
     def _launch_template(self, profile: aws.iam.InstanceProfile, dev_mode: bool) -> aws.ec2.LaunchTemplate:
         args, env = self._args, self._args.environment
         arch = instance_architecture(args.vault.instance_type)
+        pinned = args.vault.ami_id
         ami = aws.ec2.get_ami_output(
             most_recent=True,
             owners=[AMI_OWNER],
             filters=[
-                aws.ec2.GetAmiFilterArgs(name="name", values=[AMI_NAME_PATTERN.format(arch=arch)]),
+                aws.ec2.GetAmiFilterArgs(name="image-id", values=[pinned])
+                if pinned
+                else aws.ec2.GetAmiFilterArgs(name="name", values=[AMI_NAME_PATTERN.format(arch=arch)]),
                 aws.ec2.GetAmiFilterArgs(name="architecture", values=[arch]),
                 aws.ec2.GetAmiFilterArgs(name="virtualization-type", values=["hvm"]),
                 aws.ec2.GetAmiFilterArgs(name="root-device-type", values=["ebs"]),
@@ -357,7 +364,9 @@ class VaultCluster(pulumi.ComponentResource):
                 ),
             ],
             tags={"Name": f"candlefish-{env}-vault"},
-            opts=pulumi.ResourceOptions(parent=self),
+            # A new image replaces every node (one at a time); that happens when vaultAmiId is changed on
+            # purpose, never merely because Amazon published a newer image than the one first looked up.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if pinned else ["imageId"]),
         )
 
     def _volume(

@@ -293,6 +293,13 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("cluster size not a number", {"vaultClusterSize": "five"}, "vaultClusterSize", "is not an integer"),
     ("vault version malformed", {"vaultVersion": "1.15"}, "vaultVersion", "'1.15' is not valid"),
     ("vault version with v prefix", {"vaultVersion": "v1.15.0"}, "vaultVersion", "is not valid"),
+    (
+        "deploy address not https",
+        {"vaultDeployAddress": "http://localhost:8443"},
+        "vaultDeployAddress",
+        "an https URL",
+    ),
+    ("ami id malformed", {"vaultAmiId": "ami-12345"}, "vaultAmiId", "is not valid"),
     ("instance type malformed", {"vaultInstanceType": "large"}, "vaultInstanceType", "is not valid"),
     ("dev mode in production", {"enableDevMode": True}, "enableDevMode", "false in production"),
     ("boolean malformed", {"enableDevMode": "yes"}, "enableDevMode", "is not a boolean"),

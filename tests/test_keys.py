@@ -85,6 +85,13 @@ def test_unseal_key_allows_only_what_vaults_awskms_seal_calls():
     assert use["Condition"] == {"StringEquals": {"kms:CallerAccount": "123456789012"}}
 
 
+def test_only_the_vault_nodes_role_may_use_the_recorded_unseal_key(production):
+    policy = json.loads(keys_by_purpose(production)["unseal"].inputs["policy"])
+    use = {s["Sid"]: s for s in policy["Statement"]}["UnsealThroughIamPolicies"]
+    node_role = production.one("aws:iam/role:Role", "vault-node-role").outputs["arn"]
+    assert use["Condition"]["ArnEquals"] == {"aws:PrincipalArn": node_role}
+
+
 def test_data_key_is_used_only_via_storage_services_and_the_autoscaling_role():
     found = statements("data")
     assert found["UseViaStorageServices"]["Condition"]["StringEquals"]["kms:ViaService"] == [
@@ -188,3 +195,9 @@ def test_kmsuser_password_is_generated_and_kept_in_secrets_manager(hsm_connected
 def test_dev_has_no_cloudhsm(dev):
     assert not dev.of_type("aws:cloudhsmv2/cluster:Cluster")
     assert dev.outputs["unsealKeyBacking"] == "kms"
+
+
+def test_production_protects_the_unseal_key_from_replacement_and_deletion(production, dev):
+    unseal = keys_by_purpose(production)["unseal"]
+    assert unseal.protect is True
+    assert keys_by_purpose(dev)["unseal"].protect is False

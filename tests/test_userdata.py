@@ -220,7 +220,9 @@ def test_install_script_verifies_the_release_before_installing_it():
     assert f'HASHICORP_KEY_FINGERPRINT="{userdata.HASHICORP_KEY_FINGERPRINT}"' in script
     assert "https://releases.hashicorp.com/vault/${VAULT_VERSION}" in script
     fingerprint = script.index("--fingerprint")
-    signature = script.index("gpg --batch --verify")
+    signature = script.index("gpg --batch --status-fd 1 --verify")
+    # The signer's primary key must be the pinned one, not merely any key in the downloaded file.
+    assert '[ "${signer}" = "${HASHICORP_KEY_FINGERPRINT}" ]' in script
     checksum = script.index("sha256sum --check --strict")
     unpack = script.index("unzip -o -q")
     assert fingerprint < signature < checksum < unpack
@@ -309,3 +311,11 @@ def test_nodes_fetch_the_rds_ca_bundle_the_database_engine_verifies_with():
     assert "https://truststore.pki.rds.amazonaws.com/global/global-bundle.pem" in install
     assert f'RDS_CA_BUNDLE="{userdata.RDS_CA_BUNDLE}"' in install
     assert "install_rds_ca_bundle\n  start_services" in install
+
+
+def test_timers_never_start_a_stopped_vault_and_vault_keeps_retrying_at_boot():
+    files = userdata.node_files(SETTINGS)
+    for unit in ("vault-snapshot.service", "vault-audit-heartbeat.service"):
+        text = files[f"/etc/systemd/system/{unit}"][0]
+        assert "Requisite=vault.service" in text and "Wants=vault.service" not in text, unit
+    assert "StartLimitIntervalSec=0" in files["/etc/systemd/system/vault.service"][0]

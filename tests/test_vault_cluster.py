@@ -602,3 +602,11 @@ def test_an_internet_facing_balancer_sits_in_the_public_subnets_and_admits_only_
     assert set(asg(internet_facing).inputs["vpcZoneIdentifiers"]) == set(
         private_subnet_zones(internet_facing)
     )
+
+
+def test_a_newer_image_does_not_roll_the_nodes_until_one_is_pinned(production):
+    template = production.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert "imageId" in template.ignore_changes
+    pinned = run_program("production", overrides={"candlefish-secrets:vaultAmiId": "ami-0123456789abcdef0"})
+    template = pinned.one("aws:ec2/launchTemplate:LaunchTemplate")
+    assert "imageId" not in template.ignore_changes

@@ -71,3 +71,22 @@ def test_only_the_security_team_and_the_deployer_may_read_the_break_glass_materi
     security = "arn:aws:iam::123456789012:role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_SecurityTeam_*"
     assert security in readers
     assert all(reader == security or "deployer" in reader for reader in readers), readers
+
+
+def test_a_deploy_address_changes_only_how_pulumi_reaches_vault():
+    from tests.support.mocks import run_program
+
+    recording = run_program(
+        "production", overrides={"candlefish-secrets:vaultDeployAddress": "https://localhost:8443"}
+    )
+    assert recording.named("bootstrap-vault").inputs["address"] == "https://localhost:8443"
+    seeds = [r for r in recording.resources if r.type.endswith((":VaultKvSeed", ":VaultDatabaseEngine"))]
+    assert seeds and {seed.inputs["address"] for seed in seeds} == {"https://localhost:8443"}
+    function = recording.one("aws:lambda/function:Function", "rotation-function")
+    assert function.inputs["environment"]["variables"]["VAULT_ADDR"] == recording.outputs["vaultAddress"]
+
+
+def test_the_bootstrap_waits_for_the_listener_and_the_nodes(production):
+    depends = set(bootstrap(production).dependencies)
+    assert production.one("aws:lb/listener:Listener", "vault-https").urn in depends
+    assert production.one("aws:autoscaling/group:Group").urn in depends

@@ -49,7 +49,7 @@ install_packages() {
 }
 
 install_vault() {
-  local arch zip sums
+  local arch zip sums signer
   case "$(uname -m)" in
     x86_64) arch=amd64 ;;
     aarch64) arch=arm64 ;;
@@ -68,8 +68,12 @@ install_vault() {
   gpg --batch --quiet --import "${WORK_DIR}/hashicorp.asc"
   gpg --batch --with-colons --fingerprint | grep -q "^fpr:*:${HASHICORP_KEY_FINGERPRINT}:" \
     || die "the downloaded HashiCorp key is not ${HASHICORP_KEY_FINGERPRINT}"
-  gpg --batch --verify "${WORK_DIR}/${sums}.sig" "${WORK_DIR}/${sums}" \
-    || die "the SHA256SUMS signature does not verify"
+  # A good signature by any key in the downloaded file is not enough: the signer's primary key must be
+  # the pinned one (VALIDSIG's last field is the primary key's fingerprint).
+  signer=$(gpg --batch --status-fd 1 --verify "${WORK_DIR}/${sums}.sig" "${WORK_DIR}/${sums}" 2>/dev/null \
+    | awk '$2 == "VALIDSIG" { print $NF }') || true
+  [ "${signer}" = "${HASHICORP_KEY_FINGERPRINT}" ] \
+    || die "SHA256SUMS is not validly signed by ${HASHICORP_KEY_FINGERPRINT} (signer: ${signer:-none})"
   (cd "${WORK_DIR}" && grep -E "[[:space:]]${zip}\$" "${sums}" | sha256sum --check --strict --quiet) \
     || die "${zip} does not match its published checksum"
 
