@@ -7,6 +7,7 @@ runs in seconds.
 
 import json
 import threading
+import time
 
 import boto3
 import hcl2
@@ -264,7 +265,15 @@ def test_first_run_waits_for_auto_unseal(vault_server_factory, secret_arn):
 def test_first_run_waits_for_raft_peers_to_join(vault_server_factory, secret_arn):
     server = vault_server_factory(initialized=False, kv_mount=None)
     server.set_expected_raft_peers(CLUSTER_SIZE)
-    joiner = threading.Timer(0.3, join_peers, args=(server,))
+
+    def join_after_the_first_look() -> None:
+        # Deterministic on a slow machine: the peers join only once the bootstrap has seen them missing.
+        deadline = time.monotonic() + 30
+        while not requests_to(server, "sys/storage/raft/configuration") and time.monotonic() < deadline:
+            time.sleep(0.01)
+        join_peers(server)
+
+    joiner = threading.Thread(target=join_after_the_first_look)
     joiner.start()
     try:
         outs = outs_of(VaultBootstrapProvider().create(props(server, secret_arn)))
