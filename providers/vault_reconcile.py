@@ -1,8 +1,9 @@
 """Read Vault's configuration in the canonical form of `vault_config`, and make it match what is wanted.
 
 `live_view` reads only what the wanted document names (plus nothing else), so its digest equals the
-wanted digest exactly when Vault is in step. `reconcile` writes only what differs, in dependency order
-(policies before the roles that name them), so a re-run against a configured cluster writes nothing.
+wanted digest exactly when Vault is in step. `reconcile` writes only what differs, audit devices first (so
+every later write, the first run's root token's included, is audited), then in dependency order (policies
+before the roles that name them), so a re-run against a configured cluster writes nothing.
 It never disables an audit device, a secrets engine or an auth method: a device with other options or a
 mount of another type is reported as an instruction instead (the provisioner may not disable them, by
 design, and neither should an automated run: audit continuity and stored data come first).
@@ -138,12 +139,11 @@ def reconcile(
 
     Returns what was changed, as short sentences (names only).
     """
-    changed: list[str] = []
+    changed = _audit(client, wanted, live)
     for name, text in wanted["policies"].items():
         if live["policies"].get(name) != text:
             client.sys.create_or_update_acl_policy(name=name, policy=text)
             changed.append(f"wrote policy {name}")
-    changed += _audit(client, wanted, live)
     changed += _mounts(client, wanted, live)
     changed += _roles(client, wanted, live)
     if live["autopilot"] != wanted["autopilot"]:

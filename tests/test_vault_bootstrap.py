@@ -155,6 +155,20 @@ def test_first_run_initialises_with_recovery_shares_and_stores_them_before_anyth
     assert not break_glass.init_pending(boto3.client("secretsmanager"), secret_arn)
 
 
+def test_audit_devices_are_enabled_before_any_other_configuration(cluster, secret_arn):
+    """Everything the root token does after init (policies, engines, auth methods, roles) is audited."""
+    VaultBootstrapProvider().create(props(cluster, secret_arn))
+    configuration = [
+        path
+        for method, path in writes(cluster)
+        if path.startswith(
+            ("sys/audit/", "sys/policies/", "sys/mounts/", "sys/auth/", "auth/aws/", "auth/approle/")
+        )
+    ]
+    assert configuration[:2] == ["sys/audit/file", "sys/audit/syslog"]
+    assert "sys/audit/file" not in configuration[2:] and "sys/audit/syslog" not in configuration[2:]
+
+
 def test_the_root_token_is_revoked_and_the_provisioner_token_is_periodic_and_scoped(bootstrapped):
     server, secret, state = bootstrapped
     with pytest.raises(hx.Forbidden):
