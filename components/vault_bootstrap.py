@@ -66,7 +66,8 @@ class VaultBootstrapArgs:
     rotation_role_arn: pulumi.Input[str] | None = None
     app_roles: Sequence[AppRole] = ()
     recovery_pgp_keys: Sequence[str] = ()
-    # `pulumi config set --secret vaultAdoptToken`: only to adopt an initialised cluster with no state.
+    # `pulumi config set --secret vaultAdoptToken`: only to adopt an initialised cluster with no state, or
+    # for one run that writes a policy the provisioner may not (admin, break-glass, provisioner).
     adopt_token: pulumi.Input[str] | None = None
     # Who may read the break-glass secret besides the deployer (ArnLike patterns on aws:PrincipalArn);
     # default: the role `candlefish-<environment>-break-glass`, under any IAM path.
@@ -150,7 +151,11 @@ class VaultBootstrap(pulumi.ComponentResource):
             block_public_policy=True,
             opts=pulumi.ResourceOptions(parent=self.break_glass_secret),
         )
-        policies = render_policies((app.name, app.paths) for app in args.app_roles)
+        policies = render_policies(
+            ((app.name, app.paths) for app in args.app_roles),
+            region=args.context.region,
+            audit_file_path=args.audit_file_path,
+        )
         self.vault = BootstrappedVault(
             f"{name}-vault",
             address=args.vault_address,

@@ -29,6 +29,9 @@ APPROLE_AUTH = "approle/"
 MACHINE_LOGIN = ("15m", "1h")
 APP_LOGIN = ("1h", "4h")
 RESERVED_AWS_ROLES = frozenset({"snapshot", "rotation"})
+# Policies the provisioner token may read but not write (templates/vault-policies/provisioner.hcl): with
+# them it could raise its own rights. A run as the provisioner writes them with the adopt token, if given.
+PROTECTED_POLICIES = ("admin", "break-glass", "provisioner")
 # Autopilot as the deployment guide asks: prune dead servers after 10 minutes, never below quorum 3.
 AUTOPILOT_DEFAULTS: Mapping[str, Any] = {
     "cleanup_dead_servers": True,

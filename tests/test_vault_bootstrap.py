@@ -19,6 +19,7 @@ from providers import break_glass
 from providers import vault_bootstrap as bootstrap_module
 from providers.common import BootstrapError
 from providers.vault_bootstrap import DELETE_NOTE, VaultBootstrapProvider
+from providers.vault_config import PROTECTED_POLICIES
 from tests.support.provider_host import call_in_provider_host
 
 pytestmark = pytest.mark.slow
@@ -29,6 +30,7 @@ PAYMENTS_ROLE = f"arn:aws:iam::{ACCOUNT}:role/payments-api"
 FAKE_ACCESS_KEY = "AKIA" + "EXAMPLENOTAKEY02"  # built at run time: the secrets scan rejects key literals
 FAKE_SECRET_KEY = "example-not-a-secret-key"
 CLUSTER_SIZE = 5
+REGION = "us-east-1"
 FAST = {"ready_s": 2, "unseal_s": 2, "leader_s": 2, "peers_s": 2, "poll_s": 0.02}
 APPS = [("payments", ["candlefish/payments", "shared/payments"])]
 
@@ -66,7 +68,7 @@ def props(server, secret, **extra):
     return {
         "address": server.url,
         "ca_pem": "",
-        "region": "us-east-1",
+        "region": REGION,
         "break_glass_secret_id": secret,
         "cluster_size": CLUSTER_SIZE,
         "recovery_shares": 5,
@@ -85,7 +87,7 @@ def props(server, secret, **extra):
             "token_max_ttl": "1h",
             "bound_cidrs": ["10.20.0.0/16"],
         },
-        "policies": dict(render_policies(APPS)),
+        "policies": dict(render_policies(APPS, region=REGION)),
         "audit_file_path": "/var/log/vault/audit/vault-audit.log",
         "autopilot": None,
         "iam_server_id": "",
@@ -193,6 +195,166 @@ def test_the_root_token_is_revoked_and_the_provisioner_token_is_periodic_and_sco
             forbidden()
 
 
+def as_provisioner(server, state):
+    return server.client(token=state["provisioner_token"])
+
+
+def forbidden(action) -> bool:
+    try:
+        action()
+    except hx.Forbidden:
+        return True
+    return False
+
+
+def test_the_provisioner_writes_the_policies_it_binds_but_never_admin_break_glass_or_its_own(bootstrapped):
+    server, _, state = bootstrapped
+    provisioner = as_provisioner(server, state)
+    declared = render_policies(APPS, region=REGION)
+    refused = {
+        name
+        for name, text in declared.items()
+        if forbidden(
+            lambda name=name, text=text: provisioner.sys.create_or_update_acl_policy(name=name, policy=text)
+        )
+    }
+    assert refused == set(PROTECTED_POLICIES) == {"admin", "break-glass", "provisioner"}
+    # Vault lowercases the name it writes, so a name in capitals must not slip past; nor may `default`
+    # (every token carries it) or a new policy outside the platform's names be written.
+    for name in ("ADMIN", "Break-Glass", "PROVISIONER", "default", "root-ish", "security"):
+        assert forbidden(
+            lambda name=name: provisioner.sys.create_or_update_acl_policy(name=name, policy=declared["admin"])
+        ), name
+    assert provisioner.sys.read_acl_policy("admin")["data"]["policy"] == declared["admin"].strip()
+    assert admin(server).sys.read_acl_policy("admin")["data"]["policy"] == declared["admin"].strip()
+
+
+@pytest.mark.parametrize("per_element", [False, True], ids=["vault-1.20", "vault-1.21"])
+@pytest.mark.parametrize(
+    ("role_path", "own_policy"),
+    [("auth/aws/role/payments", "app-payments-readonly"), ("auth/approle/role/ci", "platform-team")],
+    ids=["aws", "approle"],
+)
+def test_the_provisioner_binds_only_the_platforms_policies_to_a_role(
+    bootstrapped, role_path, own_policy, per_element
+):
+    server, _, state = bootstrapped
+    server.set_per_element_list_matching(per_element)
+    provisioner = as_provisioner(server, state)
+    attempts = [
+        {"token_policies": "break-glass"},
+        {"token_policies": "admin"},
+        {"token_policies": "provisioner"},
+        {"token_policies": "security-team"},
+        {"token_policies": "default"},
+        {"token_policies": "root"},
+        {"token_policies": ["admin"]},
+        {"token_policies": [own_policy, "break-glass"]},
+        {"token_policies": f"{own_policy},break-glass"},
+        {"token_policies": "app-payments-readonly, admin"},
+        {"token_policies": ["app-x,admin"]},
+        {"policies": "admin"},
+        {"policies": f"{own_policy},admin"},
+    ]
+    for data in attempts:
+        assert forbidden(lambda data=data: provisioner.write_data(role_path, data=data)), data
+    provisioner.write_data(role_path, data={"token_policies": own_policy})
+    assert admin(server).read(role_path)["data"]["token_policies"] == [own_policy]
+
+
+def test_the_provisioner_cannot_let_ci_log_in_without_a_secret_id(bootstrapped):
+    server, _, state = bootstrapped
+    provisioner = as_provisioner(server, state)
+    for data in ({"bind_secret_id": False}, {"bind_secret_id": "false"}, {"role_id": "known-to-me"}):
+        assert forbidden(lambda data=data: provisioner.write_data("auth/approle/role/ci", data=data)), data
+    assert forbidden(lambda: provisioner.read("auth/approle/role/ci/role-id"))
+    assert forbidden(lambda: provisioner.write_data("auth/approle/role/ci/secret-id"))
+
+
+def test_the_provisioner_re_enables_audit_devices_only_as_declared(bootstrapped):
+    server, secret, state = bootstrapped
+    for device in ("file", "syslog"):
+        admin(server).sys.disable_audit_device(device)
+    provisioner = as_provisioner(server, state)
+    declared = {"file_path": "/var/log/vault/audit/vault-audit.log"}
+    attempts = [
+        ("file", "file", {**declared, "log_raw": "true"}),
+        ("file", "file", {**declared, "hmac_accessor": "false"}),
+        ("file", "file", {"file_path": "/var/log/elsewhere.log"}),
+        ("file", "socket", {"address": "10.0.0.9:9090"}),
+        ("socket", "socket", {"address": "10.0.0.9:9090"}),
+        ("syslog", "syslog", {"facility": "AUTH", "tag": "vault", "log_raw": "true"}),
+        ("raw", "file", declared),
+    ]
+    for path, kind, options in attempts:
+        assert forbidden(
+            lambda path=path, kind=kind, options=options: provisioner.sys.enable_audit_device(
+                device_type=kind, path=path, options=options
+            )
+        ), (path, kind, options)
+    outs = outs_of(VaultBootstrapProvider().update("cluster", state, props(server, secret)))
+    assert outs["changes"] == ["enabled audit device file/", "enabled audit device syslog/"]
+    devices = admin(server).sys.list_enabled_audit_devices()["data"]
+    assert devices["file/"]["options"] == declared and set(devices) == {"file/", "syslog/"}
+
+
+def test_the_provisioner_cannot_exempt_fields_from_the_audit_logs_hmac(bootstrapped):
+    server, _, state = bootstrapped
+    provisioner = as_provisioner(server, state)
+    for mount in ("sys/mounts/secret/tune", "sys/auth/aws/tune"):
+        for field in ("audit_non_hmac_request_keys", "audit_non_hmac_response_keys"):
+            assert forbidden(
+                lambda mount=mount, field=field: provisioner.write_data(mount, data={field: ["value"]})
+            ), (mount, field)
+    provisioner.sys.tune_mount_configuration(path="secret", options={"version": "2"})
+
+
+def test_the_provisioner_cannot_point_aws_auth_at_another_sts_endpoint(bootstrapped):
+    server, _, state = bootstrapped
+    provisioner = as_provisioner(server, state)
+    for data in (
+        {"sts_endpoint": "https://sts.attacker.example"},
+        {"sts_endpoint": "https://sts.eu-west-1.amazonaws.com", "sts_region": "eu-west-1"},
+        {"iam_endpoint": "https://iam.attacker.example"},
+        {"access_key": FAKE_ACCESS_KEY, "secret_key": FAKE_SECRET_KEY},
+    ):
+        assert forbidden(lambda data=data: provisioner.write_data("auth/aws/config/client", data=data)), data
+    provisioner.write_data(
+        "auth/aws/config/client",
+        data={"sts_endpoint": f"https://sts.{REGION}.amazonaws.com", "sts_region": REGION},
+    )
+
+
+def test_a_changed_protected_policy_takes_an_admin_token_for_one_run(bootstrapped):
+    server, secret, state = bootstrapped
+    admin(server).sys.create_or_update_acl_policy(
+        name="break-glass", policy='path "sys/*" { capabilities = ["read"] }'
+    )
+    provider = VaultBootstrapProvider()
+    refreshed = outs_of(provider.read("cluster", state))
+    assert refreshed["drift"] == "policy break-glass differs"
+    server.clear_request_log()
+    with pytest.raises(
+        BootstrapError,
+        match=r"Vault's break-glass policy differs .*provisioner token may not write it.*nothing was written"
+        r".*vaultAdoptToken",
+    ):
+        provider.update("cluster", refreshed, props(server, secret))
+    assert writes(server) == [("POST", "auth/token/renew-self")]
+    platform = server.create_token(["platform-team"])
+    with pytest.raises(BootstrapError, match=r"vaultAdoptToken may not write break-glass"):
+        provider.update("cluster", refreshed, props(server, secret, adopt_token=platform))
+    token = server.create_token(["admin"])
+    accessor = server.state.tokens.lookup(token).accessor
+    outs = outs_of(provider.update("cluster", refreshed, props(server, secret, adopt_token=token)))
+    assert outs["changes"] == ["wrote policy break-glass"]
+    assert [e.token_accessor for e in requests_to(server, "sys/policies/acl/break-glass", "PUT")] == [
+        accessor
+    ]
+    assert outs["provisioner_token"] == state["provisioner_token"]  # the adopt token wrote that alone
+    assert outs_of(provider.read("cluster", {**state, **outs}))["drift"] == ""
+
+
 def test_first_run_configures_audit_kv_auth_roles_policies_and_autopilot(bootstrapped):
     server, _, state = bootstrapped
     vault = admin(server)
@@ -219,7 +381,7 @@ def test_first_run_configures_audit_kv_auth_roles_policies_and_autopilot(bootstr
     names = set(vault.sys.list_acl_policies()["data"]["keys"])
     expected = {"admin", "platform-team", "security-team", "rotation", "snapshot", "break-glass"}
     assert expected | {"provisioner", "app-payments-readonly"} <= names
-    for name, text in render_policies(APPS).items():
+    for name, text in render_policies(APPS, region=REGION).items():
         assert vault.sys.read_acl_policy(name)["data"]["policy"] == text.strip()
     pilot = vault.read("sys/storage/raft/autopilot/configuration")["data"]
     assert pilot["cleanup_dead_servers"] is True and pilot["min_quorum"] == 3
@@ -327,7 +489,7 @@ def test_refresh_reports_a_changed_policy_and_update_corrects_it(bootstrapped):
     outs = outs_of(provider.update("cluster", refreshed, props(server, secret)))
     assert outs["changes"] == ["wrote policy rotation"]
     live = admin(server).sys.read_acl_policy("rotation")["data"]["policy"]
-    assert live == render_policies(APPS)["rotation"].strip()
+    assert live == render_policies(APPS, region=REGION)["rotation"].strip()
     again = outs_of(provider.read("cluster", {**state, **outs}))
     assert again["config_digest"] == state["config_digest"] and again["drift"] == ""
 
@@ -357,10 +519,38 @@ def test_refresh_reports_a_changed_policy_and_update_corrects_it(bootstrapped):
             "autopilot configuration differs",
             "set the autopilot configuration",
         ),
+        (
+            lambda vault: vault.sys.disable_audit_device("file"),
+            "audit device file/ is missing",
+            "enabled audit device file/",
+        ),
+        (
+            lambda vault: vault.delete("auth/approle/role/ci"),
+            "AppRole role ci is missing",
+            "wrote AppRole role ci",
+        ),
+        (
+            lambda vault: vault.write_data(
+                "auth/aws/config/client", data={"sts_endpoint": "https://sts.amazonaws.com"}
+            ),
+            "aws client configuration differs",
+            "configured the AWS auth client",
+        ),
+        (
+            lambda vault: vault.sys.create_or_update_acl_policy(
+                name="app-payments-readonly", policy='path "secret/*" { capabilities = ["read"] }'
+            ),
+            "policy app-payments-readonly differs",
+            "wrote policy app-payments-readonly",
+        ),
     ],
 )
-def test_other_drift_is_reported_and_reconciled(bootstrapped, break_it, drift, change):
+@pytest.mark.parametrize("per_element", [False, True], ids=["vault-1.20", "vault-1.21"])
+def test_other_drift_is_reported_and_reconciled(bootstrapped, break_it, drift, change, per_element):
+    """The provisioner token corrects drift under its restricted policy, whichever way Vault matches list
+    parameters (a list whole before 1.21, element by element since)."""
     server, secret, state = bootstrapped
+    server.set_per_element_list_matching(per_element)
     break_it(admin(server))
     provider = VaultBootstrapProvider()
     refreshed = outs_of(provider.read("cluster", state))
@@ -372,7 +562,7 @@ def test_other_drift_is_reported_and_reconciled(bootstrapped, break_it, drift, c
 
 def test_a_removed_application_loses_its_role_and_policy(bootstrapped):
     server, secret, state = bootstrapped
-    news = props(server, secret, app_roles=[], policies=dict(render_policies([])))
+    news = props(server, secret, app_roles=[], policies=dict(render_policies([], region=REGION)))
     outs = outs_of(VaultBootstrapProvider().update("cluster", state, news))
     assert set(outs["changes"]) == {"deleted AWS auth role payments", "deleted policy app-payments-readonly"}
     with pytest.raises(hx.InvalidPath):

@@ -7,7 +7,7 @@ from providers.common import BootstrapError
 from providers.vault_config import desired, differences, digest, duration_seconds, validate
 from providers.vault_waits import Waits, spell
 
-POLICIES = dict(render_policies([("payments", ["candlefish/payments"])]))
+POLICIES = dict(render_policies([("payments", ["candlefish/payments"])], region="us-east-1"))
 PROPS = {
     "node_role_arn": "arn:aws:iam::123456789012:role/vault-node",
     "rotation_role_arn": "",
