@@ -42,10 +42,12 @@ class AppRole:
 
 @dataclass(frozen=True)
 class CiAppRoleSettings:
-    """The `ci` AppRole role: which policies CI tokens get and how long things live."""
+    """The `ci` AppRole role: which policies CI tokens get and how long things live. A secret ID logs in
+    once and expires after an hour: issue one per pipeline run."""
 
     token_policies: Sequence[str]
-    secret_id_ttl: str = "24h"  # noqa: S105 - a duration, not a credential
+    secret_id_ttl: str = "1h"  # noqa: S105 - a duration, not a credential
+    secret_id_num_uses: int = 1
     token_ttl: str = "20m"  # noqa: S105
     token_max_ttl: str = "1h"  # noqa: S105
     bound_cidrs: Sequence[str] = ()
@@ -168,6 +170,7 @@ class VaultBootstrap(pulumi.ComponentResource):
             ci_approle={
                 "token_policies": list(args.ci_approle.token_policies),
                 "secret_id_ttl": args.ci_approle.secret_id_ttl,
+                "secret_id_num_uses": args.ci_approle.secret_id_num_uses,
                 "token_ttl": args.ci_approle.token_ttl,
                 "token_max_ttl": args.ci_approle.token_max_ttl,
                 "bound_cidrs": list(args.ci_approle.bound_cidrs),

@@ -28,6 +28,8 @@ APPROLE_AUTH = "approle/"
 # functions log in per run; applications renew.
 MACHINE_LOGIN = ("15m", "1h")
 APP_LOGIN = ("1h", "4h")
+# A CI secret ID is issued per pipeline run: it logs in once and expires soon (default, longest allowed).
+CI_SECRET_ID_TTL = ("1h", "24h")
 RESERVED_AWS_ROLES = frozenset({"snapshot", "rotation"})
 # Policies the provisioner token may read but not write (templates/vault-policies/provisioner.hcl): with
 # them it could raise its own rights. A run as the provisioner writes them with the adopt token, if given.
@@ -98,8 +100,8 @@ def approle_role(settings: Mapping[str, Any]) -> dict[str, Any]:
     cidrs = _sorted_strings(settings.get("bound_cidrs"))
     return {
         "bind_secret_id": True,
-        "secret_id_ttl": duration_seconds(settings.get("secret_id_ttl", "24h")),
-        "secret_id_num_uses": int(settings.get("secret_id_num_uses", 0)),
+        "secret_id_ttl": duration_seconds(settings.get("secret_id_ttl", CI_SECRET_ID_TTL[0])),
+        "secret_id_num_uses": int(settings.get("secret_id_num_uses", 1)),
         "secret_id_bound_cidrs": cidrs,
         "token_bound_cidrs": cidrs,
         "token_policies": _sorted_strings(settings.get("token_policies")),
@@ -235,8 +237,17 @@ def _configuration_problems(config: Mapping[str, Any], policies: Mapping[str, st
         for policy in role["token_policies"]
         if policy not in policies and policy != "default"
     ]
-    if not config["approle_roles"]["ci"]["token_policies"]:
+    ci = config["approle_roles"]["ci"]
+    if not ci["token_policies"]:
         problems.append("ci_approle.token_policies: name the policies CI tokens get")
+    if ci["secret_id_num_uses"] < 1:
+        problems.append(
+            "ci_approle.secret_id_num_uses must be at least 1 (0 lets a secret ID log in forever)"
+        )
+    if not 0 < ci["secret_id_ttl"] <= duration_seconds(CI_SECRET_ID_TTL[1]):
+        problems.append(
+            f"ci_approle.secret_id_ttl must be between 1s and {CI_SECRET_ID_TTL[1]} (0 never expires)"
+        )
     pilot = config["autopilot"]
     if pilot["cleanup_dead_servers"] and pilot["min_quorum"] < 3:
         problems.append(

@@ -82,7 +82,8 @@ def props(server, secret, **extra):
         ],
         "ci_approle": {
             "token_policies": ["platform-team"],
-            "secret_id_ttl": "24h",
+            "secret_id_ttl": "1h",
+            "secret_id_num_uses": 1,
             "token_ttl": "20m",
             "token_max_ttl": "1h",
             "bound_cidrs": ["10.20.0.0/16"],
@@ -375,7 +376,7 @@ def test_first_run_configures_audit_kv_auth_roles_policies_and_autopilot(bootstr
     assert payments["bound_iam_principal_arn"] == [PAYMENTS_ROLE]
     assert payments["token_policies"] == ["app-payments-readonly"]
     ci = vault.auth.approle.read_role("ci")["data"]
-    assert ci["token_policies"] == ["platform-team"] and ci["secret_id_ttl"] == 24 * 3600
+    assert ci["token_policies"] == ["platform-team"] and ci["secret_id_ttl"] == 3600
     assert ci["token_ttl"] == 1200 and ci["token_max_ttl"] == 3600
     assert ci["token_bound_cidrs"] == ["10.20.0.0/16"] and ci["secret_id_bound_cidrs"] == ["10.20.0.0/16"]
     names = set(vault.sys.list_acl_policies()["data"]["keys"])
@@ -412,6 +413,36 @@ def test_machine_roles_log_in_with_aws_iam_and_get_exactly_their_policy(bootstra
     )
     with pytest.raises(hx.Forbidden):
         rotation.secrets.kv.v2.create_or_update_secret(path="other/jwt", secret={"v": "example"})
+
+
+def test_the_platform_team_reads_no_values_not_even_as_a_snapshot(bootstrapped):
+    server, _, _ = bootstrapped
+    platform = server.client(token=server.create_token(["platform-team"]))
+    assert platform.read("sys/storage/raft/configuration")
+    with pytest.raises(hx.Forbidden):
+        platform.read("sys/storage/raft/snapshot")
+    with pytest.raises(hx.Forbidden):
+        platform.secrets.kv.v2.read_secret_version(path="candlefish/x", raise_on_deleted_version=True)
+
+
+def test_a_ci_secret_id_logs_in_once_and_lives_an_hour(bootstrapped):
+    server, _, _ = bootstrapped
+    vault = admin(server)
+    role = vault.auth.approle.read_role("ci")["data"]
+    assert (role["secret_id_num_uses"], role["secret_id_ttl"]) == (1, 3600)
+    role_id = vault.auth.approle.read_role_id("ci")["data"]["role_id"]
+    secret_id = vault.auth.approle.generate_secret_id("ci")["data"]["secret_id"]
+    ci = server.client(token="")
+    assert ci.auth.approle.login(role_id=role_id, secret_id=secret_id)["auth"]["policies"] == [
+        "default",
+        "platform-team",
+    ]
+    with pytest.raises(hx.InvalidRequest):
+        server.client(token="").auth.approle.login(role_id=role_id, secret_id=secret_id)
+    expiring = vault.auth.approle.generate_secret_id("ci")["data"]["secret_id"]
+    server.clock.advance(3601)
+    with pytest.raises(hx.InvalidRequest):
+        server.client(token="").auth.approle.login(role_id=role_id, secret_id=expiring)
 
 
 def test_recovery_shares_can_be_encrypted_to_operator_pgp_keys(cluster, secret_arn):

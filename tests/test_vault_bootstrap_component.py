@@ -115,7 +115,9 @@ def test_the_bootstrap_is_wired_to_the_secret_after_its_policy(recording):
     assert vault.inputs["node_role_arn"] == NODE_ROLE and vault.inputs["cluster_size"] == 5
     assert vault.inputs["app_roles"][0]["token_policies"] == ["app-payments-readonly"]
     assert "secret/data/candlefish/payments/*" in vault.inputs["policies"]["app-payments-readonly"]
-    assert vault.inputs["ci_approle"]["token_policies"] == ["platform-team"]
+    ci = vault.inputs["ci_approle"]
+    assert ci["token_policies"] == ["platform-team"]
+    assert (ci["secret_id_num_uses"], ci["secret_id_ttl"]) == (1, "1h")  # one login, within the hour
     assert recording.warnings == []
 
 

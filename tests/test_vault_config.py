@@ -67,6 +67,8 @@ def test_defaults_follow_the_deployment_guide():
     assert set(wanted["audit"]) == {"file/", "syslog/"}
     assert "rotation" not in wanted["aws_roles"]  # no rotation role ARN given
     assert wanted["aws_roles"]["payments"]["token_policies"] == [app_policy_name("payments")]
+    ci = wanted["approle_roles"]["ci"]
+    assert (ci["secret_id_num_uses"], ci["secret_id_ttl"]) == (1, 3600)  # one login, within the hour
 
 
 def test_differences_name_what_differs_without_values():
@@ -94,7 +96,7 @@ def test_validation_reports_every_problem():
             },
         ],
         "policies": {},
-        "ci_approle": {"token_policies": []},
+        "ci_approle": {"token_policies": [], "secret_id_num_uses": 0, "secret_id_ttl": "0"},
     }
     with pytest.raises(BootstrapError) as invalid:
         validate(bad)
@@ -106,6 +108,8 @@ def test_validation_reports_every_problem():
         "AWS auth role billing: token policy 'app-billing-readonly' is not among the policies written",
         "ci_approle.token_policies: name the policies CI tokens get",
         "app role 'billing' is listed more than once",
+        "ci_approle.secret_id_num_uses must be at least 1",
+        "ci_approle.secret_id_ttl must be between 1s and 24h (0 never expires)",
     ):
         assert expected in message
 
