@@ -415,6 +415,22 @@ def test_machine_roles_log_in_with_aws_iam_and_get_exactly_their_policy(bootstra
         rotation.secrets.kv.v2.create_or_update_secret(path="other/jwt", secret={"v": "example"})
 
 
+def test_the_snapshot_timer_can_revoke_its_own_token(bootstrapped):
+    """vault-snapshot.sh ends with `vault token revoke -self` (POST auth/token/revoke-self); the snapshot
+    role's tokens carry no default policy, so snapshot.hcl must grant that path itself."""
+    server, _, _ = bootstrapped
+    server.register_iam_identity(
+        FAKE_ACCESS_KEY, f"arn:aws:sts::{ACCOUNT}:assumed-role/candlefish-test-vault-node/i-0123456789abcdef0"
+    )
+    node = server.client(token="")
+    login = node.auth.aws.iam_login(FAKE_ACCESS_KEY, FAKE_SECRET_KEY, role="snapshot")["auth"]
+    assert login["policies"] == ["snapshot"]
+    node.auth.token.revoke_self()
+    with pytest.raises(hx.Forbidden):
+        node.auth.token.lookup_self()  # gone; it could not look itself up before either
+    assert server.state.tokens.lookup_accessor(login["accessor"]) is None
+
+
 def test_the_platform_team_reads_no_values_not_even_as_a_snapshot(bootstrapped):
     server, _, _ = bootstrapped
     platform = server.client(token=server.create_token(["platform-team"]))
