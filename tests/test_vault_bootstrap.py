@@ -12,6 +12,7 @@ import boto3
 import hcl2
 import hvac.exceptions as hx
 import pytest
+import requests
 from botocore.exceptions import ClientError
 
 from components.vault_policies import POLICY_DIR, app_policy_name, render_app_policy, render_policies
@@ -413,6 +414,40 @@ def test_machine_roles_log_in_with_aws_iam_and_get_exactly_their_policy(bootstra
     )
     with pytest.raises(hx.Forbidden):
         rotation.secrets.kv.v2.create_or_update_secret(path="other/jwt", secret={"v": "example"})
+
+
+def test_rotation_patches_catalog_metadata_but_never_replaces_it(bootstrapped):
+    """The rotation function records its runs in custom metadata with a merge PATCH (kv-v2.mdx "Patch
+    metadata"): it holds `patch` on secret/metadata/candlefish/*, not `update`, and nothing elsewhere."""
+    server, _, _ = bootstrapped
+    other_key = "AKIA" + "EXAMPLENOTAKEY03"
+    server.register_iam_identity(
+        other_key, f"arn:aws:sts::{ACCOUNT}:assumed-role/candlefish-test-rotation/run"
+    )
+    rotation = server.client(token="")
+    token = rotation.auth.aws.iam_login(other_key, FAKE_SECRET_KEY, role="rotation")["auth"]["client_token"]
+    rotation.secrets.kv.v2.create_or_update_secret(
+        path="candlefish/jwt", secret={"v": "example-not-a-secret"}
+    )
+    admin(server).secrets.kv.v2.update_metadata(path="candlefish/jwt", custom_metadata={"owner": "platform"})
+    admin(server).secrets.kv.v2.create_or_update_secret(
+        path="other/jwt", secret={"v": "example-not-a-secret"}
+    )
+
+    def patch(path):
+        return requests.patch(
+            f"{server.url}/v1/secret/metadata/{path}",
+            data=json.dumps({"custom_metadata": {"rotated_at": "2026-01-01T00:00:00Z"}}),
+            headers={"X-Vault-Token": token, "Content-Type": "application/merge-patch+json"},
+            timeout=5,
+        )
+
+    assert patch("candlefish/jwt").status_code == 204
+    metadata = admin(server).secrets.kv.v2.read_secret_metadata(path="candlefish/jwt")["data"]
+    assert metadata["custom_metadata"] == {"owner": "platform", "rotated_at": "2026-01-01T00:00:00Z"}
+    assert patch("other/jwt").status_code == 403
+    with pytest.raises(hx.Forbidden):  # a POST replaces the metadata: update, which rotation does not hold
+        rotation.secrets.kv.v2.update_metadata(path="candlefish/jwt", custom_metadata={"owner": "x"})
 
 
 def test_the_snapshot_timer_can_revoke_its_own_token(bootstrapped):
