@@ -30,6 +30,8 @@ Partial failures, and how the next run finishes:
   sees the secret's "init pending" marker.
 - anything after the store (unseal, peers, configuration, token): the root token is in the break-glass
   secret and not yet revoked, so the next run resumes with it, finishes, and revokes it.
+- revoking the root token, after the provisioner token was issued: no state keeps that new token, so it is
+  revoked again before the run fails (or, if that fails too, the error names its accessor).
 """
 
 from __future__ import annotations
@@ -264,7 +266,7 @@ class VaultBootstrapProvider(ResourceProvider):
                 provisioner = self._provisioner(direct, props, olds, session)
                 root_revoked = False
                 if session.is_root:
-                    self._revoke_root(direct)
+                    self._revoke_root(vault, direct, address, str(provisioner["provisioner_accessor"]))
                     root_revoked = True
             except BootstrapError:
                 raise
@@ -452,11 +454,30 @@ class VaultBootstrapProvider(ResourceProvider):
         }
 
     @staticmethod
-    def _revoke_root(direct: Any) -> None:
+    def _revoke_root(vault: Any, direct: Any, address: str, issued_accessor: str) -> None:
+        """Revoke the root token. If that fails, the run fails and no state keeps the provisioner token it
+        just issued, so take that token back first; if even that fails, the error names its accessor."""
         import hvac.exceptions as vault_errors  # noqa: PLC0415
 
-        with contextlib.suppress(vault_errors.Forbidden):  # already revoked: the goal is met
+        try:
             direct.auth.token.revoke_self()
+            return
+        except vault_errors.Forbidden:
+            return  # already revoked: the goal is met
+        except Exception as error:
+            failure = explain(error, address, "revoking the root token")
+        try:
+            vault.auth.token.revoke_accessor(issued_accessor)
+        except Exception:
+            raise BootstrapError(
+                f"{failure}. The provisioner token this run issued is kept in no state and could not be "
+                f"revoked either: revoke it with `vault token revoke -accessor {issued_accessor}` (root or "
+                "admin token) before re-running"
+            ) from None
+        raise BootstrapError(
+            f"{failure}. The provisioner token this run issued was revoked again, so nothing is left behind; "
+            "the next run resumes with the root token in the break-glass secret"
+        )
 
 
 @contextlib.contextmanager

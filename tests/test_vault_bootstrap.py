@@ -794,6 +794,36 @@ def test_a_node_role_without_iam_lookups_is_a_clear_error_and_the_next_run_finis
     assert outs["bootstrap"] == "resumed" and outs["root_token_revoked"] is True
 
 
+def live_provisioner_tokens(server):
+    return [entry for entry in server.state.tokens.by_id.values() if entry.policies == ["provisioner"]]
+
+
+def test_a_failed_root_revocation_takes_the_new_provisioner_token_back_and_the_next_run_finishes(
+    cluster, secret_arn
+):
+    """The provisioner token is issued just before the root token is revoked; if that revocation fails the
+    create fails, no state keeps the new token, and it must not live on unknown to anyone."""
+    cluster.fail_next(1, status=503, path_prefix="auth/token/revoke-self")
+    with pytest.raises(BootstrapError) as failed:
+        VaultBootstrapProvider().create(props(cluster, secret_arn))
+    message = str(failed.value)
+    assert "while revoking the root token" in message
+    assert "provisioner token this run issued was revoked again" in message
+    assert live_provisioner_tokens(cluster) == []
+    outs = outs_of(VaultBootstrapProvider().create(props(cluster, secret_arn)))
+    assert outs["bootstrap"] == "resumed" and outs["root_token_revoked"] is True
+    assert [entry.accessor for entry in live_provisioner_tokens(cluster)] == [outs["provisioner_accessor"]]
+
+
+def test_a_provisioner_token_that_cannot_be_taken_back_is_named_by_its_accessor(cluster, secret_arn):
+    cluster.fail_next(50, status=503, path_prefix="auth/token/revoke")
+    with pytest.raises(BootstrapError) as failed:
+        VaultBootstrapProvider().create(props(cluster, secret_arn))
+    (issued,) = live_provisioner_tokens(cluster)
+    assert f"vault token revoke -accessor {issued.accessor}" in str(failed.value)
+    assert issued.id not in str(failed.value)
+
+
 def test_a_missing_break_glass_secret_stops_before_init(cluster, aws):
     missing = f"arn:aws:secretsmanager:us-east-1:{ACCOUNT}:secret:candlefish/test/vault/break-glass-AbCdEf"
     with pytest.raises(
