@@ -166,6 +166,7 @@ bootstrap = VaultBootstrap(
     VaultBootstrapArgs(
         environment=config.environment,
         context=context,
+        production=config.is_production,
         vault_address=vault.address,
         ca_pem=vault.ca_certificate_pem,
         secrets_key_arn=keys.secrets.arn,

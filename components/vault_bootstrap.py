@@ -2,9 +2,11 @@
 
 The break-glass secret receives the recovery shares and the initial root token at init, and nothing
 else ever does: it is encrypted with the secrets key, kept 30 days after a deletion, and its resource
-policy denies reading it to every principal but the break-glass role(s) and the deployer, and writing
-it to all but the deployer. The `BootstrappedVault` dynamic resource (providers/vault_bootstrap.py)
-does the Vault side; its provisioner token is a Pulumi secret.
+policy denies reading it to every principal but the break-glass role(s) and the deployer, and changing it
+(value, stages, settings, resource policy, tags, deletion) to all but the deployer. In production the
+shares should be encrypted to operators' PGP keys; without them the component warns. The
+`BootstrappedVault` dynamic resource (providers/vault_bootstrap.py) does the Vault side; its provisioner
+token is a Pulumi secret.
 """
 
 from __future__ import annotations
@@ -24,8 +26,27 @@ from providers.vault_config import AUDIT_FILE_PATH
 
 RECOVERY_WINDOW_DAYS = 30
 READ_ACTIONS = ("secretsmanager:GetSecretValue",)
-# Writing a new value, or moving AWSCURRENT to another version, would replace the break-glass material.
-WRITE_ACTIONS = ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage")
+# Writing a new value or moving AWSCURRENT would replace the break-glass material; the secret's settings
+# (its KMS key), resource policy and tags guard it; deleting or restoring it decides whether it exists.
+WRITE_ACTIONS = (
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecretVersionStage",
+    "secretsmanager:UpdateSecret",
+    "secretsmanager:PutResourcePolicy",
+    "secretsmanager:DeleteResourcePolicy",
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+)
+RECOVERY_SHARES_NOTE = (
+    "vaultRecoveryPgpKeys is not set: Vault's recovery shares will be stored unencrypted in the "
+    "break-glass secret {secret}, so whoever can read it can generate a root token. Before the first "
+    "`pulumi up`, set five base64 OpenPGP public keys, one per share holder: `pulumi config set --path "
+    "'vaultRecoveryPgpKeys[0]' \"$(gpg --export <id> | base64 -w0)\"` and so on to [4]. They are used "
+    "at init only; on an initialised cluster, replace the shares with PGP-encrypted ones by `vault "
+    "operator rekey -target=recovery -pgp-keys=...`"
+)
 _ASSUMED_ROLE = re.compile(
     r"arn:(?P<partition>[^:]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+"
 )
@@ -59,6 +80,7 @@ class VaultBootstrapArgs:
 
     environment: str
     context: AwsContext
+    production: bool
     vault_address: pulumi.Input[str]
     ca_pem: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
@@ -139,6 +161,11 @@ class VaultBootstrap(pulumi.ComponentResource):
             tags={"Name": f"candlefish-{args.environment}-vault-break-glass", "Purpose": "break-glass"},
             opts=child,
         )
+        if args.production and not args.recovery_pgp_keys:
+            pulumi.log.warn(
+                RECOVERY_SHARES_NOTE.format(secret=f"candlefish/{args.environment}/vault/break-glass"),
+                resource=self,
+            )
         deployer = pulumi.Output.from_input(
             args.deployer_role_arn or aws.get_caller_identity_output().arn.apply(deployer_role_arn)
         )
