@@ -1,8 +1,8 @@
 """TLS for Vault: a private CA and one server certificate shared by every node and the load balancer.
 
 The certificate, its key and the CA go into one Secrets Manager secret (secrets key, readable only by the
-Vault nodes' role) that nodes fetch at every start; the same certificate is imported into ACM for the
-HTTPS listener unless the stack brings its own ACM certificate.
+Vault nodes' role, changeable only by the deployer) that nodes fetch at every start; the same certificate
+is imported into ACM for the HTTPS listener unless the stack brings its own ACM certificate.
 """
 
 from __future__ import annotations
@@ -32,9 +32,21 @@ def subject_names(load_balancer_dns_name: Any, server_name: str) -> list[Any]:
     return [load_balancer_dns_name, server_name, *LOOPBACK_NAMES]
 
 
+# The nodes trust whatever this secret holds at boot: changing its value, its stages, its settings or its
+# resource policy would swap the certificate and key they serve.
+CHANGE_ACTIONS = (
+    "secretsmanager:PutSecretValue",
+    "secretsmanager:UpdateSecret",
+    "secretsmanager:UpdateSecretVersionStage",
+    "secretsmanager:PutResourcePolicy",
+    "secretsmanager:DeleteResourcePolicy",
+)
+
+
 def secret_policy(reader_role_arn: Any, deployer_role_arn: Any) -> dict[str, Any]:
     """Only the Vault nodes' role reads the bundle; the deployer keeps reading it so Pulumi can refresh
-    the secret's version. Everyone else is denied even if an identity policy would allow them."""
+    the secret's version, and is the only one who may change it. Everyone else is denied even if an
+    identity policy would allow them."""
     return document(
         statement(
             "VaultNodesReadTheBundle",
@@ -49,6 +61,14 @@ def secret_policy(reader_role_arn: Any, deployer_role_arn: Any) -> dict[str, Any
             effect="Deny",
             principal="*",
             condition={"ArnNotEquals": {"aws:PrincipalArn": [reader_role_arn, deployer_role_arn]}},
+        ),
+        statement(
+            "NobodyButTheDeployerChangesTheBundle",
+            CHANGE_ACTIONS,
+            "*",
+            effect="Deny",
+            principal="*",
+            condition={"ArnNotEquals": {"aws:PrincipalArn": deployer_role_arn}},
         ),
     )
 
