@@ -466,6 +466,16 @@ def test_the_snapshot_timer_can_revoke_its_own_token(bootstrapped):
     assert server.state.tokens.lookup_accessor(login["accessor"]) is None
 
 
+def test_the_admin_policy_is_root_equivalent_as_its_header_says(bootstrapped):
+    """admin.hcl and README say so; if admin is ever narrowed, this fails and the documents must change."""
+    server, _, _ = bootstrapped
+    vault = server.client(token=server.create_token(["admin"]))
+    minted = vault.auth.token.create(policies=["break-glass"], no_default_policy=True)["auth"]
+    assert minted["policies"] == ["break-glass"]
+    vault.sys.create_or_update_acl_policy(name="admin", policy='path "*" { capabilities = ["sudo", "read"] }')
+    assert "ROOT-EQUIVALENT" in (POLICY_DIR / "admin.hcl").read_text()
+
+
 def test_the_platform_team_reads_no_values_not_even_as_a_snapshot(bootstrapped):
     server, _, _ = bootstrapped
     platform = server.client(token=server.create_token(["platform-team"]))
