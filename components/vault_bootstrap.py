@@ -19,21 +19,18 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import AwsContext, document, statement, to_json
+from components.iam import AwsContext, document, to_json
+from components.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
 from components.vault_policies import app_policy_name, render_policies
 from providers.vault_bootstrap import PROVISIONER_PERIOD, BootstrappedVault
 from providers.vault_config import AUDIT_FILE_PATH
 
 RECOVERY_WINDOW_DAYS = 30
-READ_ACTIONS = ("secretsmanager:GetSecretValue",)
 # Writing a new value or moving AWSCURRENT would replace the break-glass material; the secret's settings
 # (its KMS key), resource policy and tags guard it; deleting or restoring it decides whether it exists.
 WRITE_ACTIONS = (
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:UpdateSecretVersionStage",
-    "secretsmanager:UpdateSecret",
-    "secretsmanager:PutResourcePolicy",
-    "secretsmanager:DeleteResourcePolicy",
+    *CHANGE_VALUE,
+    *CHANGE_POLICY,
     "secretsmanager:DeleteSecret",
     "secretsmanager:RestoreSecret",
     "secretsmanager:TagResource",
@@ -128,13 +125,10 @@ def break_glass_policy(readers: Any, writers: Any) -> dict[str, Any]:
     Both are lists of ARN patterns (or Outputs of such lists), matched against aws:PrincipalArn.
     """
 
-    def deny_all_but(sid: str, actions: Sequence[str], allowed: Any) -> dict[str, Any]:
-        condition = {"ArnNotLike": {"aws:PrincipalArn": allowed}}
-        return statement(sid, actions, "*", effect="Deny", principal={"AWS": "*"}, condition=condition)
-
+    everyone = {"AWS": "*"}
     return document(
-        deny_all_but("DenyReadExceptBreakGlassAndDeployer", READ_ACTIONS, readers),
-        deny_all_but("DenyWriteExceptDeployer", WRITE_ACTIONS, writers),
+        deny_all_but("DenyReadExceptBreakGlassAndDeployer", READ_VALUE, readers, principal=everyone),
+        deny_all_but("DenyWriteExceptDeployer", WRITE_ACTIONS, writers, principal=everyone),
     )
 
 

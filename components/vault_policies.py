@@ -9,12 +9,13 @@ bootstrap resource, so a changed template is a diff.
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from string import Template
 
-from providers.vault_config import AUDIT_FILE_PATH, SYSLOG_FACILITY, SYSLOG_TAG
+from providers.vault_config import AUDIT_FILE_PATH, BINDABLE_POLICIES, SYSLOG_FACILITY, SYSLOG_TAG
 
 POLICY_DIR = Path(__file__).resolve().parent / "templates" / "vault-policies"
 FIXED_POLICIES = (
@@ -66,12 +67,13 @@ def render_provisioner_policy(
     *, region: str, audit_file_path: str = AUDIT_FILE_PATH, directory: Path = POLICY_DIR
 ) -> str:
     """The provisioner policy for a stack: it may re-enable the audit devices only with the options the
-    bootstrap declares, and point AWS auth only at the region's STS endpoint."""
+    bootstrap declares, point AWS auth only at the region's STS endpoint, and bind `BINDABLE_POLICIES`."""
     return Template(template_text(PROVISIONER_TEMPLATE, directory)).substitute(
         region=region,
         audit_file_path=audit_file_path,
         syslog_facility=SYSLOG_FACILITY,
         syslog_tag=SYSLOG_TAG,
+        bindable_policies=json.dumps(list(BINDABLE_POLICIES)),
     )
 
 

@@ -16,6 +16,7 @@ import pulumi_aws as aws
 import pulumi_tls as tls
 
 from components.iam import document, statement, to_json
+from components.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
 
 CA_VALIDITY_DAYS = 3650
 HOURS_PER_DAY = 24
@@ -34,13 +35,7 @@ def subject_names(load_balancer_dns_name: Any, server_name: str) -> list[Any]:
 
 # The nodes trust whatever this secret holds at boot: changing its value, its stages, its settings or its
 # resource policy would swap the certificate and key they serve.
-CHANGE_ACTIONS = (
-    "secretsmanager:PutSecretValue",
-    "secretsmanager:UpdateSecret",
-    "secretsmanager:UpdateSecretVersionStage",
-    "secretsmanager:PutResourcePolicy",
-    "secretsmanager:DeleteResourcePolicy",
-)
+CHANGE_ACTIONS = (*CHANGE_VALUE, *CHANGE_POLICY)
 
 
 def secret_policy(reader_role_arn: Any, deployer_role_arn: Any) -> dict[str, Any]:
@@ -50,25 +45,15 @@ def secret_policy(reader_role_arn: Any, deployer_role_arn: Any) -> dict[str, Any
     return document(
         statement(
             "VaultNodesReadTheBundle",
-            ["secretsmanager:GetSecretValue"],
+            READ_VALUE,
             "*",
             principal={"AWS": reader_role_arn},
         ),
-        statement(
-            "NobodyElseReadsTheBundle",
-            ["secretsmanager:GetSecretValue"],
-            "*",
-            effect="Deny",
-            principal="*",
-            condition={"ArnNotEquals": {"aws:PrincipalArn": [reader_role_arn, deployer_role_arn]}},
+        deny_all_but(
+            "NobodyElseReadsTheBundle", READ_VALUE, [reader_role_arn, deployer_role_arn], match="ArnNotEquals"
         ),
-        statement(
-            "NobodyButTheDeployerChangesTheBundle",
-            CHANGE_ACTIONS,
-            "*",
-            effect="Deny",
-            principal="*",
-            condition={"ArnNotEquals": {"aws:PrincipalArn": deployer_role_arn}},
+        deny_all_but(
+            "NobodyButTheDeployerChangesTheBundle", CHANGE_ACTIONS, deployer_role_arn, match="ArnNotEquals"
         ),
     )
 

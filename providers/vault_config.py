@@ -34,6 +34,8 @@ RESERVED_AWS_ROLES = frozenset({"snapshot", "rotation"})
 # Policies the provisioner token may read but not write (templates/vault-policies/provisioner.hcl): with
 # them it could raise its own rights. A run as the provisioner writes them with the adopt token, if given.
 PROTECTED_POLICIES = ("admin", "break-glass", "provisioner")
+# The policies the provisioner may bind to AWS and AppRole roles (allowed_parameters values, `*` a glob).
+BINDABLE_POLICIES = ("snapshot", "rotation", "platform-team", "app-*")
 # Autopilot as the deployment guide asks: prune dead servers after 10 minutes, never below quorum 3.
 AUTOPILOT_DEFAULTS: Mapping[str, Any] = {
     "cleanup_dead_servers": True,
@@ -189,6 +191,14 @@ def differences(wanted: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]
     return found
 
 
+def bindable(policy: str) -> bool:
+    """Whether the provisioner policy lets later runs bind `policy` to a role."""
+    return any(
+        policy.startswith(pattern[:-1]) if pattern.endswith("*") else policy == pattern
+        for pattern in BINDABLE_POLICIES
+    )
+
+
 def validate(props: Mapping[str, Any]) -> None:
     """Every problem with the inputs at once, before anything touches Vault or AWS."""
     problems = _recovery_problems(props)
@@ -230,12 +240,22 @@ def _recovery_problems(props: Mapping[str, Any]) -> list[str]:
 
 
 def _configuration_problems(config: Mapping[str, Any], policies: Mapping[str, str]) -> list[str]:
-    problems = [
-        f"{SECTION_NAMES[kind]} {name}: token policy {policy!r} is not among the policies written"
+    bound = [
+        (f"{SECTION_NAMES[kind]} {name}", policy)
         for kind in ("aws_roles", "approle_roles")
         for name, role in sorted(config[kind].items())
         for policy in role["token_policies"]
+    ]
+    problems = [
+        f"{role}: token policy {policy!r} is not among the policies written"
+        for role, policy in bound
         if policy not in policies and policy != "default"
+    ]
+    problems += [
+        f"{role}: token policy {policy!r} is not one the provisioner may bind on later runs "
+        f"({', '.join(BINDABLE_POLICIES)})"
+        for role, policy in bound
+        if not bindable(policy)
     ]
     ci = config["approle_roles"]["ci"]
     if not ci["token_policies"]:

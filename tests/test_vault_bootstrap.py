@@ -921,10 +921,16 @@ def test_invalid_inputs_are_reported_together_before_anything_happens(cluster, s
 # --- policies as files, and the provider as Pulumi runs it ------------------------------------------------
 
 
-@pytest.mark.parametrize("path", sorted(POLICY_DIR.glob("*.hcl")), ids=lambda path: path.stem)
-def test_policy_templates_parse_as_hcl(path):
-    document = hcl2.loads(path.read_text())
-    assert document["path"], f"{path.name} grants nothing"
+@pytest.mark.parametrize("name", sorted(render_policies(APPS, region=REGION)))
+def test_rendered_policies_parse_as_hcl(name):
+    document = hcl2.loads(render_policies(APPS, region=REGION)[name])
+    assert document["path"], f"{name} grants nothing"
+
+
+def test_every_policy_template_is_rendered():
+    rendered = render_policies(APPS, region=REGION)
+    assert {path.stem for path in POLICY_DIR.glob("*.hcl")} - set(rendered) == {"app-readonly"}
+    assert not [name for name, text in rendered.items() if "${" in text]
 
 
 def test_rendered_application_policies_parse_and_name_each_path():

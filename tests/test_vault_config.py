@@ -114,6 +114,17 @@ def test_validation_reports_every_problem():
         assert expected in message
 
 
+def test_roles_may_only_carry_policies_the_provisioner_can_bind_again():
+    """The first run writes roles as root; later runs rewrite them as the provisioner, whose policy binds
+    only BINDABLE_POLICIES: a role with another policy would fail every later run, so it fails now."""
+    bad = {**PROPS, "ci_approle": {"token_policies": ["admin"]}}
+    with pytest.raises(
+        BootstrapError, match=r"AppRole role ci: token policy 'admin' is not one the provisioner"
+    ):
+        validate(bad)
+    validate({**PROPS, "ci_approle": {"token_policies": ["platform-team", "app-db-readonly"]}})
+
+
 def test_waits_read_only_known_fields_and_durations_read_well():
     assert Waits.from_props({"peers_s": "1.5", "unknown": 3}).peers_s == 1.5
     assert (spell(600), spell(90), spell(0.3)) == ("10 min", "90 s", "0.3 s")

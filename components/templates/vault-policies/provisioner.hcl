@@ -146,16 +146,17 @@ path "auth/aws/config/client" {
   }
 }
 
-# Roles bind only the platform's policies. A value with a comma is refused: Vault matches a
-# comma-separated string as one value (before 1.21 only that way, since 1.21 first), so "app-x,admin" would
-# pass "app-*". The bootstrap sends a role's one policy as a plain string (before Vault 1.21 a list is
-# matched as a whole and would not match any value here).
+# Roles bind only the platform's policies: snapshot, rotation, platform-team and app-* (the applications'
+# and the database ones), rendered from providers/vault_config.BINDABLE_POLICIES. A value with a comma is
+# refused: Vault matches a comma-separated string as one value (before 1.21 only that way, since 1.21
+# first), so "app-x,admin" would pass "app-*". The bootstrap sends a role's one policy as a plain string
+# (before Vault 1.21 a list is matched as a whole and would not match any value here).
 path "auth/aws/role/+" {
   capabilities = ["create", "read", "update", "delete"]
   allowed_parameters = {
     "*"              = []
-    "token_policies" = ["snapshot", "rotation", "platform-team", "app-*"]
-    "policies"       = ["snapshot", "rotation", "platform-team", "app-*"]
+    "token_policies" = ${bindable_policies}
+    "policies"       = ${bindable_policies}
   }
   denied_parameters = {
     "token_policies" = ["*,*"]
@@ -168,8 +169,8 @@ path "auth/approle/role/+" {
   capabilities = ["create", "read", "update", "delete"]
   allowed_parameters = {
     "*"              = []
-    "token_policies" = ["snapshot", "rotation", "platform-team", "app-*"]
-    "policies"       = ["snapshot", "rotation", "platform-team", "app-*"]
+    "token_policies" = ${bindable_policies}
+    "policies"       = ${bindable_policies}
     "bind_secret_id" = [true]
   }
   denied_parameters = {
