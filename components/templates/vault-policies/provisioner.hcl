@@ -5,8 +5,8 @@
 # - write the policies it binds (platform-team, security-team, rotation, snapshot, app-*), read all of them,
 #   but never write admin, break-glass, default or its own: with those it could raise its own rights (a run
 #   that must change them takes an admin token as vaultAdoptToken);
-# - enable and tune secrets engines and auth methods, but never disable one, and never exempt a field from
-#   the audit log's HMAC;
+# - enable and tune secrets engines and auth methods, but never disable one, and never tune a mount's
+#   fields out of the audit log's HMAC (audit_non_hmac_*; a new mount's nested `config` is not checked);
 # - re-enable the two audit devices only exactly as declared (no log_raw, no hmac_accessor, no socket
 #   device), never disable one;
 # - write the AWS and AppRole auth roles binding only the platform's own policies, never admin or
@@ -16,9 +16,10 @@
 # - look up and renew itself.
 # No root, no sys/raw, no seal or step-down, no snapshots or peer removal, no token creation.
 #
-# What it can still do: rewrite the texts of the policies it binds, and bind an AWS auth role to any IAM
-# principal. A holder of this token who also holds an AWS identity can therefore grant that identity what
-# the rewritten policy says. Treat the stack state that holds it like an admin credential.
+# What it can still do: read every KV value (seeding checks what is there), rewrite the texts of the
+# policies it binds, and bind an AWS auth role to any IAM principal. A holder of this token who also holds
+# an AWS identity can therefore grant that identity what the rewritten policy says. Treat the stack state
+# that holds it like an admin credential.
 
 path "secret/data/*" {
   capabilities = ["create", "read", "update", "delete"]
@@ -85,7 +86,7 @@ path "sys/policies/acl/default" {
   capabilities = ["read"]
 }
 
-# Secrets engines and auth methods: enable and tune, never disable, never turn off HMAC for fields.
+# Secrets engines and auth methods: enable and tune, never disable, never tune fields out of the HMAC.
 path "sys/mounts" {
   capabilities = ["read"]
 }
