@@ -172,6 +172,7 @@ bootstrap = VaultBootstrap(
     VaultBootstrapArgs(
         environment=config.environment,
         context=context,
+        production=config.is_production,
         vault_address=deploy_vault_address,
         ca_pem=vault.ca_certificate_pem,
         secrets_key_arn=keys.secrets.arn,

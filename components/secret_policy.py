@@ -13,7 +13,7 @@ import pulumi
 
 from components.iam import document, statement
 
-# Actions that read a value, and those that change one.
+# Actions that read a value, those that change one, and those that change who may do either.
 READ_VALUE = ("secretsmanager:GetSecretValue",)
 CHANGE_VALUE = (
     "secretsmanager:PutSecretValue",
@@ -22,6 +22,27 @@ CHANGE_VALUE = (
 )
 # The rotation function reads where to write (VaultPath) and how (Source, ValueFormat) from the tags.
 RETAG = ("secretsmanager:TagResource", "secretsmanager:UntagResource")
+CHANGE_POLICY = ("secretsmanager:PutResourcePolicy", "secretsmanager:DeleteResourcePolicy")
+
+
+def deny_all_but(
+    sid: str,
+    actions: Sequence[str],
+    principal_arns: Any,
+    *,
+    match: str = "ArnNotLike",
+    principal: Any = "*",
+) -> dict[str, Any]:
+    """Deny `actions` to every principal whose aws:PrincipalArn is not one of `principal_arns` (ARNs, or
+    patterns with ArnNotLike; a list, a single ARN, or an Output of either)."""
+    return statement(
+        sid,
+        actions,
+        "*",
+        effect="Deny",
+        principal=principal,
+        condition={match: {"aws:PrincipalArn": principal_arns}},
+    )
 
 
 def secret_policy(
@@ -32,28 +53,7 @@ def secret_policy(
     """Deny reading the value to all but owner, writers and readers; changing it to all but owner, writers."""
     changers = [*([owner_role] if owner_role else []), *writers]
     return document(
-        statement(
-            "OnlyOwnerRotationAndConsumersReadTheValue",
-            READ_VALUE,
-            "*",
-            effect="Deny",
-            principal="*",
-            condition={"ArnNotLike": {"aws:PrincipalArn": [*changers, *readers]}},
-        ),
-        statement(
-            "OnlyOwnerRotationAndDeployerChangeTheValue",
-            CHANGE_VALUE,
-            "*",
-            effect="Deny",
-            principal="*",
-            condition={"ArnNotLike": {"aws:PrincipalArn": changers}},
-        ),
-        statement(
-            "OnlyRotationAndDeployerRetag",
-            RETAG,
-            "*",
-            effect="Deny",
-            principal="*",
-            condition={"ArnNotLike": {"aws:PrincipalArn": list(writers)}},
-        ),
+        deny_all_but("OnlyOwnerRotationAndConsumersReadTheValue", READ_VALUE, [*changers, *readers]),
+        deny_all_but("OnlyOwnerRotationAndDeployerChangeTheValue", CHANGE_VALUE, changers),
+        deny_all_but("OnlyRotationAndDeployerRetag", RETAG, list(writers)),
     )

@@ -2,9 +2,11 @@
 
 The break-glass secret receives the recovery shares and the initial root token at init, and nothing
 else ever does: it is encrypted with the secrets key, kept 30 days after a deletion, and its resource
-policy denies reading it to every principal but the break-glass role(s) and the deployer, and writing
-it to all but the deployer. The `BootstrappedVault` dynamic resource (providers/vault_bootstrap.py)
-does the Vault side; its provisioner token is a Pulumi secret.
+policy denies reading it to every principal but the break-glass role(s) and the deployer, and changing it
+(value, stages, settings, resource policy, tags, deletion) to all but the deployer. In production the
+shares should be encrypted to operators' PGP keys; without them the component warns. The
+`BootstrappedVault` dynamic resource (providers/vault_bootstrap.py) does the Vault side; its provisioner
+token is a Pulumi secret.
 """
 
 from __future__ import annotations
@@ -17,15 +19,31 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import AwsContext, document, statement, to_json
+from components.iam import AwsContext, document, to_json
+from components.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
 from components.vault_policies import app_policy_name, render_policies
 from providers.vault_bootstrap import PROVISIONER_PERIOD, BootstrappedVault
 from providers.vault_config import AUDIT_FILE_PATH
 
 RECOVERY_WINDOW_DAYS = 30
-READ_ACTIONS = ("secretsmanager:GetSecretValue",)
-# Writing a new value, or moving AWSCURRENT to another version, would replace the break-glass material.
-WRITE_ACTIONS = ("secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage")
+# Writing a new value or moving AWSCURRENT would replace the break-glass material; the secret's settings
+# (its KMS key), resource policy and tags guard it; deleting or restoring it decides whether it exists.
+WRITE_ACTIONS = (
+    *CHANGE_VALUE,
+    *CHANGE_POLICY,
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+)
+RECOVERY_SHARES_NOTE = (
+    "vaultRecoveryPgpKeys is not set: Vault's recovery shares will be stored unencrypted in the "
+    "break-glass secret {secret}, so whoever can read it can generate a root token. Before the first "
+    "`pulumi up`, set five base64 OpenPGP public keys, one per share holder: `pulumi config set --path "
+    "'vaultRecoveryPgpKeys[0]' \"$(gpg --export <id> | base64 -w0)\"` and so on to [4]. They are used "
+    "at init only; on an initialised cluster, replace the shares with PGP-encrypted ones by `vault "
+    "operator rekey -target=recovery -pgp-keys=...`"
+)
 _ASSUMED_ROLE = re.compile(
     r"arn:(?P<partition>[^:]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+"
 )
@@ -42,10 +60,12 @@ class AppRole:
 
 @dataclass(frozen=True)
 class CiAppRoleSettings:
-    """The `ci` AppRole role: which policies CI tokens get and how long things live."""
+    """The `ci` AppRole role: which policies CI tokens get and how long things live. A secret ID logs in
+    once and expires after an hour: issue one per pipeline run."""
 
     token_policies: Sequence[str]
-    secret_id_ttl: str = "24h"  # noqa: S105 - a duration, not a credential
+    secret_id_ttl: str = "1h"  # noqa: S105 - a duration, not a credential
+    secret_id_num_uses: int = 1
     token_ttl: str = "20m"  # noqa: S105
     token_max_ttl: str = "1h"  # noqa: S105
     bound_cidrs: Sequence[str] = ()
@@ -57,6 +77,7 @@ class VaultBootstrapArgs:
 
     environment: str
     context: AwsContext
+    production: bool
     vault_address: pulumi.Input[str]
     ca_pem: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
@@ -66,7 +87,8 @@ class VaultBootstrapArgs:
     rotation_role_arn: pulumi.Input[str] | None = None
     app_roles: Sequence[AppRole] = ()
     recovery_pgp_keys: Sequence[str] = ()
-    # `pulumi config set --secret vaultAdoptToken`: only to adopt an initialised cluster with no state.
+    # `pulumi config set --secret vaultAdoptToken`: only to adopt an initialised cluster with no state, or
+    # for one run that writes a policy the provisioner may not (admin, break-glass, provisioner).
     adopt_token: pulumi.Input[str] | None = None
     # Who may read the break-glass secret besides the deployer (ArnLike patterns on aws:PrincipalArn);
     # default: the role `candlefish-<environment>-break-glass`, under any IAM path.
@@ -106,13 +128,10 @@ def break_glass_policy(readers: Any, writers: Any) -> dict[str, Any]:
     Both are lists of ARN patterns (or Outputs of such lists), matched against aws:PrincipalArn.
     """
 
-    def deny_all_but(sid: str, actions: Sequence[str], allowed: Any) -> dict[str, Any]:
-        condition = {"ArnNotLike": {"aws:PrincipalArn": allowed}}
-        return statement(sid, actions, "*", effect="Deny", principal={"AWS": "*"}, condition=condition)
-
+    everyone = {"AWS": "*"}
     return document(
-        deny_all_but("DenyReadExceptBreakGlassAndDeployer", READ_ACTIONS, readers),
-        deny_all_but("DenyWriteExceptDeployer", WRITE_ACTIONS, writers),
+        deny_all_but("DenyReadExceptBreakGlassAndDeployer", READ_VALUE, readers, principal=everyone),
+        deny_all_but("DenyWriteExceptDeployer", WRITE_ACTIONS, writers, principal=everyone),
     )
 
 
@@ -139,6 +158,11 @@ class VaultBootstrap(pulumi.ComponentResource):
             tags={"Name": f"candlefish-{args.environment}-vault-break-glass", "Purpose": "break-glass"},
             opts=child,
         )
+        if args.production and not args.recovery_pgp_keys:
+            pulumi.log.warn(
+                RECOVERY_SHARES_NOTE.format(secret=f"candlefish/{args.environment}/vault/break-glass"),
+                resource=self,
+            )
         deployer = pulumi.Output.from_input(
             args.deployer_role_arn or aws.get_caller_identity_output().arn.apply(deployer_role_arn)
         )
@@ -153,7 +177,11 @@ class VaultBootstrap(pulumi.ComponentResource):
             block_public_policy=True,
             opts=pulumi.ResourceOptions(parent=self.break_glass_secret),
         )
-        policies = render_policies((app.name, app.paths) for app in args.app_roles)
+        policies = render_policies(
+            ((app.name, app.paths) for app in args.app_roles),
+            region=args.context.region,
+            audit_file_path=args.audit_file_path,
+        )
         self.vault = BootstrappedVault(
             f"{name}-vault",
             address=args.vault_address,
@@ -166,6 +194,7 @@ class VaultBootstrap(pulumi.ComponentResource):
             ci_approle={
                 "token_policies": list(args.ci_approle.token_policies),
                 "secret_id_ttl": args.ci_approle.secret_id_ttl,
+                "secret_id_num_uses": args.ci_approle.secret_id_num_uses,
                 "token_ttl": args.ci_approle.token_ttl,
                 "token_max_ttl": args.ci_approle.token_max_ttl,
                 "bound_cidrs": list(args.ci_approle.bound_cidrs),

@@ -1,8 +1,8 @@
 """TLS for Vault: a private CA and one server certificate shared by every node and the load balancer.
 
 The certificate, its key and the CA go into one Secrets Manager secret (secrets key, readable only by the
-Vault nodes' role) that nodes fetch at every start; the same certificate is imported into ACM for the
-HTTPS listener unless the stack brings its own ACM certificate.
+Vault nodes' role, changeable only by the deployer) that nodes fetch at every start; the same certificate
+is imported into ACM for the HTTPS listener unless the stack brings its own ACM certificate.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ import pulumi_aws as aws
 import pulumi_tls as tls
 
 from components.iam import document, statement, to_json
+from components.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
 
 CA_VALIDITY_DAYS = 3650
 HOURS_PER_DAY = 24
@@ -32,23 +33,27 @@ def subject_names(load_balancer_dns_name: Any, server_name: str) -> list[Any]:
     return [load_balancer_dns_name, server_name, *LOOPBACK_NAMES]
 
 
+# The nodes trust whatever this secret holds at boot: changing its value, its stages, its settings or its
+# resource policy would swap the certificate and key they serve.
+CHANGE_ACTIONS = (*CHANGE_VALUE, *CHANGE_POLICY)
+
+
 def secret_policy(reader_role_arn: Any, deployer_role_arn: Any) -> dict[str, Any]:
     """Only the Vault nodes' role reads the bundle; the deployer keeps reading it so Pulumi can refresh
-    the secret's version. Everyone else is denied even if an identity policy would allow them."""
+    the secret's version, and is the only one who may change it. Everyone else is denied even if an
+    identity policy would allow them."""
     return document(
         statement(
             "VaultNodesReadTheBundle",
-            ["secretsmanager:GetSecretValue"],
+            READ_VALUE,
             "*",
             principal={"AWS": reader_role_arn},
         ),
-        statement(
-            "NobodyElseReadsTheBundle",
-            ["secretsmanager:GetSecretValue"],
-            "*",
-            effect="Deny",
-            principal="*",
-            condition={"ArnNotEquals": {"aws:PrincipalArn": [reader_role_arn, deployer_role_arn]}},
+        deny_all_but(
+            "NobodyElseReadsTheBundle", READ_VALUE, [reader_role_arn, deployer_role_arn], match="ArnNotEquals"
+        ),
+        deny_all_but(
+            "NobodyButTheDeployerChangesTheBundle", CHANGE_ACTIONS, deployer_role_arn, match="ArnNotEquals"
         ),
     )
 

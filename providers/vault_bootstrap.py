@@ -16,7 +16,10 @@ Later runs authenticate with the provisioner token from state and renew it. With
 was recreated, or an earlier create failed) an initialised cluster is adopted: with the break-glass root
 token if an earlier run stored it and never revoked it, or with an `adopt_token` input; otherwise the
 error says how to get one. `read` (pulumi refresh) reports the live configuration's digest, so drift
-becomes a diff and `update` corrects it. `delete` removes nothing from Vault (see `DELETE_NOTE`).
+becomes a diff and `update` corrects it. The provisioner may not write the admin, break-glass and
+provisioner policies (`vault_config.PROTECTED_POLICIES`): a run that must is given an admin token as
+`adopt_token` and writes them with it, or stops before writing anything. `delete` removes nothing from
+Vault (see `DELETE_NOTE`).
 
 Partial failures, and how the next run finishes:
 - break-glass secret missing, being deleted or not writable: found before init; nothing happened.
@@ -27,6 +30,8 @@ Partial failures, and how the next run finishes:
   sees the secret's "init pending" marker.
 - anything after the store (unseal, peers, configuration, token): the root token is in the break-glass
   secret and not yet revoked, so the next run resumes with it, finishes, and revokes it.
+- revoking the root token, after the provisioner token was issued: no state keeps that new token, so it is
+  revoked again before the run fails (or, if that fails too, the error names its accessor).
 """
 
 from __future__ import annotations
@@ -249,17 +254,19 @@ class VaultBootstrapProvider(ResourceProvider):
                     vault_waits.wait_for_peers(direct, address, int(props["cluster_size"]), waits)
                 wanted = vault_config.desired(props)
                 live = vault_reconcile.live_view(vault, wanted)
-                changes = vault_reconcile.reconcile(
-                    vault,
-                    wanted,
-                    live,
-                    retired_policies=list((olds or {}).get("managed_policies") or []),
-                    retired_aws_roles=list((olds or {}).get("managed_aws_roles") or []),
-                )
+                with _admin_for_protected_policies(props, session, wanted, live) as admin:
+                    changes = vault_reconcile.reconcile(
+                        vault,
+                        wanted,
+                        live,
+                        retired_policies=list((olds or {}).get("managed_policies") or []),
+                        retired_aws_roles=list((olds or {}).get("managed_aws_roles") or []),
+                        admin=admin,
+                    )
                 provisioner = self._provisioner(direct, props, olds, session)
                 root_revoked = False
                 if session.is_root:
-                    self._revoke_root(direct)
+                    self._revoke_root(vault, direct, address, str(provisioner["provisioner_accessor"]))
                     root_revoked = True
             except BootstrapError:
                 raise
@@ -447,11 +454,80 @@ class VaultBootstrapProvider(ResourceProvider):
         }
 
     @staticmethod
-    def _revoke_root(direct: Any) -> None:
+    def _revoke_root(vault: Any, direct: Any, address: str, issued_accessor: str) -> None:
+        """Revoke the root token. If that fails, the run fails and no state keeps the provisioner token it
+        just issued, so take that token back first; if even that fails, the error names its accessor."""
         import hvac.exceptions as vault_errors  # noqa: PLC0415
 
-        with contextlib.suppress(vault_errors.Forbidden):  # already revoked: the goal is met
+        try:
             direct.auth.token.revoke_self()
+            return
+        except vault_errors.Forbidden:
+            return  # already revoked: the goal is met
+        except Exception as error:
+            failure = explain(error, address, "revoking the root token")
+        try:
+            vault.auth.token.revoke_accessor(issued_accessor)
+        except Exception:
+            raise BootstrapError(
+                f"{failure}. The provisioner token this run issued is kept in no state and could not be "
+                f"revoked either: revoke it with `vault token revoke -accessor {issued_accessor}` (root or "
+                "admin token) before re-running"
+            ) from None
+        raise BootstrapError(
+            f"{failure}. The provisioner token this run issued was revoked again, so nothing is left behind; "
+            "the next run resumes with the root token in the break-glass secret"
+        )
+
+
+@contextlib.contextmanager
+def _admin_for_protected_policies(
+    props: Mapping[str, Any], session: Session, wanted: Mapping[str, Any], live: Mapping[str, Any]
+) -> Iterator[Any]:
+    """A client with the adopt token when this run acts as the provisioner and a policy the provisioner may
+    not write (`vault_config.PROTECTED_POLICIES`) differs; None when nothing of the kind is to be written.
+    Without an adopt token that can write them, nothing is written and the error says what to do."""
+    blocked = vault_reconcile.differing_policies(wanted, live, among=vault_config.PROTECTED_POLICIES)
+    if session.kind != "provisioner" or not blocked:
+        yield None
+        return
+    names = ", ".join(blocked)
+    what, them = ("policy differs", "it") if len(blocked) == 1 else ("policies differ", "them")
+    howto = (
+        f"Vault's {names} {what} from the declared text, and the provisioner token may not write {them} (by "
+        "design: it could raise its own rights); nothing was written. For one run, give a root token or "
+        "one with the admin policy: `pulumi config set --secret vaultAdoptToken <token>` and `pulumi up` "
+        f"(the run writes {them} with that token), then `pulumi config rm vaultAdoptToken` and revoke that "
+        "token"
+    )
+    adopt = plain(props.get("adopt_token"))
+    if not adopt:
+        raise BootstrapError(howto)
+    address = props["address"]
+    with common.vault_client(
+        address,
+        props.get("ca_pem") or "",
+        adopt,
+        timeout=TIMEOUT_S,
+        retry_total=RETRY_TOTAL,
+        backoff=RETRY_BACKOFF_S,
+    ) as admin:
+        paths = [f"sys/policies/acl/{name}" for name in blocked]
+        try:
+            answer = admin.sys.get_capabilities(paths=paths)
+        except Exception as error:
+            raise explain(
+                error, address, f"checking that vaultAdoptToken may write {names}", "adopt"
+            ) from None
+        granted = answer.get("data") or answer
+        if not all(_may_write(granted.get(path)) for path in paths):
+            raise BootstrapError(f"vaultAdoptToken may not write {names}: {howto}")
+        yield admin
+
+
+def _may_write(capabilities: Any) -> bool:
+    held = set(capabilities or [])
+    return "root" in held or {"create", "update"} <= held
 
 
 def _storage_lost(address: str) -> BootstrapError:

@@ -28,7 +28,14 @@ APPROLE_AUTH = "approle/"
 # functions log in per run; applications renew.
 MACHINE_LOGIN = ("15m", "1h")
 APP_LOGIN = ("1h", "4h")
+# A CI secret ID is issued per pipeline run: it logs in once and expires soon (default, longest allowed).
+CI_SECRET_ID_TTL = ("1h", "24h")
 RESERVED_AWS_ROLES = frozenset({"snapshot", "rotation"})
+# Policies the provisioner token may read but not write (templates/vault-policies/provisioner.hcl): with
+# them it could raise its own rights. A run as the provisioner writes them with the adopt token, if given.
+PROTECTED_POLICIES = ("admin", "break-glass", "provisioner")
+# The policies the provisioner may bind to AWS and AppRole roles (allowed_parameters values, `*` a glob).
+BINDABLE_POLICIES = ("snapshot", "rotation", "platform-team", "app-*")
 # Autopilot as the deployment guide asks: prune dead servers after 10 minutes, never below quorum 3.
 AUTOPILOT_DEFAULTS: Mapping[str, Any] = {
     "cleanup_dead_servers": True,
@@ -95,8 +102,8 @@ def approle_role(settings: Mapping[str, Any]) -> dict[str, Any]:
     cidrs = _sorted_strings(settings.get("bound_cidrs"))
     return {
         "bind_secret_id": True,
-        "secret_id_ttl": duration_seconds(settings.get("secret_id_ttl", "24h")),
-        "secret_id_num_uses": int(settings.get("secret_id_num_uses", 0)),
+        "secret_id_ttl": duration_seconds(settings.get("secret_id_ttl", CI_SECRET_ID_TTL[0])),
+        "secret_id_num_uses": int(settings.get("secret_id_num_uses", 1)),
         "secret_id_bound_cidrs": cidrs,
         "token_bound_cidrs": cidrs,
         "token_policies": _sorted_strings(settings.get("token_policies")),
@@ -184,6 +191,14 @@ def differences(wanted: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]
     return found
 
 
+def bindable(policy: str) -> bool:
+    """Whether the provisioner policy lets later runs bind `policy` to a role."""
+    return any(
+        policy.startswith(pattern[:-1]) if pattern.endswith("*") else policy == pattern
+        for pattern in BINDABLE_POLICIES
+    )
+
+
 def validate(props: Mapping[str, Any]) -> None:
     """Every problem with the inputs at once, before anything touches Vault or AWS."""
     problems = _recovery_problems(props)
@@ -225,15 +240,34 @@ def _recovery_problems(props: Mapping[str, Any]) -> list[str]:
 
 
 def _configuration_problems(config: Mapping[str, Any], policies: Mapping[str, str]) -> list[str]:
-    problems = [
-        f"{SECTION_NAMES[kind]} {name}: token policy {policy!r} is not among the policies written"
+    bound = [
+        (f"{SECTION_NAMES[kind]} {name}", policy)
         for kind in ("aws_roles", "approle_roles")
         for name, role in sorted(config[kind].items())
         for policy in role["token_policies"]
+    ]
+    problems = [
+        f"{role}: token policy {policy!r} is not among the policies written"
+        for role, policy in bound
         if policy not in policies and policy != "default"
     ]
-    if not config["approle_roles"]["ci"]["token_policies"]:
+    problems += [
+        f"{role}: token policy {policy!r} is not one the provisioner may bind on later runs "
+        f"({', '.join(BINDABLE_POLICIES)})"
+        for role, policy in bound
+        if not bindable(policy)
+    ]
+    ci = config["approle_roles"]["ci"]
+    if not ci["token_policies"]:
         problems.append("ci_approle.token_policies: name the policies CI tokens get")
+    if ci["secret_id_num_uses"] < 1:
+        problems.append(
+            "ci_approle.secret_id_num_uses must be at least 1 (0 lets a secret ID log in forever)"
+        )
+    if not 0 < ci["secret_id_ttl"] <= duration_seconds(CI_SECRET_ID_TTL[1]):
+        problems.append(
+            f"ci_approle.secret_id_ttl must be between 1s and {CI_SECRET_ID_TTL[1]} (0 never expires)"
+        )
     pilot = config["autopilot"]
     if pilot["cleanup_dead_servers"] and pilot["min_quorum"] < 3:
         problems.append(

@@ -1,8 +1,9 @@
 """Read Vault's configuration in the canonical form of `vault_config`, and make it match what is wanted.
 
 `live_view` reads only what the wanted document names (plus nothing else), so its digest equals the
-wanted digest exactly when Vault is in step. `reconcile` writes only what differs, in dependency order
-(policies before the roles that name them), so a re-run against a configured cluster writes nothing.
+wanted digest exactly when Vault is in step. `reconcile` writes only what differs, audit devices first (so
+every later write, the first run's root token's included, is audited), then in dependency order (policies
+before the roles that name them), so a re-run against a configured cluster writes nothing.
 It never disables an audit device, a secrets engine or an auth method: a device with other options or a
 mount of another type is reported as an instruction instead (the provisioner may not disable them, by
 design, and neither should an automated run: audit continuity and stored data come first).
@@ -14,7 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from providers.common import BootstrapError
-from providers.vault_config import AUTOPILOT_DURATIONS, duration_seconds
+from providers.vault_config import AUTOPILOT_DURATIONS, PROTECTED_POLICIES, duration_seconds
 
 
 def _read(client: Any, path: str) -> dict[str, Any] | None:
@@ -133,17 +134,18 @@ def reconcile(
     *,
     retired_policies: list[str],
     retired_aws_roles: list[str],
+    admin: Any | None = None,
 ) -> list[str]:
     """Write what differs; delete roles and policies this resource managed before and no longer wants.
+    `admin`, when given, writes the protected policies (`PROTECTED_POLICIES`) instead of `client`.
 
     Returns what was changed, as short sentences (names only).
     """
-    changed: list[str] = []
-    for name, text in wanted["policies"].items():
-        if live["policies"].get(name) != text:
-            client.sys.create_or_update_acl_policy(name=name, policy=text)
-            changed.append(f"wrote policy {name}")
-    changed += _audit(client, wanted, live)
+    changed = _audit(client, wanted, live)
+    for name in differing_policies(wanted, live):
+        writer = admin if admin is not None and name in PROTECTED_POLICIES else client
+        writer.sys.create_or_update_acl_policy(name=name, policy=wanted["policies"][name])
+        changed.append(f"wrote policy {name}")
     changed += _mounts(client, wanted, live)
     changed += _roles(client, wanted, live)
     if live["autopilot"] != wanted["autopilot"]:
@@ -161,6 +163,28 @@ def reconcile(
             client.sys.delete_acl_policy(name=name)
             changed.append(f"deleted policy {name}")
     return changed
+
+
+def differing_policies(
+    wanted: Mapping[str, Any], live: Mapping[str, Any], among: tuple[str, ...] | None = None
+) -> list[str]:
+    """The wanted policies (of `among`, if given) whose live text differs or which are missing."""
+    return [
+        name
+        for name, text in wanted["policies"].items()
+        if (among is None or name in among) and live["policies"].get(name) != text
+    ]
+
+
+def role_request(role: Mapping[str, Any]) -> dict[str, Any]:
+    """A role as written to Vault: one token policy goes as a plain string. The provisioner policy's
+    allowed_parameters accept that form on every Vault version; before 1.21 Vault matches a list as a whole,
+    so a list is refused (several policies need Vault 1.21, or root)."""
+    request = dict(role)
+    policies = list(request.get("token_policies") or [])
+    if len(policies) == 1:
+        request["token_policies"] = policies[0]
+    return request
 
 
 def _audit(client: Any, wanted: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
@@ -228,10 +252,10 @@ def _roles(client: Any, wanted: Mapping[str, Any], live: Mapping[str, Any]) -> l
         changed.append("configured the AWS auth client")
     for name, role in wanted["aws_roles"].items():
         if live["aws_roles"].get(name) != role:
-            client.write_data(f"auth/aws/role/{name}", data=dict(role))
+            client.write_data(f"auth/aws/role/{name}", data=role_request(role))
             changed.append(f"wrote AWS auth role {name}")
     for name, role in wanted["approle_roles"].items():
         if live["approle_roles"].get(name) != role:
-            client.write_data(f"auth/approle/role/{name}", data=dict(role))
+            client.write_data(f"auth/approle/role/{name}", data=role_request(role))
             changed.append(f"wrote AppRole role {name}")
     return changed

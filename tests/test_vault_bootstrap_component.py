@@ -32,6 +32,7 @@ def _args(**overrides):
     return VaultBootstrapArgs(
         environment="test",
         context=context,
+        production=overrides.pop("production", False),
         vault_address=pulumi.Output.from_input("https://vault.example.internal"),
         ca_pem=pulumi.Output.from_input(
             "-----BEGIN CERTIFICATE-----\nZXhhbXBsZQ==\n-----END CERTIFICATE-----"
@@ -82,7 +83,18 @@ def test_the_secret_policy_denies_reading_to_all_but_break_glass_and_the_deploye
         f"{role}/deployer",
     ]
     write = statements["DenyWriteExceptDeployer"]
-    assert write["Action"] == ["secretsmanager:PutSecretValue", "secretsmanager:UpdateSecretVersionStage"]
+    assert write["Effect"] == "Deny" and write["Principal"] == {"AWS": "*"}
+    assert set(write["Action"]) == {
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecretVersionStage",
+        "secretsmanager:UpdateSecret",
+        "secretsmanager:PutResourcePolicy",
+        "secretsmanager:DeleteResourcePolicy",
+        "secretsmanager:DeleteSecret",
+        "secretsmanager:RestoreSecret",
+        "secretsmanager:TagResource",
+        "secretsmanager:UntagResource",
+    }
     assert write["Condition"]["ArnNotLike"]["aws:PrincipalArn"] == [f"{role}/deployer", f"{role}/*/deployer"]
     assert findings(policy.inputs["policy"], resource_policy=True) == []
 
@@ -115,7 +127,9 @@ def test_the_bootstrap_is_wired_to_the_secret_after_its_policy(recording):
     assert vault.inputs["node_role_arn"] == NODE_ROLE and vault.inputs["cluster_size"] == 5
     assert vault.inputs["app_roles"][0]["token_policies"] == ["app-payments-readonly"]
     assert "secret/data/candlefish/payments/*" in vault.inputs["policies"]["app-payments-readonly"]
-    assert vault.inputs["ci_approle"]["token_policies"] == ["platform-team"]
+    ci = vault.inputs["ci_approle"]
+    assert ci["token_policies"] == ["platform-team"]
+    assert (ci["secret_id_num_uses"], ci["secret_id_ttl"]) == (1, "1h")  # one login, within the hour
     assert recording.warnings == []
 
 
@@ -129,6 +143,26 @@ def test_explicit_principals_replace_the_defaults():
     assert f"arn:aws:iam::{ACCOUNT_ID}:role/security/break-glass-*" in readers
     assert f"arn:aws:iam::{ACCOUNT_ID}:role/*/pulumi-deployer" in readers
     assert not any("candlefish-test-break-glass" in reader for reader in readers)
+
+
+PGP_KEYS = [f"ZXhhbXBsZS1ub3QtYS1rZXkt{index}A==" for index in range(5)]  # base64, obviously fake
+
+
+@pytest.mark.parametrize(
+    ("production", "keys", "warned"),
+    [(True, [], True), (True, PGP_KEYS, False), (False, [], False)],
+    ids=["production-without-keys", "production-with-keys", "dev"],
+)
+def test_production_without_recovery_pgp_keys_warns_that_the_shares_are_stored_unencrypted(
+    production, keys, warned
+):
+    recording = build(production=production, recovery_pgp_keys=keys)
+    warnings = [w for w in recording.warnings if "vaultRecoveryPgpKeys" in w]
+    assert bool(warnings) is warned
+    if warned:
+        (warning,) = warnings
+        assert "unencrypted" in warning and "candlefish/test/vault/break-glass" in warning
+        assert "pulumi config set --path 'vaultRecoveryPgpKeys[0]'" in warning
 
 
 @pytest.mark.parametrize(

@@ -396,7 +396,31 @@ def test_only_the_node_role_may_read_the_tls_bundle(production):
     assert deny["Condition"] == {
         "ArnNotEquals": {"aws:PrincipalArn": [role, "arn:aws:iam::123456789012:role/deployer"]}
     }
-    assert len(statements) == 2
+    assert findings(policy.inputs["policy"], resource_policy=True) == []
+
+
+def test_only_the_deployer_may_change_the_tls_bundle(production):
+    """Nodes load the certificate and key from the secret at every boot and reload: nobody else may swap
+    the value, move its stages, change its settings or its resource policy."""
+    policy = production.one("aws:secretsmanager/secretPolicy:SecretPolicy", "vault-tls-secret-policy")
+    statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
+    deny = statements["NobodyButTheDeployerChangesTheBundle"]
+    assert (deny["Effect"], deny["Principal"], deny["Resource"]) == ("Deny", "*", "*")
+    assert set(deny["Action"]) == {
+        "secretsmanager:PutSecretValue",
+        "secretsmanager:UpdateSecret",
+        "secretsmanager:UpdateSecretVersionStage",
+        "secretsmanager:PutResourcePolicy",
+        "secretsmanager:DeleteResourcePolicy",
+    }
+    assert deny["Condition"] == {
+        "ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/deployer"}
+    }
+    assert set(statements) == {
+        "VaultNodesReadTheBundle",
+        "NobodyElseReadsTheBundle",
+        "NobodyButTheDeployerChangesTheBundle",
+    }
 
 
 # --- IAM ----------------------------------------------------------------------------------------------------

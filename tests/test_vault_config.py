@@ -7,7 +7,7 @@ from providers.common import BootstrapError
 from providers.vault_config import desired, differences, digest, duration_seconds, validate
 from providers.vault_waits import Waits, spell
 
-POLICIES = dict(render_policies([("payments", ["candlefish/payments"])]))
+POLICIES = dict(render_policies([("payments", ["candlefish/payments"])], region="us-east-1"))
 PROPS = {
     "node_role_arn": "arn:aws:iam::123456789012:role/vault-node",
     "rotation_role_arn": "",
@@ -67,6 +67,8 @@ def test_defaults_follow_the_deployment_guide():
     assert set(wanted["audit"]) == {"file/", "syslog/"}
     assert "rotation" not in wanted["aws_roles"]  # no rotation role ARN given
     assert wanted["aws_roles"]["payments"]["token_policies"] == [app_policy_name("payments")]
+    ci = wanted["approle_roles"]["ci"]
+    assert (ci["secret_id_num_uses"], ci["secret_id_ttl"]) == (1, 3600)  # one login, within the hour
 
 
 def test_differences_name_what_differs_without_values():
@@ -94,7 +96,7 @@ def test_validation_reports_every_problem():
             },
         ],
         "policies": {},
-        "ci_approle": {"token_policies": []},
+        "ci_approle": {"token_policies": [], "secret_id_num_uses": 0, "secret_id_ttl": "0"},
     }
     with pytest.raises(BootstrapError) as invalid:
         validate(bad)
@@ -106,8 +108,21 @@ def test_validation_reports_every_problem():
         "AWS auth role billing: token policy 'app-billing-readonly' is not among the policies written",
         "ci_approle.token_policies: name the policies CI tokens get",
         "app role 'billing' is listed more than once",
+        "ci_approle.secret_id_num_uses must be at least 1",
+        "ci_approle.secret_id_ttl must be between 1s and 24h (0 never expires)",
     ):
         assert expected in message
+
+
+def test_roles_may_only_carry_policies_the_provisioner_can_bind_again():
+    """The first run writes roles as root; later runs rewrite them as the provisioner, whose policy binds
+    only BINDABLE_POLICIES: a role with another policy would fail every later run, so it fails now."""
+    bad = {**PROPS, "ci_approle": {"token_policies": ["admin"]}}
+    with pytest.raises(
+        BootstrapError, match=r"AppRole role ci: token policy 'admin' is not one the provisioner"
+    ):
+        validate(bad)
+    validate({**PROPS, "ci_approle": {"token_policies": ["platform-team", "app-db-readonly"]}})
 
 
 def test_waits_read_only_known_fields_and_durations_read_well():

@@ -11,7 +11,7 @@ import hvac.exceptions
 import pytest
 
 from components import database_access as access
-from components.vault_policies import POLICY_DIR
+from components.vault_policies import render_provisioner_policy
 from providers import vault_database as engine_module
 from providers.vault_database import DatabaseEngineError, VaultDatabaseEngineProvider, connection_url
 from tests.support.provider_host import call_in_provider_host
@@ -38,7 +38,7 @@ def master_secret(aws):
 @pytest.fixture
 def provisioner(vault_server):
     # The policy the bootstrap writes for the provisioner token: the engine must work with exactly it.
-    vault_server.put_policy("provisioner", (POLICY_DIR / "provisioner.hcl").read_text())
+    vault_server.put_policy("provisioner", render_provisioner_policy(region="us-east-1"))
     return vault_server.create_token(["provisioner"], ttl=3600)
 
 

@@ -501,6 +501,185 @@ def test_policy_path_priority_deny_glob_and_segment_wildcards(vault_server, vaul
     assert caps["secret/data/app/db"] == ["read", "update"] and caps["secret/data/app/restricted"] == ["deny"]
 
 
+def kv1_writer(server: VaultTestServer, client: hvac.Client, name: str, rules: str) -> hvac.Client:
+    """A token whose only policy is ``rules`` on ``kv1/*``, a KV v1 mount (its writes take any fields)."""
+    if "kv1/" not in client.sys.list_mounted_secrets_engines()["data"]:
+        client.sys.enable_secrets_engine(backend_type="kv", path="kv1", options={"version": "1"})
+    return token_with_policy(server, client, name, f'path "kv1/*" {{\n{rules}\n}}')
+
+
+def refused(write) -> bool:
+    try:
+        write()
+    except hx.Forbidden:
+        return True
+    return False
+
+
+def test_allowed_parameters_limit_fields_and_values(vault_server, vault_client):
+    """policies.mdx "Parameter constraints": an empty list allows any value; listed values only those; once
+    any field is listed the others are refused unless ``"*" = []``; values glob with a leading and/or
+    trailing ``*`` (strutil.GlobbedStringsMatch: both ends is a substring match)."""
+    caps = 'capabilities = ["create", "update", "read"]'
+    only_password = kv1_writer(
+        vault_server, vault_client, "password-only", f'{caps}\nallowed_parameters = {{ "password" = [] }}'
+    )
+    only_password.write_data("kv1/user", data={"password": "anything"})
+    assert refused(lambda: only_password.write_data("kv1/user", data={"password": "x", "token_ttl": "1h"}))
+    values = kv1_writer(
+        vault_server,
+        vault_client,
+        "values",
+        f'{caps}\nallowed_parameters = {{\n"bar" = ["zip", "zap", "foo-*", "*-prod", "*mid*"]\n"*" = []\n}}',
+    )
+    for good in ("zip", "zap", "foo-1", "eu-prod", "a-mid-b"):
+        values.write_data("kv1/foo", data={"bar": good, "other": "anything"})
+    for bad in ("zop", "bar-foo-1", "prod-eu", "zip,zop"):
+        assert refused(lambda bad=bad: values.write_data("kv1/foo", data={"bar": bad})), bad
+    assert refused(lambda: values.write_data("kv1/foo", data={"bar": True}))  # not a string: equality only
+    # Reads are checked too, on their query fields (http/logical.go parseQuery).
+    assert refused(lambda: values.adapter.get("/v1/kv1/foo", params={"bar": "zop"}))
+    assert values.read("kv1/foo")["data"]["bar"] == "a-mid-b"
+
+
+def test_denied_parameters_win_and_required_parameters_must_be_present(vault_server, vault_client):
+    """policies.mdx: denied values take precedence over allowed ones; an empty denied list refuses any value;
+    ``"*"`` refuses every field; a write without fields passes; ``required_parameters`` must all be sent."""
+    caps = 'capabilities = ["create", "update"]'
+    both = kv1_writer(
+        vault_server,
+        vault_client,
+        "both",
+        f'{caps}\nallowed_parameters = {{ "bar" = ["zip", "zap"] }}\n'
+        'denied_parameters = { "bar" = ["zip"], "policies" = [] }',
+    )
+    both.write_data("kv1/foo", data={"bar": "zap"})
+    assert refused(lambda: both.write_data("kv1/foo", data={"bar": "zip"}))
+    everything = kv1_writer(
+        vault_server, vault_client, "nothing", f'{caps}\ndenied_parameters = {{ "*" = [] }}'
+    )
+    assert refused(lambda: everything.write_data("kv1/foo", data={"bar": "zap"}))
+    any_value = kv1_writer(
+        vault_server, vault_client, "no-policies", f'{caps}\ndenied_parameters = {{ "policies" = [] }}'
+    )
+    any_value.write_data("kv1/foo", data={"bar": "zap"})
+    assert refused(lambda: any_value.write_data("kv1/foo", data={"policies": ""}))
+    required = kv1_writer(
+        vault_server, vault_client, "required", f'{caps}\nrequired_parameters = ["name", "id"]'
+    )
+    required.write_data("kv1/profile", data={"name": "a", "id": "1"})
+    assert refused(lambda: required.write_data("kv1/profile", data={"name": "a"}))
+
+
+def test_list_values_match_whole_before_vault_1_21_and_per_element_after(vault_server, vault_client):
+    """policies.mdx "List parameter evaluation": Vault 1.20 and earlier compare a list (or a comma-separated
+    string) with each allowed value as a whole, so ``["a"]`` is refused by ``"X" = ["a", "b"]`` and
+    ``"a,x"`` passes ``"a*"``; from 1.21 every element must be allowed, and any denied element refuses, but
+    the whole value is still tried first, so a glob that matches the whole string still lets it through."""
+    writer = kv1_writer(
+        vault_server,
+        vault_client,
+        "lists",
+        'capabilities = ["create", "update"]\n'
+        'allowed_parameters = { "x" = ["a", "b", "app-*", ["c", "d"]], "*" = [] }\n'
+        'denied_parameters = { "y" = ["bad"] }',
+    )
+
+    def allowed(field: str, value: object) -> bool:
+        return not refused(lambda: writer.write_data("kv1/list", data={field: value}))
+
+    assert allowed("x", "a") and allowed("x", ["c", "d"])  # a listed list matches an equal list
+    assert not allowed("x", ["a"]) and not allowed("x", ["a", "b"]) and not allowed("x", "a,b")
+    assert allowed("x", "app-1,admin")  # the glob sees one string
+    assert allowed("y", ["bad"]) and allowed("y", "ok,bad")
+    vault_server.set_per_element_list_matching()
+    assert allowed("x", ["a"]) and allowed("x", ["b", "a"]) and allowed("x", "a,b") and allowed("x", "a")
+    assert not allowed("x", ["a", "admin"]) and not allowed("x", "a,admin")
+    # The whole value is still tried first (acl.go valueInAllowedParameterList): a glob passes "app-1,admin".
+    assert allowed("x", "app-1,admin")
+    assert not allowed("y", ["ok", "bad"]) and not allowed("y", "ok,bad") and allowed("y", ["ok"])
+
+
+def test_parameter_constraints_see_top_level_fields_and_whole_maps(vault_server, vault_client):
+    """Constraints apply to the request's top-level fields (vault/acl.go checks req.Data; hashicorp/vault
+    #13750): a denied ``log_raw`` does not reach into an audit device's ``options`` map, while an allowed
+    map value must equal the whole map."""
+    unreachable = token_with_policy(
+        vault_server,
+        vault_client,
+        "audit-denied",
+        'path "sys/audit/*" {\n capabilities = ["create", "update", "sudo"]\n'
+        ' denied_parameters = { "log_raw" = [] }\n}',
+    )
+    unreachable.sys.enable_audit_device(
+        device_type="file", path="raw", options={"file_path": "/var/log/raw.log", "log_raw": "true"}
+    )
+    pinned = token_with_policy(
+        vault_server,
+        vault_client,
+        "audit-pinned",
+        'path "sys/audit/*" {\n capabilities = ["create", "update", "sudo"]\n allowed_parameters = {\n'
+        '  "type" = ["file"]\n  "description" = []\n'
+        '  "options" = [{ "file_path" = "/var/log/a.log" }]\n }\n}',
+    )
+    assert refused(
+        lambda: pinned.sys.enable_audit_device(
+            device_type="file", path="a", options={"file_path": "/var/log/a.log", "log_raw": "true"}
+        )
+    )
+    assert refused(
+        lambda: pinned.sys.enable_audit_device(
+            device_type="socket", path="a", options={"file_path": "/var/log/a.log"}
+        )
+    )
+    pinned.sys.enable_audit_device(device_type="file", path="a", options={"file_path": "/var/log/a.log"})
+    assert vault_client.sys.list_enabled_audit_devices()["data"]["a/"]["options"] == {
+        "file_path": "/var/log/a.log"
+    }
+
+
+def test_parameter_constraints_of_one_pattern_merge_across_policies(vault_server, vault_client):
+    """vault/acl.go NewACL: the same pattern in several policies appends the allowed values of a field, an
+    empty list (any value) wins, and a deny drops everything."""
+    rules = {
+        "zip": 'path "kv1/*" { capabilities = ["update"]\n allowed_parameters = { "bar" = ["zip"] } }',
+        "zap": 'path "kv1/*" { capabilities = ["update"]\n allowed_parameters = { "bar" = ["zap"] } }',
+        "any": 'path "kv1/*" { capabilities = ["update"]\n allowed_parameters = { "bar" = [] } }',
+        "deny": 'path "kv1/*" { capabilities = ["deny"] }',
+    }
+    vault_client.sys.enable_secrets_engine(backend_type="kv", path="kv1", options={"version": "1"})
+    vault_client.write_data("kv1/foo", data={"bar": "first"})  # so the writes below are updates
+    for name, text in rules.items():
+        vault_client.sys.create_or_update_acl_policy(name=name, policy=text)
+
+    def writer(*policies: str) -> hvac.Client:
+        return vault_server.client(
+            token=vault_client.auth.token.create(policies=list(policies))["auth"]["client_token"]
+        )
+
+    merged = writer("zip", "zap")
+    merged.write_data("kv1/foo", data={"bar": "zip"})
+    merged.write_data("kv1/foo", data={"bar": "zap"})
+    assert refused(lambda: merged.write_data("kv1/foo", data={"bar": "zop"}))
+    writer("zip", "any").write_data("kv1/foo", data={"bar": "zop"})
+    assert refused(lambda: writer("zip", "deny").write_data("kv1/foo", data={"bar": "zip"}))
+
+
+def test_policy_names_are_lowercased_but_policy_paths_are_not(vault_server, vault_client):
+    """sys/policies/acl lowercases the name it writes (hashicorp/vault #13647), while ACL paths match case
+    for case: a deny on ``sys/policies/acl/admin`` alone does not stop a write to ``.../ADMIN``."""
+    writer = token_with_policy(
+        vault_server,
+        vault_client,
+        "policy-writer",
+        'path "sys/policies/acl/*" { capabilities = ["create", "update"] }\n'
+        'path "sys/policies/acl/admin" { capabilities = ["deny"] }',
+    )
+    assert refused(lambda: writer.sys.create_or_update_acl_policy(name="admin", policy=READ_ONLY_POLICY))
+    writer.sys.create_or_update_acl_policy(name="ADMIN", policy=READ_ONLY_POLICY)
+    assert vault_client.sys.read_acl_policy("admin")["data"]["policy"] == READ_ONLY_POLICY
+
+
 def test_sys_auth_and_audit_need_sudo_but_mounts_do_not(vault_server, vault_client):
     """vault/logical_system.go root paths: auth/*, audit, audit/* need sudo; mounts/* does not."""
     no_sudo = token_with_policy(

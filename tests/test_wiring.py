@@ -1,6 +1,7 @@
 """Components agree with each other in the recorded production stack: what one configures, another uses."""
 
 from components.userdata import AUDIT_LOG_PATH
+from providers.vault_config import desired
 
 
 def bootstrap(recording):
@@ -17,6 +18,18 @@ def test_bootstrap_reaches_the_cluster_through_its_load_balancer_and_ca(producti
 
 def test_bootstrap_enables_the_file_audit_device_where_the_agent_ships_from(production):
     assert bootstrap(production).inputs["audit_file_path"] == AUDIT_LOG_PATH
+
+
+def test_the_provisioner_policy_pins_the_audit_path_and_sts_endpoint_the_bootstrap_declares(production):
+    """Later runs re-enable the file device and rewrite the AWS auth client as the provisioner: its policy
+    must allow exactly the values the bootstrap writes."""
+    vault = bootstrap(production)
+    provisioner = vault.inputs["policies"]["provisioner"]
+    sts_endpoint = desired(vault.inputs)["aws_client"]["sts_endpoint"]
+    assert sts_endpoint == "https://sts.us-east-1.amazonaws.com"
+    assert f'"sts_endpoint"               = ["{sts_endpoint}"]' in provisioner
+    assert f'"options"     = [{{ "file_path" = "{AUDIT_LOG_PATH}" }}]' in provisioner
+    assert "${" not in provisioner
 
 
 def test_aws_auth_roles_bind_the_roles_that_log_in(production):

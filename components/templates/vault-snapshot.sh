@@ -2,7 +2,8 @@
 # Take a raft snapshot on the leader and upload it to the backup bucket with SSE-KMS; on any other node,
 # do nothing. Run hourly by vault-snapshot.timer as the vault user (rendered by components/userdata.py).
 # The token comes from Vault's AWS auth method, role "snapshot", whose policy may only read
-# sys/storage/raft/snapshot; it is never written to disk and is revoked when the script ends.
+# sys/storage/raft/snapshot and revoke the token itself (auth/token/revoke-self); it is never written to
+# disk and is revoked when the script ends (if that fails, it expires 15 minutes after login).
 set -euo pipefail
 umask 077
 
@@ -28,7 +29,7 @@ readonly SNAPSHOT_DIR
 cleanup() {
   rm -rf "${SNAPSHOT_DIR}"
   if [ -n "${VAULT_TOKEN:-}" ]; then
-    vault token revoke -self >/dev/null 2>&1 || true
+    vault token revoke -self >/dev/null 2>&1 || log "could not revoke the snapshot token; it expires on its own"
   fi
 }
 trap cleanup EXIT

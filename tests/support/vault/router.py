@@ -2,8 +2,9 @@
 
 Order follows Vault's request handling: unauthenticated status endpoints first; everything else answers
 503 ``Vault is sealed`` while sealed; then the client token (403 when missing, revoked or expired); then the
-ACL check on the full request path (403 ``permission denied``, ``sudo`` where Vault requires it); only then
-is the path routed, so an unknown mount is a 404 for root but a 403 for everyone else.
+ACL check on the full request path (403 ``permission denied``, ``sudo`` where Vault requires it, and the
+winning pattern's parameter constraints on the request's fields); only then is the path routed, so an unknown
+mount is a 404 for root but a 403 for everyone else.
 """
 
 from __future__ import annotations
@@ -17,12 +18,14 @@ from tests.support.vault.core import (
     Response,
     VaultHTTPError,
 )
-from tests.support.vault.policy import ACL
+from tests.support.vault.policy import ACL, parameters_allowed
 from tests.support.vault.state import VaultState
 from tests.support.vault.system import SEALED, UNAUTHENTICATED, SystemBackend, needs_sudo
 from tests.support.vault.tokens import TokenEntry
 
 MERGE_PATCH = "application/merge-patch+json"
+#: Operations whose fields vault/acl.go checks against allowed, denied and required parameters.
+PARAMETER_CHECKED = frozenset({"read", "create", "update", "patch"})
 
 
 def operation_for(request: Request) -> str:
@@ -46,6 +49,14 @@ def operation_for(request: Request) -> str:
     if method == "HEAD":
         return "read"
     raise VaultHTTPError(405)
+
+
+def request_data(request: Request, operation: str) -> dict[str, object]:
+    """The fields Vault's ACL sees: the JSON body of a write, the query string of a read (http/logical.go
+    ``parseQuery``: one value as a string, several as a list)."""
+    if operation != "read":
+        return dict(request.body)
+    return {name: values[0] if len(values) == 1 else list(values) for name, values in request.query.items()}
 
 
 class Router:
@@ -107,6 +118,17 @@ class Router:
             capability = "create"
         caps = acl.capabilities(path, listing=operation == "list")
         if capability not in caps:
+            raise VaultHTTPError(403, POLICY_DENIED)
+        permissions = acl.permissions(path, listing=operation == "list")
+        if (
+            capability in PARAMETER_CHECKED
+            and permissions is not None
+            and not parameters_allowed(
+                permissions,
+                request_data(request, operation),
+                per_element=self.state.per_element_list_matching,
+            )
+        ):
             raise VaultHTTPError(403, POLICY_DENIED)
         sudo = False
         if path.startswith("sys/"):

@@ -441,6 +441,13 @@ class VaultTestServer:
         with self.state.lock:
             self.state.iam_lookups_allowed = allowed
 
+    def set_per_element_list_matching(self, enabled: bool = True) -> None:
+        """Match list parameters element by element against policies' allowed and denied values, as Vault
+        1.21 and later do (docs/concepts/policies "List parameter evaluation"); off, a list is matched as
+        a whole, as in Vault 1.20 and earlier."""
+        with self.state.lock:
+            self.state.per_element_list_matching = enabled
+
     def set_database_reachable(self, reachable: bool) -> None:
         with self.state.lock:
             self.state.database_reachable = reachable

@@ -116,6 +116,9 @@ class VaultState:
         self.database_reachable = True
         # Vault resolves bound IAM ARNs with iam:GetRole/GetUser; False models a node role without them.
         self.iam_lookups_allowed = True
+        # Vault 1.21+ also matches each element of a list parameter against allowed/denied values; 1.20 and
+        # earlier (what this server reports) match the list as a whole.
+        self.per_element_list_matching = False
         self._kv_mount = kv_mount
         self._reset_storage()
 
