@@ -7,6 +7,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from components.vault_policies import template_text
 from lambdas.rotation import values
 from lambdas.rotation.handler import RotationError, lambda_handler
 from tests.support import rotation_driver
@@ -15,10 +16,8 @@ from tools import rotate as rotate_tool
 pytestmark = pytest.mark.slow
 INITIAL = "example-not-a-secret-initial-value"
 VAULT_PATH = "candlefish/jwt/secret"
-ROTATION_POLICY = """
-path "secret/data/candlefish/*" { capabilities = ["create", "read", "update"] }
-path "secret/metadata/candlefish/*" { capabilities = ["read", "patch"] }
-"""
+# The policy the bootstrap writes, so the tests prove the shipped one is enough.
+ROTATION_POLICY = template_text("rotation")
 TOKEN = "2f1a9c4e-7b3d-4e8f-9a6b-1c2d3e4f5a6b"
 SEED_METADATA = {"owner": "security-team", "type": "crypto", "rotation_days": "180", "source": "generate"}
 
