@@ -23,8 +23,7 @@ from components.lambda_function import (
     lambda_code,
     logged_function,
 )
-
-METRIC_NAMESPACE = "Candlefish/Secrets"
+from lambdas.rotation import METRIC_NAMESPACE
 
 __all__ = ["METRIC_NAMESPACE", "SecretRotationFunction", "SecretRotationFunctionArgs", "rotation_code"]
 

@@ -24,11 +24,11 @@ from typing import Any
 
 import boto3
 
+from lambdas.rotation import METRIC_NAMESPACE
 from lambdas.rotation.values import new_value
 from lambdas.rotation.vault import VaultClient, VaultError
 
 STEPS = ("createSecret", "setSecret", "testSecret", "finishSecret")
-NAMESPACE = "Candlefish/Secrets"
 VALUE_KEY = "value"
 
 
@@ -202,7 +202,7 @@ class Rotation:
                 TopicArn=topic, Subject=f"Manual rotation due: {self.entry.name}"[:100], Message=message
             )
         boto3.client("cloudwatch").put_metric_data(
-            Namespace=NAMESPACE,
+            Namespace=METRIC_NAMESPACE,
             MetricData=[
                 {
                     "MetricName": "ManualRotationDue",
