@@ -409,7 +409,7 @@ def _keys(reader: ConfigReader, *, production: bool) -> KeysConfig:
 
 
 def _vault(reader: ConfigReader, *, environment: str, production: bool) -> VaultConfig:
-    version = reader.string("vaultVersion", pattern=SEMVER_PATTERN, allowed="a release such as 1.15.0")
+    version = reader.string("vaultVersion", pattern=SEMVER_PATTERN, allowed="a release such as 2.2.2")
     size = reader.integer("vaultClusterSize", low=1, high=99)
     if size is not None and size not in VAULT_CLUSTER_SIZES:
         reason = "is even, so a split can leave no quorum" if size % 2 == 0 else "is outside 3 to 7"

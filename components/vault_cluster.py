@@ -327,6 +327,8 @@ class VaultCluster(pulumi.ComponentResource):
             "Name": f"candlefish-{env}-vault",
             JOIN_TAG_KEY: f"candlefish-{env}",
             "VaultMode": "dev-in-memory" if dev_mode else "raft",
+            # The release the nodes install, for the policy pack's advisory check (known at preview).
+            "VaultVersion": args.vault.version,
         }
         return aws.ec2.LaunchTemplate(
             f"{self._base}-launch-template",

@@ -49,7 +49,7 @@ def test_production_stack_parses_to_the_deployment_guides_settings():
     assert config.network.public_subnet_cidrs == ("10.0.101.0/24", "10.0.102.0/24", "10.0.103.0/24")
     assert config.network.nat_gateways == "one-per-az"
     assert (config.vault.version, config.vault.cluster_size, config.vault.instance_type) == (
-        "1.15.0",
+        "2.2.2",
         5,
         "t3.large",
     )
@@ -318,6 +318,23 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         {"flowLogRetentionDays": 90},
         "flowLogRetentionDays",
         "too short for production",
+    ),
+    (
+        "two entries share a vault path",
+        {
+            "initialSecrets": {
+                **catalog(vaultPath="candlefish/shared"),
+                "other": catalog(vaultPath="candlefish/shared")["test-secret"],
+            }
+        },
+        "initialSecrets.test-secret.vaultPath",
+        "'candlefish/shared' is also the path of initialSecrets.other",
+    ),
+    (
+        "an explicit vault path equals another entry's default",
+        {"initialSecrets": {**catalog(vaultPath="candlefish/other"), "other": catalog()["test-secret"]}},
+        "initialSecrets.test-secret.vaultPath",
+        "'candlefish/other' is also the path of initialSecrets.other",
     ),
     (
         "unknown secret type",
