@@ -76,6 +76,7 @@ def read_catalog(reader: ConfigReader, *, production: bool) -> Catalog:
         for name, body in sorted(reader.mapping("initialSecrets").items())
         if (entry := _entry(reader, name, body, production=production)) is not None
     )
+    _refuse_shared_paths(reader, entries)
     team_roles: dict[str, str] = {}
     for team, role in reader.mapping("teamRoles", {}).items():
         if not re.fullmatch(TEAM_PATTERN, team):
@@ -94,6 +95,27 @@ def read_catalog(reader: ConfigReader, *, production: bool) -> Catalog:
                 f"add teamRoles.{owner}",
             )
     return Catalog(entries=entries, team_roles=MappingProxyType(team_roles))
+
+
+def vault_path_key(path: str) -> str:
+    """A KV path as Vault resolves it: no leading or trailing '/', runs of '/' as one."""
+    return "/".join(part for part in path.split("/") if part)
+
+
+def _refuse_shared_paths(reader: ConfigReader, entries: tuple[SecretEntry, ...]) -> None:
+    """Two entries writing one Vault path would seed and rotate over each other's value."""
+    first_at: dict[str, str] = {}
+    for entry in entries:
+        key = vault_path_key(entry.vault_path)
+        if key in first_at:
+            reader.problem(
+                f"initialSecrets.{entry.name}.vaultPath",
+                f"{entry.vault_path!r} is also the path of initialSecrets.{first_at[key]}; their seeds and "
+                "rotations would overwrite each other's value",
+                "a Vault path no other entry uses",
+            )
+        else:
+            first_at[key] = entry.name
 
 
 def _entry(reader: ConfigReader, name: str, body: Any, *, production: bool) -> SecretEntry | None:
