@@ -124,6 +124,14 @@ def test_preview_exits_2_and_prints_only_the_problems_on_config_error(tmp_path):
     assert result.stdout == ""
 
 
+def test_preview_exits_2_naming_the_line_of_a_stack_file_that_is_not_yaml(tmp_path, capsys):
+    root = copy_project(tmp_path, "config:\n  candlefish-secrets:environment: [dev\n  aws:region: x\n")
+    assert preview.main(["--stack", "broken", "--root", str(root)]) == 2
+    captured = capsys.readouterr()
+    assert captured.err.startswith("error: Pulumi.broken.yaml, line 3, column ")
+    assert "not valid YAML" in captured.err and captured.out == ""
+
+
 def test_preview_of_an_unknown_stack_names_the_known_ones(capsys):
     assert preview.main(["--stack", "staging"]) == 2
     assert "stacks here: dev, production" in capsys.readouterr().err
