@@ -133,6 +133,38 @@ def test_bootstrap_makes_the_groups_and_a_management_user_with_admin_only_on_the
         assert conn.execute("SELECT current_user").fetchone() == ("vault_admin",)
 
 
+def test_bootstrap_runs_again_over_an_existing_management_user(postgres_database):
+    """A re-bootstrap (rebootstrap trigger, new host) as a master user that is not a superuser (RDS)."""
+    bootstrap(postgres_database)
+    again = bootstrap(postgres_database)
+    with psycopg.connect(postgres_database.dsn(user="vault_admin", password=again)) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == ("vault_admin",)
+    assert role_attributes(postgres_database, "vault_admin") == (False, True, False, True)
+
+
+def test_bootstrap_runs_on_a_replaced_database_whose_roles_survived(postgres_rds, postgres_database):
+    """Roles are cluster-wide: a database made anew (or restored) meets the roles of the first bootstrap."""
+    bootstrap(postgres_database)
+    replacement = f"{postgres_database.name}_new"
+    run_as(postgres_rds.dsn("postgres"), f'CREATE DATABASE "{replacement}"')
+    try:
+        replaced = type(postgres_database)(postgres_rds, replacement)
+        password = bootstrap(replaced)
+        name, login_password = issue_login(replaced, password, "app-readonly")
+        with psycopg.connect(replaced.dsn(user=name, password=login_password)) as conn:
+            assert conn.execute("SELECT current_user").fetchone() == (name,)
+    finally:
+        postgres_rds.reset(drop_databases=[replacement])
+
+
+def test_bootstrap_refuses_to_reset_a_management_user_someone_made_superuser(postgres_rds, postgres_database):
+    bootstrap(postgres_database)
+    run_as(postgres_rds.superuser_dsn(), "ALTER ROLE vault_admin SUPERUSER")  # what only a superuser can do
+    with pytest.raises(errors.InsufficientPrivilege, match="vault_admin is a superuser") as refusal:
+        bootstrap(postgres_database)
+    assert "ALTER ROLE vault_admin NOSUPERUSER" in (refusal.value.diag.message_hint or "")
+
+
 # --- the logins Vault issues -----------------------------------------------------------------------------
 
 
