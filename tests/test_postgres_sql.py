@@ -15,6 +15,7 @@ import pytest
 from psycopg import errors, sql
 
 from components import database_access as access
+from tests.support import loopback_ca
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -242,11 +243,10 @@ def test_verify_full_connects_with_the_ca_and_uses_tls(postgres_database):
 
 
 def test_verify_full_refuses_a_server_the_ca_did_not_sign(postgres_database, tmp_path):
-    from tests.support.postgres_tls import ThrowawayCa
-
-    other = ThrowawayCa.create(tmp_path, common_name="some other CA")
-    with pytest.raises(psycopg.OperationalError, match="certificate verify failed"):
-        psycopg.connect(postgres_database.tls_dsn(sslrootcert=str(other.ca_file)))
+    # Another CA of the same name: OpenSSL picks it as the issuer by name, then the signature fails.
+    other = loopback_ca.issue(tmp_path)
+    with pytest.raises(psycopg.OperationalError, match="certificate verify failed|signature failure"):
+        psycopg.connect(postgres_database.tls_dsn(sslrootcert=str(other.ca_cert)))
 
 
 def test_verify_full_refuses_a_name_the_certificate_does_not_carry(postgres_database):

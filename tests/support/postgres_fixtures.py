@@ -1,7 +1,7 @@
 """Pytest fixtures for the real PostgreSQL (registered in tests/conftest.py `pytest_plugins`).
 
 - `postgres_rds` (session): the server of tests/support/postgres.py, started once, with a TLS front
-  (`.tls`, tests/support/postgres_tls.py) whose CA is `.tls.ca.ca_file`. If it cannot start, every test
+  (`.tls`, tests/support/postgres_tls.py) whose CA is `.tls.ca.ca_cert`. If it cannot start, every test
   using it fails with the reason; nothing is skipped.
 - `postgres_database` (function): a fresh database owned by the master user, as RDS makes `DBName`.
   Afterwards it is dropped with every role a test created (the groups and logins of the bootstrap SQL
@@ -21,8 +21,9 @@ import pytest
 from psycopg import sql
 from psycopg.conninfo import conninfo_to_dict, make_conninfo
 
+from tests.support import loopback_ca
 from tests.support.postgres import PostgresServer
-from tests.support.postgres_tls import ThrowawayCa, TlsFront
+from tests.support.postgres_tls import TlsFront
 
 _started: list[PostgresServer] = []
 
@@ -42,7 +43,7 @@ class RdsDatabase:
         """Through the TLS front, verifying its certificate against the test CA."""
         assert self.server.tls is not None
         plain = conninfo_to_dict(self.dsn())
-        plain.update(port=self.server.tls.port, sslmode=sslmode, sslrootcert=str(self.server.tls.ca.ca_file))
+        plain.update(port=self.server.tls.port, sslmode=sslmode, sslrootcert=str(self.server.tls.ca.ca_cert))
         plain.update(options)
         return make_conninfo(**{key: str(value) for key, value in plain.items()})
 
@@ -53,7 +54,10 @@ def postgres_rds(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresS
     server = PostgresServer()
     server.start()  # raises PostgresStartError with the reason: the tests using it fail, never skip
     server.baseline_roles = server.role_names()
-    server.tls = TlsFront(server.port, ThrowawayCa.create(tmp_path_factory.mktemp("postgres-tls")))
+    certificates = loopback_ca.issue(
+        tmp_path_factory.mktemp("postgres-tls"), cert_file="postgres.pem", key_file="postgres-key.pem"
+    )
+    server.tls = TlsFront(server.port, certificates)
     _started.append(server)
     try:
         yield server
