@@ -16,6 +16,7 @@ from psycopg import errors, sql
 
 from components import database_access as access
 from tests.support import loopback_ca
+from tests.support.postgres import sqlstate_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -65,16 +66,6 @@ def role_attributes(database, name):
         ).fetchone()
 
 
-def refused(dsn, statement):
-    """The SQLSTATE PostgreSQL answers `statement` with (None if it succeeds)."""
-    with psycopg.connect(dsn, autocommit=True) as conn:
-        try:
-            conn.execute(statement)
-        except psycopg.Error as error:
-            return error.sqlstate
-    return None
-
-
 @pytest.fixture
 def orders(postgres_database):
     """A table and sequence the master user owns (schema migrations run as the master user)."""
@@ -96,8 +87,8 @@ def test_the_master_user_has_rds_limits_not_superuser(postgres_rds, postgres_dat
             True,
         )
         assert conn.execute("SELECT pg_has_role(current_user, 'pg_monitor', 'USAGE')").fetchone() == (True,)
-    assert refused(postgres_database.dsn(), "CREATE ROLE would_be_root SUPERUSER") == "42501"
-    assert refused(postgres_database.dsn(), "ALTER SYSTEM SET work_mem = '8MB'") == "42501"
+    assert sqlstate_of(postgres_database.dsn(), "CREATE ROLE would_be_root SUPERUSER") == "42501"
+    assert sqlstate_of(postgres_database.dsn(), "ALTER SYSTEM SET work_mem = '8MB'") == "42501"
 
 
 def test_logins_need_the_right_password(postgres_rds, postgres_database):
@@ -174,10 +165,10 @@ def test_a_readonly_login_reads_and_may_change_nothing(orders):
     login = orders.dsn(user=name, password=password)
     with psycopg.connect(login) as conn:
         assert conn.execute("SELECT item FROM orders").fetchall() == [("example-widget",)]
-    assert refused(login, "INSERT INTO orders (item) VALUES ('x')") == "42501"
-    assert refused(login, "UPDATE orders SET item = 'x'") == "42501"
-    assert refused(login, "DELETE FROM orders") == "42501"
-    assert refused(login, "CREATE TABLE mine (id int)") == "42501"
+    assert sqlstate_of(login, "INSERT INTO orders (item) VALUES ('x')") == "42501"
+    assert sqlstate_of(login, "UPDATE orders SET item = 'x'") == "42501"
+    assert sqlstate_of(login, "DELETE FROM orders") == "42501"
+    assert sqlstate_of(login, "CREATE TABLE mine (id int)") == "42501"
 
 
 def test_a_readwrite_login_changes_rows_but_not_the_schema(orders):
@@ -188,10 +179,10 @@ def test_a_readwrite_login_changes_rows_but_not_the_schema(orders):
         conn.execute("UPDATE orders SET item = 'example-gizmo' WHERE item = 'example-widget'")
         conn.execute("DELETE FROM orders WHERE item = 'example-gadget'")
         assert conn.execute("SELECT item FROM orders").fetchall() == [("example-gizmo",)]
-    assert refused(login, "CREATE TABLE mine (id int)") == "42501"
-    assert refused(login, "DROP TABLE orders") == "42501"
-    assert refused(login, "TRUNCATE orders") == "42501"
-    assert refused(login, "ALTER TABLE orders ADD COLUMN note text") == "42501"
+    assert sqlstate_of(login, "CREATE TABLE mine (id int)") == "42501"
+    assert sqlstate_of(login, "DROP TABLE orders") == "42501"
+    assert sqlstate_of(login, "TRUNCATE orders") == "42501"
+    assert sqlstate_of(login, "ALTER TABLE orders ADD COLUMN note text") == "42501"
 
 
 def test_tables_the_master_user_creates_later_are_granted_too(postgres_database):
@@ -201,7 +192,9 @@ def test_tables_the_master_user_creates_later_are_granted_too(postgres_database)
     writer, writer_password = issue_login(postgres_database, password, "app-readwrite")
     with psycopg.connect(postgres_database.dsn(user=reader, password=reader_password)) as conn:
         assert conn.execute("SELECT id FROM later").fetchall() == [(1,)]
-    assert refused(postgres_database.dsn(user=writer, password=writer_password), "DELETE FROM later") is None
+    assert (
+        sqlstate_of(postgres_database.dsn(user=writer, password=writer_password), "DELETE FROM later") is None
+    )
 
 
 def test_revocation_drops_the_login(postgres_database):
@@ -225,12 +218,12 @@ def test_a_login_past_its_expiration_cannot_connect(postgres_database):
 
 def test_the_management_user_cannot_escalate(postgres_database):
     admin = postgres_database.dsn(user="vault_admin", password=bootstrap(postgres_database))
-    assert refused(admin, 'CREATE ROLE "v-root" SUPERUSER LOGIN') == "42501"
-    assert refused(admin, 'CREATE ROLE "v-dba" CREATEDB LOGIN') == "42501"
-    assert refused(admin, 'CREATE ROLE "v-dba" LOGIN IN ROLE rds_superuser') == "42501"
-    assert refused(admin, "CREATE DATABASE vault_admins_own") == "42501"
-    assert refused(admin, "GRANT rds_superuser TO vault_admin") == "42501"
-    assert refused(admin, "SELECT item FROM orders") in {"42501", "42P01"}  # no data access of its own
+    assert sqlstate_of(admin, 'CREATE ROLE "v-root" SUPERUSER LOGIN') == "42501"
+    assert sqlstate_of(admin, 'CREATE ROLE "v-dba" CREATEDB LOGIN') == "42501"
+    assert sqlstate_of(admin, 'CREATE ROLE "v-dba" LOGIN IN ROLE rds_superuser') == "42501"
+    assert sqlstate_of(admin, "CREATE DATABASE vault_admins_own") == "42501"
+    assert sqlstate_of(admin, "GRANT rds_superuser TO vault_admin") == "42501"
+    assert sqlstate_of(admin, "SELECT item FROM orders") in {"42501", "42P01"}  # no data access of its own
 
 
 # --- TLS (through the TLS front: the wheel's server has no TLS of its own) -------------------------------
@@ -245,7 +238,7 @@ def test_verify_full_connects_with_the_ca_and_uses_tls(postgres_database):
 def test_verify_full_refuses_a_server_the_ca_did_not_sign(postgres_database, tmp_path):
     # Another CA of the same name: OpenSSL picks it as the issuer by name, then the signature fails.
     other = loopback_ca.issue(tmp_path)
-    with pytest.raises(psycopg.OperationalError, match="certificate verify failed|signature failure"):
+    with pytest.raises(psycopg.OperationalError, match=r"certificate verify failed|signature failure"):
         psycopg.connect(postgres_database.tls_dsn(sslrootcert=str(other.ca_cert)))
 
 
@@ -255,7 +248,7 @@ def test_verify_full_refuses_a_name_the_certificate_does_not_carry(postgres_data
         psycopg.connect(dsn)
 
 
-def test_a_client_that_does_not_ask_for_tls_is_refused(postgres_database):
+def test_a_client_that_does_not_ask_for_tls_is_sqlstate_of(postgres_database):
     with pytest.raises(psycopg.OperationalError, match="accepts only TLS"):
         psycopg.connect(postgres_database.tls_dsn(sslmode="disable"))
 

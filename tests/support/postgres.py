@@ -356,6 +356,16 @@ class PostgresServer:
             process.wait(timeout=10)
 
 
+def sqlstate_of(dsn: str, statement: str) -> str | None:
+    """The SQLSTATE PostgreSQL answers `statement` with, run alone in autocommit (None if it succeeds)."""
+    with psycopg.connect(dsn, autocommit=True) as conn:
+        try:
+            conn.execute(statement.encode())
+        except psycopg.Error as error:
+            return error.sqlstate
+    return None
+
+
 def _server_env() -> dict[str, str]:
     """A minimal environment: no PG* variables from the caller's shell leak into the server."""
     return {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LC_ALL": "C", "TZ": "UTC"}
