@@ -80,8 +80,8 @@ def explain(text: str, doing: str, props: Mapping[str, Any]) -> str | None:
     if "failed to execute query" in text:
         return (
             f"PostgreSQL at {where} refused a statement Vault ran for the database engine ({_tail(text)}); "
-            "check the bootstrap and role SQL in components/templates/postgres against the master user's "
-            "privileges (RDS's master user is not a superuser)"
+            "check the bootstrap and role SQL (components/database/templates/postgres) against the master "
+            "user's privileges (RDS's master user is not a superuser)"
         )
     return None
 

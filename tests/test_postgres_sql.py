@@ -1,4 +1,4 @@
-"""The SQL templates in components/templates/postgres, run for real by an RDS-like master user.
+"""The SQL templates in components/database/templates/postgres, run for real by an RDS-like master user.
 
 The server (tests/support/postgres.py) has RDS's limits: the master user is not a superuser. Statements
 are rendered as Vault renders them (`{{name}}`, `{{password}}`, `{{expiration}}`); the logins they make
@@ -14,7 +14,7 @@ import psycopg
 import pytest
 from psycopg import errors, sql
 
-from components import database_access as access
+from components.database import access
 from tests.support import loopback_ca
 from tests.support.postgres import sqlstate_of
 

@@ -13,7 +13,7 @@ import hvac.exceptions
 import psycopg
 import pytest
 
-from components import database_access as access
+from components.database import access
 from providers import vault_database as engine_module
 from providers.vault_database import DatabaseEngineError, VaultDatabaseEngineProvider
 from tests.support.postgres import sqlstate_of
@@ -303,7 +303,7 @@ def test_sql_postgres_refuses_is_explained_and_leaves_no_master_credentials(open
 def test_the_provisioner_policy_is_enough_for_the_whole_sequence(
     openbao_dev, openbao_client, postgres_database, props
 ):
-    from components.vault_policies import render_provisioner_policy
+    from components.vault.policies import render_provisioner_policy
 
     openbao_client.sys.create_or_update_policy("provisioner", render_provisioner_policy(region="us-east-1"))
     token = openbao_client.auth.token.create(policies=["provisioner"], ttl="1h")["auth"]["client_token"]
