@@ -237,6 +237,27 @@ def test_delete_stops_issuing_and_leases_issued_before_can_then_only_be_forced(
     openbao_client.sys.revoke_force(f"{mount}/creds/")  # so the mount fixture can disable the engine
 
 
+def test_postgresql_sees_only_scram_verifiers_never_a_plaintext_password(
+    openbao_client, postgres_rds, postgres_database, props, mount
+):
+    """password_authentication = scram-sha-256: Vault hashes first; statement logs hold no password."""
+    with psycopg.connect(postgres_rds.superuser_dsn(), autocommit=True) as conn:  # observing only
+        conn.execute(f"ALTER DATABASE \"{postgres_database.name}\" SET log_statement = 'all'")
+    VaultDatabaseEngineProvider().create(props())
+    logged_before = postgres_rds.log_path.read_text(errors="replace")
+    creds = openbao_client.secrets.database.generate_credentials("app-readwrite", mount_point=mount)
+    logged = postgres_rds.log_path.read_text(errors="replace")[len(logged_before) :]
+    assert f'CREATE ROLE "{creds["data"]["username"]}" WITH LOGIN PASSWORD \'SCRAM-SHA-256$' in logged
+    assert creds["data"]["password"] not in logged
+    with psycopg.connect(login_dsn(postgres_database, creds)) as conn:  # and the password still works
+        assert conn.execute("SELECT current_user").fetchone() == (creds["data"]["username"],)
+
+
+def test_verify_full_without_a_ca_bundle_names_the_setting(props):
+    with pytest.raises(DatabaseEngineError, match=r"does not sign \(ssl_root_cert .* = \(empty: the Vault"):
+        VaultDatabaseEngineProvider().create(props(ssl_root_cert=""))
+
+
 # --- TLS settings and the CA bundle -------------------------------------------------------------------------
 
 
