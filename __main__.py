@@ -165,8 +165,9 @@ applications = [
     AppRole(name=app.name, bound_arn=role_arn_pattern(app.role, context), paths=app.paths)
     for app in config.access.applications
 ]
-# The deploying machine reaches Vault at its load balancer, or through a port forward (README: deploying).
-deploy_vault_address = config.vault.deploy_address or vault.address
+# The deploying machine reaches Vault at the load balancer's bootstrap listener, or through a port forward
+# (README: deploying).
+deploy_vault_address = config.vault.deploy_address or vault.bootstrap_address
 bootstrap = VaultBootstrap(
     "bootstrap",
     VaultBootstrapArgs(
@@ -195,7 +196,7 @@ bootstrap = VaultBootstrap(
         ),
         audit_file_path=AUDIT_LOG_PATH,
         iam_server_id=config.vault.server_name,
-        wait_for=[vault.https_listener, vault.auto_scaling_group],
+        wait_for=[vault.https_listener, vault.bootstrap_listener, vault.auto_scaling_group],
     ),
     opts=pulumi.ResourceOptions(depends_on=[vault]),
 )

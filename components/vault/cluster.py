@@ -21,7 +21,12 @@ from components.config.stack import TLS_EARLY_RENEWAL_DAYS, LoadBalancerConfig, 
 from components.lib.iam import AwsContext
 from components.vault import userdata
 from components.vault.iam import METRICS_NAMESPACE, NodeGrants, node_identity, node_role
-from components.vault.load_balancer import LoadBalancerArgs, listeners, vault_load_balancer
+from components.vault.load_balancer import (
+    BOOTSTRAP_PORT,
+    LoadBalancerArgs,
+    listeners,
+    vault_load_balancer,
+)
 from components.vault.security_groups import vault_security_groups
 from components.vault.tls import TlsArgs, vault_tls
 
@@ -97,6 +102,8 @@ class VaultCluster(pulumi.ComponentResource):
     node_security_group: aws.ec2.SecurityGroup
     node_role: aws.iam.Role
     https_listener: aws.lb.Listener
+    bootstrap_listener: aws.lb.Listener
+    bootstrap_address: pulumi.Output[str]
     tls_secret: aws.secretsmanager.Secret
     server_log_group: aws.cloudwatch.LogGroup
     audit_log_group: aws.cloudwatch.LogGroup
@@ -167,7 +174,9 @@ class VaultCluster(pulumi.ComponentResource):
         self.ca_certificate_pem = tls.ca_certificate_pem
         # Everything a client of the API needs to exist before it calls Vault (the bootstrap waits on this:
         # depending on the component alone does not wait for grandchildren such as the listeners).
-        self.https_listener, _ = listeners(name, lb, tls.certificate_arn)
+        lb_listeners = listeners(name, lb, tls.certificate_arn)
+        self.https_listener = lb_listeners.https
+        self.bootstrap_listener = lb_listeners.bootstrap
 
         identity = node_identity(
             name,
@@ -214,7 +223,7 @@ class VaultCluster(pulumi.ComponentResource):
             health_check_type="EC2",
             health_check_grace_period=INSTANCE_WARMUP_SECONDS,
             default_instance_warmup=INSTANCE_WARMUP_SECONDS,
-            target_group_arns=[lb.target_group.arn],
+            target_group_arns=[lb.target_group.arn, lb.bootstrap_target_group.arn],
             termination_policies=["OldestLaunchTemplate", "OldestInstance"],
             instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
                 strategy="Rolling",
@@ -250,8 +259,14 @@ class VaultCluster(pulumi.ComponentResource):
         )
 
         self.address = pulumi.Output.concat("https://", lb.load_balancer.dns_name)
+        # Where the deploying machine reaches Vault by default: the bootstrap listener, which also routes to
+        # an uninitialised node (load_balancer.py).
+        self.bootstrap_address = pulumi.Output.concat(
+            "https://", lb.load_balancer.dns_name, f":{BOOTSTRAP_PORT}"
+        )
         self.outputs = {
             "vaultAddress": self.address,
+            "vaultBootstrapAddress": self.bootstrap_address,
             "vaultCaCertificate": self.ca_certificate_pem,
             "vaultMode": self.mode,
             "vaultServerName": self.server_name,

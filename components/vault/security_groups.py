@@ -16,7 +16,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.vault.load_balancer import HTTP_PORT, HTTPS_PORT, VAULT_API_PORT
+from components.vault.load_balancer import BOOTSTRAP_PORT, HTTP_PORT, HTTPS_PORT, VAULT_API_PORT
 
 VAULT_CLUSTER_PORT = 8201
 ANYWHERE = "0.0.0.0/0"
@@ -125,6 +125,13 @@ def load_balancer_rules(*, node_sg: Any, allowed_cidrs: Sequence[str]) -> list[R
                 HTTP_PORT,
                 f"http-from-cidr-{index}",
                 f"HTTP from allow-listed {cidr}, only redirected to HTTPS",
+                cidr=cidr,
+            ),
+            Rule(
+                "ingress",
+                BOOTSTRAP_PORT,
+                f"bootstrap-from-cidr-{index}",
+                f"The deploying machine's bootstrap listener (HTTPS) from allow-listed {cidr}",
                 cidr=cidr,
             ),
         ]
