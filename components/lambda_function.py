@@ -21,7 +21,8 @@ ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = "python3.13"
 HTTPS = 443
 ARCHITECTURE = "arm64"
-VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+# The AWS managed policy for functions in a VPC; its ARN is built in the stack's partition.
+VPC_ACCESS_POLICY = "policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
 
 def lambda_code(package: str, extra: Mapping[str, pulumi.Asset] | None = None) -> pulumi.AssetArchive:
@@ -72,6 +73,7 @@ class VpcPlacement:
 
     subnet_ids: Sequence[pulumi.Input[str]]
     security_group_ids: Sequence[pulumi.Input[str]]
+    partition: pulumi.Input[str]  # for the managed VPC-access policy's ARN
 
 
 @dataclass(frozen=True)
@@ -134,7 +136,7 @@ def logged_function(
             aws.iam.RolePolicyAttachment(
                 f"{base}-vpc-access",
                 role=role.name,
-                policy_arn=VPC_ACCESS_POLICY,
+                policy_arn=pulumi.Output.concat("arn:", spec.vpc.partition, ":iam::aws:", VPC_ACCESS_POLICY),
                 opts=pulumi.ResourceOptions(parent=role),
             )
         )

@@ -223,7 +223,7 @@ class Network(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        role_policy = aws.iam.RolePolicy(
             f"{self._base}-flow-logs-policy",
             role=role.id,
             policy=to_json(
@@ -246,7 +246,8 @@ class Network(pulumi.ComponentResource):
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
             tags={"Name": f"candlefish-{self._env}-vpc"},
-            opts=child,
+            # Flow Logs checks the role can write when the flow log is created: its policy comes first.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
         return group
 

@@ -320,6 +320,12 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "too short for production",
     ),
     (
+        "vault server logs kept too briefly in production",
+        {"vaultLogRetentionDays": 90},
+        "vaultLogRetentionDays",
+        "90 days is too short for production",
+    ),
+    (
         "two entries share a vault path",
         {
             "initialSecrets": {

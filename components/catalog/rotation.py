@@ -98,7 +98,7 @@ class SecretRotationFunction(pulumi.ComponentResource):
                     "VAULT_IAM_SERVER_ID": args.vault_server_name,
                     "ALERTS_TOPIC_ARN": args.alerts_topic_arn,
                 },
-                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id]),
+                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id], args.context.partition),
                 timeout=60,
                 memory_size=256,
             ),
@@ -113,6 +113,8 @@ class SecretRotationFunction(pulumi.ComponentResource):
             function=self.function.name,
             principal="secretsmanager.amazonaws.com",
             source_account=args.context.account_id,
+            # Only rotations of this environment's secrets (a prefix: the function serves the whole catalog).
+            source_arn=args.context.arn("secretsmanager", f"secret:candlefish/{args.environment}/*"),
             opts=pulumi.ResourceOptions(parent=self.function),
         )
         self.register_outputs({"functionArn": self.function.arn, "roleArn": self.role.arn})

@@ -436,7 +436,10 @@ def _vault(reader: ConfigReader, *, environment: str, production: bool) -> Vault
         dev_mode=dev_mode,
         server_name=server_name or f"vault.{environment}.candlefish.internal",
         tls_validity_days=tls_days or 365,
-        log_retention_days=_log_retention(reader, "vaultLogRetentionDays", 90, None, production),
+        # Server logs (and the rotation function's, which use this too) are evidence like the audit log.
+        log_retention_days=_log_retention(
+            reader, "vaultLogRetentionDays", 90, PRODUCTION_MIN_AUDIT_DAYS, production
+        ),
         audit_log_retention_days=_log_retention(
             reader, "auditLogRetentionDays", 365, PRODUCTION_MIN_AUDIT_DAYS, production
         ),

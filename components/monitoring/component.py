@@ -213,7 +213,7 @@ class Monitoring(pulumi.ComponentResource):
                 },
                 # The zone's compiled rules from this machine's tz database (README: business hours).
                 extra_files={"lambdas/audit_watcher/zone.tzif": pulumi.FileAsset(str(compiled_zone))},
-                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id]),
+                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id], args.context.partition),
                 timeout=60,
                 memory_size=256,
             ),
