@@ -256,6 +256,7 @@ monitoring = Monitoring(
             target_group_arn_suffix=vault.target_group.arn_suffix,
             server_log_group_name=vault.server_log_group.name,
             audit_log_group_name=vault.audit_log_group.name,
+            certificate_arn=vault.certificate_arn,
         ),
         database=DatabaseTargets(
             rds_instance_identifier=database.postgres_identifier,
@@ -271,6 +272,7 @@ monitoring = Monitoring(
         slack_forwarder_function_name=alerting.slack_forwarder.function.name
         if alerting.slack_forwarder
         else None,
+        after=[bootstrap],
     ),
 )
 

@@ -33,6 +33,7 @@ LOAD_BALANCER = "app/candlefish-production-vault/0a1b2c3d4e5f6789"
 TARGET_GROUP = "targetgroup/candlefish-production-vault/9876543210fedcba"
 SERVER_LOGS = "/candlefish/production/vault/server"
 AUDIT_LOGS = "/candlefish/production/vault/audit"
+CERTIFICATE = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0example-vault"
 ROTATION_LOGS = "/aws/lambda/candlefish-production-secret-rotation"
 RDS = "candlefish-production-postgres"
 REDIS = "candlefish-production-redis"
@@ -62,6 +63,7 @@ def monitoring_program():
                 target_group_arn_suffix=TARGET_GROUP,
                 server_log_group_name=SERVER_LOGS,
                 audit_log_group_name=AUDIT_LOGS,
+                certificate_arn=CERTIFICATE,
             ),
             database=DatabaseTargets(
                 rds_instance_identifier=RDS,
@@ -182,6 +184,7 @@ OTHER_ALARMS = {
     "break-glass-used": True,
     "root-token-used": True,
     "rotation-failures": False,
+    "tls-certificate-expiry": False,
     "vault-leader-elections": False,
     "lb-5xx": False,
     "vault-5xx": False,
@@ -461,8 +464,10 @@ SERVICE_METRICS = {
     "AWS/RDS": {"CPUUtilization", "DatabaseConnections", "FreeStorageSpace"},
     "AWS/ElastiCache": {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions"},
     "AWS/Lambda": {"Errors"},
+    "AWS/CertificateManager": {"DaysToExpiry"},  # ACM: one datapoint a day per certificate
 }
 SERVICE_DIMENSIONS = {
+    "CertificateArn": {CERTIFICATE},
     "LoadBalancer": {LOAD_BALANCER},
     "TargetGroup": {TARGET_GROUP},
     "AutoScalingGroupName": {ASG},
@@ -544,3 +549,27 @@ def test_the_component_logs_no_deprecation_and_names_children_after_itself(monit
     component = monitoring.one("candlefish:secrets:Monitoring")
     for resource in monitoring.descendants_of(component):
         assert resource.name.startswith("monitoring-"), resource.name
+
+
+def test_the_tls_certificate_alarms_a_month_before_it_expires(monitoring):
+    expiry = alarm(monitoring, "tls-certificate-expiry").inputs
+    assert (expiry["namespace"], expiry["metricName"]) == ("AWS/CertificateManager", "DaysToExpiry")
+    assert expiry["dimensions"] == {"CertificateArn": CERTIFICATE}
+    assert (expiry["comparisonOperator"], expiry["threshold"]) == ("LessThanThreshold", 30)
+    assert (expiry["statistic"], expiry["period"]) == ("Minimum", 86400)
+    assert expiry["treatMissingData"] == "notBreaching"  # ACM publishes daily; a new certificate has none yet
+    assert expiry["alarmActions"] == [ALERTS]
+
+
+def test_alarms_and_metric_filters_start_after_the_bootstrap(production_recording):
+    bootstrap = production_recording.one("pulumi-python:dynamic/candlefish:BootstrappedVault")
+    alarms = production_recording.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+    filters = production_recording.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    assert alarms and filters
+    late = [r.name for r in alarms + filters if bootstrap.urn not in r.dependencies]
+    assert late == [], "these could fire (or count the bootstrap's root token) before the cluster is ready"
+
+
+@pytest.fixture(scope="module")
+def production_recording():
+    return run_program("production")

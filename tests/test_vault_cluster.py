@@ -557,7 +557,7 @@ def test_server_and_audit_log_groups_are_encrypted_and_kept_as_configured(produc
     logs_key = output_of(production, "aws:kms/key:Key", "keys-logs")
     server = production.one("aws:cloudwatch/logGroup:LogGroup", "vault-server-logs").inputs
     audit = production.one("aws:cloudwatch/logGroup:LogGroup", "vault-audit-logs").inputs
-    assert (server["name"], server["retentionInDays"]) == ("/candlefish/production/vault/server", 90)
+    assert (server["name"], server["retentionInDays"]) == ("/candlefish/production/vault/server", 365)
     assert (audit["name"], audit["retentionInDays"]) == ("/candlefish/production/vault/audit", 365)
     assert server["kmsKeyId"] == audit["kmsKeyId"] == logs_key
 

@@ -36,6 +36,7 @@ from components.monitoring.alarms import (
     redis_node_ids,
 )
 from components.monitoring.audit_filters import LogSource, MetricFilterSpec, audit_namespace
+from components.monitoring.certificates import certificate_alarms
 from components.monitoring.dashboards import DashboardInputs, dashboards
 from components.monitoring.widgets import dashboard_body
 
@@ -51,6 +52,7 @@ class VaultTargets:
     target_group_arn_suffix: pulumi.Input[str]
     server_log_group_name: pulumi.Input[str]
     audit_log_group_name: pulumi.Input[str]
+    certificate_arn: pulumi.Input[str]  # the load balancer's (ACM) certificate, for the expiry alarm
 
 
 @dataclass(frozen=True)
@@ -82,6 +84,9 @@ class MonitoringArgs:
     vpc_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
     slack_forwarder_function_name: pulumi.Input[str] | None = None
+    # Alarms and metric filters wait for these (the bootstrap): a first deployment pages no one while the
+    # cluster is still uninitialised, and the bootstrap's own root token (revoked at its end) counts nothing.
+    after: Sequence[pulumi.Resource] = ()
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -112,7 +117,7 @@ class Monitoring(pulumi.ComponentResource):
         }
         watched = self._watched()
         self.alarms, self.guide_alarms = {}, {}
-        for spec in all_alarms(watched):
+        for spec in [*all_alarms(watched), *certificate_alarms(args.vault.certificate_arn)]:
             alarm = self._alarm(spec)
             self.alarms[spec.key] = alarm
             if spec.guide:
@@ -169,7 +174,8 @@ class Monitoring(pulumi.ComponentResource):
                 "default_value": "0",
                 "unit": "Count",
             },
-            opts=pulumi.ResourceOptions(parent=self),
+            # Metric filters count only events ingested after they exist.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
         )
 
     def _audit_watcher(self) -> LoggedFunction:
@@ -301,7 +307,7 @@ class Monitoring(pulumi.ComponentResource):
             alarm_actions=actions,
             ok_actions=actions,
             tags=tags,
-            opts=pulumi.ResourceOptions(parent=self),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=list(args.after)),
         )
 
 

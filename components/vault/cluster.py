@@ -104,6 +104,7 @@ class VaultCluster(pulumi.ComponentResource):
     https_listener: aws.lb.Listener
     bootstrap_listener: aws.lb.Listener
     bootstrap_address: pulumi.Output[str]
+    certificate_arn: pulumi.Input[str]
     tls_secret: aws.secretsmanager.Secret
     server_log_group: aws.cloudwatch.LogGroup
     audit_log_group: aws.cloudwatch.LogGroup
@@ -171,6 +172,7 @@ class VaultCluster(pulumi.ComponentResource):
             parent=self,
         )
         self.tls_secret = tls.secret
+        self.certificate_arn = tls.certificate_arn
         self.ca_certificate_pem = tls.ca_certificate_pem
         # Everything a client of the API needs to exist before it calls Vault (the bootstrap waits on this:
         # depending on the component alone does not wait for grandchildren such as the listeners).
