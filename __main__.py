@@ -38,6 +38,8 @@ context = AwsContext(
     partition=aws.get_partition_output().partition,
     region=config.region,
 )
+# Every other role that deploys this stack (CI's, operators' SSO roles), as ARN patterns.
+other_deployers = [role_arn_pattern(role, context) for role in config.access.deployer_principals]
 
 # The Vault nodes' role has a fixed name, so the unseal key and bucket policies can name it before it exists.
 node_role_arn = context.arn("iam", f"role/{node_role_name(config.environment)}", region=False)
@@ -118,6 +120,7 @@ vault = VaultCluster(
         access_log_prefix=ACCESS_LOG_PREFIX,
         access_log_policy=storage.access_logs.policy,
         deployer_role_arn=deployer_role_arn,
+        other_deployers=other_deployers,
         volume_tags=config.tags,
         boot_dependencies=[network, *network.default_routes],
     ),
@@ -188,6 +191,7 @@ bootstrap = VaultBootstrap(
         recovery_pgp_keys=config.access.recovery_pgp_keys,
         adopt_token=project_config.get_secret("vaultAdoptToken") if config.access.adopt_token else None,
         deployer_role_arn=deployer_role_arn,
+        other_deployers=other_deployers,
         # The security team holds the break-glass material; without a team role, a dedicated role name.
         break_glass_principal_patterns=(
             [role_arn_pattern(config.team_roles[SECURITY_TEAM], context)]

@@ -326,6 +326,12 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "90 days is too short for production",
     ),
     (
+        "a deployer principal that admits every role",
+        {"deployerPrincipals": ["*"]},
+        "deployerPrincipals[0]",
+        "'*' is not an IAM role name, name pattern or ARN",
+    ),
+    (
         "two entries share a vault path",
         {
             "initialSecrets": {

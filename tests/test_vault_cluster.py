@@ -437,18 +437,19 @@ def test_only_the_node_role_may_read_the_tls_bundle(production):
     )
     deny = statements["NobodyElseReadsTheBundle"]
     assert deny["Effect"] == "Deny"
+    # ArnNotLike: configured deployer principals (deployerPrincipals) may be name patterns.
     assert deny["Condition"] == {
-        "ArnNotEquals": {"aws:PrincipalArn": [role, "arn:aws:iam::123456789012:role/deployer"]}
+        "ArnNotLike": {"aws:PrincipalArn": [role, "arn:aws:iam::123456789012:role/deployer"]}
     }
     assert findings(policy.inputs["policy"], resource_policy=True) == []
 
 
-def test_only_the_deployer_may_change_the_tls_bundle(production):
+def test_only_the_deployers_may_change_the_tls_bundle(production):
     """Nodes load the certificate and key from the secret at every boot and reload: nobody else may swap
     the value, move its stages, change its settings or its resource policy."""
     policy = production.one("aws:secretsmanager/secretPolicy:SecretPolicy", "vault-tls-secret-policy")
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
-    deny = statements["NobodyButTheDeployerChangesTheBundle"]
+    deny = statements["NobodyButTheDeployersChangeTheBundle"]
     assert (deny["Effect"], deny["Principal"], deny["Resource"]) == ("Deny", "*", "*")
     assert set(deny["Action"]) == {
         "secretsmanager:PutSecretValue",
@@ -458,7 +459,7 @@ def test_only_the_deployer_may_change_the_tls_bundle(production):
         "secretsmanager:DeleteResourcePolicy",
     }
     assert deny["Condition"] == {
-        "ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/deployer"}
+        "ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::123456789012:role/deployer"]}
     }
     assert set(statements) == {
         "VaultNodesReadTheBundle",

@@ -95,6 +95,8 @@ class VaultBootstrapArgs:
     break_glass_principal_patterns: Sequence[pulumi.Input[str]] | None = None
     # The role `pulumi up` runs as; default: the caller's role, from sts:GetCallerIdentity.
     deployer_role_arn: pulumi.Input[str] | None = None
+    # Configured deployer principals besides the running one (ARN patterns): they may write the secret too.
+    other_deployers: Sequence[pulumi.Input[str]] = ()
     audit_file_path: str = AUDIT_FILE_PATH
     # Required in the X-Vault-AWS-IAM-Server-ID header of every AWS-auth login (replay protection).
     iam_server_id: str = ""
@@ -166,7 +168,9 @@ class VaultBootstrap(pulumi.ComponentResource):
         deployer = pulumi.Output.from_input(
             args.deployer_role_arn or aws.get_caller_identity_output().arn.apply(deployer_role_arn)
         )
-        deployer_patterns = deployer.apply(principal_patterns)
+        deployer_patterns = pulumi.Output.all(deployer, *args.other_deployers).apply(
+            lambda found: list(dict.fromkeys([*principal_patterns(found[0]), *found[1:]]))
+        )
         readers = pulumi.Output.all(deployer_patterns, self._break_glass_patterns(args)).apply(
             lambda found: sorted({*found[0], *found[1]})
         )

@@ -83,6 +83,8 @@ class VaultClusterArgs:
     access_log_policy: pulumi.Resource
     deployer_role_arn: pulumi.Input[str]
     volume_tags: Mapping[str, str]
+    # Configured deployer principals besides the running one (ARN patterns): the TLS bundle admits them too.
+    other_deployers: Sequence[pulumi.Input[str]] = ()
     # What must exist before a node boots: NAT routes and VPC endpoints (its install needs them). A
     # component stands for its children, but not for its children's children.
     boot_dependencies: Sequence[pulumi.Resource] = ()
@@ -166,6 +168,7 @@ class VaultCluster(pulumi.ComponentResource):
                 secrets_key_arn=args.secrets_key_arn,
                 reader_role_arn=self.node_role.arn,
                 deployer_role_arn=args.deployer_role_arn,
+                other_deployers=args.other_deployers,
                 recovery_window_days=30 if args.production else 7,
                 acm_certificate_arn=args.load_balancer.acm_certificate_arn,
             ),

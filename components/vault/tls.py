@@ -38,10 +38,14 @@ def subject_names(load_balancer_dns_name: Any, server_name: str) -> list[Any]:
 CHANGE_ACTIONS = (*CHANGE_VALUE, *CHANGE_POLICY)
 
 
-def secret_policy(reader_role_arn: Any, deployer_role_arn: Any) -> dict[str, Any]:
-    """Only the Vault nodes' role reads the bundle; the deployer keeps reading it so Pulumi can refresh
-    the secret's version, and is the only one who may change it. Everyone else is denied even if an
-    identity policy would allow them."""
+def secret_policy(
+    reader_role_arn: Any, deployer_role_arn: Any, other_deployers: Sequence[Any] = ()
+) -> dict[str, Any]:
+    """Only the Vault nodes' role reads the bundle; the deployers (the role running this update and every
+    configured deployer principal, ARN patterns allowed) keep reading it so Pulumi can refresh the secret's
+    version, and are the only ones who may change it. Everyone else is denied even if an identity policy
+    would allow them."""
+    deployers = [deployer_role_arn, *other_deployers]
     return document(
         statement(
             "VaultNodesReadTheBundle",
@@ -49,12 +53,8 @@ def secret_policy(reader_role_arn: Any, deployer_role_arn: Any) -> dict[str, Any
             "*",
             principal={"AWS": reader_role_arn},
         ),
-        deny_all_but(
-            "NobodyElseReadsTheBundle", READ_VALUE, [reader_role_arn, deployer_role_arn], match="ArnNotEquals"
-        ),
-        deny_all_but(
-            "NobodyButTheDeployerChangesTheBundle", CHANGE_ACTIONS, deployer_role_arn, match="ArnNotEquals"
-        ),
+        deny_all_but("NobodyElseReadsTheBundle", READ_VALUE, [reader_role_arn, *deployers]),
+        deny_all_but("NobodyButTheDeployersChangeTheBundle", CHANGE_ACTIONS, deployers),
     )
 
 
@@ -69,6 +69,7 @@ class TlsArgs:
     reader_role_arn: pulumi.Input[str]
     deployer_role_arn: pulumi.Input[str]
     recovery_window_days: int
+    other_deployers: Sequence[pulumi.Input[str]] = ()
     acm_certificate_arn: str | None = None
 
 
@@ -144,7 +145,7 @@ def vault_tls(name: str, args: TlsArgs, parent: pulumi.Resource) -> VaultTls:
     policy = aws.secretsmanager.SecretPolicy(
         f"{name}-tls-secret-policy",
         secret_arn=secret.arn,
-        policy=to_json(secret_policy(args.reader_role_arn, args.deployer_role_arn)),
+        policy=to_json(secret_policy(args.reader_role_arn, args.deployer_role_arn, args.other_deployers)),
         block_public_policy=True,
         opts=pulumi.ResourceOptions(parent=secret),
     )
