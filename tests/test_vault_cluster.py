@@ -464,7 +464,7 @@ def test_only_the_deployers_may_change_the_tls_bundle(production):
     assert set(statements) == {
         "VaultNodesReadTheBundle",
         "NobodyElseReadsTheBundle",
-        "NobodyButTheDeployerChangesTheBundle",
+        "NobodyButTheDeployersChangeTheBundle",
     }
 
 
