@@ -89,6 +89,9 @@ class FunctionSpec:
     vpc: VpcPlacement | None = None
     timeout: int = 30
     memory_size: int = 128
+    # Reserved concurrency: a burst (a flood of log events, a mass rotation) cannot take the account's
+    # whole Lambda concurrency, and this function always has its share.
+    reserved_concurrency: int = 5
 
 
 @dataclass(frozen=True)
@@ -151,6 +154,9 @@ def logged_function(
         architectures=[ARCHITECTURE],
         timeout=spec.timeout,
         memory_size=spec.memory_size,
+        reserved_concurrent_executions=spec.reserved_concurrency,
+        # X-Ray traces every invocation (its segments need the SendTraces statement of the role policy).
+        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         environment={"variables": dict(spec.environment)} if spec.environment else None,
         vpc_config=(
             {"subnet_ids": list(spec.vpc.subnet_ids), "security_group_ids": list(spec.vpc.security_group_ids)}
@@ -172,4 +178,6 @@ def role_policy(statements: Sequence[Mapping[str, Any]], log_group_arn: pulumi.I
             ["logs:CreateLogStream", "logs:PutLogEvents"],
             [pulumi.Output.concat(log_group_arn, ":*")],
         ),
+        # X-Ray has no resource-level permissions for sending traces.
+        statement("SendTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"),
     )

@@ -164,7 +164,12 @@ def test_the_forwarder_role_reads_one_secret_through_secrets_manager_and_writes_
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
     secret = alerting.one("aws:secretsmanager/secret:Secret", "alerting-slack-webhook").outputs["arn"]
     log_group = alerting.one("aws:cloudwatch/logGroup:LogGroup", "alerting-slack-forwarder-logs")
-    assert set(by_sid) == {"ReadSlackWebhook", "DecryptSlackWebhookThroughSecretsManager", "WriteOwnLogs"}
+    assert set(by_sid) == {
+        "ReadSlackWebhook",
+        "DecryptSlackWebhookThroughSecretsManager",
+        "WriteOwnLogs",
+        "SendTraces",
+    }
     assert (by_sid["ReadSlackWebhook"]["Action"], by_sid["ReadSlackWebhook"]["Resource"]) == (
         "secretsmanager:GetSecretValue",
         [secret],

@@ -1,6 +1,7 @@
 """AWS details a review found: permissions that name what may use them, ARNs in the stack's partition,
 creation order AWS checks, and log retention in production."""
 
+import json
 import re
 from pathlib import Path
 
@@ -83,3 +84,14 @@ def test_production_keeps_vault_server_and_rotation_logs_a_year(production):
 @pytest.fixture(scope="module")
 def production():
     return run_program("production")
+
+
+def test_every_function_is_traced_and_has_reserved_concurrency(production):
+    functions = production.of_type("aws:lambda/function:Function")
+    assert functions
+    for function in functions:
+        assert function.inputs["tracingConfig"] == {"mode": "Active"}, function.name
+        assert 1 <= function.inputs["reservedConcurrentExecutions"] <= 10, function.name
+        policy = production.one("aws:iam/rolePolicy:RolePolicy", f"{function.name}-policy")
+        sids = {s["Sid"] for s in json.loads(policy.inputs["policy"])["Statement"]}
+        assert "SendTraces" in sids, function.name

@@ -358,14 +358,17 @@ def test_the_audit_watcher_runs_in_the_vpc_reaching_only_its_endpoints(monitorin
 def test_the_audit_watcher_may_publish_only_its_namespace_and_write_its_logs(monitoring):
     policy = json.loads(monitoring.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert set(by_sid) == {"PublishOffHoursReads", "WriteOwnLogs"}
+    assert set(by_sid) == {"PublishOffHoursReads", "WriteOwnLogs", "SendTraces"}
     assert by_sid["PublishOffHoursReads"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": NAMESPACE}
     }
     log_group = monitoring.one("aws:cloudwatch/logGroup:LogGroup")
     assert by_sid["WriteOwnLogs"]["Resource"] == [log_group.outputs["arn"] + ":*"]
     assert (
-        findings(policy, accepted={"RESOURCE_STAR": "PutMetricData has no resource-level permissions"}) == []
+        findings(
+            policy, accepted={"RESOURCE_STAR": "PutMetricData and X-Ray have no resource-level permissions"}
+        )
+        == []
     )
     assert log_group.inputs["name"] == "/aws/lambda/candlefish-production-audit-watcher"
     assert (log_group.inputs["kmsKeyId"], log_group.inputs["retentionInDays"]) == (LOGS_KEY, 365)

@@ -101,6 +101,8 @@ class SecretRotationFunction(pulumi.ComponentResource):
                 vpc=VpcPlacement(args.private_subnet_ids, [security_group.id], args.context.partition),
                 timeout=60,
                 memory_size=256,
+                # Secrets Manager may start many rotations at once (one per secret due).
+                reserved_concurrency=10,
             ),
             logs_key_arn=args.logs_key_arn,
             retention_days=args.log_retention_days,
