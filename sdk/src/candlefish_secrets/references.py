@@ -79,8 +79,11 @@ def _shown(text: str) -> str:
 def _split(text: str, scheme: str) -> tuple[str, str | None, dict[str, str]]:
     body = text[len(scheme) :]
     query: dict[str, str] = {}
+    trailing_field: str | None = None
     if "?" in body:
         body, _, raw_query = body.partition("?")
+        if "#" in raw_query:  # URL order (`?version=2#field`) is accepted too
+            raw_query, _, trailing_field = raw_query.partition("#")
         try:
             pairs = parse_qsl(raw_query, keep_blank_values=True, strict_parsing=True)
         except ValueError:
@@ -92,8 +95,12 @@ def _split(text: str, scheme: str) -> tuple[str, str | None, dict[str, str]]:
     field: str | None = None
     if "#" in body:
         body, _, field = body.partition("#")
-        if not _FIELD.fullmatch(field):
-            raise InvalidReference(f"{text!r}: the #field after the path is empty or too long")
+    if trailing_field is not None:
+        if field is not None:
+            raise InvalidReference(f"{text!r}: give one #field, not two")
+        field = trailing_field
+    if field is not None and not _FIELD.fullmatch(field):
+        raise InvalidReference(f"{text!r}: the #field is empty or too long")
     return body, field, query
 
 

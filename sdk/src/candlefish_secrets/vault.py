@@ -10,6 +10,7 @@ hung server never blocks a caller for longer than that.
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from collections.abc import Callable
@@ -30,8 +31,8 @@ from candlefish_secrets.errors import (
 )
 
 T = TypeVar("T")
+log = logging.getLogger("candlefish_secrets")
 RENEW_FRACTION = 1 / 3  # renew once this fraction of the TTL is left
-MIN_USEFUL_TTL_S = 10  # a renewal that leaves less than this is a lease the server will not extend
 
 
 @dataclass(frozen=True)
@@ -67,6 +68,7 @@ class VaultSession:
         verify: bool | str = True,
         timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
+        renew_in_background: bool = True,
     ) -> None:
         self.address = address.rstrip("/")
         self._auth = auth
@@ -79,6 +81,9 @@ class VaultSession:
         self._granted_ttl = 0
         self.logins = 0
         self.renewals = 0
+        self._background = renew_in_background
+        self._renewer: threading.Thread | None = None
+        self._closed = threading.Event()
 
     def __repr__(self) -> str:
         return f"VaultSession(address={self.address!r}, auth={self._auth!r})"
@@ -90,6 +95,25 @@ class VaultSession:
         self._client.token = login.token
         self._granted_ttl = login.ttl_s
         self._expires_at = self._clock() + login.ttl_s if login.ttl_s > 0 else None
+        if self._expires_at is not None and self._renewer is None and self._background:
+            self._renewer = threading.Thread(
+                target=self._renew_in_background, name="candlefish-secrets-renewer", daemon=True
+            )
+            self._renewer.start()
+
+    def _renew_in_background(self) -> None:
+        """Keep the token alive while the cache serves hits and no call reaches Vault."""
+        while not self._closed.is_set():
+            delay = self.seconds_until_renewal()
+            if delay is None:
+                return
+            if self._closed.wait(max(delay, 1.0)):
+                return
+            try:
+                self.ensure_token()
+            except Exception as error:  # the next call retries and reports; never let the thread die
+                log.warning("candlefish-secrets: background token renewal failed: %s", _describe(error))
+                self._closed.wait(5.0)
 
     def _log_in(self) -> None:
         login = self._auth.login(self._login_client)
@@ -97,25 +121,25 @@ class VaultSession:
         self._adopt(login)
 
     def _renew(self) -> bool:
-        """Renew the token; False when the server refused or capped it (a new login is then due)."""
+        """Renew the token; False when the server refused it or capped it at its max TTL (log in again)."""
+        increment = self._granted_ttl
         try:
-            answer = self._client.auth.token.renew_self(increment=self._granted_ttl or None)
+            answer = self._client.auth.token.renew_self(increment=increment or None)
         except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest):
             return False
-        login = login_from_auth(answer.get("auth"), self._auth.method)
+        renewed = login_from_auth(answer.get("auth"), self._auth.method)
         self.renewals += 1
         previous = self._login
-        self._adopt(
-            Login(
-                token=login.token,
-                ttl_s=login.ttl_s,
-                renewable=login.renewable,
-                policies=previous.policies if previous else login.policies,
-                display_name=previous.display_name if previous else "",
-            )
+        self._login = Login(
+            token=renewed.token,
+            ttl_s=renewed.ttl_s,
+            renewable=renewed.renewable,
+            policies=previous.policies if previous else renewed.policies,
+            display_name=previous.display_name if previous else "",
         )
-        self._granted_ttl = max(self._granted_ttl, previous.ttl_s if previous else 0)
-        return login.ttl_s >= MIN_USEFUL_TTL_S
+        self._expires_at = self._clock() + renewed.ttl_s if renewed.ttl_s > 0 else None
+        # Vault grants the increment unless the token reached its max TTL: then it will not renew again.
+        return renewed.ttl_s >= increment
 
     def ensure_token(self) -> None:
         """Log in if there is no token; renew (or log in again) once a third of its TTL is left."""
@@ -253,8 +277,13 @@ class VaultSession:
             return {"status": response.status_code}
 
     def close(self) -> None:
+        self._closed.set()
         self._client.adapter.close()
         self._login_client.adapter.close()
+
+
+def _describe(error: BaseException) -> str:
+    return str(error) if isinstance(error, SecretsError) else type(error).__name__
 
 
 def _epoch(text: Any) -> float | None:
