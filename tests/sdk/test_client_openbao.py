@@ -93,15 +93,18 @@ def test_a_policy_denial_is_access_denied_without_a_new_login(openbao_client, op
 
 def test_a_revoked_bare_token_fails_fast(openbao_client, bao_sdk, kv_path):
     write(openbao_client, kv_path, {"value": VALUE})
-    token = openbao_client.auth.token.create(policies=["default"], ttl="1h")["auth"]["client_token"]
+    token = openbao_client.auth.token.create(policies=["root"], ttl="1h")["auth"]["client_token"]
     client = bao_sdk(TokenAuth(token))
+    assert client.get(f"vault://{kv_path}") == VALUE
     openbao_client.auth.token.revoke(token)
+    client.invalidate()
     began = time.monotonic()
     with pytest.raises(AuthenticationFailed, match="revoked or expired and cannot be re-acquired"):
-        client._vault.call(
-            "probe", lambda c: c.secrets.kv.v2.read_secret_version(path=kv_path, mount_point="secret")
-        )
+        client.get(f"vault://{kv_path}")
     assert time.monotonic() - began < 5
+    late = bao_sdk(TokenAuth(token))  # a process started with the dead token
+    with pytest.raises(AuthenticationFailed, match=r"the Vault token was refused \(revoked or expired\)"):
+        late.get(f"vault://{kv_path}")
 
 
 @pytest.fixture

@@ -62,7 +62,9 @@ def _auth_login(client: hvac.Client, path: str, payload: Mapping[str, Any], what
         hvac.exceptions.VaultDown,
         hvac.exceptions.InternalServerError,
     ) as error:
-        raise VaultUnavailable(f"{what} login at {path} failed: {_server_message(error)}") from None
+        raise VaultUnavailable(
+            f"{what} login at {path}: Vault unreachable ({_server_message(error)})"
+        ) from None
     return login_from_auth(answer.get("auth") if isinstance(answer, dict) else None, what)
 
 
@@ -107,7 +109,7 @@ class TokenAuth:
         except hvac.exceptions.Forbidden:
             raise AuthenticationFailed("the Vault token was refused (revoked or expired)") from None
         except (requests.RequestException, hvac.exceptions.VaultDown) as error:
-            raise VaultUnavailable(f"token lookup failed: {_server_message(error)}") from None
+            raise VaultUnavailable(f"token lookup: Vault unreachable ({_server_message(error)})") from None
         data = answer.get("data") or {}
         return Login(
             token=self._token,

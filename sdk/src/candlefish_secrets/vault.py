@@ -14,7 +14,7 @@ import logging
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
 import hvac
@@ -39,7 +39,7 @@ RENEW_FRACTION = 1 / 3  # renew once this fraction of the TTL is left
 class KvRead:
     """One KV v2 read: the data (as Vault returned it), its version and when it was written (epoch s)."""
 
-    data: dict[str, Any]
+    data: dict[str, Any] = field(repr=False)
     version: int
     created_epoch: float | None
 
@@ -75,6 +75,9 @@ class VaultSession:
         self._clock = clock
         self._client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
         self._login_client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
+        # hvac falls back to $VAULT_TOKEN and ~/.vault-token; only the configured auth may supply a token.
+        self._client.token = None
+        self._login_client.token = None
         self._lock = threading.Lock()
         self._login: Login | None = None
         self._expires_at: float | None = None
@@ -214,8 +217,8 @@ class VaultSession:
         for attempt in (1, 2):
             try:
                 self.ensure_token()
-            except SecretsError:
-                raise
+            except SecretsError as error:
+                raise type(error)(f"{what}: {error}", reference=error.reference) from None
             except (requests.RequestException, hvac.exceptions.VaultDown) as error:
                 raise VaultUnavailable(f"{what}: Vault unreachable ({type(error).__name__})") from None
             token_used = self._client.token
