@@ -14,6 +14,7 @@ Sync and asyncio callers share one instance (the client runs misses for asyncio 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import threading
@@ -89,22 +90,6 @@ class CacheStats:
     max_rotation_staleness_s: float | None
 
 
-class _Cell:
-    __slots__ = ("n",)
-
-    def __init__(self) -> None:
-        self.n = 0
-
-
-class _HitCounter(threading.local):
-    """A per-thread hit count: incremented without a lock, summed over every thread when read."""
-
-    def __init__(self, cells: list[_Cell], lock: threading.Lock) -> None:
-        self.cell = _Cell()
-        with lock:
-            cells.append(self.cell)
-
-
 class _Flight:
     __slots__ = ("done", "entry", "error")
 
@@ -150,8 +135,8 @@ class SecretCache:
         self._misses: dict[str, _Miss] = {}
         self._flights: dict[str, _Flight] = {}
         self._lock = threading.Lock()
-        self._cells: list[_Cell] = []
-        self._hit_counter = _HitCounter(self._cells, self._lock)
+        # Hits are counted with `next()` on an itertools.count: one C call, atomic under the GIL, no lock.
+        self.hit_counter = itertools.count()
         self._refresher = ThreadPoolExecutor(refresh_workers, thread_name_prefix="candlefish-secrets-refresh")
         self._callbacks: list[tuple[str | None, RotateCallback]] = []
         self._counts = {
@@ -169,11 +154,16 @@ class SecretCache:
 
     # --- reads ---------------------------------------------------------------------------------------
 
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """The live mapping (read-only by convention): `SecretsClient.get` reads it directly on a hit."""
+        return self._entries
+
     def fresh(self, key: str) -> Entry | None:
         """The entry for `key` if it is within its soft TTL (counted as a hit), else None. Never blocks."""
         entry = self._entries.get(key)
         if entry is not None and entry.fresh_until > self.clock():
-            self._hit_counter.cell.n += 1
+            next(self.hit_counter)
             return entry
         return None
 
@@ -183,7 +173,7 @@ class SecretCache:
         now = self.clock()
         if entry is not None:
             if entry.fresh_until > now:
-                self._hit_counter.cell.n += 1
+                next(self.hit_counter)
                 return entry
             if entry.expires_at > now:
                 self._serve_stale(key, entry, loader, now)
@@ -359,7 +349,7 @@ class SecretCache:
         with self._lock:
             ages = [now - entry.fetched_at for entry in self._entries.values()]
             return CacheStats(
-                hits=sum(cell.n for cell in self._cells),
+                hits=int(repr(self.hit_counter)[len("count(") : -1]),  # reading does not advance it
                 entries=len(self._entries),
                 oldest_entry_age_s=max(ages, default=0.0),
                 served_by=dict(self._served_by),

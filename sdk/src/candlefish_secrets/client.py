@@ -48,6 +48,9 @@ class SecretsClient:
         self.kv_mount = kv_mount.strip("/")
         self.fallback = fallback
         self.cache = cache or SecretCache()
+        self._entries = self.cache.entries
+        self._clock = self.cache.clock
+        self._hits = self.cache.hit_counter
         self._version_checks = {VAULT: version_checks, AWS_SM: version_checks}
         self._outage = False
         self._outage_lock = threading.Lock()
@@ -112,8 +115,10 @@ class SecretsClient:
 
     def get(self, reference: str) -> str:
         """The value `reference` names (a plain value is returned as it is)."""
-        entry = self.cache.fresh(reference)
-        if entry is not None:
+        # The hit path, inlined: one dict lookup, one clock read, one counter step; no lock, no copy.
+        entry = self._entries.get(reference)
+        if entry is not None and entry.fresh_until > self._clock():
+            next(self._hits)
             return entry.value
         if not references.is_reference(reference):
             return reference
@@ -128,18 +133,18 @@ class SecretsClient:
         return document
 
     async def aget(self, reference: str) -> str:
-        """`get` for asyncio: a cached value returns at once; a miss is fetched in a worker thread."""
-        entry = self.cache.fresh(reference)
-        if entry is not None:
-            return entry.value
+        """`get` for asyncio: a cached value (fresh, or stale while it refreshes in the background) returns
+        at once on the loop; only a fetch that must wait for the server runs in a worker thread."""
+        entry = self._entries.get(reference)
+        if entry is not None and entry.expires_at > self._clock():
+            return self.get(reference)  # never blocks: a hit, or a stale serve that queues a refresh
         if not references.is_reference(reference):
             return reference
         return await asyncio.to_thread(self.get, reference)
 
     async def aget_json(self, reference: str) -> Any:
-        """`get_json` for asyncio."""
-        if self.cache.fresh(reference) is None:
-            await asyncio.to_thread(self.get, reference)
+        """`get_json` for asyncio (the same rules as `aget`)."""
+        await self.aget(reference)
         return self.get_json(reference)
 
     def resolve_env(self, environ: Mapping[str, str] | None = None) -> dict[str, str]:

@@ -73,7 +73,7 @@ class VaultSession:
         self.address = address.rstrip("/")
         self._auth = auth
         self._clock = clock
-        self._client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
+        self._client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s, session=_pooled())
         self._login_client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
         # hvac falls back to $VAULT_TOKEN and ~/.vault-token; only the configured auth may supply a token.
         self._client.token = None
@@ -283,6 +283,16 @@ class VaultSession:
         self._closed.set()
         self._client.adapter.close()
         self._login_client.adapter.close()
+
+
+def _pooled(connections: int = 64) -> requests.Session:
+    """A session keeping up to `connections` keep-alive connections, so concurrent readers reuse them."""
+    from requests.adapters import HTTPAdapter  # noqa: PLC0415
+
+    session = requests.Session()
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, HTTPAdapter(pool_connections=1, pool_maxsize=connections))
+    return session
 
 
 def _describe(error: BaseException) -> str:
