@@ -85,13 +85,16 @@ class SecretsClient:
             fallback = Fallback(
                 env["CANDLEFISH_FALLBACK_ENV"], names=parse_names(env.get("CANDLEFISH_FALLBACK_NAMES", ""))
             )
-        cache = SecretCache(
-            soft_ttl_s=_float(env, "CANDLEFISH_CACHE_TTL", cache_options.pop("soft_ttl_s", 300.0)),
-            max_staleness_s=_float(
-                env, "CANDLEFISH_CACHE_MAX_STALENESS", cache_options.pop("max_staleness_s", 3600.0)
-            ),
-            **cache_options,
+        soft_ttl = _float(env, "CANDLEFISH_CACHE_TTL", cache_options.pop("soft_ttl_s", 300.0))
+        max_staleness = _float(
+            env, "CANDLEFISH_CACHE_MAX_STALENESS", cache_options.pop("max_staleness_s", 3600.0)
         )
+        if max_staleness < soft_ttl:
+            raise ConfigurationError(
+                f"CANDLEFISH_CACHE_MAX_STALENESS={max_staleness:g} is below "
+                f"CANDLEFISH_CACHE_TTL={soft_ttl:g}; the hard maximum must be at least the soft TTL"
+            )
+        cache = SecretCache(soft_ttl_s=soft_ttl, max_staleness_s=max_staleness, **cache_options)
         return cls(
             vault=vault,
             secrets_manager=SecretsManagerReader(
