@@ -260,9 +260,41 @@ def test_a_refused_credential_is_refetched_once_for_every_caller_that_saw_it(clo
     cache, source = make_cache(clock), Source(clock)
     old = cache.get("vault://a", source).value
     source.value, source.version = "example-not-a-secret-2", 2
+    clock.now += 5
     new = [cache.refetch_once("vault://a", old, source).value for _ in range(5)]
     assert new == ["example-not-a-secret-2"] * 5
     assert source.calls == 2
+
+
+def test_a_refused_value_that_is_still_current_is_refetched_at_most_once_a_second(clock):
+    cache, source = make_cache(clock), Source(clock)
+    seen = cache.get("vault://a", source).value
+    clock.now += 5
+    source.version = 2  # the server has a new version, with the same value, and keeps refusing it
+    for _ in range(3):
+        cache.refetch_once("vault://a", seen, source)
+    assert source.calls == 2
+    clock.now += 1.5
+    cache.refetch_once("vault://a", seen, source)
+    assert source.calls == 3
+
+
+def test_a_value_served_by_another_backend_is_not_a_rotation(clock):
+    cache, source = make_cache(clock), Source(clock)
+    events = []
+    cache.on_rotate(events.append)
+    fallback = Source(clock, version="sm-version-id")
+
+    def from_fallback(key, previous):
+        entry = fallback(key, previous)
+        entry.backend = "aws-sm-fallback"
+        return entry
+
+    cache.get("vault://a", from_fallback)
+    clock.now += 3601
+    cache.get("vault://a", source)  # Vault is back: its version number is not comparable
+    assert events == []
+    assert cache.stats().served_by == {"aws-sm-fallback": 1, "vault": 1}
 
 
 def test_hits_are_counted_exactly_across_threads(clock):

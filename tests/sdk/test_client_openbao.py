@@ -290,3 +290,14 @@ def test_without_vault_configured_a_vault_reference_is_a_configuration_error():
         pytest.raises(ConfigurationError, match="no Vault address; set VAULT_ADDR"),
     ):
         client.get("vault://candlefish/x")
+
+
+def test_a_refused_credential_is_replaced_at_once_not_after_the_ttl(openbao_client, bao_sdk, kv_path):
+    write(openbao_client, kv_path, {"value": "example-not-a-secret-1"})
+    client = bao_sdk()
+    old = client.get(f"vault://{kv_path}")
+    write(openbao_client, kv_path, {"value": "example-not-a-secret-2"})
+    assert client.get(f"vault://{kv_path}") == old  # within the soft TTL: still cached
+    time.sleep(1.1)  # past the one-second guard against refetching what was just fetched
+    assert client.credential_refused(f"vault://{kv_path}", old) == "example-not-a-secret-2"
+    assert client.get(f"vault://{kv_path}") == "example-not-a-secret-2"

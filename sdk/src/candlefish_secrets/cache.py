@@ -279,7 +279,12 @@ class SecretCache:
                 self._counts["evictions"] += 1
             self._entries.pop(key, None)  # re-insert at the end: eviction takes the longest-unrefreshed
             self._entries[key] = entry
-            if previous is not None and previous.version is not None and previous.version != entry.version:
+            if (
+                previous is not None
+                and previous.backend == entry.backend  # a fallback copy's version is not comparable
+                and previous.version is not None
+                and previous.version != entry.version
+            ):
                 event = self._rotation(key, previous, entry)
         if event is not None:
             self._notify(event)
@@ -331,11 +336,15 @@ class SecretCache:
                 self._entries.pop(key, None)
                 self._misses.pop(key, None)
 
-    def refetch_once(self, key: str, seen: str, loader: Loader) -> Entry:
-        """The value after `seen` was refused: fetched once however many callers report the same value."""
+    def refetch_once(self, key: str, seen: str, loader: Loader, *, recent_s: float = 1.0) -> Entry:
+        """The value after `seen` was refused: fetched once however many callers report the same value.
+
+        Concurrent reports share one fetch; a report arriving after the value changed, or within `recent_s`
+        of the last fetch, gets the cached entry without another one.
+        """
         entry = self._entries.get(key)
-        if entry is not None and entry.value is not seen:
-            return entry  # someone already fetched a newer value
+        if entry is not None and (entry.value != seen or self.clock() - entry.fetched_at < recent_s):
+            return entry
         with self._lock:
             self._misses.pop(key, None)
         return self._load(key, loader, entry)
