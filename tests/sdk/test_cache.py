@@ -5,7 +5,7 @@ import time
 
 import pytest
 from candlefish_secrets import AccessDenied, SecretNotFound, VaultUnavailable
-from candlefish_secrets.cache import Entry, SecretCache
+from candlefish_secrets.cache import Entry, RotationEvent, SecretCache
 
 from tests.sdk.conftest import wait_for
 
@@ -216,7 +216,8 @@ def test_the_cache_is_bounded_and_evicts_the_longest_unrefreshed_entry(clock):
 
 def test_a_new_version_calls_on_rotate_with_the_measured_staleness(clock):
     cache, source = make_cache(clock), Source(clock)
-    events, other = [], []
+    events: list[RotationEvent] = []
+    other: list[RotationEvent] = []
     cache.on_rotate(events.append, "vault://a")
     cache.on_rotate(other.append, "vault://other")
     cache.get("vault://a", source)
@@ -232,6 +233,7 @@ def test_a_new_version_calls_on_rotate_with_the_measured_staleness(clock):
         2,
         "vault",
     )
+    assert event.staleness_s is not None
     assert 42 <= event.staleness_s < 60
     assert other == []
     stats = cache.stats()
@@ -241,7 +243,7 @@ def test_a_new_version_calls_on_rotate_with_the_measured_staleness(clock):
 
 def test_a_raising_callback_does_not_stop_the_others(clock, caplog):
     cache, source = make_cache(clock), Source(clock)
-    seen = []
+    seen: list[RotationEvent] = []
 
     def broken(event):
         raise RuntimeError("callback bug")
@@ -281,7 +283,7 @@ def test_a_refused_value_that_is_still_current_is_refetched_at_most_once_a_secon
 
 def test_a_value_served_by_another_backend_is_not_a_rotation(clock):
     cache, source = make_cache(clock), Source(clock)
-    events = []
+    events: list[RotationEvent] = []
     cache.on_rotate(events.append)
     fallback = Source(clock, version="sm-version-id")
 

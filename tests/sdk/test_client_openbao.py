@@ -13,7 +13,7 @@ from candlefish_secrets import (
     SecretsClient,
     TokenAuth,
 )
-from candlefish_secrets.cache import SecretCache
+from candlefish_secrets.cache import RotationEvent, SecretCache
 
 from tests.sdk.conftest import wait_for
 
@@ -213,7 +213,7 @@ def test_the_background_renewer_keeps_an_idle_token_alive(openbao_client, bao_sd
 def test_a_rotation_in_vault_is_noticed_within_the_soft_ttl(openbao_client, bao_sdk, kv_path):
     write(openbao_client, kv_path, {"value": "example-not-a-secret-1"})
     client = bao_sdk(cache=SecretCache(soft_ttl_s=0.5))
-    events = []
+    events: list[RotationEvent] = []
     client.on_rotate(events.append)
     assert client.get(f"vault://{kv_path}") == "example-not-a-secret-1"
     write(openbao_client, kv_path, {"value": "example-not-a-secret-2"})
@@ -221,6 +221,7 @@ def test_a_rotation_in_vault_is_noticed_within_the_soft_ttl(openbao_client, bao_
     wait_for(lambda: client.get(f"vault://{kv_path}") == "example-not-a-secret-2", timeout=5)
     assert time.monotonic() - written < 0.5 + 1.0
     assert [(e.old_version, e.new_version, e.backend) for e in events] == [(1, 2, "vault")]
+    assert events[0].staleness_s is not None
     assert events[0].staleness_s < 2
     assert client.stats().rotations == 1
 
