@@ -146,6 +146,11 @@ class VaultSession:
 
     def ensure_token(self) -> None:
         """Log in if there is no token; renew (or log in again) once a third of its TTL is left."""
+        login, expires_at = self._login, self._expires_at
+        if login is not None and (
+            expires_at is None or expires_at - self._clock() > self._granted_ttl * RENEW_FRACTION
+        ):
+            return  # the common case, decided without the lock
         with self._lock:
             if self._login is None:
                 self._log_in()
