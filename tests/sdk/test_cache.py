@@ -332,3 +332,15 @@ def test_entries_never_show_their_value():
 def test_bad_settings_are_refused(options, message):
     with pytest.raises(ValueError, match=message):
         SecretCache(**options)
+
+
+def test_one_reference_can_have_its_own_soft_ttl(clock):
+    cache, source = make_cache(clock), Source(clock)
+    cache.set_soft_ttl("vault://short", 10)
+    cache.get("vault://short", source)
+    cache.get("vault://default", source)
+    clock.now += 11
+    assert cache.fresh("vault://short") is None
+    assert cache.fresh("vault://default") is not None
+    with pytest.raises(ValueError, match=r"soft TTL for vault://x: 7200 s is not within \(0, 3600\] s"):
+        cache.set_soft_ttl("vault://x", 7200)

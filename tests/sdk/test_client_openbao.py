@@ -302,3 +302,35 @@ def test_a_refused_credential_is_replaced_at_once_not_after_the_ttl(openbao_clie
     time.sleep(1.1)  # past the one-second guard against refetching what was just fetched
     assert client.credential_refused(f"vault://{kv_path}", old) == "example-not-a-secret-2"
     assert client.get(f"vault://{kv_path}") == "example-not-a-secret-2"
+
+
+def test_many_threads_reading_a_stale_value_cause_one_refresh(openbao_client, bao_sdk, kv_path):
+    write(openbao_client, kv_path, {"value": VALUE})
+    client = bao_sdk(cache=SecretCache(soft_ttl_s=0.3))
+    assert client.get(f"vault://{kv_path}") == VALUE
+    checks = []
+    original = client._vault.kv_current_version
+
+    def counted(*args):
+        checks.append(args)
+        time.sleep(0.1)  # the refresh is still running while every reader arrives
+        return original(*args)
+
+    client._vault.kv_current_version = counted
+    time.sleep(0.35)
+    barrier = threading.Barrier(32)
+    served = []
+
+    def read():
+        barrier.wait()
+        served.append(client.get(f"vault://{kv_path}"))
+
+    threads = [threading.Thread(target=read) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    wait_for(lambda: client.stats().refreshes == 1)
+    assert served == [VALUE] * 32  # nobody waited for the server
+    assert len(checks) == 1
+    assert client.stats().stale_serves == 32

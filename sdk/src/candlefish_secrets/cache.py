@@ -131,6 +131,7 @@ class SecretCache:
         self.max_backoff_s = max_backoff_s
         self.wait_timeout_s = wait_timeout_s
         self.clock = clock
+        self._soft_ttls: dict[str, float] = {}
         self._entries: dict[str, Entry] = {}
         self._misses: dict[str, _Miss] = {}
         self._flights: dict[str, _Flight] = {}
@@ -260,13 +261,13 @@ class SecretCache:
             # The version check found no change: the same value is good for another soft TTL.
             with self._lock:
                 entry.fetched_at = now
-                entry.fresh_until = now + self.soft_ttl_s
+                entry.fresh_until = now + self._soft_ttls.get(key, self.soft_ttl_s)
                 entry.expires_at = now + self.max_staleness_s
                 entry.refreshing = False
                 entry.refresh_failures = 0
                 self._counts["refreshes"] += int(refreshed)
             return
-        entry.fresh_until = now + self.soft_ttl_s
+        entry.fresh_until = now + self._soft_ttls.get(key, self.soft_ttl_s)
         entry.expires_at = now + self.max_staleness_s
         event: RotationEvent | None = None
         with self._lock:
@@ -325,6 +326,13 @@ class SecretCache:
         """Call `callback` when a refresh finds a new version (of `reference`, or of any reference)."""
         with self._lock:
             self._callbacks.append((reference, callback))
+
+    def set_soft_ttl(self, key: str, seconds: float) -> None:
+        """Give one reference its own soft TTL (from its next fetch or refresh on)."""
+        if not 0 < seconds <= self.max_staleness_s:
+            raise ValueError(f"soft TTL for {key}: {seconds} s is not within (0, {self.max_staleness_s:g}] s")
+        with self._lock:
+            self._soft_ttls[key] = seconds
 
     def invalidate(self, key: str | None = None) -> None:
         """Forget one reference (or everything), including cached failures."""

@@ -193,7 +193,16 @@ class SecretsClient:
         """Call when a server refused `refused_value`: the current value, fetched once for all callers."""
         return self.cache.refetch_once(reference, refused_value, self._load).value
 
+    def set_ttl(self, reference: str, soft_ttl_s: float) -> None:
+        """A soft TTL for this reference only (a frequently rotated credential, a rarely changed key)."""
+        references.require(reference)
+        try:
+            self.cache.set_soft_ttl(reference, soft_ttl_s)
+        except ValueError as error:
+            raise ConfigurationError(str(error)) from None
+
     def invalidate(self, reference: str | None = None) -> None:
+        """Forget the cached value (and cached failure) of one reference, or of all."""
         self.cache.invalidate(reference)
 
     # --- loading (called by the cache on a miss or a refresh) -----------------------------------------
