@@ -118,22 +118,29 @@ class Listeners:
     bootstrap: aws.lb.Listener
 
 
-def listeners(name: str, lb: VaultLoadBalancer, certificate_arn: pulumi.Input[str]) -> Listeners:
-    """HTTPS:443 forwarding to the serving nodes, HTTP:80 answering only with a permanent redirect to HTTPS,
-    and HTTPS:8200 forwarding to the bootstrap's target group."""
-    child = pulumi.ResourceOptions(parent=lb.load_balancer)
-    https = aws.lb.Listener(
-        f"{name}-https",
+def _https_forward(
+    name: str,
+    lb: VaultLoadBalancer,
+    port: int,
+    target_group: aws.lb.TargetGroup,
+    certificate_arn: pulumi.Input[str],
+) -> aws.lb.Listener:
+    return aws.lb.Listener(
+        name,
         load_balancer_arn=lb.load_balancer.arn,
-        port=HTTPS_PORT,
+        port=port,
         protocol="HTTPS",
         ssl_policy=SSL_POLICY,
         certificate_arn=certificate_arn,
-        default_actions=[
-            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=lb.target_group.arn)
-        ],
-        opts=child,
+        default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)],
+        opts=pulumi.ResourceOptions(parent=lb.load_balancer),
     )
+
+
+def listeners(name: str, lb: VaultLoadBalancer, certificate_arn: pulumi.Input[str]) -> Listeners:
+    """HTTPS:443 forwarding to the serving nodes, HTTP:80 answering only with a permanent redirect to HTTPS,
+    and HTTPS:8200 forwarding to the bootstrap's target group."""
+    https = _https_forward(f"{name}-https", lb, HTTPS_PORT, lb.target_group, certificate_arn)
     http = aws.lb.Listener(
         f"{name}-http-redirect",
         load_balancer_arn=lb.load_balancer.arn,
@@ -147,18 +154,9 @@ def listeners(name: str, lb: VaultLoadBalancer, certificate_arn: pulumi.Input[st
                 ),
             )
         ],
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=lb.load_balancer),
     )
-    bootstrap = aws.lb.Listener(
-        f"{name}-bootstrap",
-        load_balancer_arn=lb.load_balancer.arn,
-        port=BOOTSTRAP_PORT,
-        protocol="HTTPS",
-        ssl_policy=SSL_POLICY,
-        certificate_arn=certificate_arn,
-        default_actions=[
-            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=lb.bootstrap_target_group.arn)
-        ],
-        opts=child,
+    bootstrap = _https_forward(
+        f"{name}-bootstrap", lb, BOOTSTRAP_PORT, lb.bootstrap_target_group, certificate_arn
     )
     return Listeners(https, http, bootstrap)
