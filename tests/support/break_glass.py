@@ -1,0 +1,203 @@
+"""The break-glass broker wired to moto (DynamoDB, CloudWatch Logs, SNS, Scheduler, CloudWatch) for tests.
+
+`BrokerStack.create()` makes the table (with its status index), the event log group, the pages topic with
+an SQS queue subscribed to read the pages back, and the schedule group, then builds a `Broker` whose Vault
+side is either a real token source (`tokens=`) or `FlakyTokens`, a stand-in for faults a real server
+cannot be made to produce on cue (a mint that fails, a revoke that fails once).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import boto3
+
+from lambdas.break_glass_broker.broker import Broker
+from lambdas.break_glass_broker.identity import Caller, caller_from_arn
+from lambdas.break_glass_broker.record import Recorder
+from lambdas.break_glass_broker.settings import Settings
+from lambdas.break_glass_broker.store import STATUS_INDEX, Requests
+from lambdas.break_glass_broker.tokens import TokenError, Wrapped
+
+ACCOUNT = "123456789012"
+REQUESTER_ROLE = "candlefish-test-break-glass-requester"
+APPROVER_ROLE = "candlefish-test-break-glass-approver"
+START = 1_900_000_000
+
+
+def session_of(role: str, person: str) -> Caller:
+    arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{person}"
+    return caller_from_arn(
+        arn, account_id=ACCOUNT, requester_role=REQUESTER_ROLE, approver_role=APPROVER_ROLE
+    )
+
+
+def requester(person: str) -> Caller:
+    return session_of(REQUESTER_ROLE, person)
+
+
+def approver(person: str) -> Caller:
+    return session_of(APPROVER_ROLE, person)
+
+
+@dataclass
+class FlakyTokens:
+    """Records mints and revocations; `fail_mint` / `fail_revoke` make the next calls fail."""
+
+    minted: list[str] = field(default_factory=list)
+    revoked: list[str] = field(default_factory=list)
+    fail_mint: bool = False
+    fail_revoke: int = 0
+
+    def mint(
+        self, token_role: str, ttl_s: int, wrap_ttl_s: int, meta: dict[str, str], display: str
+    ) -> Wrapped:
+        if self.fail_mint:
+            raise TokenError("Vault refused to mint (injected)")
+        accessor = f"accessor-{len(self.minted) + 1}-{token_role}"
+        self.minted.append(accessor)
+        return Wrapped(f"wrapping-{len(self.minted)}", accessor, wrap_ttl_s)
+
+    def revoke(self, accessor: str) -> bool:
+        if self.fail_revoke:
+            self.fail_revoke -= 1
+            raise TokenError("Vault did not revoke (injected)")
+        self.revoked.append(accessor)
+        return True
+
+    def live(self) -> set[str]:
+        return set(self.minted) - set(self.revoked)
+
+
+class Clock:
+    def __init__(self, now: int = START) -> None:
+        self.now = now
+
+    def __call__(self) -> int:
+        return self.now
+
+
+@dataclass
+class BrokerStack:
+    settings: Settings
+    broker: Broker
+    clock: Clock
+    queue_url: str
+    clients: dict[str, Any]
+
+    @classmethod
+    def create(cls, tokens: Any | None = None, **overrides: Any) -> BrokerStack:
+        clients = {
+            name: boto3.client(name) for name in ("dynamodb", "logs", "sns", "sqs", "scheduler", "cloudwatch")
+        }
+        table = "candlefish-test-break-glass"
+        clients["dynamodb"].create_table(
+            TableName=table,
+            BillingMode="PAY_PER_REQUEST",
+            AttributeDefinitions=[
+                {"AttributeName": "request_id", "AttributeType": "S"},
+                {"AttributeName": "sk", "AttributeType": "S"},
+                {"AttributeName": "status", "AttributeType": "S"},
+                {"AttributeName": "created_at", "AttributeType": "N"},
+            ],
+            KeySchema=[
+                {"AttributeName": "request_id", "KeyType": "HASH"},
+                {"AttributeName": "sk", "KeyType": "RANGE"},
+            ],
+            GlobalSecondaryIndexes=[
+                {
+                    "IndexName": STATUS_INDEX,
+                    "KeySchema": [
+                        {"AttributeName": "status", "KeyType": "HASH"},
+                        {"AttributeName": "created_at", "KeyType": "RANGE"},
+                    ],
+                    "Projection": {"ProjectionType": "ALL"},
+                }
+            ],
+        )
+        log_group = "/candlefish/test/break-glass"
+        clients["logs"].create_log_group(logGroupName=log_group)
+        topic = clients["sns"].create_topic(Name="candlefish-test-pages")["TopicArn"]
+        queue_url = clients["sqs"].create_queue(QueueName="pages")["QueueUrl"]
+        queue_arn = clients["sqs"].get_queue_attributes(QueueUrl=queue_url, AttributeNames=["QueueArn"])[
+            "Attributes"
+        ]["QueueArn"]
+        clients["sns"].subscribe(
+            TopicArn=topic, Protocol="sqs", Endpoint=queue_arn, Attributes={"RawMessageDelivery": "true"}
+        )
+        clients["scheduler"].create_schedule_group(Name="candlefish-test-break-glass")
+        values = {
+            "table": table,
+            "log_group": log_group,
+            "topic_arn": topic,
+            "account_id": ACCOUNT,
+            "requester_role": REQUESTER_ROLE,
+            "approver_role": APPROVER_ROLE,
+            "vault_addr": "http://127.0.0.1:1",
+            "region": "us-east-1",
+            "scheduler_group": "candlefish-test-break-glass",
+            "scheduler_role_arn": f"arn:aws:iam::{ACCOUNT}:role/candlefish-test-break-glass-scheduler",
+            "function_arn": f"arn:aws:lambda:us-east-1:{ACCOUNT}:function:candlefish-test-break-glass",
+        }
+        settings = Settings(**{**values, **overrides})
+        requests = Requests(clients["dynamodb"], table)
+        recorder = Recorder(
+            logs=clients["logs"],
+            sns=clients["sns"],
+            cloudwatch=clients["cloudwatch"],
+            requests=requests,
+            log_group=log_group,
+            topic_arn=topic,
+            retention_days=settings.record_retention_days,
+        )
+        clock = Clock()
+        ids = iter(f"{n:032x}" for n in range(1, 10_000))
+        broker = Broker(
+            settings,
+            requests,
+            recorder,
+            tokens if tokens is not None else FlakyTokens(),
+            clients["scheduler"],
+            clock=clock,
+            new_id=lambda: next(ids),
+        )
+        return cls(settings, broker, clock, queue_url, clients)
+
+    @property
+    def tokens(self) -> Any:
+        return self.broker.tokens
+
+    def logged(self, request_id: str) -> list[dict[str, Any]]:
+        answer = self.clients["logs"].get_log_events(
+            logGroupName=self.settings.log_group, logStreamName=request_id, startFromHead=True
+        )
+        return [json.loads(event["message"]) for event in answer["events"]]
+
+    def pages(self) -> list[str]:
+        answer = self.clients["sqs"].receive_message(QueueUrl=self.queue_url, MaxNumberOfMessages=10)
+        return [message["Body"] for message in answer.get("Messages") or []]
+
+    def schedules(self) -> list[dict[str, Any]]:
+        scheduler = self.clients["scheduler"]
+        listed = scheduler.list_schedules(GroupName=self.settings.scheduler_group)["Schedules"]
+        return [
+            scheduler.get_schedule(Name=item["Name"], GroupName=self.settings.scheduler_group)
+            for item in listed
+        ]
+
+    def approved(self, by: tuple[str, ...] = ("bob", "carol"), who: str = "alice", **request: Any) -> str:
+        """A request by `who` approved by `by`; returns its id."""
+        made = self.broker.request(
+            requester(who), request.pop("justification", JUSTIFICATION), "30m", **request
+        )
+        for person in by:
+            self.broker.approve(approver(person), made["request_id"])
+        return str(made["request_id"])
+
+
+JUSTIFICATION = "Vault rejects every AppRole login since the 09:00 deploy; INC-4242"
+
+Factory = Callable[..., BrokerStack]
