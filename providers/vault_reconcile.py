@@ -139,9 +139,16 @@ def live_view(client: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
     for name in wanted["approle_roles"]:
         role = _read(client, f"auth/approle/role/{name}") if approle_mounted else None
         view["approle_roles"][name] = _pick_approle(role) if role else None
-    for name in wanted.get("token_roles") or {}:
+    view["token_roles"] = token_roles_view(client, wanted.get("token_roles") or {})
+    return view
+
+
+def token_roles_view(client: Any, names: Any) -> dict[str, Any]:
+    """The named token roles as Vault holds them, in canonical form (None for a missing one)."""
+    view: dict[str, Any] = {}
+    for name in names:
         role = _read(client, f"auth/token/roles/{name}")
-        view["token_roles"][name] = _pick_token_role(role) if role else None
+        view[name] = _pick_token_role(role) if role else None
     return view
 
 

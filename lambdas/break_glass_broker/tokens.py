@@ -88,8 +88,8 @@ class Tokens:
         return Wrapped(str(wrap["token"]), str(wrap["wrapped_accessor"]), int(wrap.get("ttl") or wrap_ttl_s))
 
     def revoke(self, accessor: str) -> bool:
-        """Revoke a token (and everything issued under it) by accessor: True if it was revoked now, False
-        if Vault no longer knows it (expired or revoked before)."""
+        """Revoke a token (and everything issued under it) by accessor. Revoking one that is already gone
+        is not an error (OpenBao answers 204; an older Vault may answer 400 "invalid accessor": False)."""
         with self.session() as vault:
             try:
                 vault.call("POST", "auth/token/revoke-accessor", {"accessor": accessor})

@@ -1,0 +1,199 @@
+"""Break-glass against a real OpenBao server: the token roles and policies the bootstrap writes, the
+broker's mint (wrapped, orphan, not renewable, capped TTL) and revocation by accessor, and the whole
+broker flow with moto for the AWS side.
+
+OpenBao has no AWS auth method, so the broker's login is a token with the `break-glass-broker` policy
+that the root token issues per login (the same policy the AWS auth role grants).
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import hvac
+import hvac.exceptions as hx
+import pytest
+
+from components.vault_policies import render_policies
+from lambdas.break_glass_broker.tokens import TokenError, Tokens
+from lambdas.rotation.vault import VaultClient, VaultError
+from providers import vault_break_glass as vbg
+from providers.vault_reconcile import token_roles_view
+from tests.support.break_glass import BrokerStack, approver, requester
+
+pytestmark = pytest.mark.openbao
+MAX_TTL_S = 3600
+
+
+@pytest.fixture(scope="module")
+def vault(openbao_dev: Any) -> Iterator[hvac.Client]:
+    """The dev server configured as the bootstrap configures break-glass (policies, token roles)."""
+    root = openbao_dev.client()
+    policies = render_policies([], region="us-east-1")
+    for name in (vbg.TOKEN_POLICY, vbg.DRILL_POLICY, vbg.BROKER_POLICY):
+        root.sys.create_or_update_acl_policy(name=name, policy=policies[name])
+    for name, role in vbg.token_roles({"broker_role_arn": "arn:aws:iam::1:role/b"}, MAX_TTL_S).items():
+        root.write_data(f"auth/token/roles/{name}", data=role)
+    yield root
+    root.adapter.close()
+
+
+@pytest.fixture
+def broker_login(vault: hvac.Client, openbao_dev: Any) -> Callable[[], VaultClient]:
+    def login() -> VaultClient:
+        issued = vault.auth.token.create(policies=[vbg.BROKER_POLICY], no_default_policy=True, ttl="15m")
+        return VaultClient(openbao_dev.addr, token=issued["auth"]["client_token"])
+
+    return login
+
+
+def unwrap(openbao_dev: Any, wrapping_token: str) -> dict[str, Any]:
+    client = VaultClient(openbao_dev.addr, token=wrapping_token)
+    return client.call("POST", "sys/wrapping/unwrap")["auth"]
+
+
+def as_token(openbao_dev: Any, token: str) -> hvac.Client:
+    return openbao_dev.client(token=token)
+
+
+def test_the_token_roles_read_back_as_declared(vault: hvac.Client) -> None:
+    wanted = vbg.token_roles({"broker_role_arn": "arn:aws:iam::1:role/b"}, MAX_TTL_S)
+    assert token_roles_view(vault, wanted) == wanted  # no perpetual drift on refresh
+
+
+def test_a_minted_token_is_wrapped_orphan_not_renewable_and_capped(
+    broker_login: Callable[[], VaultClient], openbao_dev: Any, vault: hvac.Client
+) -> None:
+    wrapped = Tokens(broker_login).mint(vbg.TOKEN_ROLE, 5 * 3600, 60, {"request_id": "r1"}, "break-glass-r1")
+    assert "wrapping" not in repr(wrapped) and wrapped.wrapping_token not in repr(wrapped)
+    auth = unwrap(openbao_dev, wrapped.wrapping_token)
+    assert auth["accessor"] == wrapped.accessor
+    assert auth["policies"] == [vbg.TOKEN_POLICY] and auth["renewable"] is False
+    assert auth["orphan"] is True and auth["metadata"]["request_id"] == "r1"
+    assert 0 < auth["lease_duration"] <= MAX_TTL_S  # asked for 5h, capped by the role's explicit max TTL
+    with pytest.raises(VaultError):
+        unwrap(openbao_dev, wrapped.wrapping_token)  # crosses the wire once
+    with pytest.raises(hx.InvalidRequest):
+        as_token(openbao_dev, auth["client_token"]).auth.token.renew_self()
+    looked = vault.auth.token.lookup_accessor(wrapped.accessor)["data"]
+    assert looked["creation_ttl"] == MAX_TTL_S and looked["role"] == vbg.TOKEN_ROLE
+
+
+def test_the_broker_may_only_mint_wrapped_and_nothing_else(
+    broker_login: Callable[[], VaultClient],
+) -> None:
+    broker = broker_login()
+    with pytest.raises(VaultError) as unwrapped:
+        broker.call("POST", f"auth/token/create/{vbg.TOKEN_ROLE}", {"ttl": "10m"})
+    assert unwrapped.value.status in {400, 403}
+    for method, path in [
+        ("POST", "auth/token/create"),
+        ("POST", "auth/token/create-orphan"),
+        ("GET", "secret/data/anything"),
+        ("POST", "sys/policies/acl/break-glass"),
+        ("POST", "auth/token/roles/break-glass"),
+    ]:
+        with pytest.raises(VaultError) as refused:
+            broker.call(method, path, {"policy": "x"} if method == "POST" else None)
+        assert refused.value.status == 403, path
+
+
+def test_a_break_glass_token_creates_no_tokens_and_cannot_widen_its_role(
+    broker_login: Callable[[], VaultClient], openbao_dev: Any
+) -> None:
+    wrapped = Tokens(broker_login).mint(vbg.TOKEN_ROLE, 600, 60, {}, "break-glass")
+    emergency = as_token(openbao_dev, unwrap(openbao_dev, wrapped.wrapping_token)["client_token"])
+    assert emergency.sys.list_mounted_secrets_engines()  # full administration works
+    for attempt in (
+        lambda: emergency.auth.token.create(policies=["break-glass"]),
+        lambda: emergency.auth.token.create_orphan(policies=["break-glass"]),
+        lambda: emergency.write_data(f"auth/token/create/{vbg.TOKEN_ROLE}", data={}),
+        lambda: emergency.write_data(f"auth/token/roles/{vbg.TOKEN_ROLE}", data={"renewable": True}),
+        lambda: emergency.sys.create_or_update_acl_policy(name="break-glass", policy='path "*" {}'),
+    ):
+        with pytest.raises(hx.Forbidden):
+            attempt()
+
+
+def test_revocation_by_accessor_ends_one_grant_and_spares_another(
+    broker_login: Callable[[], VaultClient], openbao_dev: Any
+) -> None:
+    tokens = Tokens(broker_login)
+    first, second = (tokens.mint(vbg.TOKEN_ROLE, 600, 60, {}, "break-glass") for _ in range(2))
+    first_token = unwrap(openbao_dev, first.wrapping_token)["client_token"]
+    second_token = unwrap(openbao_dev, second.wrapping_token)["client_token"]
+    assert tokens.revoke(first.accessor) is True
+    with pytest.raises(hx.Forbidden):
+        as_token(openbao_dev, first_token).auth.token.lookup_self()
+    assert as_token(openbao_dev, second_token).auth.token.lookup_self()["data"]["accessor"] == second.accessor
+    tokens.revoke(first.accessor)  # already gone: not an error
+    assert tokens.lookup(first.accessor) is None and tokens.lookup(second.accessor) is not None
+
+
+def test_the_token_ends_with_its_ttl(broker_login: Callable[[], VaultClient], openbao_dev: Any) -> None:
+    tokens = Tokens(broker_login)
+    wrapped = tokens.mint(vbg.TOKEN_ROLE, 2, 60, {}, "break-glass")
+    token = unwrap(openbao_dev, wrapped.wrapping_token)["client_token"]
+    deadline = time.monotonic() + 10
+    while tokens.lookup(wrapped.accessor) is not None:
+        assert time.monotonic() < deadline, "the 2s token outlived its TTL by 8s"
+        time.sleep(0.5)
+    with pytest.raises(hx.Forbidden):
+        as_token(openbao_dev, token).auth.token.lookup_self()
+
+
+def test_a_drill_token_proves_itself_and_reads_nothing(
+    broker_login: Callable[[], VaultClient], openbao_dev: Any
+) -> None:
+    wrapped = Tokens(broker_login).mint(vbg.DRILL_TOKEN_ROLE, 600, 60, {}, "break-glass-drill")
+    drill = as_token(openbao_dev, unwrap(openbao_dev, wrapped.wrapping_token)["client_token"])
+    assert drill.auth.token.lookup_self()["data"]["policies"] == [vbg.DRILL_POLICY]
+    with pytest.raises(hx.Forbidden):
+        drill.sys.list_mounted_secrets_engines()
+
+
+def test_a_broker_whose_vault_refuses_mints_nothing(openbao_dev: Any) -> None:
+    refused = Tokens(lambda: VaultClient(openbao_dev.addr, token="example-not-a-secret"))
+    with pytest.raises(TokenError, match="refused to mint"):
+        refused.mint(vbg.TOKEN_ROLE, 600, 60, {}, "x")
+
+
+def test_the_whole_procedure_against_openbao_and_moto(
+    aws: Any, broker_login: Callable[[], VaultClient], openbao_dev: Any
+) -> None:
+    stack = BrokerStack.create(tokens=Tokens(broker_login))
+    first = stack.approved()
+    other = stack.approved(who="frank")
+    granted = stack.broker.activate(requester("alice"), first)
+    overlapping = stack.broker.activate(requester("frank"), other)
+    token = unwrap(openbao_dev, granted["wrapping_token"])["client_token"]
+    other_token = unwrap(openbao_dev, overlapping["wrapping_token"])["client_token"]
+    assert as_token(openbao_dev, token).auth.token.lookup_self()["data"]["accessor"] == granted["accessor"]
+    assert stack.broker.revoke(approver("dave"), first, "done")["status"] == "revoked"
+    with pytest.raises(hx.Forbidden):
+        as_token(openbao_dev, token).auth.token.lookup_self()
+    assert as_token(openbao_dev, other_token).auth.token.lookup_self()
+    stack.clock.now = overlapping["ends_at"]
+    assert stack.broker.scheduled_revoke(other)["revoked"] is True
+    with pytest.raises(hx.Forbidden):
+        as_token(openbao_dev, other_token).auth.token.lookup_self()
+
+
+def test_the_provisioner_reads_but_never_writes_the_break_glass_settings(
+    vault: hvac.Client, openbao_dev: Any
+) -> None:
+    provisioner_policy = render_policies([], region="us-east-1")["provisioner"]
+    vault.sys.create_or_update_acl_policy(name="provisioner-under-test", policy=provisioner_policy)
+    issued = vault.auth.token.create(policies=["provisioner-under-test"], no_default_policy=True)
+    provisioner = as_token(openbao_dev, issued["auth"]["client_token"])
+    assert token_roles_view(provisioner, [vbg.TOKEN_ROLE])[vbg.TOKEN_ROLE]["orphan"] is True
+    for path, data in [
+        (f"auth/token/roles/{vbg.TOKEN_ROLE}", {"allowed_policies": "admin"}),
+        (f"auth/token/roles/{vbg.DRILL_TOKEN_ROLE}", {"allowed_policies": "break-glass"}),
+        (f"sys/policies/acl/{vbg.BROKER_POLICY}", {"policy": 'path "*" { capabilities = ["sudo"] }'}),
+        (f"sys/policies/acl/{vbg.DRILL_POLICY}", {"policy": 'path "*" { capabilities = ["sudo"] }'}),
+    ]:
+        with pytest.raises(hx.Forbidden):
+            provisioner.write_data(path, data=data)
