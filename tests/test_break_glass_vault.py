@@ -51,7 +51,8 @@ def broker_login(vault: hvac.Client, openbao_dev: Any) -> Callable[[], VaultClie
 
 def unwrap(openbao_dev: Any, wrapping_token: str) -> dict[str, Any]:
     client = VaultClient(openbao_dev.addr, token=wrapping_token)
-    return client.call("POST", "sys/wrapping/unwrap")["auth"]
+    auth: dict[str, Any] = client.call("POST", "sys/wrapping/unwrap")["auth"]
+    return auth
 
 
 def as_token(openbao_dev: Any, token: str) -> hvac.Client:
