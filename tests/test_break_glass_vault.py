@@ -8,8 +8,10 @@ that the root token issues per login (the same policy the AWS auth role grants).
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import hvac
@@ -28,15 +30,23 @@ MAX_TTL_S = 3600
 
 
 @pytest.fixture(scope="module")
-def vault(openbao_dev: Any) -> Iterator[hvac.Client]:
-    """The dev server configured as the bootstrap configures break-glass (policies, token roles)."""
+def audit_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("audit") / "vault-audit.log"
+
+
+@pytest.fixture(scope="module")
+def vault(openbao_dev: Any, audit_log: Path) -> Iterator[hvac.Client]:
+    """The dev server configured as the bootstrap configures break-glass (policies, token roles), with a
+    file audit device at `file/` as on the cluster (removed again afterwards)."""
     root = openbao_dev.client()
+    root.sys.enable_audit_device("file", path="file", options={"file_path": str(audit_log)})
     policies = render_policies([], region="us-east-1")
     for name in (vbg.TOKEN_POLICY, vbg.DRILL_POLICY, vbg.BROKER_POLICY):
         root.sys.create_or_update_acl_policy(name=name, policy=policies[name])
     for name, role in vbg.token_roles({"broker_role_arn": "arn:aws:iam::1:role/b"}, MAX_TTL_S).items():
         root.write_data(f"auth/token/roles/{name}", data=role)
     yield root
+    root.sys.disable_audit_device("file")
     root.adapter.close()
 
 
@@ -198,3 +208,24 @@ def test_the_provisioner_reads_but_never_writes_the_break_glass_settings(
     ]:
         with pytest.raises(hx.Forbidden):
             provisioner.write_data(path, data=data)
+
+
+def test_the_recorded_accessor_finds_the_tokens_requests_in_the_audit_log(
+    aws: Any, broker_login: Callable[[], VaultClient], openbao_dev: Any, audit_log: Path
+) -> None:
+    stack = BrokerStack.create(tokens=Tokens(broker_login))
+    rid = stack.approved()
+    granted = stack.broker.activate(requester("alice"), rid)
+    token = unwrap(openbao_dev, granted["wrapping_token"])["client_token"]
+    as_token(openbao_dev, token).sys.list_mounted_secrets_engines()
+    activated = stack.logged(rid)[-1]
+    assert activated["accessor_hmac"].startswith("hmac-sha256:")
+    entries = [json.loads(line) for line in audit_log.read_text().splitlines()]
+    used = [
+        entry
+        for entry in entries
+        if entry["type"] == "response"
+        and (entry.get("auth") or {}).get("accessor") == activated["accessor_hmac"]
+    ]
+    assert [entry["request"]["path"] for entry in used] == ["sys/mounts"]
+    assert used[0]["auth"]["display_name"] == f"token-break-glass-{rid}"

@@ -138,13 +138,15 @@ class Broker:
                 seconds,
                 self.settings.wrap_ttl_s,
                 meta={"request_id": rid, "requester": caller.person},
-                display=f"break-glass-{rid[:12]}",
+                display=f"break-glass-{rid}",  # the audit log shows it as auth.display_name
             )
         except TokenError as error:
             self._rollback(claimed, activation, caller, now=now, reason=str(error), accessor="")
             raise Refused(502, "vault-refused", f"no token was issued: {error}") from None
         try:
-            active = self.requests.finish_activation(rid, activation, wrapped.accessor, now, now + seconds)
+            active = self.requests.finish_activation(
+                rid, activation, (wrapped.accessor, wrapped.accessor_hmac), now, now + seconds
+            )
             event = self._record("activated", active, caller, now)
             self.recorder.page(event, f"Break-glass access ACTIVE{' (drill)' if active.get('drill') else ''}")
         except Exception as error:  # anything at all: the minted token must not survive unrecorded

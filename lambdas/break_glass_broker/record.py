@@ -28,6 +28,7 @@ EVENT_FIELDS = (
     "drill",
     "approvers",
     "accessor",
+    "accessor_hmac",
     "ends_at",
     "approval_deadline",
 )

@@ -147,17 +147,20 @@ class Requests:
         )
 
     def finish_activation(
-        self, request_id: str, activation_id: str, accessor: str, now: int, ends_at: int
+        self, request_id: str, activation_id: str, accessor: tuple[str, str], now: int, ends_at: int
     ) -> dict[str, Any]:
+        """Record the minted token's accessor (and its audit-log HMAC) and the end of its window."""
         return self._update(
             request_id,
-            "SET #s = :active, accessor = :accessor, activated_at = :now, ends_at = :ends",
+            "SET #s = :active, accessor = :accessor, accessor_hmac = :hmac, activated_at = :now, "
+            "ends_at = :ends",
             "#s = :activating AND activation_id = :activation",
             {
                 "activating": ACTIVATING,
                 "active": ACTIVE,
                 "activation": activation_id,
-                "accessor": accessor,
+                "accessor": accessor[0],
+                "hmac": accessor[1],
                 "now": now,
                 "ends": ends_at,
             },

@@ -18,6 +18,8 @@ from typing import Any, Protocol
 from lambdas.rotation.vault import VaultClient, VaultError
 
 NOT_FOUND_MARKERS = ("invalid accessor", "not found", "bad token")
+# The bootstrap's file audit device (providers/vault_config.py), whose HMAC key the audit log's values use.
+AUDIT_DEVICE = "file"
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,8 @@ class Wrapped:
     wrapping_token: str
     accessor: str
     wrap_ttl_s: int
+    # The accessor as the file audit device writes it (HMAC-SHA256): what the audit log can be searched for.
+    accessor_hmac: str = ""
 
     def __repr__(self) -> str:
         return f"Wrapped(accessor={self.accessor!r}, wrap_ttl_s={self.wrap_ttl_s})"
@@ -79,13 +83,16 @@ class Tokens:
                 )
             except VaultError as error:
                 raise TokenError(f"Vault refused to mint from token role {token_role}: {error}") from None
-        wrap = answer.get("wrap_info") or {}
-        if not wrap.get("token") or not wrap.get("wrapped_accessor"):
-            raise TokenError(
-                f"Vault answered auth/token/create/{token_role} without a wrapped token; the broker never "
-                "hands out an unwrapped one"
+            wrap = answer.get("wrap_info") or {}
+            if not wrap.get("token") or not wrap.get("wrapped_accessor"):
+                raise TokenError(
+                    f"Vault answered auth/token/create/{token_role} without a wrapped token; the broker "
+                    "never hands out an unwrapped one"
+                )
+            accessor = str(wrap["wrapped_accessor"])
+            return Wrapped(
+                str(wrap["token"]), accessor, int(wrap.get("ttl") or wrap_ttl_s), _audit_hash(vault, accessor)
             )
-        return Wrapped(str(wrap["token"]), str(wrap["wrapped_accessor"]), int(wrap.get("ttl") or wrap_ttl_s))
 
     def revoke(self, accessor: str) -> bool:
         """Revoke a token (and everything issued under it) by accessor. Revoking one that is already gone
@@ -112,6 +119,15 @@ class Tokens:
                 raise TokenError(f"Vault did not look up accessor {accessor}: {error}") from None
         data = answer.get("data") or {}
         return {"ttl": int(data.get("ttl") or 0), "policies": list(data.get("policies") or [])}
+
+
+def _audit_hash(vault: VaultClient, accessor: str) -> str:
+    """The accessor's HMAC in the file audit device (empty if that cannot be had: it only helps search)."""
+    try:
+        answer = vault.call("POST", f"sys/audit-hash/{AUDIT_DEVICE}", {"input": accessor})
+    except VaultError:
+        return ""
+    return str((answer.get("data") or answer).get("hash") or "")
 
 
 def _gone(message: str) -> bool:

@@ -1,7 +1,8 @@
 # break-glass-broker: the break-glass broker Lambda's Vault login (AWS IAM auth role break-glass-broker,
 # 15 minutes at most, revoked by the broker when it is done). It may mint tokens from the two break-glass
 # token roles, and only response-wrapped (min_wrapping_ttl makes wrapping mandatory), look tokens up and
-# revoke them by accessor, and revoke its own token. It reads no secret and creates no other token.
+# revoke them by accessor, hash an accessor as the audit log does, and revoke its own token. It reads no
+# secret and creates no other token.
 # Vault cannot narrow revoke-accessor to the break-glass tokens: the broker could revoke any token whose
 # accessor it knows (a denial of service, never an escalation).
 
@@ -26,5 +27,11 @@ path "auth/token/revoke-accessor" {
 }
 
 path "auth/token/revoke-self" {
+  capabilities = ["update"]
+}
+
+# The minted token's accessor as the file audit device writes it, recorded with the activation so that
+# the audit log's requests made with the token can be found.
+path "sys/audit-hash/file" {
   capabilities = ["update"]
 }
