@@ -349,3 +349,9 @@ def test_the_function_url_takes_the_caller_from_aws_not_the_body(stack: BrokerSt
     assert nowhere["statusCode"] == 404
     listed = json.loads(handle_url(stack.broker, url_event(alice, "GET", "/requests"))["body"])
     assert [item["request_id"] for item in listed] == [made["request_id"]]
+
+
+def test_every_answer_is_json(stack: BrokerStack) -> None:
+    rid = stack.approved()
+    views = [stack.broker.status(requester("alice"), rid), stack.broker.activate(requester("alice"), rid)]
+    assert json.loads(json.dumps(views))[1]["approvals"][0]["at"] == stack.clock.now

@@ -23,10 +23,9 @@ from lambdas.break_glass_broker.tokens import TokenError, Tokens
 from lambdas.rotation.vault import VaultClient, VaultError
 from providers import vault_break_glass as vbg
 from providers.vault_reconcile import token_roles_view
-from tests.support.break_glass import BrokerStack, approver, requester
+from tests.support.break_glass import MAX_TTL_S, BrokerStack, approver, requester
 
 pytestmark = pytest.mark.openbao
-MAX_TTL_S = 3600
 
 
 @pytest.fixture(scope="module")
@@ -35,28 +34,12 @@ def audit_log(tmp_path_factory: pytest.TempPathFactory) -> Path:
 
 
 @pytest.fixture(scope="module")
-def vault(openbao_dev: Any, audit_log: Path) -> Iterator[hvac.Client]:
-    """The dev server configured as the bootstrap configures break-glass (policies, token roles), with a
-    file audit device at `file/` as on the cluster (removed again afterwards)."""
-    root = openbao_dev.client()
-    root.sys.enable_audit_device("file", path="file", options={"file_path": str(audit_log)})
-    policies = render_policies([], region="us-east-1")
-    for name in (vbg.TOKEN_POLICY, vbg.DRILL_POLICY, vbg.BROKER_POLICY):
-        root.sys.create_or_update_acl_policy(name=name, policy=policies[name])
-    for name, role in vbg.token_roles({"broker_role_arn": "arn:aws:iam::1:role/b"}, MAX_TTL_S).items():
-        root.write_data(f"auth/token/roles/{name}", data=role)
-    yield root
-    root.sys.disable_audit_device("file")
-    root.adapter.close()
-
-
-@pytest.fixture
-def broker_login(vault: hvac.Client, openbao_dev: Any) -> Callable[[], VaultClient]:
-    def login() -> VaultClient:
-        issued = vault.auth.token.create(policies=[vbg.BROKER_POLICY], no_default_policy=True, ttl="15m")
-        return VaultClient(openbao_dev.addr, token=issued["auth"]["client_token"])
-
-    return login
+def vault(break_glass_vault: hvac.Client, audit_log: Path) -> Iterator[hvac.Client]:
+    """The break-glass configuration plus a file audit device at `file/`, as on the cluster (removed
+    again afterwards)."""
+    break_glass_vault.sys.enable_audit_device("file", path="file", options={"file_path": str(audit_log)})
+    yield break_glass_vault
+    break_glass_vault.sys.disable_audit_device("file")
 
 
 def unwrap(openbao_dev: Any, wrapping_token: str) -> dict[str, Any]:
@@ -211,7 +194,7 @@ def test_the_provisioner_reads_but_never_writes_the_break_glass_settings(
 
 
 def test_the_recorded_accessor_finds_the_tokens_requests_in_the_audit_log(
-    aws: Any, broker_login: Callable[[], VaultClient], openbao_dev: Any, audit_log: Path
+    aws: Any, vault: hvac.Client, broker_login: Callable[[], VaultClient], openbao_dev: Any, audit_log: Path
 ) -> None:
     stack = BrokerStack.create(tokens=Tokens(broker_login))
     rid = stack.approved()

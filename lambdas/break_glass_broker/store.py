@@ -10,6 +10,7 @@ from the item DynamoDB returns with the refusal (or a consistent re-read), never
 from __future__ import annotations
 
 from collections.abc import Iterator, Mapping
+from decimal import Decimal
 from typing import Any
 
 from boto3.dynamodb.types import TypeDeserializer, TypeSerializer
@@ -23,17 +24,22 @@ _to_dynamo = TypeSerializer().serialize
 _from_dynamo = TypeDeserializer().deserialize
 
 
+def _native(value: Any) -> Any:
+    """DynamoDB's decoded values as JSON-ready ones: numbers as int, sets as sorted lists, nested too."""
+    if isinstance(value, dict):
+        return {key: _native(inner) for key, inner in value.items()}
+    if isinstance(value, set):
+        return sorted(_native(inner) for inner in value)
+    if isinstance(value, list):
+        return [_native(inner) for inner in value]
+    if isinstance(value, Decimal):
+        return int(value)
+    return value
+
+
 def plain(item: Mapping[str, Any]) -> dict[str, Any]:
-    """An item in DynamoDB's typed form as plain values (numbers as int, sets as sorted lists)."""
-    out: dict[str, Any] = {}
-    for key, value in item.items():
-        decoded = _from_dynamo(value)
-        if isinstance(decoded, set):
-            decoded = sorted(decoded)
-        elif hasattr(decoded, "as_integer_ratio") and not isinstance(decoded, bool):
-            decoded = int(decoded)
-        out[key] = decoded
-    return out
+    """An item in DynamoDB's typed form as plain values (see `_native`)."""
+    return {key: _native(_from_dynamo(value)) for key, value in item.items()}
 
 
 def _values(values: Mapping[str, Any]) -> dict[str, Any]:
@@ -135,7 +141,8 @@ class Requests:
         return self._update(
             request_id,
             "SET #s = :activating, activation_id = :activation, activation_started_at = :now",
-            "#s = :pending AND requester = :person AND approval_deadline > :now AND size(approvers) >= :min",
+            "#s = :pending AND requester = :person AND approval_deadline > :now "
+            "AND attribute_exists(approvers) AND size(approvers) >= :min",
             {
                 "pending": PENDING,
                 "activating": ACTIVATING,

@@ -9,23 +9,29 @@ cannot be made to produce on cue (a mint that fails, a revoke that fails once).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 import boto3
+import hvac
+import pytest
 
+from components.vault_policies import render_policies
 from lambdas.break_glass_broker.broker import Broker
 from lambdas.break_glass_broker.identity import Caller, caller_from_arn
 from lambdas.break_glass_broker.record import Recorder
 from lambdas.break_glass_broker.settings import Settings
 from lambdas.break_glass_broker.store import STATUS_INDEX, Requests
 from lambdas.break_glass_broker.tokens import TokenError, Wrapped
+from lambdas.rotation.vault import VaultClient
+from providers import vault_break_glass
 
 ACCOUNT = "123456789012"
 REQUESTER_ROLE = "candlefish-test-break-glass-requester"
 APPROVER_ROLE = "candlefish-test-break-glass-approver"
 START = 1_900_000_000
+MAX_TTL_S = 3600
 
 
 def session_of(role: str, person: str) -> Caller:
@@ -200,4 +206,36 @@ class BrokerStack:
 
 JUSTIFICATION = "Vault rejects every AppRole login since the 09:00 deploy; INC-4242"
 
-Factory = Callable[..., BrokerStack]
+
+@pytest.fixture(scope="session")
+def break_glass_vault(openbao_dev: Any) -> Iterator[hvac.Client]:
+    """The session's OpenBao dev server configured as the bootstrap configures break-glass: the three
+    policies and the two token roles (max TTL one hour). Returns a root client."""
+    root = openbao_dev.client()
+    policies = render_policies([], region="us-east-1")
+    for name in (
+        vault_break_glass.TOKEN_POLICY,
+        vault_break_glass.DRILL_POLICY,
+        vault_break_glass.BROKER_POLICY,
+    ):
+        root.sys.create_or_update_acl_policy(name=name, policy=policies[name])
+    for name, role in vault_break_glass.token_roles(
+        {"broker_role_arn": "arn:aws:iam::1:role/b"}, MAX_TTL_S
+    ).items():
+        root.write_data(f"auth/token/roles/{name}", data=role)
+    yield root
+    root.adapter.close()
+
+
+@pytest.fixture
+def broker_login(break_glass_vault: hvac.Client, openbao_dev: Any) -> Callable[[], VaultClient]:
+    """The broker's Vault login. OpenBao has no AWS auth method, so each login is a fresh token with the
+    `break-glass-broker` policy (what the AWS auth role `break-glass-broker` grants), issued by root."""
+
+    def login() -> VaultClient:
+        issued = break_glass_vault.auth.token.create(
+            policies=[vault_break_glass.BROKER_POLICY], no_default_policy=True, ttl="15m"
+        )
+        return VaultClient(openbao_dev.addr, token=issued["auth"]["client_token"])
+
+    return login
