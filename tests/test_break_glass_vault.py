@@ -18,7 +18,7 @@ import hvac
 import hvac.exceptions as hx
 import pytest
 
-from components.vault_policies import render_policies
+from components.vault.policies import render_policies
 from lambdas.break_glass_broker.tokens import TokenError, Tokens
 from lambdas.rotation.vault import VaultClient, VaultError
 from providers import vault_break_glass as vbg

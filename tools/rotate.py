@@ -26,7 +26,7 @@ from candlefish_secrets.rotate import (
     vault_check_from_env,
 )
 
-from components.config import ConfigError, parse_stack_config
+from components.config.stack import ConfigError, parse_stack_config
 from tools import stackfile
 
 __all__ = ["Outcome", "RotationFailed", "main", "resolve_arn", "rotate"]

@@ -17,7 +17,7 @@ import boto3
 import hvac
 import pytest
 
-from components.vault_policies import render_policies
+from components.vault.policies import render_policies
 from lambdas.break_glass_broker.broker import Broker
 from lambdas.break_glass_broker.identity import Caller, caller_from_arn
 from lambdas.break_glass_broker.record import Recorder

@@ -29,7 +29,7 @@ FIXED_POLICIES = (
     "break-glass-broker",
     "break-glass-drill",
     "provisioner",
-    # Short-lived PostgreSQL credentials from the database engine (components/database_access.py).
+    # Short-lived PostgreSQL credentials from the database engine (components/database/access.py).
     "app-db-readonly",
     "app-db-readwrite",
 )
