@@ -163,7 +163,7 @@ class Broker:
         item = self.requests.get(rid)
         if not item:
             raise Refused(404, "not-found", "no such break-glass request")
-        if caller.kind != APPROVER and caller.person != item.get("requester"):
+        if APPROVER not in caller.may and caller.person != item.get("requester"):
             raise Refused(403, "not-allowed", "only the requester or an approver may revoke a grant")
         if item.get("status") != ACTIVE:
             raise Refused(
@@ -336,11 +336,11 @@ def schedule_name(request_id: str) -> str:
 
 
 def _require(caller: Caller, kind: str, doing: str) -> None:
-    if caller.kind != kind:
+    if kind not in caller.may:
         raise Refused(
             403,
             "approver-not-listed" if kind == APPROVER else "requester-not-listed",
-            f"only a session of the break-glass {kind} role may {doing}; {caller.arn} is not one",
+            f"{caller.person} is not listed as a break-glass {kind} and may not {doing}",
         )
 
 

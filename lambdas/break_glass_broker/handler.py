@@ -75,8 +75,8 @@ def handle_url(broker: Broker, event: dict[str, Any]) -> dict[str, Any]:
         caller = caller_from_event(
             event,
             account_id=settings.account_id,
-            requester_role=settings.requester_role,
-            approver_role=settings.approver_role,
+            role_prefix=settings.role_prefix,
+            people=settings.people,
         )
         return respond(200, route(broker, caller, event))
     except Refused as refused:

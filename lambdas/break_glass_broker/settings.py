@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import json
 import os
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 MIN_JUSTIFICATION = 20
 MAX_JUSTIFICATION = 2000
@@ -21,8 +22,8 @@ class Settings:
     log_group: str
     topic_arn: str
     account_id: str
-    requester_role: str
-    approver_role: str
+    # Each person's own role is `<role_prefix><person>`; `people` says who may request and who may approve.
+    role_prefix: str
     vault_addr: str
     region: str
     scheduler_group: str
@@ -40,6 +41,7 @@ class Settings:
     approval_window_s: int = 3600
     wrap_ttl_s: int = 120
     record_retention_days: int = 400
+    people: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     @classmethod
     def from_environment(cls, env: Mapping[str, str] | None = None) -> Settings:
@@ -53,8 +55,7 @@ class Settings:
             log_group=values["EVENT_LOG_GROUP"],
             topic_arn=values["PAGE_TOPIC_ARN"],
             account_id=values["ACCOUNT_ID"],
-            requester_role=values["REQUESTER_ROLE_NAME"],
-            approver_role=values["APPROVER_ROLE_NAME"],
+            role_prefix=values["ROLE_PREFIX"],
             vault_addr=values["VAULT_ADDR"],
             region=values.get("AWS_REGION", ""),
             scheduler_group=values["SCHEDULE_GROUP"],
@@ -68,4 +69,7 @@ class Settings:
             default_duration_s=number("DEFAULT_DURATION_SECONDS", 1800),
             approval_window_s=number("APPROVAL_WINDOW_SECONDS", 3600),
             wrap_ttl_s=number("WRAP_TTL_SECONDS", 120),
+            people={
+                person: frozenset(capacities) for person, capacities in json.loads(values["PEOPLE"]).items()
+            },
         )

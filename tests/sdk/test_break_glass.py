@@ -16,16 +16,12 @@ from candlefish_secrets.errors import AccessDenied, ConfigurationError
 
 from lambdas.break_glass_broker.tokens import Tokens
 from lambdas.rotation.vault import VaultClient
-from tests.support.break_glass import APPROVER_ROLE, JUSTIFICATION, REQUESTER_ROLE, BrokerStack, session_of
+from tests.support.break_glass import JUSTIFICATION, BrokerStack, role_arn
 from tests.support.break_glass_url import REGION, FunctionUrl
 
 pytestmark = pytest.mark.openbao
-PEOPLE = {
-    "alice": REQUESTER_ROLE,
-    "bob": APPROVER_ROLE,
-    "carol": APPROVER_ROLE,
-    "alice-approving": APPROVER_ROLE,
-}
+# AWS profiles of the test: three people's role sessions, and Alice from a second principal of hers.
+PEOPLE = {"alice": "alice", "bob": "bob", "carol": "carol", "erin": "erin", "alice-approving": "alice"}
 SECRET = "example-not-a-secret"
 
 
@@ -36,10 +32,7 @@ def key_of(name: str) -> str:
 @pytest.fixture
 def broker_url(aws: Any, broker_login: Callable[[], VaultClient]) -> Iterator[FunctionUrl]:
     stack = BrokerStack.create(tokens=Tokens(broker_login))
-    identities = {
-        key_of(name): (SECRET, session_of(role, name.removesuffix("-approving")).arn)
-        for name, role in PEOPLE.items()
-    }
+    identities = {key_of(name): (SECRET, role_arn(person, name)) for name, person in PEOPLE.items()}
     server = FunctionUrl(stack.broker, identities).start()
     try:
         yield server
@@ -77,7 +70,7 @@ def test_the_broker_refusals_arrive_as_typed_errors(broker_url: FunctionUrl, ope
     with pytest.raises(AccessDenied, match="approver-is-requester"):
         as_person(broker_url, "alice-approving", openbao_dev).approve(made["request_id"])
     with pytest.raises(AccessDenied, match="approver-not-listed"):
-        alice.approve(made["request_id"])
+        as_person(broker_url, "erin", openbao_dev).approve(made["request_id"])
     with pytest.raises(BreakGlassRefused, match="not-enough-approvals") as refused:
         alice.activate(made["request_id"])
     assert refused.value.code == "not-enough-approvals" and refused.value.exit_code == EXIT_FAILED

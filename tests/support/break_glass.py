@@ -28,25 +28,34 @@ from lambdas.rotation.vault import VaultClient
 from providers import vault_break_glass
 
 ACCOUNT = "123456789012"
-REQUESTER_ROLE = "candlefish-test-break-glass-requester"
-APPROVER_ROLE = "candlefish-test-break-glass-approver"
+ROLE_PREFIX = "candlefish-test-bg-"
+BOTH = frozenset({"requester", "approver"})
+PEOPLE = {
+    "alice": BOTH,
+    "bob": frozenset({"approver"}),
+    "carol": frozenset({"approver"}),
+    "dave": frozenset({"approver"}),
+    "erin": frozenset({"requester"}),
+    "frank": BOTH,
+    "gina": frozenset({"requester"}),
+}
 START = 1_900_000_000
 MAX_TTL_S = 3600
 
 
-def session_of(role: str, person: str) -> Caller:
-    arn = f"arn:aws:sts::{ACCOUNT}:assumed-role/{role}/{person}"
+def role_arn(person: str, session: str = "cli") -> str:
+    """The ARN a session of `person`'s own break-glass role presents."""
+    return f"arn:aws:sts::{ACCOUNT}:assumed-role/{ROLE_PREFIX}{person}/{session}"
+
+
+def session_of(person: str, session: str = "cli") -> Caller:
     return caller_from_arn(
-        arn, account_id=ACCOUNT, requester_role=REQUESTER_ROLE, approver_role=APPROVER_ROLE
+        role_arn(person, session), account_id=ACCOUNT, role_prefix=ROLE_PREFIX, people=PEOPLE
     )
 
 
-def requester(person: str) -> Caller:
-    return session_of(REQUESTER_ROLE, person)
-
-
-def approver(person: str) -> Caller:
-    return session_of(APPROVER_ROLE, person)
+# Readability at call sites: the same person's session, whichever part they play.
+requester = approver = session_of
 
 
 @dataclass
@@ -140,8 +149,8 @@ class BrokerStack:
             "log_group": log_group,
             "topic_arn": topic,
             "account_id": ACCOUNT,
-            "requester_role": REQUESTER_ROLE,
-            "approver_role": APPROVER_ROLE,
+            "role_prefix": ROLE_PREFIX,
+            "people": PEOPLE,
             "vault_addr": "http://127.0.0.1:1",
             "region": "us-east-1",
             "scheduler_group": "candlefish-test-break-glass",
