@@ -162,7 +162,8 @@ rotation = SecretRotationFunction(
         notifications_key_arn=keys.notifications.arn,
     ),
 )
-# Emergency access: a justified request, two approvals, a short-lived wrapped token (docs/runbooks/break-glass.md).
+# Emergency access: a justified request, two approvals, a short-lived wrapped token
+# (docs/runbooks/break-glass.md).
 break_glass = (
     BreakGlassAccess(
         "break-glass",
@@ -181,6 +182,7 @@ break_glass = (
             vault_server_name=config.vault.server_name,
             pages_topic_arn=alerting.pages_topic.arn,
             notifications_key_arn=keys.notifications.arn,
+            deployer_role_arn=deployer_role_arn,
         ),
     )
     if config.break_glass.enabled

@@ -49,6 +49,7 @@ class BreakGlassAccessArgs:
     vault_server_name: str
     pages_topic_arn: pulumi.Input[str]
     notifications_key_arn: pulumi.Input[str]
+    deployer_role_arn: pulumi.Input[str]
 
 
 def role_prefix(environment: str) -> str:
@@ -84,7 +85,9 @@ class BreakGlassAccess(pulumi.ComponentResource):
             description="Break-glass requests table",
             enable_key_rotation=True,
             deletion_window_in_days=KEY_DELETION_DAYS,
-            policy=to_json(policies.table_key_policy(self.broker_role.arn, args.context)),
+            policy=to_json(
+                policies.table_key_policy(self.broker_role.arn, args.deployer_role_arn, args.context)
+            ),
             opts=child,
         )
         aws.kms.Alias(
@@ -260,10 +263,22 @@ class BreakGlassAccess(pulumi.ComponentResource):
                 max_session_duration=3600,
                 opts=pulumi.ResourceOptions(parent=self),
             )
-            aws.iam.RolePolicy(
-                f"{name}-person-{person}-policy",
-                role=role.id,
-                policy=to_json(policies.person_policy(self.function.arn)),
+            # The function's resource policy, not the role's: the role may call the URL and invoke the
+            # function only through it (a direct Invoke would let the caller write the whole event).
+            aws.lambda_.Permission(
+                f"{name}-person-{person}-url",
+                action="lambda:InvokeFunctionUrl",
+                function=self.function.name,
+                principal=role.arn,
+                function_url_auth_type="AWS_IAM",
+                opts=pulumi.ResourceOptions(parent=role),
+            )
+            aws.lambda_.Permission(
+                f"{name}-person-{person}-invoke",
+                action="lambda:InvokeFunction",
+                function=self.function.name,
+                principal=role.arn,
+                invoked_via_function_url=True,
                 opts=pulumi.ResourceOptions(parent=role),
             )
             roles[person] = role

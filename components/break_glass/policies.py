@@ -3,7 +3,6 @@
 - `person_trust`: a person's own role may be assumed only by that person's principals, only with MFA; a
   shared role principal (an Identity Center permission set) only by sessions whose source identity is the
   person, which STS lets nobody change once an identity provider has set it.
-- `person_policy`: the role may call the broker's function URL and nothing else.
 - `broker_statements`: the broker reads and writes its table, writes its event log, pages, publishes the
   sweeper metric, creates and deletes its own one-shot schedules and passes the scheduler role to them.
 - `table_key_policy`: the table's key, usable only through DynamoDB by the broker.
@@ -18,6 +17,7 @@ from typing import Any
 import pulumi
 
 from components.lib.iam import AwsContext, concat, document, statement
+from components.lib.key_policies import ADMIN_ACTIONS
 from lambdas.break_glass_broker import METRIC_NAMESPACE
 from lambdas.break_glass_broker.broker import schedule_name
 
@@ -44,24 +44,6 @@ def person_trust(person: str, principals: Sequence[str], context: AwsContext) ->
             resources=None,
             condition={**MFA, "StringEquals": {"sts:SourceIdentity": person}},
         )
-    )
-
-
-def person_policy(function_arn: pulumi.Input[str]) -> dict[str, Any]:
-    """Only the broker's function URL (both actions are required for function URLs created since 2025-10)."""
-    return document(
-        statement(
-            "CallTheBrokerUrl",
-            ["lambda:InvokeFunctionUrl"],
-            [function_arn],
-            condition={"StringEquals": {"lambda:FunctionUrlAuthType": "AWS_IAM"}},
-        ),
-        statement(
-            "InvokeOnlyThroughTheUrl",
-            ["lambda:InvokeFunction"],
-            [function_arn],
-            condition={"Bool": {"lambda:InvokedViaFunctionUrl": "true"}},
-        ),
     )
 
 
@@ -99,20 +81,25 @@ def broker_statements(
     ]
 
 
-def table_key_policy(broker_role_arn: pulumi.Input[str], context: AwsContext) -> dict[str, Any]:
+def table_key_policy(
+    broker_role_arn: pulumi.Input[str], deployer_role_arn: pulumi.Input[str], context: AwsContext
+) -> dict[str, Any]:
+    """The account administers the key; only the broker and the deployer (who creates the table, and may
+    restore it) use it, and only through DynamoDB in this region."""
     return document(
+        statement("KeyAdministration", ADMIN_ACTIONS, "*", principal={"AWS": context.account_root()}),
         statement(
-            "AccountAdministers",
-            ["kms:*"],
-            "*",
-            principal={"AWS": context.account_root()},
-        ),
-        statement(
-            "BrokerThroughDynamoDb",
+            "BrokerAndDeployerThroughDynamoDb",
             [*KEY_USE, "kms:CreateGrant"],
             "*",
-            principal={"AWS": broker_role_arn},
-            condition=_via(context, "dynamodb"),
+            principal={"AWS": context.account_root()},
+            condition={
+                "StringEquals": {
+                    "kms:ViaService": f"dynamodb.{context.region}.amazonaws.com",
+                    "kms:CallerAccount": context.account_id,
+                },
+                "ArnEquals": {"aws:PrincipalArn": [broker_role_arn, deployer_role_arn]},
+            },
         ),
     )
 
