@@ -165,7 +165,13 @@ def test_bad_break_glass_settings_are_refused(break_glass, message):
 
 
 def test_an_app_role_may_not_carry_the_broker_policy():
-    apps = [{**PROPS["app_roles"][0], "token_policies": ["break-glass-broker"]}]
+    apps = [
+        {
+            "name": "payments",
+            "bound_arn": "arn:aws:iam::123456789012:role/p",
+            "token_policies": ["break-glass-broker"],
+        }
+    ]
     with pytest.raises(
         BootstrapError, match=r"AWS auth role payments: token policy 'break-glass-broker' is not one"
     ):
