@@ -21,6 +21,7 @@ from lambdas.break_glass_broker import (
     PENDING,
     REVOKED,
     SWEPT_METRIC,
+    handler,
 )
 from lambdas.break_glass_broker.broker import SCHEDULE_SLACK_S, STALE_ACTIVATION_S, schedule_name
 from lambdas.break_glass_broker.handler import handle_url
@@ -184,7 +185,7 @@ def test_a_second_activation_during_the_first_is_refused(stack: BrokerStack) -> 
         seen.append(refusal(lambda: stack.broker.activate(requester("alice"), rid)))
         return original(*args, **kwargs)
 
-    stack.tokens.mint = mint_while_another_activation_arrives  # type: ignore[method-assign]
+    stack.tokens.mint = mint_while_another_activation_arrives
     assert stack.broker.activate(requester("alice"), rid)["status"] == ACTIVE
     assert [refused.code for refused in seen] == ["already-active"]
     assert len(stack.tokens.minted) == 1
@@ -349,3 +350,36 @@ def test_every_answer_is_json(stack: BrokerStack) -> None:
     rid = stack.approved()
     views = [stack.broker.status(requester("alice"), rid), stack.broker.activate(requester("alice"), rid)]
     assert json.loads(json.dumps(views))[1]["approvals"][0]["at"] == stack.clock.now
+
+
+def test_the_lambda_entry_point_reads_its_environment_and_routes(
+    stack: BrokerStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = stack.settings
+    environment = {
+        "TABLE_NAME": settings.table,
+        "EVENT_LOG_GROUP": settings.log_group,
+        "PAGE_TOPIC_ARN": settings.topic_arn,
+        "ACCOUNT_ID": ACCOUNT,
+        "ROLE_PREFIX": ROLE_PREFIX,
+        "PEOPLE": json.dumps({person: sorted(may) for person, may in PEOPLE.items()}),
+        "VAULT_ADDR": "https://vault.example.internal:8200",
+        "SCHEDULE_GROUP": settings.scheduler_group,
+        "SCHEDULER_ROLE_ARN": settings.scheduler_role_arn,
+        "FUNCTION_ARN": settings.function_arn,
+        "AWS_REGION": "us-east-1",
+    }
+    for name, value in environment.items():
+        monkeypatch.setenv(name, value)
+    assert handler.lambda_handler({"action": "sweep"}, None) == {
+        "revoked": 0,
+        "expired": 0,
+        "failed": 0,
+        "retried": 0,
+    }
+    made = handler.lambda_handler(
+        url_event(role_arn("erin"), "POST", "/requests", {"justification": JUSTIFICATION}), None
+    )
+    assert made["statusCode"] == 200 and json.loads(made["body"])["requester"] == "erin"
+    with pytest.raises(ValueError, match="unknown invocation"):
+        handler.lambda_handler({"action": "grant-me-everything"}, None)
