@@ -175,6 +175,7 @@ break_glass = (
             vpc_id=network.vpc.id,
             vpc_cidr=config.network.vpc_cidr,
             private_subnet_ids=network.private_subnet_ids,
+            dynamodb_prefix_list_id=network.dynamodb_endpoint.prefix_list_id,
             logs_key_arn=keys.logs.arn,
             log_retention_days=config.monitoring.alert_log_retention_days,
             vault_address=vault.address,

@@ -50,6 +50,12 @@ def test_the_broker_sits_in_the_private_subnets_behind_an_iam_authenticated_url(
     variables = function["environment"]["variables"]
     assert variables["MIN_APPROVALS"] == "2" and variables["MAX_DURATION_SECONDS"] == "3600"
     assert json.loads(variables["PEOPLE"])["marcus"] == ["approver", "requester"]
+    egress = production.one(
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "break-glass-broker-dynamodb-out"
+    )
+    endpoint = production.one("aws:ec2/vpcEndpoint:VpcEndpoint", "network-dynamodb-endpoint")
+    assert egress.inputs["prefixListId"] == endpoint.outputs["prefixListId"]
+    assert endpoint.inputs["vpcEndpointType"] == "Gateway"
     url = production.one("aws:lambda/functionUrl:FunctionUrl", "break-glass-url").inputs
     assert url["authorizationType"] == "AWS_IAM"
     assert not production.of_type("aws:lambda/permission:Permission") or all(

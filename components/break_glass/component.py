@@ -42,6 +42,8 @@ class BreakGlassAccessArgs:
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
+    # The DynamoDB gateway endpoint's prefix list: the broker reaches its table through it.
+    dynamodb_prefix_list_id: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
     vault_address: pulumi.Input[str]
@@ -146,6 +148,16 @@ class BreakGlassAccess(pulumi.ComponentResource):
             purpose="Break-glass broker: HTTPS to VPC endpoints and the Vault load balancer only",
             egress_description="HTTPS to the AWS API endpoints and the Vault load balancer inside the VPC",
             parent=self,
+        )
+        aws.vpc.SecurityGroupEgressRule(
+            f"{name}-broker-dynamodb-out",
+            security_group_id=security_group.id,
+            description="HTTPS to DynamoDB through the VPC gateway endpoint",
+            ip_protocol="tcp",
+            from_port=443,
+            to_port=443,
+            prefix_list_id=args.dynamodb_prefix_list_id,
+            opts=pulumi.ResourceOptions(parent=security_group),
         )
         made = logged_function(
             f"{name}-broker",

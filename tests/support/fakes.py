@@ -218,6 +218,13 @@ def _schedule_group(name: str, inputs: Mapping[str, Any], region: str, rid: str)
     return {"arn": _arn("scheduler", region, f"schedule-group/{physical_name(name, inputs)}")}
 
 
+def _vpc_endpoint(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    state: State = {"arn": _arn("ec2", region, f"vpc-endpoint/{rid}")}
+    if inputs.get("vpcEndpointType") == "Gateway":
+        state["prefixListId"] = "pl-0" + digest("prefix-list", name, length=16)
+    return state
+
+
 def _generic(service: str, kind: str, sep: str = "/") -> Shaper:
     def shape(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
         return {"arn": _arn(service, region, f"{kind}{sep}{rid}")}
@@ -254,7 +261,7 @@ SHAPERS: dict[str, Shaper] = {
     "aws:ec2/internetGateway:InternetGateway": _generic("ec2", "internet-gateway"),
     "aws:ec2/natGateway:NatGateway": _generic("ec2", "natgateway"),
     "aws:ec2/routeTable:RouteTable": _generic("ec2", "route-table"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": _generic("ec2", "vpc-endpoint"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:ec2/flowLog:FlowLog": _generic("ec2", "vpc-flow-log"),
     "aws:ec2/launchTemplate:LaunchTemplate": _generic("ec2", "launch-template"),
     "aws:ec2/placementGroup:PlacementGroup": _generic("ec2", "placement-group"),
