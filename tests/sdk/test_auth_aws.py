@@ -47,6 +47,7 @@ def test_an_aws_iam_login_signed_by_botocore_reads_a_secret(aws_vault):
     state = vault.token_state()
     assert state.method == "aws"
     assert "payments" in state.policies
+    assert state.ttl_s is not None
     assert 3500 < state.ttl_s <= 3600
     client.close()
 

@@ -5,7 +5,7 @@ import time
 
 import pytest
 from candlefish_secrets import AccessDenied, SecretNotFound, VaultUnavailable
-from candlefish_secrets.cache import Entry, SecretCache
+from candlefish_secrets.cache import Entry, RotationEvent, SecretCache
 
 from tests.sdk.conftest import wait_for
 
@@ -216,7 +216,8 @@ def test_the_cache_is_bounded_and_evicts_the_longest_unrefreshed_entry(clock):
 
 def test_a_new_version_calls_on_rotate_with_the_measured_staleness(clock):
     cache, source = make_cache(clock), Source(clock)
-    events, other = [], []
+    events: list[RotationEvent] = []
+    other: list[RotationEvent] = []
     cache.on_rotate(events.append, "vault://a")
     cache.on_rotate(other.append, "vault://other")
     cache.get("vault://a", source)
@@ -232,6 +233,7 @@ def test_a_new_version_calls_on_rotate_with_the_measured_staleness(clock):
         2,
         "vault",
     )
+    assert event.staleness_s is not None
     assert 42 <= event.staleness_s < 60
     assert other == []
     stats = cache.stats()
@@ -241,7 +243,7 @@ def test_a_new_version_calls_on_rotate_with_the_measured_staleness(clock):
 
 def test_a_raising_callback_does_not_stop_the_others(clock, caplog):
     cache, source = make_cache(clock), Source(clock)
-    seen = []
+    seen: list[RotationEvent] = []
 
     def broken(event):
         raise RuntimeError("callback bug")
@@ -260,9 +262,41 @@ def test_a_refused_credential_is_refetched_once_for_every_caller_that_saw_it(clo
     cache, source = make_cache(clock), Source(clock)
     old = cache.get("vault://a", source).value
     source.value, source.version = "example-not-a-secret-2", 2
+    clock.now += 5
     new = [cache.refetch_once("vault://a", old, source).value for _ in range(5)]
     assert new == ["example-not-a-secret-2"] * 5
     assert source.calls == 2
+
+
+def test_a_refused_value_that_is_still_current_is_refetched_at_most_once_a_second(clock):
+    cache, source = make_cache(clock), Source(clock)
+    seen = cache.get("vault://a", source).value
+    clock.now += 5
+    source.version = 2  # the server has a new version, with the same value, and keeps refusing it
+    for _ in range(3):
+        cache.refetch_once("vault://a", seen, source)
+    assert source.calls == 2
+    clock.now += 1.5
+    cache.refetch_once("vault://a", seen, source)
+    assert source.calls == 3
+
+
+def test_a_value_served_by_another_backend_is_not_a_rotation(clock):
+    cache, source = make_cache(clock), Source(clock)
+    events: list[RotationEvent] = []
+    cache.on_rotate(events.append)
+    fallback = Source(clock, version="sm-version-id")
+
+    def from_fallback(key, previous):
+        entry = fallback(key, previous)
+        entry.backend = "aws-sm-fallback"
+        return entry
+
+    cache.get("vault://a", from_fallback)
+    clock.now += 3601
+    cache.get("vault://a", source)  # Vault is back: its version number is not comparable
+    assert events == []
+    assert cache.stats().served_by == {"aws-sm-fallback": 1, "vault": 1}
 
 
 def test_hits_are_counted_exactly_across_threads(clock):
@@ -298,3 +332,15 @@ def test_entries_never_show_their_value():
 def test_bad_settings_are_refused(options, message):
     with pytest.raises(ValueError, match=message):
         SecretCache(**options)
+
+
+def test_one_reference_can_have_its_own_soft_ttl(clock):
+    cache, source = make_cache(clock), Source(clock)
+    cache.set_soft_ttl("vault://short", 10)
+    cache.get("vault://short", source)
+    cache.get("vault://default", source)
+    clock.now += 11
+    assert cache.fresh("vault://short") is None
+    assert cache.fresh("vault://default") is not None
+    with pytest.raises(ValueError, match=r"soft TTL for vault://x: 7200 s is not within \(0, 3600\] s"):
+        cache.set_soft_ttl("vault://x", 7200)

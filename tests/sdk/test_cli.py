@@ -172,6 +172,7 @@ def start_supervised(env, kv_path):
         stdout=subprocess.PIPE,
         text=True,
     )
+    assert process.stdout is not None
     assert process.stdout.readline() == "ready\n"
     return process
 

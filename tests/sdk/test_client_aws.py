@@ -7,7 +7,7 @@ import boto3
 import pytest
 from candlefish_secrets import NotJson, SecretNotFound, SecretsClient
 from candlefish_secrets.aws import SecretsManagerReader
-from candlefish_secrets.cache import SecretCache
+from candlefish_secrets.cache import RotationEvent, SecretCache
 
 pytestmark = pytest.mark.slow
 DOCUMENT = {"username": "app", "password": "example-not-a-secret-pw", "port": 5432, "hosts": ["a", "b"]}
@@ -104,7 +104,7 @@ def test_an_unchanged_secret_is_rechecked_by_version_only(sm, counting):
 
 def test_a_rotation_is_noticed_within_the_soft_ttl_and_reported(sm, counting):
     sm.create_secret(Name="app/token", SecretString="example-not-a-secret-1")
-    events = []
+    events: list[RotationEvent] = []
     with client_for(counting, soft_ttl_s=0.5) as client:
         client.on_rotate(events.append, "aws-sm://app/token")
         assert client.get("aws-sm://app/token") == "example-not-a-secret-1"

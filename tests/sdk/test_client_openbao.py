@@ -13,7 +13,7 @@ from candlefish_secrets import (
     SecretsClient,
     TokenAuth,
 )
-from candlefish_secrets.cache import SecretCache
+from candlefish_secrets.cache import RotationEvent, SecretCache
 
 from tests.sdk.conftest import wait_for
 
@@ -213,7 +213,7 @@ def test_the_background_renewer_keeps_an_idle_token_alive(openbao_client, bao_sd
 def test_a_rotation_in_vault_is_noticed_within_the_soft_ttl(openbao_client, bao_sdk, kv_path):
     write(openbao_client, kv_path, {"value": "example-not-a-secret-1"})
     client = bao_sdk(cache=SecretCache(soft_ttl_s=0.5))
-    events = []
+    events: list[RotationEvent] = []
     client.on_rotate(events.append)
     assert client.get(f"vault://{kv_path}") == "example-not-a-secret-1"
     write(openbao_client, kv_path, {"value": "example-not-a-secret-2"})
@@ -221,6 +221,7 @@ def test_a_rotation_in_vault_is_noticed_within_the_soft_ttl(openbao_client, bao_
     wait_for(lambda: client.get(f"vault://{kv_path}") == "example-not-a-secret-2", timeout=5)
     assert time.monotonic() - written < 0.5 + 1.0
     assert [(e.old_version, e.new_version, e.backend) for e in events] == [(1, 2, "vault")]
+    assert events[0].staleness_s is not None
     assert events[0].staleness_s < 2
     assert client.stats().rotations == 1
 
@@ -290,3 +291,46 @@ def test_without_vault_configured_a_vault_reference_is_a_configuration_error():
         pytest.raises(ConfigurationError, match="no Vault address; set VAULT_ADDR"),
     ):
         client.get("vault://candlefish/x")
+
+
+def test_a_refused_credential_is_replaced_at_once_not_after_the_ttl(openbao_client, bao_sdk, kv_path):
+    write(openbao_client, kv_path, {"value": "example-not-a-secret-1"})
+    client = bao_sdk()
+    old = client.get(f"vault://{kv_path}")
+    write(openbao_client, kv_path, {"value": "example-not-a-secret-2"})
+    assert client.get(f"vault://{kv_path}") == old  # within the soft TTL: still cached
+    time.sleep(1.1)  # past the one-second guard against refetching what was just fetched
+    assert client.credential_refused(f"vault://{kv_path}", old) == "example-not-a-secret-2"
+    assert client.get(f"vault://{kv_path}") == "example-not-a-secret-2"
+
+
+def test_many_threads_reading_a_stale_value_cause_one_refresh(openbao_client, bao_sdk, kv_path):
+    write(openbao_client, kv_path, {"value": VALUE})
+    client = bao_sdk(cache=SecretCache(soft_ttl_s=0.3))
+    assert client.get(f"vault://{kv_path}") == VALUE
+    checks = []
+    original = client._vault.kv_current_version
+
+    def counted(*args):
+        checks.append(args)
+        time.sleep(0.1)  # the refresh is still running while every reader arrives
+        return original(*args)
+
+    client._vault.kv_current_version = counted
+    time.sleep(0.35)
+    barrier = threading.Barrier(32)
+    served = []
+
+    def read():
+        barrier.wait()
+        served.append(client.get(f"vault://{kv_path}"))
+
+    threads = [threading.Thread(target=read) for _ in range(32)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(10)
+    wait_for(lambda: client.stats().refreshes == 1)
+    assert served == [VALUE] * 32  # nobody waited for the server
+    assert len(checks) == 1
+    assert client.stats().stale_serves == 32

@@ -14,6 +14,7 @@ Sync and asyncio callers share one instance (the client runs misses for asyncio 
 
 from __future__ import annotations
 
+import itertools
 import logging
 import random
 import threading
@@ -89,22 +90,6 @@ class CacheStats:
     max_rotation_staleness_s: float | None
 
 
-class _Cell:
-    __slots__ = ("n",)
-
-    def __init__(self) -> None:
-        self.n = 0
-
-
-class _HitCounter(threading.local):
-    """A per-thread hit count: incremented without a lock, summed over every thread when read."""
-
-    def __init__(self, cells: list[_Cell], lock: threading.Lock) -> None:
-        self.cell = _Cell()
-        with lock:
-            cells.append(self.cell)
-
-
 class _Flight:
     __slots__ = ("done", "entry", "error")
 
@@ -146,12 +131,13 @@ class SecretCache:
         self.max_backoff_s = max_backoff_s
         self.wait_timeout_s = wait_timeout_s
         self.clock = clock
+        self._soft_ttls: dict[str, float] = {}
         self._entries: dict[str, Entry] = {}
         self._misses: dict[str, _Miss] = {}
         self._flights: dict[str, _Flight] = {}
         self._lock = threading.Lock()
-        self._cells: list[_Cell] = []
-        self._hit_counter = _HitCounter(self._cells, self._lock)
+        # Hits are counted with `next()` on an itertools.count: one C call, atomic under the GIL, no lock.
+        self.hit_counter = itertools.count()
         self._refresher = ThreadPoolExecutor(refresh_workers, thread_name_prefix="candlefish-secrets-refresh")
         self._callbacks: list[tuple[str | None, RotateCallback]] = []
         self._counts = {
@@ -169,11 +155,16 @@ class SecretCache:
 
     # --- reads ---------------------------------------------------------------------------------------
 
+    @property
+    def entries(self) -> dict[str, Entry]:
+        """The live mapping (read-only by convention): `SecretsClient.get` reads it directly on a hit."""
+        return self._entries
+
     def fresh(self, key: str) -> Entry | None:
         """The entry for `key` if it is within its soft TTL (counted as a hit), else None. Never blocks."""
         entry = self._entries.get(key)
         if entry is not None and entry.fresh_until > self.clock():
-            self._hit_counter.cell.n += 1
+            next(self.hit_counter)
             return entry
         return None
 
@@ -183,7 +174,7 @@ class SecretCache:
         now = self.clock()
         if entry is not None:
             if entry.fresh_until > now:
-                self._hit_counter.cell.n += 1
+                next(self.hit_counter)
                 return entry
             if entry.expires_at > now:
                 self._serve_stale(key, entry, loader, now)
@@ -270,13 +261,13 @@ class SecretCache:
             # The version check found no change: the same value is good for another soft TTL.
             with self._lock:
                 entry.fetched_at = now
-                entry.fresh_until = now + self.soft_ttl_s
+                entry.fresh_until = now + self._soft_ttls.get(key, self.soft_ttl_s)
                 entry.expires_at = now + self.max_staleness_s
                 entry.refreshing = False
                 entry.refresh_failures = 0
                 self._counts["refreshes"] += int(refreshed)
             return
-        entry.fresh_until = now + self.soft_ttl_s
+        entry.fresh_until = now + self._soft_ttls.get(key, self.soft_ttl_s)
         entry.expires_at = now + self.max_staleness_s
         event: RotationEvent | None = None
         with self._lock:
@@ -289,7 +280,12 @@ class SecretCache:
                 self._counts["evictions"] += 1
             self._entries.pop(key, None)  # re-insert at the end: eviction takes the longest-unrefreshed
             self._entries[key] = entry
-            if previous is not None and previous.version is not None and previous.version != entry.version:
+            if (
+                previous is not None
+                and previous.backend == entry.backend  # a fallback copy's version is not comparable
+                and previous.version is not None
+                and previous.version != entry.version
+            ):
                 event = self._rotation(key, previous, entry)
         if event is not None:
             self._notify(event)
@@ -331,6 +327,13 @@ class SecretCache:
         with self._lock:
             self._callbacks.append((reference, callback))
 
+    def set_soft_ttl(self, key: str, seconds: float) -> None:
+        """Give one reference its own soft TTL (from its next fetch or refresh on)."""
+        if not 0 < seconds <= self.max_staleness_s:
+            raise ValueError(f"soft TTL for {key}: {seconds} s is not within (0, {self.max_staleness_s:g}] s")
+        with self._lock:
+            self._soft_ttls[key] = seconds
+
     def invalidate(self, key: str | None = None) -> None:
         """Forget one reference (or everything), including cached failures."""
         with self._lock:
@@ -341,11 +344,15 @@ class SecretCache:
                 self._entries.pop(key, None)
                 self._misses.pop(key, None)
 
-    def refetch_once(self, key: str, seen: str, loader: Loader) -> Entry:
-        """The value after `seen` was refused: fetched once however many callers report the same value."""
+    def refetch_once(self, key: str, seen: str, loader: Loader, *, recent_s: float = 1.0) -> Entry:
+        """The value after `seen` was refused: fetched once however many callers report the same value.
+
+        Concurrent reports share one fetch; a report arriving after the value changed, or within `recent_s`
+        of the last fetch, gets the cached entry without another one.
+        """
         entry = self._entries.get(key)
-        if entry is not None and entry.value is not seen:
-            return entry  # someone already fetched a newer value
+        if entry is not None and (entry.value != seen or self.clock() - entry.fetched_at < recent_s):
+            return entry
         with self._lock:
             self._misses.pop(key, None)
         return self._load(key, loader, entry)
@@ -359,7 +366,7 @@ class SecretCache:
         with self._lock:
             ages = [now - entry.fetched_at for entry in self._entries.values()]
             return CacheStats(
-                hits=sum(cell.n for cell in self._cells),
+                hits=int(repr(self.hit_counter)[len("count(") : -1]),  # reading does not advance it
                 entries=len(self._entries),
                 oldest_entry_age_s=max(ages, default=0.0),
                 served_by=dict(self._served_by),

@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from candlefish_secrets.aws import CATALOG_PREFIX
-from candlefish_secrets.errors import ConfigurationError, RotationFailed, SecretNotFound
+from candlefish_secrets.errors import ConfigurationError, RotationFailed, SecretNotFound, SecretsError
 from candlefish_secrets.values import CATALOG_VALUE_KEY
 
 POLL_S = 2.0
@@ -152,16 +152,24 @@ def rotate_catalog_secret(
 ) -> int:
     """Resolve, rotate and report one secret; the exit code the CLI documents (0, 1 or 3)."""
     import boto3  # noqa: PLC0415 - only once the arguments are good
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
     from candlefish_secrets.cli import EXIT_FAILED, EXIT_MANUAL_ROTATION, EXIT_OK  # noqa: PLC0415
 
-    client = boto3.client("secretsmanager", region_name=region)
     try:
+        client = boto3.client("secretsmanager", region_name=region)
         outcome = rotate(
             client, resolve_arn(client, secret_id), timeout_s=timeout_s, vault_agrees=vault_agrees
         )
-    except RotationFailed as error:
+    except (RotationFailed, SecretsError) as error:
         print(f"error: {error}", file=sys.stderr)
+        return error.exit_code
+    except ClientError as error:
+        code = error.response.get("Error", {}).get("Code", "an error")
+        print(f"error: {secret_id}: Secrets Manager answered {code}", file=sys.stderr)
+        return EXIT_FAILED
+    except BotoCoreError as error:
+        print(f"error: {secret_id}: {type(error).__name__}: {error}", file=sys.stderr)
         return EXIT_FAILED
     if outcome.manual:
         print(f"{secret_id} is issued outside this platform: a manual rotation notice went out, value kept")

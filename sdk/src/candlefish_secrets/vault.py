@@ -73,7 +73,7 @@ class VaultSession:
         self.address = address.rstrip("/")
         self._auth = auth
         self._clock = clock
-        self._client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
+        self._client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s, session=_pooled())
         self._login_client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
         # hvac falls back to $VAULT_TOKEN and ~/.vault-token; only the configured auth may supply a token.
         self._client.token = None
@@ -146,6 +146,11 @@ class VaultSession:
 
     def ensure_token(self) -> None:
         """Log in if there is no token; renew (or log in again) once a third of its TTL is left."""
+        login, expires_at = self._login, self._expires_at
+        if login is not None and (
+            expires_at is None or expires_at - self._clock() > self._granted_ttl * RENEW_FRACTION
+        ):
+            return  # the common case, decided without the lock
         with self._lock:
             if self._login is None:
                 self._log_in()
@@ -283,6 +288,16 @@ class VaultSession:
         self._closed.set()
         self._client.adapter.close()
         self._login_client.adapter.close()
+
+
+def _pooled(connections: int = 64) -> requests.Session:
+    """A session keeping up to `connections` keep-alive connections, so concurrent readers reuse them."""
+    from requests.adapters import HTTPAdapter  # noqa: PLC0415
+
+    session = requests.Session()
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, HTTPAdapter(pool_connections=1, pool_maxsize=connections))
+    return session
 
 
 def _describe(error: BaseException) -> str:
