@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 import stat
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -16,7 +17,7 @@ from candlefish_secrets.errors import AccessDenied, ConfigurationError
 
 from lambdas.break_glass_broker.tokens import Tokens
 from lambdas.rotation.vault import VaultClient
-from tests.support.break_glass import JUSTIFICATION, BrokerStack, role_arn
+from tests.support.break_glass import JUSTIFICATION, BrokerStack, role_arn, session_of
 from tests.support.break_glass_url import REGION, FunctionUrl
 
 pytestmark = pytest.mark.openbao
@@ -107,6 +108,39 @@ def test_a_drill_runs_end_to_end_and_times_access(broker_url: FunctionUrl, openb
     assert report.seconds_to_access > 0
     assert any("break-glass-drill" in step for step in report.steps)
     assert report.steps[-1] == "revoked: Vault refuses the token"
+
+
+def test_a_drill_can_wait_for_the_automatic_revocation(
+    aws: Any, broker_login: Callable[[], VaultClient], openbao_dev: Any
+) -> None:
+    stack = BrokerStack.create(tokens=Tokens(broker_login))
+    identities = {key_of(name): (SECRET, role_arn(person, name)) for name, person in PEOPLE.items()}
+    server = FunctionUrl(stack.broker, identities).start()
+    stack.clock.now = int(time.time())
+    polls: list[float] = []
+
+    def scheduler_fires(seconds: float) -> None:
+        """Each poll: time passes; at the end of the window the one-shot schedule invokes the broker."""
+        polls.append(seconds)
+        granted = [item for item in stack.broker.list(session_of("alice")) if item.get("ends_at")]
+        if granted and len(polls) == 2:
+            stack.clock.now = granted[0]["ends_at"]
+            stack.broker.scheduled_revoke(granted[0]["request_id"])
+
+    try:
+        report = drill(
+            as_person(server, "alice", openbao_dev),
+            [as_person(server, name, openbao_dev) for name in ("bob", "carol")],
+            "Quarterly break-glass drill, no incident",
+            wait_for_expiry=True,
+            sleep=scheduler_fires,
+            poll_s=0,
+        )
+    finally:
+        server.stop()
+    assert report.passed, report.problems
+    assert report.steps[-1] == "revoked on time by the schedule: Vault refuses the token"
+    assert len(polls) == 2
 
 
 @pytest.fixture

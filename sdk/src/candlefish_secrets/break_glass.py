@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import time
 import urllib.parse
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -229,11 +230,22 @@ class DrillReport:
 
 
 def drill(
-    requester: BreakGlass, approvers: list[BreakGlass], justification: str, duration: str = "5m"
+    requester: BreakGlass,
+    approvers: list[BreakGlass],
+    justification: str,
+    duration: str = "5m",
+    *,
+    wait_for_expiry: bool = False,
+    sleep: Callable[[float], None] = time.sleep,
+    poll_s: float = 15.0,
 ) -> DrillReport:
     """The whole procedure end to end with the harmless drill policy: request, approvals, activation, the
-    token works and is recorded (and so paged: an activation that cannot page is undone), revocation, and
-    the token refused afterwards. Reports the time from request to access."""
+    token works and is recorded (and so paged: an activation that cannot page is undone), then the end of
+    access, and Vault refusing the token afterwards. Reports the time from request to access.
+
+    With `wait_for_expiry` the drill does not revoke: it waits for the window to end and checks that the
+    automatic revocation came on time (the request expired and Vault refuses the token within
+    `EXPIRY_GRACE_S` of the end); otherwise it revokes at once."""
     report = DrillReport()
     started = time.monotonic()
     made = requester.request(justification, duration, drill=True)
@@ -252,18 +264,48 @@ def drill(
     else:
         report.steps.append(f"token works ({', '.join(looked['policies'])}), ttl {looked.get('ttl')}s")
     status = requester.status(report.request_id)
-    if status.get("accessor") != grant.accessor or not any(
-        "break-glass.activated" in e for e in status.get("events") or []
-    ):
+    events = status.get("events") or []
+    if status.get("accessor") != grant.accessor or not any("break-glass.activated" in e for e in events):
         report.problems.append("the activation is not recorded with the token's accessor")
     else:
         report.steps.append("activation recorded (and paged) with the token's accessor")
+    if wait_for_expiry:
+        _await_expiry(requester, grant, report, sleep, poll_s)
+        return report
     requester.revoke(report.request_id, "break-glass drill finished")
     if requester.token_works(grant) is not None:
         report.problems.append("the drill token still works after revocation")
     else:
         report.steps.append("revoked: Vault refuses the token")
     return report
+
+
+# How long after the window's end the automatic revocation may take (Scheduler fires within a minute).
+EXPIRY_GRACE_S = 120
+# At most 4 h + grace at the default 15 s between polls.
+MAX_POLLS = 1000
+
+
+def _await_expiry(
+    requester: BreakGlass, grant: Grant, report: DrillReport, sleep: Callable[[float], None], poll_s: float
+) -> None:
+    deadline = grant.ends_at + EXPIRY_GRACE_S
+    for _poll in range(MAX_POLLS):
+        if time.time() >= deadline:
+            break
+        sleep(poll_s)
+        if requester.status(report.request_id).get("status") == "expired":
+            break
+    status = requester.status(report.request_id).get("status")
+    if status != "expired":
+        report.problems.append(
+            f"the grant was not revoked on time: still {status} {EXPIRY_GRACE_S}s after its end"
+        )
+        requester.revoke(report.request_id, "break-glass drill: automatic revocation late")
+    elif requester.token_works(grant) is not None:
+        report.problems.append("the request expired but Vault still accepts the drill token")
+    else:
+        report.steps.append("revoked on time by the schedule: Vault refuses the token")
 
 
 def _id(request_id: str) -> str:

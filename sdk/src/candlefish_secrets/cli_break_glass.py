@@ -125,7 +125,9 @@ def _drill(args: argparse.Namespace) -> int:
         raise ConfigurationError("drill: name the approvers' AWS profiles with --approver-profile (twice)")
     requester = _break_glass(args)
     approvers = [_break_glass(args, profile) for profile in args.approver_profile]
-    report = drill(requester, approvers, args.justification, args.duration)
+    report = drill(
+        requester, approvers, args.justification, args.duration, wait_for_expiry=args.wait_for_expiry
+    )
     human = "\n".join(
         [
             f"drill {report.request_id}: {'PASSED' if report.passed else 'FAILED'}",
@@ -182,3 +184,8 @@ def register(subparsers: Any) -> None:
     run.add_argument("--approver-profile", action="append", default=[], help="an approver's AWS profile")
     run.add_argument("--justification", default="Scheduled break-glass drill: no incident, drill policy only")
     run.add_argument("--duration", default="5m")
+    run.add_argument(
+        "--wait-for-expiry",
+        action="store_true",
+        help="let the window end and check the automatic revocation came on time (instead of revoking)",
+    )
