@@ -22,6 +22,7 @@ from components.vault.policies import render_policies
 from lambdas.break_glass_broker.tokens import TokenError, Tokens
 from lambdas.rotation.vault import VaultClient, VaultError
 from providers import vault_break_glass as vbg
+from providers import vault_reconcile
 from providers.vault_reconcile import token_roles_view
 from tests.support.break_glass import MAX_TTL_S, BrokerStack, approver, requester
 
@@ -212,3 +213,25 @@ def test_the_recorded_accessor_finds_the_tokens_requests_in_the_audit_log(
     ]
     assert [entry["request"]["path"] for entry in used] == ["sys/mounts"]
     assert used[0]["auth"]["display_name"] == f"token-break-glass-{rid}"
+
+
+def test_the_bootstrap_writes_the_token_roles_with_the_admin_token_not_the_provisioner(
+    vault: hvac.Client, openbao_dev: Any
+) -> None:
+    provisioner_policy = render_policies([], region="us-east-1")["provisioner"]
+    vault.sys.create_or_update_acl_policy(name="provisioner-under-test", policy=provisioner_policy)
+    issued = vault.auth.token.create(policies=["provisioner-under-test"], no_default_policy=True)
+    provisioner = as_token(openbao_dev, issued["auth"]["client_token"])
+    vault.delete(f"auth/token/roles/{vbg.DRILL_TOKEN_ROLE}")
+    roles = vbg.token_roles({"broker_role_arn": "arn:aws:iam::1:role/b"}, 1800)
+    wanted = {"aws_client": {}, "aws_roles": {}, "approle_roles": {}, "token_roles": roles}
+    live = {**wanted, "token_roles": token_roles_view(vault, roles)}
+    try:
+        with pytest.raises(hx.Forbidden):
+            vault_reconcile._roles(provisioner, wanted, live, provisioner)
+        changed = vault_reconcile._roles(provisioner, wanted, live, vault)
+        assert changed == [f"wrote token role {vbg.TOKEN_ROLE}", f"wrote token role {vbg.DRILL_TOKEN_ROLE}"]
+        assert token_roles_view(provisioner, roles) == roles
+    finally:  # the session's other tests expect the fixture's roles
+        for name, role in vbg.token_roles({"broker_role_arn": "arn:aws:iam::1:role/b"}, MAX_TTL_S).items():
+            vault.write_data(f"auth/token/roles/{name}", data=role)
