@@ -566,8 +566,10 @@ def test_the_tls_certificate_alarms_a_month_before_it_expires(monitoring):
 
 def test_alarms_and_metric_filters_start_after_the_bootstrap(production_recording):
     bootstrap = production_recording.one("pulumi-python:dynamic/candlefish:BootstrappedVault")
-    alarms = production_recording.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
-    filters = production_recording.of_type("aws:cloudwatch/logMetricFilter:LogMetricFilter")
+    component = production_recording.one("candlefish:secrets:Monitoring")
+    watched = production_recording.descendants_of(component)
+    alarms = [r for r in watched if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm"]
+    filters = [r for r in watched if r.type == "aws:cloudwatch/logMetricFilter:LogMetricFilter"]
     assert alarms and filters
     late = [r.name for r in alarms + filters if bootstrap.urn not in r.dependencies]
     assert late == [], "these could fire (or count the bootstrap's root token) before the cluster is ready"

@@ -8,6 +8,7 @@ default thresholds and the conventions the components follow.
 from pulumi_policy import EnforcementLevel, Policy
 
 from . import (
+    break_glass,
     encryption,
     exposure,
     hardening,
@@ -32,6 +33,7 @@ ALL_POLICIES: list[Policy] = [
     *vault_version.POLICIES,
     *secrets_material.POLICIES,
     *tags.POLICIES,
+    *break_glass.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "PACK_ENFORCEMENT_LEVEL"]
