@@ -3,6 +3,7 @@
 - `openbao_dev`: one `bao server -dev` for the session (in memory, KV v2 at `secret/`, root token).
 - `openbao_client`: an hvac client with the dev server's root token (a fresh client per test).
 - `openbao_cluster`: one initialised 3-node Raft cluster for the session (static seal, TLS, 3 voters).
+- `real_vault`: the dev server behind a fresh fault proxy, with a unique path prefix (`RealVault`).
 - `openbao_cluster_factory`: `factory(size=3, initialize=True, **init)` builds fresh clusters, each
   destroyed when the test ends; pass `initialize=False` for one that a test initialises itself.
 
@@ -20,6 +21,8 @@ import hvac
 import pytest
 
 from tests.support.openbao import OpenBaoCluster, OpenBaoDevServer
+from tests.support.real_vault import RealVault
+from tests.support.vault_proxy import FaultProxy
 
 STARTUP_TIMES: dict[str, list[float]] = {}
 
@@ -45,6 +48,15 @@ def openbao_client(openbao_dev: OpenBaoDevServer) -> Iterator[hvac.Client]:
         yield client
     finally:
         client.adapter.close()
+
+
+@pytest.fixture
+def real_vault(openbao_dev: OpenBaoDevServer, unique_path: str) -> Iterator[RealVault]:
+    proxy = FaultProxy(openbao_dev.addr).start()
+    try:
+        yield RealVault(openbao_dev, proxy, unique_path)
+    finally:
+        proxy.stop()
 
 
 @pytest.fixture(scope="session")
