@@ -262,3 +262,39 @@ def test_a_new_provisioner_token_reaches_state_so_refresh_and_delete_keep_workin
     assert outs_of(provider.read(f"secret/{secret_path}", updated))["drift"] == ""
     assert provider.diff("id", updated, news).changes is False
 
+
+def test_a_seed_deleted_by_destroy_is_created_again_by_the_next_up(
+    vault_server, vault_client, provisioner, secret_path
+):
+    # destroy (soft delete keeps the metadata and a deleted version 1), then up: a new version 2.
+    provider = VaultKvSeedProvider()
+    provider.delete("id", outs_of(provider.create(props(vault_server, provisioner))))
+    again = outs_of(provider.create(props(vault_server, provisioner, value="example-not-a-secret-2")))
+    assert again["version"] == 2
+    assert again["fingerprint"] == fingerprint("example-not-a-secret-2")
+    assert live(vault_client, secret_path)["data"]["data"] == {"value": "example-not-a-secret-2"}
+
+
+def test_a_seed_whose_versions_were_destroyed_is_created_again(
+    vault_server, vault_client, provisioner, secret_path
+):
+    provider = VaultKvSeedProvider()
+    provider.create(props(vault_server, provisioner))
+    vault_client.secrets.kv.v2.destroy_secret_versions(path=secret_path, versions=[1], mount_point="secret")
+    again = outs_of(provider.create(props(vault_server, provisioner)))
+    assert again["version"] == 2
+    assert live(vault_client, secret_path)["data"]["data"] == {"value": VALUE}
+
+
+def test_a_rotated_value_that_was_then_deleted_is_still_not_clobbered_by_a_stale_create(
+    vault_server, vault_client, provisioner, secret_path
+):
+    # Only the latest version counts: a live value that differs still refuses, deleted or not before.
+    provider = VaultKvSeedProvider()
+    provider.delete("id", outs_of(provider.create(props(vault_server, provisioner))))
+    vault_client.secrets.kv.v2.create_or_update_secret(
+        path=secret_path, mount_point="secret", secret={"value": "example-rotated"}
+    )
+    with pytest.raises(SeedError, match=r"already holds a different value"):
+        provider.create(props(vault_server, provisioner))
+    assert live(vault_client, secret_path)["data"]["data"] == {"value": "example-rotated"}
