@@ -141,11 +141,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 self.connection.close()
                 return
             if fault is not None:
-                status, payload, extra = fault.status, {"errors": [fault.error_message(path)]}, {}
+                status = fault.status
+                payload: dict[str, Any] = {"errors": [fault.error_message(path)]}
                 label = f"fail:{fault.status}"
-                self._send(
-                    status, json.dumps(payload).encode(), {"Content-Type": "application/json", **extra}
-                )
+                self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
             elif proxy.sealed:
                 status, payload = proxy.sealed_answer(path)
                 label = "sealed"
@@ -173,6 +172,6 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
             if self.command != "HEAD":
                 self.wfile.write(content)
 
-        do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = do_LIST = _serve  # noqa: N815
+        do_GET = do_PUT = do_POST = do_DELETE = do_PATCH = do_HEAD = do_LIST = _serve
 
     return Handler
