@@ -17,7 +17,7 @@ def voters(cluster: OpenBaoCluster) -> int:
 
 
 @pytest.fixture
-def just_initialised(openbao_cluster_factory) -> OpenBaoCluster:
+def just_initialised(openbao_cluster_factory):
     # OpenBao's own autopilot defaults (10 s stabilization), and no waiting after sys/init.
     cluster = openbao_cluster_factory(3, initialize=False)
     cluster.initialize(stabilization=None, wait=False)

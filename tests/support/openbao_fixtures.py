@@ -22,6 +22,7 @@ import pytest
 
 from tests.support.openbao import OpenBaoCluster, OpenBaoDevServer
 from tests.support.real_vault import RealVault
+from tests.support.syslog_sink import SyslogSink, syslog_sink
 from tests.support.vault_proxy import FaultProxy
 
 STARTUP_TIMES: dict[str, list[float]] = {}
@@ -88,6 +89,13 @@ def openbao_cluster_factory() -> Iterator[Callable[..., OpenBaoCluster]]:
     yield build
     for cluster in clusters:
         cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def openbao_syslog() -> Iterator[SyslogSink]:
+    """A socket at /dev/log for the syslog audit device (see tests/support/syslog_sink.py)."""
+    with syslog_sink() as sink:
+        yield sink
 
 
 @pytest.fixture

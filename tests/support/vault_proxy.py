@@ -7,6 +7,8 @@ and its answers returned unchanged, except where a test asked for a fault:
   (429 rate limit, 5xx, 412) without reaching the server;
 - `drop_next(n)`: close the connection without an answer (a reset);
 - `add_latency(seconds)`: delay before forwarding (client timeouts);
+- `aws_auth`: an `AwsAuthStandIn` answering the AWS auth paths OpenBao lacks (and listing `aws/` in
+  `sys/auth`), with access decided by the real server;
 - `sealed = True`: answer as a sealed node does (sys/health 503 with `sealed: true`, sys/seal-status
   `sealed: true`, everything else 503 "Vault is sealed") while the real server stays unsealed.
 
@@ -23,6 +25,7 @@ from typing import Any
 
 import requests
 
+from tests.support.aws_auth_standin import AwsAuthStandIn
 from tests.support.vault.faults import FaultInjector, RequestLog, RequestRecord
 
 # Headers passed through in each direction (hop-by-hop and length headers are the proxy's own business).
@@ -39,12 +42,18 @@ class FaultProxy:
         self.faults = FaultInjector()
         self.log = RequestLog()
         self.sealed = False
+        self.aws_auth: AwsAuthStandIn | None = None
         self._session = requests.Session()
         self._session.verify = ca_cert or True
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---
+
+    def with_aws_auth(self, checker_token: str | None = None) -> FaultProxy:
+        """Serve the AWS auth method's paths from a stand-in (OpenBao has none); see AwsAuthStandIn."""
+        self.aws_auth = AwsAuthStandIn(self.upstream, checker_token, self._session.verify)
+        return self
 
     def start(self) -> FaultProxy:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
@@ -115,7 +124,26 @@ class FaultProxy:
             data=body or None,
             timeout=60,
             allow_redirects=False,
+            verify=self._session.verify,  # explicit: REQUESTS_CA_BUNDLE in the environment would win
         )
+
+
+def _json(body: bytes) -> dict[str, Any]:
+    try:
+        parsed = json.loads(body or b"{}")
+    except ValueError:
+        return {}
+    return parsed if isinstance(parsed, dict) else {}
+
+
+def _with_aws_mount(content: bytes, aws_auth: AwsAuthStandIn) -> bytes:
+    """`sys/auth` as the real server listed it, plus the stand-in's `aws/` once it is enabled."""
+    if not aws_auth.enabled:
+        return content
+    listing = json.loads(content)
+    listing.setdefault("data", {})["aws/"] = aws_auth.mount_entry()
+    listing["aws/"] = aws_auth.mount_entry()
+    return json.dumps(listing).encode()
 
 
 def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
@@ -149,18 +177,27 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 status, payload = proxy.sealed_answer(path)
                 label = "sealed"
                 self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
+            elif proxy.aws_auth is not None and proxy.aws_auth.handles(path):
+                token = self.headers.get("X-Vault-Token") or ""
+                operation = "LIST" if "list=true" in self.path else method
+                status, reply = proxy.aws_auth.answer(operation, path, token, _json(body))
+                label = "aws-auth-stand-in"
+                content = json.dumps(reply).encode() if reply is not None else b""
+                self._send(status, content, {"Content-Type": "application/json"} if reply is not None else {})
             else:
                 headers = {
                     name: self.headers[name] for name in FORWARDED_REQUEST_HEADERS if self.headers.get(name)
                 }
                 answer = proxy.forward(method, self.path, headers, body)
-                status = answer.status_code
+                status, content = answer.status_code, answer.content
+                if proxy.aws_auth is not None and path == "sys/auth" and method == "GET" and status == 200:
+                    content = _with_aws_mount(content, proxy.aws_auth)
                 kept = {
                     name: answer.headers[name]
                     for name in FORWARDED_RESPONSE_HEADERS
                     if name in answer.headers
                 }
-                self._send(status, answer.content, kept)
+                self._send(status, content, kept)
             proxy.log.add(RequestRecord(method, path, None, status, label, (time.monotonic() - began) * 1000))
 
         def _send(self, status: int, content: bytes, headers: dict[str, str]) -> None:
