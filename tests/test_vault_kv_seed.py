@@ -12,7 +12,7 @@ from providers.common import SeedError, fingerprint
 from providers.vault_kv_seed import VaultKvSeedProvider
 from tests.support.provider_host import call_in_provider_host
 
-pytestmark = [pytest.mark.slow, pytest.mark.openbao]
+pytestmark = pytest.mark.slow
 VALUE = "example-not-a-secret-initial"
 METADATA = {"owner": "security-team", "type": "crypto", "rotation_days": "180", "source": "generate"}
 

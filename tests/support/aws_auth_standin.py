@@ -7,18 +7,28 @@ asks it (`sys/capabilities` for the caller's token) whether the caller may do th
 ask, it needs a token allowed to call `sys/capabilities`: given, or made from the first root token it
 sees (a bootstrap's own root token, before the bootstrap revokes it), as an orphan with a policy that
 allows only that.
-What it does not do (listed in tests/support/README.md): parameter constraints of a policy
-(`allowed_parameters` on these paths), IAM logins (`auth/aws/login`), and principal ARN resolution.
+Logins (`auth/aws/login`) are checked for shape (a SigV4-signed sts:GetCallerIdentity for the role's
+region endpoint, the server ID header when one is configured) and mapped from the signing access key to a
+principal the test registered; the token returned is a real token of the real server with the role's
+policies, minted with `minter_token`. What it does not do (listed in tests/support/README.md): parameter
+constraints of a policy (`allowed_parameters` on these paths), signature verification against STS, and
+principal ARN resolution.
 """
 
 from __future__ import annotations
 
+import base64
+import json
+import re
 import threading
 from typing import Any
 
 import requests
 
 MOUNT = "aws/"
+CREDENTIAL = re.compile(r"Credential=(?P<key>[^/,\s]+)/\d{8}/(?P<region>[^/]+)/sts/aws4_request")
+STS_URL = re.compile(r"https://sts(\.[a-z0-9-]+)?\.amazonaws\.com/?")
+DENIED_LOGIN = (400, {"errors": ["error making upstream request: ...the caller is not recognised"]})
 OPERATION = {"GET": "read", "LIST": "list", "POST": "update", "PUT": "update", "DELETE": "delete"}
 ROLE_FIELDS_DEFAULTS: dict[str, Any] = {
     "auth_type": "iam",
@@ -41,7 +51,13 @@ class AwsAuthStandIn:
         self.enabled = False
         self.client_config: dict[str, Any] = {}
         self.roles: dict[str, dict[str, Any]] = {}
+        self.identities: dict[str, str] = {}
+        self.minter_token: str | None = None
         self._lock = threading.Lock()
+
+    def register_identity(self, access_key_id: str, arn: str) -> None:
+        """What STS would answer for requests signed with `access_key_id`."""
+        self.identities[access_key_id] = arn
 
     @staticmethod
     def handles(path: str) -> bool:
@@ -97,6 +113,8 @@ class AwsAuthStandIn:
         self, method: str, path: str, token: str, body: dict[str, Any]
     ) -> tuple[int, dict[str, Any] | None]:
         operation = "list" if method == "LIST" else OPERATION.get(method, "read")
+        if path == "auth/aws/login":
+            return self.login(body) if self.enabled else (400, {"errors": ["unsupported path"]})
         if not self.allowed(token, path, operation):
             return 403, {"errors": ["1 error occurred:\n\t* permission denied\n\n"]}
         with self._lock:
@@ -137,3 +155,43 @@ class AwsAuthStandIn:
                 return 204, None
             return (200, {"data": dict(self.roles[name])}) if name in self.roles else (404, {"errors": []})
         return 400, {"errors": [f"the AWS auth stand-in does not serve auth/aws/{rest}"]}
+
+    def login(self, body: dict[str, Any]) -> tuple[int, dict[str, Any] | None]:
+        role = self.roles.get(str(body.get("role") or ""))
+        if role is None:
+            return 400, {"errors": [f"entry for role {body.get('role')} not found"]}
+        try:
+            url = base64.b64decode(str(body["iam_request_url"])).decode()
+            sts_body = base64.b64decode(str(body["iam_request_body"])).decode()
+            headers = json.loads(base64.b64decode(str(body["iam_request_headers"])))
+        except (KeyError, ValueError):
+            return 400, {"errors": ["iam_request_url, iam_request_body and iam_request_headers are required"]}
+        flat = {
+            name.lower(): (value[0] if isinstance(value, list) else value) for name, value in headers.items()
+        }
+        signed = CREDENTIAL.search(str(flat.get("authorization", "")))
+        if not STS_URL.fullmatch(url) or "Action=GetCallerIdentity" not in sts_body or signed is None:
+            return 400, {"errors": ["not a signed sts:GetCallerIdentity request"]}
+        wanted_id = str(self.client_config.get("iam_server_id_header_value") or "")
+        if wanted_id and flat.get("x-vault-aws-iam-server-id") != wanted_id:
+            return 400, {"errors": ["expected IAM server ID header did not match"]}
+        arn = self.identities.get(signed.group("key"))
+        if arn is None or arn not in role["bound_iam_principal_arn"]:
+            return DENIED_LOGIN
+        if self.minter_token is None:
+            return 500, {"errors": ["the AWS auth stand-in has no token to mint logins with"]}
+        made = self._call(
+            "POST",
+            "auth/token/create-orphan",
+            self.minter_token,
+            {
+                "policies": role["token_policies"],
+                "no_default_policy": role["token_no_default_policy"],
+                "ttl": role["token_ttl"] or "15m",
+                "display_name": f"aws-{body['role']}",
+                "meta": {"role": str(body["role"]), "arn": arn},
+            },
+        )
+        if made.status_code != 200:
+            return made.status_code, made.json()
+        return 200, {"auth": made.json()["auth"]}

@@ -8,7 +8,8 @@
   destroyed when the test ends; pass `initialize=False` for one that a test initialises itself.
 
 Tests sharing a session server isolate themselves by path: `unique_path` gives a name no other test uses.
-Start-up times are printed in the terminal summary (`-rA` is not needed; see `pytest_terminal_summary`).
+Start-up times are printed in the terminal summary. Tests using any of these fixtures get the `openbao`
+marker automatically (`pytest -m openbao` selects them).
 """
 
 from __future__ import annotations
@@ -102,6 +103,20 @@ def openbao_syslog() -> Iterator[SyslogSink]:
 def unique_path() -> str:
     """A path segment no other test uses, for tests sharing a session server."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+REAL_SERVER_FIXTURES = frozenset(
+    {"openbao_dev", "openbao_client", "openbao_cluster", "openbao_cluster_factory", "real_vault"}
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses a real OpenBao server carries the `openbao` marker, whether or not its module
+    says so (before `-m` selects), and only those: a module's unit tests are not counted as real-server."""
+    for item in items:
+        if REAL_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.openbao)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:
