@@ -103,7 +103,11 @@ def test_health_query_codes(server: Server):
 
 def test_a_fake_pgp_key_is_refused_at_init(server: Server):
     url, verify = server.uninitialised()
-    body = {"recovery_shares": 1, "recovery_threshold": 1, "recovery_pgp_keys": [FAKE_PGP_KEY]}
+    body: dict[str, Any] = {
+        "recovery_shares": 1,
+        "recovery_threshold": 1,
+        "recovery_pgp_keys": [FAKE_PGP_KEY],
+    }
     body.update({"secret_shares": 1, "secret_threshold": 1, "pgp_keys": [FAKE_PGP_KEY]})
     answer = requests.put(f"{url}/v1/sys/init", json=body, verify=verify, timeout=10)
     assert answer.status_code == 400, answer.text
