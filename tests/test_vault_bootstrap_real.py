@@ -17,7 +17,7 @@ import hvac
 import hvac.exceptions as hx
 import pytest
 
-from components.vault_policies import app_policy_name, render_policies
+from components.vault.policies import app_policy_name, render_policies
 from providers import break_glass
 from providers import vault_bootstrap as bootstrap_module
 from providers.common import BootstrapError

@@ -49,9 +49,10 @@ DIVERGENT: dict[tuple[str, str], str] = {
 }
 
 
-@pytest.fixture(params=["openbao", "test-server"])
-def server(request, openbao_cluster_factory) -> Iterator[Server]:
+@pytest.fixture(params=[pytest.param("openbao", marks=pytest.mark.openbao), "test-server"])
+def server(request) -> Iterator[Server]:
     if request.param == "openbao":
+        openbao_cluster_factory = request.getfixturevalue("openbao_cluster_factory")
         dev: OpenBaoDevServer = request.getfixturevalue("openbao_dev")
         cluster: OpenBaoCluster = request.getfixturevalue("openbao_cluster")
 

@@ -15,7 +15,7 @@ from typing import Any
 import pytest
 import requests
 
-from components.vault_policies import render_app_policy, render_policies
+from components.vault.policies import render_app_policy, render_policies
 from tests.support.openbao import OpenBaoCluster
 
 pytestmark = pytest.mark.openbao
