@@ -161,6 +161,12 @@ def test_first_run_configures_the_real_server(bootstrapped):
     assert autopilot["min_quorum"] == 3
     for name in ("admin", "provisioner", "break-glass", app_policy_name("payments")):
         assert vault.sys.read_acl_policy(name)["data"]["policy"].strip()
+    # The snapshot timer's set-up: its AWS auth role (stand-in) bound to the node role, snapshot policy only.
+    assert target.proxy.aws_auth is not None
+    snapshot = target.proxy.aws_auth.roles["snapshot"]
+    assert snapshot["bound_iam_principal_arn"] == [NODE_ROLE]
+    assert snapshot["token_policies"] == ["snapshot"]
+    assert snapshot["token_no_default_policy"] is True
 
 
 def test_the_audit_log_records_the_bootstrap_with_secrets_hmaced(bootstrapped):

@@ -198,6 +198,12 @@ class OpenBaoDevServer:
     def client(self, token: str | None = None) -> hvac.Client:
         return hvac.Client(url=self.addr, token=token or self.root_token, timeout=10)
 
+    def __enter__(self) -> OpenBaoDevServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self._process is not None:
             _terminate(self._process)
