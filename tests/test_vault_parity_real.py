@@ -46,6 +46,7 @@ DIVERGENT: dict[tuple[str, str], str] = {
     ("test-server", "snapshot_is_a_raft_archive"): "its own snapshot format, not Raft's archive",
     ("test-server", "kv_v2_subkeys"): "no secret/subkeys endpoint",
     ("test-server", "token_leases_can_be_listed"): "sys/leases/lookup lists nothing",
+    ("test-server", "audit_hash_of_an_input"): "no sys/audit-hash endpoint",
 }
 
 
@@ -198,3 +199,33 @@ def test_approle_secret_id_logs_in_once(server: Server, unique_path: str):
     again = server.call("POST", "auth/approle/login", token=None, json=body)
     assert again.status_code == 400
     assert "invalid role or secret ID" in again.text
+
+
+def test_audit_hash_of_an_input(server: Server, unique_path: str, tmp_path):
+    server.client.sys.enable_audit_device(
+        device_type="file", path=unique_path, options={"file_path": str(tmp_path / "audit.log")}
+    )
+    try:
+        first = server.call("POST", f"sys/audit-hash/{unique_path}", json={"input": "example-not-a-secret"})
+        again = server.call("POST", f"sys/audit-hash/{unique_path}", json={"input": "example-not-a-secret"})
+        hashed = first.json().get("hash", "") if first.status_code == 200 else ""
+        check(server, "audit_hash_of_an_input", hashed.startswith("hmac-sha256:"), first.text)
+        if hashed:
+            assert again.json()["hash"] == hashed
+    finally:
+        server.client.sys.disable_audit_device(unique_path)
+
+
+def test_a_standby_answers_health_with_429(server: Server, request):
+    if server.kind == "openbao":
+        cluster: OpenBaoCluster = request.getfixturevalue("openbao_cluster")
+        standby = next(node for node in cluster.nodes if node is not cluster.leader())
+        url, verify = standby.addr, cluster.ca_cert_path
+    else:
+        other = VaultTestServer(standby=True).start()
+        request.addfinalizer(other.stop)
+        url, verify = other.url, True
+    answer = requests.get(f"{url}/v1/sys/health", verify=verify, timeout=10)
+    assert answer.status_code == 429
+    assert answer.json()["standby"] is True
+    assert answer.json()["sealed"] is False
