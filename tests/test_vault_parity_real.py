@@ -220,7 +220,7 @@ def test_a_standby_answers_health_with_429(server: Server, request):
     if server.kind == "openbao":
         cluster: OpenBaoCluster = request.getfixturevalue("openbao_cluster")
         standby = next(node for node in cluster.nodes if node is not cluster.leader())
-        url, verify = standby.addr, cluster.ca_cert_path
+        url, verify = standby.addr, cluster.ca_cert_path  # type: str, str | bool
     else:
         other = VaultTestServer(standby=True).start()
         request.addfinalizer(other.stop)
