@@ -1,8 +1,9 @@
 """A local syslog socket for real OpenBao's `syslog` audit device, which refuses to be enabled when
 nothing listens on /dev/log (OpenBao: "Unix syslog delivery error"). Production nodes have journald there.
 
-If /dev/log already exists (a syslog daemon runs), it is left alone and `messages` stays empty. Otherwise
-a datagram socket is bound there for the session, collects what arrives, and is removed at the end.
+If something already listens on /dev/log (a syslog daemon), it is left alone and `messages` stays empty.
+Otherwise a datagram socket is bound there for the session (replacing a stale one an interrupted run
+left), collects what arrives, and is removed at the end.
 Binding /dev/log needs root (CI runs as root); elsewhere the fixture fails saying so.
 """
 
@@ -26,13 +27,14 @@ class SyslogSink:
         self._thread: threading.Thread | None = None
 
     def start(self) -> SyslogSink:
-        if DEV_LOG.exists():
+        if DEV_LOG.exists() and _listening():
             return self
         if os.geteuid() != 0:
             raise RuntimeError(
                 "the syslog audit device needs a syslog socket at /dev/log: run a syslog daemon or run the "
                 "tests as root (CI does), so the test can bind one"
             )
+        DEV_LOG.unlink(missing_ok=True)  # a socket left by an interrupted run: nothing listens on it
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._socket.bind(str(DEV_LOG))
         self._socket.settimeout(0.2)
@@ -55,6 +57,18 @@ class SyslogSink:
             self._thread.join(timeout=2)
         if self.owned:
             DEV_LOG.unlink(missing_ok=True)
+
+
+def _listening() -> bool:
+    """Whether something receives on /dev/log (a daemon, or this session's sink)."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        probe.connect(str(DEV_LOG))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
 
 
 @contextlib.contextmanager
