@@ -32,6 +32,7 @@ MOUNT = "secret"
 PREFIX = "candlefish/drill"
 SECOND_VERSION_EVERY = 5
 SNAPSHOT_TIMEOUT_S = 600.0
+KV_UPGRADE_WAIT_S = 30.0
 
 
 class DrillFailed(RuntimeError):
@@ -84,10 +85,15 @@ def write_secrets(node: VaultHttp, count: int) -> dict[str, int]:
     if not mounted.ok and "existing mount" not in mounted.errors:
         raise DrillFailed(f"mounting {MOUNT}/ failed: {mounted.errors}")
     versions = {}
+    deadline = time.monotonic() + KV_UPGRADE_WAIT_S
     for index in range(count):
         path = f"{PREFIX}/secret-{index:05d}"
         for version in (1, 2) if index % SECOND_VERSION_EVERY == 0 else (1,):
             answer = node.post(f"{MOUNT}/data/{path}", {"data": {"value": _value(index, version)}})
+            # A new KV v2 mount upgrades itself for a moment and says so; wait that out, nothing else.
+            while not answer.ok and "Upgrading" in answer.errors and time.monotonic() < deadline:
+                time.sleep(0.2)
+                answer = node.post(f"{MOUNT}/data/{path}", {"data": {"value": _value(index, version)}})
             if not answer.ok:
                 raise DrillFailed(f"writing {path} failed: {answer.errors}")
             versions[path] = version

@@ -10,8 +10,10 @@ those two, and `SHA256SUMS.sealed` (the same sums, encrypted by the cluster's ba
 
 from __future__ import annotations
 
+import gzip
 import hashlib
 import tarfile
+import zlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -58,6 +60,7 @@ def sha256_of(path: Path) -> str:
 def verify_archive(path: Path) -> dict[str, str]:
     """Check the snapshot's own integrity: a complete gzip, a tar with the raft members, and every file
     matching its line in SHA256SUMS. Returns the sums; raises SnapshotInvalid saying what is wrong."""
+    _check_gzip_complete(path)
     contents: dict[str, bytes] = {}
     try:
         with tarfile.open(path, mode="r:gz") as archive:
@@ -88,6 +91,20 @@ def verify_archive(path: Path) -> dict[str, str]:
     return sums
 
 
+def _check_gzip_complete(path: Path) -> None:
+    """Read the gzip stream to its end, so its CRC and length trailer are checked: tar stops reading at
+    its end-of-archive blocks and would accept a file cut anywhere after them."""
+    try:
+        with gzip.open(path, "rb") as stream:
+            while stream.read(CHUNK):
+                pass
+    except (EOFError, OSError, zlib.error) as error:
+        raise SnapshotInvalid(
+            f"{path.name} is not a complete gzip stream ({error}); it may be truncated: download it again "
+            "or pick an older snapshot"
+        ) from None
+
+
 def parse_sums(text: str) -> dict[str, str]:
     """`sha256sum` output (`<hex>  <name>` lines) as {name: hex}."""
     sums = {}
@@ -105,7 +122,8 @@ def list_snapshots(s3: Any, bucket: str, prefix: str, *, with_metadata: bool = T
         for item in page.get("Contents", []):
             if item["Key"].endswith(SNAPSHOT_SUFFIX):
                 found.append(StoredSnapshot(bucket, item["Key"], item["LastModified"], int(item["Size"])))
-    found.sort(key=lambda snapshot: snapshot.last_modified, reverse=True)
+    # LastModified has one-second resolution; the key's timestamp breaks ties.
+    found.sort(key=lambda snapshot: (snapshot.last_modified, snapshot.key), reverse=True)
     return [describe(s3, snapshot) for snapshot in found] if with_metadata else found
 
 

@@ -195,7 +195,7 @@ def tls_expiry(addr: str, ca_cert: str | None, now: datetime | None = None) -> C
             socket.create_connection((parts.hostname or "", parts.port or 443), timeout=10) as raw,
             context.wrap_socket(raw, server_hostname=parts.hostname) as tls,
         ):
-            certificate = tls.getpeercert()
+            certificate = tls.getpeercert() or {}
     except (OSError, ssl.SSLError) as error:
         return Check(
             "tls certificate", FAIL, f"TLS handshake failed: {error}", "check the CA and server name"
