@@ -184,7 +184,9 @@ def secrets_manager_canary(client: Any, secret_id: str | None) -> Check:
     return Check("secrets manager canary", PASS, "written and read back")
 
 
-def tls_expiry(addr: str, ca_cert: str | None, now: datetime | None = None) -> Check:
+def tls_expiry(
+    addr: str, ca_cert: str | None, now: datetime | None = None, min_days: int = TLS_MIN_DAYS
+) -> Check:
     """Days until the certificate Vault presents expires."""
     parts = urlsplit(addr)
     if parts.scheme != "https":
@@ -203,7 +205,7 @@ def tls_expiry(addr: str, ca_cert: str | None, now: datetime | None = None) -> C
     expires = datetime.fromtimestamp(ssl.cert_time_to_seconds(str(certificate["notAfter"])), UTC)
     days = (expires - (now or datetime.now(UTC))).days
     detail = f"expires {expires:%Y-%m-%d} ({days} days)"
-    if days < TLS_MIN_DAYS:
+    if days < min_days:
         return Check(
             "tls certificate", FAIL, detail, "rotate the certificate (README: TLS and certificate rotation)"
         )
