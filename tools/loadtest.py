@@ -135,7 +135,7 @@ async def sample_answering_nodes(session: aiohttp.ClientSession, addr: str, samp
     return counts
 
 
-async def _prepare(settings: Settings, token: str) -> tuple[str, str, dict[str, int]]:
+async def prepare(settings: Settings, token: str) -> tuple[str, str, dict[str, int]]:
     connector = aiohttp.TCPConnector(ssl=ssl_context(settings.ca_cert) or True)
     async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=10)) as session:
         try:
@@ -180,7 +180,7 @@ def verdict(vault: loadgen.Figures, ceiling_per_s: float) -> tuple[str, bool, li
 
 def run(settings: Settings, token: str) -> Report:
     """Measure the generator's ceiling, then Vault, and judge the result."""
-    server, target, answered = asyncio.run(_prepare(settings, token))
+    server, target, answered = asyncio.run(prepare(settings, token))
     ceiling = loadgen.measure_ceiling(settings.concurrency, settings.ceiling_s, settings.read_ratio)
     vault = asyncio.run(
         loadgen.drive(
