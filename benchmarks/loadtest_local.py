@@ -38,7 +38,7 @@ def run(seconds: float, repetitions: int, concurrency: int) -> dict[str, object]
             vault_addr=root.addr, concurrency=concurrency, duration_s=seconds, read_ratio=1.0,
             ca_cert=cluster.ca_cert_path,
         )  # fmt: skip
-        server, target, answered = asyncio.run(loadtest._prepare(settings, token))
+        server, target, answered = asyncio.run(loadtest.prepare(settings, token))
         ceilings, runs = [], []
         for _ in range(repetitions):
             ceilings.append(loadgen.measure_ceiling(concurrency, seconds, settings.read_ratio))
