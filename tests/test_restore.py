@@ -252,7 +252,7 @@ def test_the_drill_restores_every_secret_and_version_into_a_new_cluster(openbao_
             cluster.destroy()
     assert report.secrets_written == 12 and report.secrets_verified == 12
     assert report.versions_verified == 12 + 3  # secrets 0, 5 and 10 have a second version
-    assert {"write", "snapshot", "destroy", "launch_new", "restore", "verify"} <= set(report.phases)
+    assert {"write", "snapshot", "destroy", "launch_new", "restore", "restore_settle", "read_back"} <= set(report.phases)
     assert 0 < report.restore_seconds <= report.total_seconds
     assert {check["check"]: check["status"] for check in report.checks} == {
         "archive": "pass", "cluster settled": "pass", "canary": "pass", "secret versions": "pass",

@@ -33,6 +33,7 @@ from typing import Any
 from tools import restore_checks, snapshots
 from tools.restore_checks import PreflightFailed
 from tools.snapshots import CANARY_PATH, SnapshotInvalid
+from tools.validate import StackOutputsUnavailable, region_of, stack_outputs
 from tools.vault_http import VaultHttp, VaultHttpError
 
 EXIT_OK, EXIT_FAILED, EXIT_REFUSED = 0, 1, 2
@@ -149,7 +150,9 @@ def restore_snapshot(
             f"the cluster did not settle within {settle_timeout_s:.0f}s after the restore: {settled.detail}. "
             "A node that fails to apply a snapshot seals itself; see docs/runbooks/restore.md"
         )
+    began = time.monotonic()
     _verify(report, checker, expect, before, new_cluster=new_cluster)
+    report.seconds["verify"] = round(time.monotonic() - began, 3)
     report.verified = all(item["status"] == "pass" for item in report.checks)
     return report
 
@@ -272,12 +275,23 @@ def _render(report: RestoreReport) -> str:
     return "\n".join(lines)
 
 
+def _apply_stack_outputs(args: argparse.Namespace, outputs: dict[str, Any]) -> None:
+    """Fill what the flags left open from the stack outputs (flags win)."""
+    args.bucket = args.bucket or outputs.get("snapshotBucketName")
+    args.region = args.region or region_of(outputs.get("unsealKeyArn"))
+    if args.command == "restore":
+        args.vault_addr = args.vault_addr or outputs.get("vaultAddress") or ""
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="python -m tools.restore", description=__doc__.split("\n\n")[0])
     commands = parser.add_subparsers(dest="command", required=True)
     listing = commands.add_parser("list", help="list the snapshots in the backup bucket, newest first")
     restoring = commands.add_parser("restore", help="restore a snapshot into a cluster")
     for sub in (listing, restoring):
+        sub.add_argument(
+            "--stack", help="take the bucket, region and Vault address from this stack's outputs"
+        )
         sub.add_argument("--bucket", help="the snapshot bucket (stack output snapshotBucketName)")
         sub.add_argument("--prefix", default="raft-snapshots/", help="key prefix (default raft-snapshots/)")
         sub.add_argument("--region", default=os.environ.get("AWS_REGION"), help="the bucket's region")
@@ -311,6 +325,12 @@ def main(argv: Sequence[str] | None = None) -> int:
 
         return restore_drill.main([a for a in arguments if a != "--drill"])
     args = build_parser().parse_args(arguments)
+    if args.stack:
+        try:
+            _apply_stack_outputs(args, stack_outputs(args.stack))
+        except StackOutputsUnavailable as error:
+            print(f"error: {error}; pass --bucket, --region and --vault-addr instead", file=sys.stderr)
+            return EXIT_REFUSED
     problems = []
     if not args.bucket and not getattr(args, "file", None):
         problems.append("--bucket is required (the stack output snapshotBucketName), or --file for restore")

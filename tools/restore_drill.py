@@ -175,7 +175,7 @@ def run_drill(launch: Launcher, secrets: int, *, say: Callable[[str], None] = pr
             phases["restore"] = round(time.monotonic() - began, 3)
             phases.update({f"restore_{name}": seconds for name, seconds in result.seconds.items()})
             restored = new_leader.with_token(old_token)
-            verified, versions_ok, problems = timed("verify", lambda: read_back(restored, versions))
+            verified, versions_ok, problems = timed("read_back", lambda: read_back(restored, versions))
             total = round(time.monotonic() - outage_began, 3)
             size = path.stat().st_size
     finally:
@@ -189,7 +189,7 @@ def run_drill(launch: Launcher, secrets: int, *, say: Callable[[str], None] = pr
         secrets_written=len(versions),
         secrets_verified=verified,
         versions_verified=versions_ok,
-        restore_seconds=phases["restore"],
+        restore_seconds=round(phases["restore_upload"] + phases["restore_settle"], 3),
         total_seconds=total,
         phases=phases,
         snapshot_bytes=size,
