@@ -99,7 +99,7 @@ def test_cluster_config_is_the_project_template_with_listed_changes(openbao_clus
 
 
 def test_template_drift_is_reported_not_ignored(openbao_cluster: OpenBaoCluster, monkeypatch):
-    from components import userdata
+    from components.vault import userdata
 
     original = userdata.render
 

@@ -4,7 +4,7 @@
 - `OpenBaoCluster`: N nodes with integrated Raft storage, the `static` seal standing in for `awskms` (so
   `sys/init` answers with recovery shares exactly as with KMS), joined with `retry_join`, TLS from a
   throwaway CA. Each node's configuration is the project's own `vault.hcl` + `vault-common.hcl`, rendered
-  by `components.userdata.render` and then changed only where a laptop is not an EC2 instance (see
+  by `components.vault.userdata.render` and then changed only where a laptop is not an EC2 instance (see
   `openbao_config.node_config`), so a real server's parser reads the template on every run.
 
 Every process gets its own directory, a scrubbed environment (no VAULT_*/BAO_* from the caller, HOME in

@@ -24,7 +24,7 @@ from __future__ import annotations
 import re
 from typing import TYPE_CHECKING
 
-from components import userdata
+from components.vault import userdata
 
 if TYPE_CHECKING:
     from tests.support.openbao import OpenBaoCluster, OpenBaoNode

@@ -15,7 +15,6 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alerting import publish_statements
-from components.iam import AwsContext, statement
 from components.lambda_function import (
     FunctionSpec,
     VpcPlacement,
@@ -23,6 +22,7 @@ from components.lambda_function import (
     lambda_code,
     logged_function,
 )
+from components.lib.iam import AwsContext, statement
 from lambdas.rotation import METRIC_NAMESPACE
 
 __all__ = ["METRIC_NAMESPACE", "SecretRotationFunction", "SecretRotationFunctionArgs", "rotation_code"]

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from components.config_reader import ConfigReader, SecretRef
+from components.config.reader import ConfigReader, SecretRef
 
 SecretType = Literal["database", "api-key", "crypto"]
 Source = Literal["generate", "config"]

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.load_balancer import HTTP_PORT, HTTPS_PORT, VAULT_API_PORT
+from components.vault.load_balancer import HTTP_PORT, HTTPS_PORT, VAULT_API_PORT
 
 VAULT_CLUSTER_PORT = 8201
 ANYWHERE = "0.0.0.0/0"

@@ -1,4 +1,4 @@
-"""A Vault node's user-data, rendered from the files in components/templates/ by plain functions.
+"""A Vault node's user-data, rendered from the files in components/vault/templates/ by plain functions.
 
 The user-data is a cloud-config document (written as JSON, which YAML parsers read as-is) whose
 `write_files` carry vault.hcl, the systemd units, the CloudWatch agent configuration and the scripts,

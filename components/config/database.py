@@ -11,8 +11,8 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-from components import timewindows
-from components.config_reader import ConfigReader
+from components.config.reader import ConfigReader
+from components.lib import timewindows
 
 # RDS for PostgreSQL majors in standard support (13 moved to paid Extended Support in February 2026).
 POSTGRES_MAJORS = (14, 15, 16, 17, 18)

@@ -1,11 +1,10 @@
 """Monitoring: metric filters on the audit and rotation logs, the audit watcher, alarms, queries, dashboards.
 
 What it watches arrives by name (the Vault cluster creates its server and audit log groups, the catalog its
-rotation function's): metric filters turn audit and rotation log lines into counts
-(components/audit_filters.py); the audit watcher, subscribed to the audit log, counts secret reads outside
-business hours; every alarm in components/alarm_specs.py notifies the alerts topic, and paging ones the
-pages topic too; saved Logs Insights queries and four dashboards (components/monitoring_dashboards.py) make
-the same data readable.
+rotation function's): metric filters turn audit and rotation log lines into counts (audit_filters.py); the
+audit watcher, subscribed to the audit log, counts secret reads outside business hours; every alarm in
+alarms.py notifies the alerts topic, and paging ones the pages topic too; saved Logs Insights queries and
+four dashboards (dashboards.py, from the widgets in widgets.py) make the same data readable.
 
 The audit watcher runs in the private subnets with HTTPS egress to the VPC only: it reads audit content and
 needs nothing but CloudWatch, which it reaches through the VPC's monitoring endpoint.
@@ -19,18 +18,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components import audit_filters
-from components.alarm_specs import (
-    GUIDE_ALARM_TAG,
-    AlarmSpec,
-    Watched,
-    all_alarms,
-    redis_node_ids,
-)
-from components.audit_filters import LogSource, MetricFilterSpec, audit_namespace
-from components.config_monitoring import MonitoringConfig, zone_file
-from components.dashboards import dashboard_body
-from components.iam import AwsContext, statement
+from components.config.monitoring import MonitoringConfig, zone_file
 from components.lambda_function import (
     FunctionSpec,
     LoggedFunction,
@@ -38,7 +26,18 @@ from components.lambda_function import (
     https_within_vpc,
     logged_function,
 )
-from components.monitoring_dashboards import DashboardInputs, dashboards
+from components.lib.iam import AwsContext, statement
+from components.monitoring import audit_filters
+from components.monitoring.alarms import (
+    GUIDE_ALARM_TAG,
+    AlarmSpec,
+    Watched,
+    all_alarms,
+    redis_node_ids,
+)
+from components.monitoring.audit_filters import LogSource, MetricFilterSpec, audit_namespace
+from components.monitoring.dashboards import DashboardInputs, dashboards
+from components.monitoring.widgets import dashboard_body
 
 
 @dataclass(frozen=True)

@@ -19,9 +19,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import AwsContext, document, to_json
-from components.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
-from components.vault_policies import app_policy_name, render_policies
+from components.lib.iam import AwsContext, document, to_json
+from components.lib.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
+from components.vault.policies import app_policy_name, render_policies
 from providers.vault_bootstrap import PROVISIONER_PERIOD, BootstrappedVault
 from providers.vault_config import AUDIT_FILE_PATH
 

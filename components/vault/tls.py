@@ -15,8 +15,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_tls as tls
 
-from components.iam import document, statement, to_json
-from components.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
+from components.lib.iam import document, statement, to_json
+from components.lib.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
 
 CA_VALIDITY_DAYS = 3650
 HOURS_PER_DAY = 24

@@ -13,13 +13,13 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from components import netmath
-from components.config_access import AccessConfig, Application, read_access
-from components.config_catalog import ROTATION_LIMITS, SecretEntry, read_catalog
-from components.config_database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODUCTION_MIN_LOG_DAYS
-from components.config_database import DatabaseConfig, read_database
-from components.config_monitoring import MonitoringConfig, read_monitoring
-from components.config_reader import ConfigError, ConfigReader, Problem, SecretRef
+from components.config.access import AccessConfig, Application, read_access
+from components.config.catalog import ROTATION_LIMITS, SecretEntry, read_catalog
+from components.config.database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODUCTION_MIN_LOG_DAYS
+from components.config.database import DatabaseConfig, read_database
+from components.config.monitoring import MonitoringConfig, read_monitoring
+from components.config.reader import ConfigError, ConfigReader, Problem, SecretRef
+from components.lib import netmath
 
 __all__ = [
     "PROJECT",

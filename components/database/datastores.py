@@ -4,7 +4,7 @@ Both stores sit in the private subnets behind their own security groups, which a
 the Vault nodes and the application security group. Everything at rest is encrypted with the data key,
 every secret with the secrets key, every log group with the logs key. PostgreSQL's master password is
 generated and rotated by RDS in Secrets Manager; applications get short-lived logins from Vault instead
-(components/database_access.py). Redis requires TLS and an AUTH token kept in Secrets Manager.
+(components/database/access.py). Redis requires TLS and an AUTH token kept in Secrets Manager.
 """
 
 from __future__ import annotations
@@ -17,12 +17,12 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components import database_access as access
-from components.config_database import DatabaseConfig
-from components.iam import AwsContext, assume_role_policy
-from components.secrets_catalog import VaultAccess
-from components.userdata import RDS_CA_BUNDLE
-from components.vault_security_groups import Rule, create_rules
+from components.catalog.secrets import VaultAccess
+from components.config.database import DatabaseConfig
+from components.database import access
+from components.lib.iam import AwsContext, assume_role_policy
+from components.vault.security_groups import Rule, create_rules
+from components.vault.userdata import RDS_CA_BUNDLE
 from providers.vault_database import VaultDatabaseEngine
 
 POSTGRES_PORT = 5432

@@ -26,7 +26,7 @@ FIXED_POLICIES = (
     "snapshot",
     "break-glass",
     "provisioner",
-    # Short-lived PostgreSQL credentials from the database engine (components/database_access.py).
+    # Short-lived PostgreSQL credentials from the database engine (components/database/access.py).
     "app-db-readonly",
     "app-db-readwrite",
     # The load test's token: its own canary secrets only (tools/loadtest.py).

@@ -1,4 +1,4 @@
-"""Bucket policy statements and the replication role's policy, as plain data (see components/iam.py).
+"""Bucket policy statements and the replication role's policy, as plain data (see components/lib/iam.py).
 
 Values may be Pulumi Outputs (ARNs known only at deploy time); tests call these with plain strings and
 lint the documents with parliament.
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from typing import Any
 
-from components.iam import concat, document, statement
+from components.lib.iam import concat, document, statement
 
 # Regions opened since August 2022 have no Elastic Load Balancing account: access-log delivery is granted
 # to a service principal instead (ELB User Guide, "Enable access logs for your Application Load Balancer").

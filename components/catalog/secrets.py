@@ -17,10 +17,10 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.config_catalog import SecretEntry
-from components.iam import AwsContext, document, statement, to_json
-from components.rotation_function import SecretRotationFunction
-from components.secret_policy import secret_policy
+from components.catalog.rotation import SecretRotationFunction
+from components.config.catalog import SecretEntry
+from components.lib.iam import AwsContext, document, statement, to_json
+from components.lib.secret_policy import secret_policy
 from providers.secrets_manager_seed import SecretsManagerSeed
 from providers.vault_kv_seed import VaultKvSeed
 

@@ -1,7 +1,7 @@
 """Who gets into PostgreSQL and how: Vault's database roles, the SQL they run, and the management user.
 
 Applications never hold a standing database password. They read `database/creds/app-readonly` or
-`database/creds/app-readwrite` (Vault ACL policies in templates/vault-policies) and get a login that
+`database/creds/app-readwrite` (Vault ACL policies in vault/templates/vault-policies) and get a login that
 lives an hour, renewable to a day, as a member of the `app_readonly` or `app_readwrite` group. Vault
 makes those logins as `vault_admin`, which the bootstrap SQL creates (providers/vault_database.py has
 the sequence). The SQL is kept as files in templates/postgres; this module only reads and names it.
@@ -11,6 +11,8 @@ from __future__ import annotations
 
 from pathlib import Path
 from typing import Any
+
+from components.vault.policies import POLICY_DIR
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MOUNT = "database"
@@ -50,4 +52,4 @@ def vault_roles() -> dict[str, dict[str, Any]]:
 
 def policy_file(role: str) -> Path:
     """The Vault ACL policy (HCL) that grants reading the role's credentials."""
-    return TEMPLATES / "vault-policies" / f"{APP_POLICIES[role]}.hcl"
+    return POLICY_DIR / f"{APP_POLICIES[role]}.hcl"

@@ -9,7 +9,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import assume_role_policy, concat, document, statement, to_json
+from components.lib.iam import assume_role_policy, concat, document, statement, to_json
 
 # CloudWatch metrics the nodes publish (through the agent's statsd listener) go to this namespace only.
 METRICS_NAMESPACE = "Candlefish/Vault"

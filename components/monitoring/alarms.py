@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
-from components.audit_filters import (
+from components.monitoring.audit_filters import (
     BREAK_GLASS_USE,
     FAILED_AUTHENTICATIONS,
     OFF_HOURS_METRIC,
@@ -42,7 +42,7 @@ SEAL_STATUS, FAILED_AUTH, OFF_HOURS_ACCESS, AUDIT_LOG_GAP, NODE_FAILURE = (
 )
 GUIDE_ALARMS = (SEAL_STATUS, FAILED_AUTH, OFF_HOURS_ACCESS, AUDIT_LOG_GAP, NODE_FAILURE)
 
-# The contract with the Vault cluster's CloudWatch agent (components/templates/cloudwatch-agent.json there).
+# The contract with the Vault cluster's CloudWatch agent (components/vault/templates/cloudwatch-agent.json).
 TELEMETRY_NAMESPACE = "Candlefish/Vault"
 TELEMETRY_CLUSTER_DIMENSION = "vault_cluster"
 UNSEALED = "vault.core.unsealed"  # gauge: 1 unsealed, 0 sealed

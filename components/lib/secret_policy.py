@@ -11,7 +11,7 @@ from typing import Any
 
 import pulumi
 
-from components.iam import document, statement
+from components.lib.iam import document, statement
 
 # Actions that read a value, those that change one, and those that change who may do either.
 READ_VALUE = ("secretsmanager:GetSecretValue",)

@@ -15,8 +15,8 @@ from typing import Literal
 
 import pulumi
 
-from components import audit_filters as queries
-from components.alarm_specs import (
+from components.monitoring import audit_filters as queries
+from components.monitoring.alarms import (
     ACTIVE,
     FAILED_AUTH_PER_MINUTE,
     HANDLE_LOGIN,
@@ -27,8 +27,8 @@ from components.alarm_specs import (
     Metric,
     Watched,
 )
-from components.audit_filters import LogSource
-from components.dashboards import AlarmWidget, Line, LogWidget, MetricWidget, TextWidget, Widget
+from components.monitoring.audit_filters import LogSource
+from components.monitoring.widgets import AlarmWidget, Line, LogWidget, MetricWidget, TextWidget, Widget
 
 # The Vault server log: hclog text lines (`... [ERROR] core: ...`) or, with log_format json, `"@level"`.
 SERVER_ERRORS = r"""fields @timestamp, @message

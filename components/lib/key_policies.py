@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from components.iam import document, statement
+from components.lib.iam import document, statement
 
 KeyPurpose = Literal["unseal", "data", "logs", "secrets", "notifications"]
 

@@ -1,7 +1,7 @@
 """The Vault cluster: raft nodes in an Auto Scaling group behind an Application Load Balancer.
 
 Nodes run Amazon Linux 2023 (the AWS CLI, SSM agent and EBS device links come with it; the CloudWatch
-agent comes from its S3-hosted repository), boot from user-data rendered by components/userdata.py,
+agent comes from its S3-hosted repository), boot from user-data rendered by components/vault/userdata.py,
 unseal with the KMS unseal key, find each other by tag and join over TLS. The group rolls one node at a
 time when the launch template changes. Its pieces live in their own modules: security groups, load
 balancer, TLS, IAM and user-data.
@@ -17,13 +17,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import userdata
-from components.config import TLS_EARLY_RENEWAL_DAYS, LoadBalancerConfig, VaultConfig
-from components.iam import AwsContext
-from components.load_balancer import LoadBalancerArgs, listeners, vault_load_balancer
-from components.vault_iam import METRICS_NAMESPACE, NodeGrants, node_identity, node_role
-from components.vault_security_groups import vault_security_groups
-from components.vault_tls import TlsArgs, vault_tls
+from components.config.stack import TLS_EARLY_RENEWAL_DAYS, LoadBalancerConfig, VaultConfig
+from components.lib.iam import AwsContext
+from components.vault import userdata
+from components.vault.iam import METRICS_NAMESPACE, NodeGrants, node_identity, node_role
+from components.vault.load_balancer import LoadBalancerArgs, listeners, vault_load_balancer
+from components.vault.security_groups import vault_security_groups
+from components.vault.tls import TlsArgs, vault_tls
 
 JOIN_TAG_KEY = "VaultCluster"
 ROOT_VOLUME_GIB = 20

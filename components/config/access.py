@@ -12,9 +12,9 @@ import binascii
 import re
 from dataclasses import dataclass
 
-from components import netmath
-from components.config_catalog import NAME_PATTERN, ROLE_PATTERN, VAULT_PATH_PATTERN
-from components.config_reader import ConfigReader, SecretRef
+from components.config.catalog import NAME_PATTERN, ROLE_PATTERN, VAULT_PATH_PATTERN
+from components.config.reader import ConfigReader, SecretRef
+from components.lib import netmath
 
 RECOVERY_SHARES = 5
 
