@@ -18,7 +18,7 @@ import statistics
 import sys
 from pathlib import Path
 
-from components.vault_policies import render_policies
+from components.vault.policies import render_policies
 from tests.support.openbao import running_cluster
 from tools import loadgen, loadtest
 from tools.vault_http import VaultHttp

@@ -8,7 +8,7 @@ import dataclasses
 import hvac
 import pytest
 
-from components.vault_policies import render_policies
+from components.vault.policies import render_policies
 from tests.support.openbao import OpenBaoCluster
 from tools import loadgen, loadtest
 from tools.loadgen import Figures
