@@ -5,7 +5,6 @@ is stood in for) and `aws` a recorder that keeps the uploaded file and the argum
 from __future__ import annotations
 
 import hashlib
-import os
 import shlex
 import subprocess
 import sys
@@ -133,4 +132,4 @@ def test_a_failed_upload_publishes_no_success(openbao_cluster, snapshot_token, t
     done, calls = _run_job(openbao_cluster, token.body["auth"]["client_token"], tmp_path)
     assert done.returncode != 0
     assert [call.split()[:2] for call in calls] == [["s3", "cp"]]
-    assert os.listdir(tmp_path / "uploads") == []
+    assert list((tmp_path / "uploads").iterdir()) == []
