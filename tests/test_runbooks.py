@@ -5,6 +5,7 @@ every alarm has the section its description links to."""
 from __future__ import annotations
 
 import argparse
+import dataclasses
 import re
 import shlex
 from collections.abc import Callable
@@ -14,6 +15,7 @@ import pytest
 import yaml
 
 from components.monitoring.alarms import RUNBOOK_PAGE, all_alarms
+from lambdas.slack_forwarder.message import parse_description
 from tests.support.mocks import ROOT
 from tests.test_alarm_specs import WATCHED
 from tools import loadtest, restore, restore_drill, validate
@@ -113,3 +115,36 @@ def test_relative_links_between_runbooks_resolve():
     for page in PAGES:
         for target in re.findall(r"\]\(([a-z-]+\.md)(?:#[a-z0-9-]+)?\)", page.read_text()):
             assert (RUNBOOKS / target).exists(), f"{page.name} links {target}"
+
+
+def test_the_snapshot_alarm_fires_when_no_snapshot_succeeded_for_two_hours():
+    (spec,) = [spec for spec in all_alarms(WATCHED) if spec.key == "snapshot-stale"]
+    assert spec.page and spec.metrics[0].name == "RaftSnapshotSucceeded"
+    assert spec.metrics[0].dimensions == {"vault_cluster": WATCHED.cluster_name}
+    assert (spec.period * spec.evaluation_periods, spec.comparison, spec.threshold) == (
+        7200,
+        "LessThanThreshold",
+        1,
+    )
+    assert spec.treat_missing_data == "breaching"  # no datapoint at all is the failure it exists for
+
+
+def test_a_cluster_that_takes_no_snapshots_has_no_snapshot_alarm():
+    no_snapshots = dataclasses.replace(WATCHED, snapshots=False)
+    assert "snapshot-stale" not in {spec.key for spec in all_alarms(no_snapshots)}
+
+
+def test_slack_shows_the_runbook_of_an_alarm():
+    (spec,) = [spec for spec in all_alarms(WATCHED) if spec.key == "snapshot-stale"]
+    described = parse_description(spec.description)
+    assert described.runbook == "docs/runbooks/alarms.md#snapshot-stale"
+    assert described.first_step == spec.first_step
+
+
+def test_the_slack_message_carries_the_runbook_as_a_field():
+    from lambdas.slack_forwarder.message import AlarmNotice, slack_payload
+
+    (spec,) = [spec for spec in all_alarms(WATCHED) if spec.key == "snapshot-stale"]
+    notice = AlarmNotice("a", "ALARM", "OK", "r", parse_description(spec.description), "t", "us-east-1")
+    fields = [f["text"] for block in slack_payload(notice)["blocks"] for f in block.get("fields", [])]
+    assert "*Runbook*\ndocs/runbooks/alarms.md#snapshot-stale" in fields
