@@ -12,7 +12,6 @@ show, not what a 5-node cluster on its own instances does.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import statistics
 import sys
@@ -38,7 +37,7 @@ def run(seconds: float, repetitions: int, concurrency: int) -> dict[str, object]
             vault_addr=root.addr, concurrency=concurrency, duration_s=seconds, read_ratio=1.0,
             ca_cert=cluster.ca_cert_path,
         )  # fmt: skip
-        server, target, answered = asyncio.run(loadtest.prepare(settings, token))
+        server, target, answered = loadgen.run_async(loadtest.prepare(settings, token))
         ceilings, runs = [], []
         for _ in range(repetitions):
             ceilings.append(loadgen.measure_ceiling(concurrency, seconds, settings.read_ratio))
@@ -47,7 +46,7 @@ def run(seconds: float, repetitions: int, concurrency: int) -> dict[str, object]
                 keys=settings.keys, concurrency=concurrency, duration_s=seconds, read_ratio=1.0,
                 ssl=loadtest.ssl_context(cluster.ca_cert_path),
             )  # fmt: skip
-            runs.append(asyncio.run(loadgen.drive(plan)))
+            runs.append(loadgen.run_async(loadgen.drive(plan)))
     return {
         "throughput_per_s": statistics.median(r.throughput_per_s for r in runs),
         "p99_ms": statistics.median(r.p99_ms for r in runs),

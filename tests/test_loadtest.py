@@ -3,7 +3,9 @@ the bootstrap's own `loadtest` policy."""
 
 from __future__ import annotations
 
+import asyncio
 import dataclasses
+import threading
 
 import hvac
 import pytest
@@ -176,3 +178,23 @@ def test_a_token_without_the_loadtest_policy_is_refused_with_the_fix(openbao_clu
     )  # fmt: skip
     assert code == loadtest.EXIT_USAGE
     assert "loadtest policy" in capsys.readouterr().err
+
+
+def test_the_generator_leaves_the_callers_event_loop_in_place():
+    """asyncio.run would unset the thread's current loop when done, and Pulumi's runtime (in the same test
+    process) asks for the current loop later; run_async must leave it as it found it."""
+    seen: list[object] = []
+
+    def caller() -> None:
+        loop = asyncio.new_event_loop()
+        asyncio.set_event_loop(loop)
+        try:
+            assert loadgen.run_async(asyncio.sleep(0, result="done")) == "done"
+            seen.append(asyncio.get_event_loop() is loop)
+        finally:
+            loop.close()
+
+    thread = threading.Thread(target=caller)
+    thread.start()
+    thread.join(10)
+    assert seen == [True]

@@ -252,7 +252,9 @@ def test_the_drill_restores_every_secret_and_version_into_a_new_cluster(openbao_
             cluster.destroy()
     assert report.secrets_written == 12 and report.secrets_verified == 12
     assert report.versions_verified == 12 + 3  # secrets 0, 5 and 10 have a second version
-    assert {"write", "snapshot", "destroy", "launch_new", "restore", "restore_settle", "read_back"} <= set(report.phases)
+    assert {"write", "snapshot", "destroy", "launch_new", "restore", "restore_settle", "read_back"} <= set(
+        report.phases
+    )
     assert 0 < report.restore_seconds <= report.total_seconds
     assert {check["check"]: check["status"] for check in report.checks} == {
         "archive": "pass", "cluster settled": "pass", "canary": "pass", "secret versions": "pass",
@@ -277,3 +279,21 @@ def test_restore_main_refuses_without_a_token(monkeypatch, capsys):
     monkeypatch.delenv("VAULT_TOKEN", raising=False)
     code = restore.main(["restore", "--bucket", BUCKET, "--vault-addr", "https://vault.internal:8200"])
     assert code == restore.EXIT_REFUSED and "VAULT_TOKEN" in capsys.readouterr().err
+
+
+def test_in_another_region_the_preflight_uses_the_multi_region_replica(aws):
+    primary = boto3.client("kms", region_name="us-east-1").create_key(MultiRegion=True)["KeyMetadata"]
+    boto3.client("kms", region_name="us-east-1").replicate_key(
+        KeyId=primary["KeyId"], ReplicaRegion="us-west-2"
+    )
+    here = restore.unseal_key_here(primary["Arn"], "us-west-2")
+    assert here == primary["Arn"].replace("us-east-1", "us-west-2")
+    confirmed = restore_checks.kms_preflight(here, lambda region: boto3.client("kms", region_name=region))
+    assert confirmed[0] == "unseal key enabled in us-west-2"
+
+
+def test_a_single_region_key_cannot_unseal_in_another_region():
+    arn = "arn:aws:kms:us-east-1:123456789012:key/00000000-0000-4000-8000-000000000000"
+    assert restore.unseal_key_here(arn, "us-east-1") == arn
+    with pytest.raises(PreflightFailed, match="single-Region key"):
+        restore.unseal_key_here(arn, "us-west-2")

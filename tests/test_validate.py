@@ -222,3 +222,27 @@ def test_the_table_names_the_first_step_of_a_failed_check(capsys):
     validate.render([Check("newest snapshot", FAIL, "no snapshot at all", "see docs/runbooks/alarms.md")])
     out = capsys.readouterr().out
     assert "FAIL" in out and "docs/runbooks/alarms.md" in out
+
+
+def test_without_the_pulumi_cli_the_stack_outputs_cannot_be_read(monkeypatch, capsys):
+    monkeypatch.setenv("PATH", "/nonexistent")
+    assert validate.main(["--stack", "production"]) == validate.EXIT_UNKNOWN
+    assert "pulumi stack output" in capsys.readouterr().err
+
+
+@pytest.mark.openbao
+def test_the_stack_outputs_give_the_address_and_region(openbao_dev, monkeypatch, capsys, tmp_path):
+    # The Pulumi CLI cannot run here: a stand-in prints what `pulumi stack output --json` would.
+    outputs = {"vaultAddress": openbao_dev.addr, "unsealKeyArn": "arn:aws:kms:us-west-2:123456789012:key/k"}
+    fake = tmp_path / "pulumi"
+    fake.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(outputs)}\nEOF\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    monkeypatch.setenv("VAULT_TOKEN", openbao_dev.root_token)
+    skip = [arg for name in validate.ALL_CHECKS if name != "leader" for arg in ("--skip", name)]
+    assert validate.main(["--stack", "production", "--json", *skip]) == validate.EXIT_OK
+    report = json.loads(capsys.readouterr().out)
+    assert report["checks"] == [
+        {"name": "leader", "status": PASS, "detail": "single node without HA", "first_step": ""}
+    ]
+    assert validate.region_of(outputs["unsealKeyArn"]) == "us-west-2"

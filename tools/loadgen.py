@@ -15,16 +15,29 @@ import random
 import ssl
 import time
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Coroutine, Sequence
 from dataclasses import dataclass
 from multiprocessing.connection import Connection
-from typing import Any
+from typing import Any, TypeVar
 
 import aiohttp
 from aiohttp import web
 
+T = TypeVar("T")
 SEED_VALUE = "example-not-a-secret"
 REQUEST_TIMEOUT_S = 10.0
+
+
+def run_async(coroutine: Coroutine[Any, Any, T]) -> T:
+    """Run a coroutine on a private event loop. Unlike asyncio.run, this leaves the thread's current loop
+    alone: asyncio.run ends by unsetting it, which breaks callers (Pulumi's runtime among them) that later
+    ask for the current loop in the same thread."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.run_until_complete(loop.shutdown_asyncgens())
+        loop.close()
 
 
 class LoadTestError(RuntimeError):
@@ -237,7 +250,7 @@ def measure_ceiling(concurrency: int, duration_s: float, read_ratio: float) -> F
             duration_s=duration_s,
             read_ratio=read_ratio,
         )
-        return asyncio.run(drive(plan))
+        return run_async(drive(plan))
     finally:
         parent.send("stop")
         process.join(10)

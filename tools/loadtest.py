@@ -20,7 +20,6 @@ Exit 0: targets met; 1: targets missed; 2: could not run (bad arguments, Vault u
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import os
 import ssl
@@ -180,9 +179,9 @@ def verdict(vault: loadgen.Figures, ceiling_per_s: float) -> tuple[str, bool, li
 
 def run(settings: Settings, token: str) -> Report:
     """Measure the generator's ceiling, then Vault, and judge the result."""
-    server, target, answered = asyncio.run(prepare(settings, token))
+    server, target, answered = loadgen.run_async(prepare(settings, token))
     ceiling = loadgen.measure_ceiling(settings.concurrency, settings.ceiling_s, settings.read_ratio)
-    vault = asyncio.run(
+    vault = loadgen.run_async(
         loadgen.drive(
             loadgen.Plan(
                 target=target,

@@ -30,6 +30,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from components.config.dr import replica_arn
 from tools import restore_checks, snapshots
 from tools.restore_checks import PreflightFailed
 from tools.snapshots import CANARY_PATH, SnapshotInvalid
@@ -79,6 +80,19 @@ class Expectations:
     versions: dict[str, int] | None = None
     mount: str = "secret"
     version_prefix: str = "candlefish"
+
+
+def unseal_key_here(recorded_arn: str, region: str | None) -> str:
+    """The key the restoring cluster unseals with: the recorded key, or in another region its
+    multi-Region replica (same key id; only multi-Region keys have one)."""
+    if not region or restore_checks.key_region(recorded_arn) == region:
+        return recorded_arn
+    if "key/mrk-" not in recorded_arn:
+        raise restore_checks.PreflightFailed(
+            f"the snapshot was sealed with {recorded_arn}, a single-Region key: a cluster in {region} cannot "
+            "unseal it (docs/runbooks/dr-failover.md; an HSM-backed stack has no cross-region unseal)"
+        )
+    return replica_arn(recorded_arn, region)
 
 
 def active_node(entry: VaultHttp) -> VaultHttp:
@@ -251,7 +265,8 @@ def cmd_restore(args: argparse.Namespace) -> int:
             )
             expect = Expectations(canary=chosen.canary)
             if chosen.unseal_key_arn and not args.skip_kms_preflight:
-                for line in restore_checks.kms_preflight(chosen.unseal_key_arn, _kms):
+                key_arn = unseal_key_here(chosen.unseal_key_arn, args.kms_region)
+                for line in restore_checks.kms_preflight(key_arn, _kms):
                     print(f"preflight: {line}")
         report = restore_snapshot(
             entry,
@@ -281,6 +296,7 @@ def _apply_stack_outputs(args: argparse.Namespace, outputs: dict[str, Any]) -> N
     args.region = args.region or region_of(outputs.get("unsealKeyArn"))
     if args.command == "restore":
         args.vault_addr = args.vault_addr or outputs.get("vaultAddress") or ""
+        args.kms_region = args.kms_region or region_of(outputs.get("unsealKeyArn"))
 
 
 def build_parser() -> argparse.ArgumentParser:
