@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Any
 
 from components.config.dr import replica_arn
-from tools import restore_checks, snapshots
+from tools import restore_checks, snapshots, validate_checks
 from tools.restore_checks import PreflightFailed
 from tools.snapshots import CANARY_PATH, SnapshotInvalid
 from tools.validate import StackOutputsUnavailable, region_of, stack_outputs
@@ -165,6 +165,13 @@ def restore_snapshot(
             "A node that fails to apply a snapshot seals itself; see docs/runbooks/restore.md"
         )
     began = time.monotonic()
+    # The cluster-level validate checks (tools.validate runs the rest: audit, canaries, TLS, backups).
+    for check in (
+        *validate_checks.node_health([*nodes] or [active]),
+        validate_checks.leader(checker),
+        validate_checks.raft_peers(checker, len(nodes) if nodes else None),
+    ):
+        report.check(check.name, {"pass": True, "fail": False}.get(check.status), check.detail)
     _verify(report, checker, expect, before, new_cluster=new_cluster)
     report.seconds["verify"] = round(time.monotonic() - began, 3)
     report.verified = all(item["status"] == "pass" for item in report.checks)
