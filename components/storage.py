@@ -22,6 +22,10 @@ from components.lib.iam import AwsContext, assume_role_policy, to_json
 
 SNAPSHOT_PREFIX = "raft-snapshots/"
 ACCESS_LOG_PREFIX = "vault-alb"
+# Server access logs of each bucket land under `<prefix><bucket role>/` in the server-access-log bucket.
+SERVER_ACCESS_LOG_PREFIX = "s3-access/"
+# Buckets whose every request is logged (same region and account as the log bucket, as S3 requires).
+LOGGED_BUCKETS = ("audit", "snapshots", "alb-logs")
 # Days after which objects move to colder storage classes. STANDARD_IA needs objects 30 days old.
 INFREQUENT_ACCESS_DAYS = 30
 AUDIT_INSTANT_ARCHIVE_DAYS = 90
@@ -126,6 +130,7 @@ class Storage(pulumi.ComponentResource):
     audit: ManagedBucket
     snapshots: ManagedBucket
     access_logs: ManagedBucket
+    server_access_logs: ManagedBucket
     replica: ManagedBucket | None = None
     replica_key: aws.kms.Key | None = None
     outputs: dict[str, pulumi.Output[Any]]
@@ -144,6 +149,24 @@ class Storage(pulumi.ComponentResource):
                 policies.deny_tampering_by(args.vault_node_role_arn, arn),
             ]
 
+        # S3 delivers server access logs only to a bucket encrypted with SSE-S3 (not SSE-KMS), in the same
+        # account and region, granted to logging.s3.amazonaws.com by bucket policy (ACLs are disabled).
+        # Its bucket names are derived, so the grant names the logged buckets before they exist.
+        logged = [
+            pulumi.Output.concat(
+                "arn:", ctx.partition, f":s3:::candlefish-{args.environment}-{role}-", ctx.account_id
+            )
+            for role in LOGGED_BUCKETS
+        ]
+        self.server_access_logs = self._bucket(
+            "s3-access-logs",
+            kms_key_arn=None,
+            statements=lambda arn: [
+                policies.tls_only(arn),
+                policies.server_access_log_delivery(arn, SERVER_ACCESS_LOG_PREFIX, ctx.account_id, logged),
+            ],
+            lifecycle=access_log_lifecycle(args.access_log_retention_days),
+        )
         lock_mode = "COMPLIANCE" if args.compliance_lock else "GOVERNANCE"
         self.audit = self._bucket(
             "audit",
@@ -170,6 +193,8 @@ class Storage(pulumi.ComponentResource):
             ],
             lifecycle=access_log_lifecycle(args.access_log_retention_days),
         )
+        for role, managed in zip(LOGGED_BUCKETS, (self.audit, self.snapshots, self.access_logs), strict=True):
+            self._log_requests(role, managed)
         if args.dr_region:
             self._replicate_snapshots(args.dr_region)
 
@@ -177,10 +202,23 @@ class Storage(pulumi.ComponentResource):
             "auditBucketName": self.audit.bucket.bucket,
             "snapshotBucketName": self.snapshots.bucket.bucket,
             "accessLogBucketName": self.access_logs.bucket.bucket,
+            "serverAccessLogBucketName": self.server_access_logs.bucket.bucket,
         }
         if self.replica is not None:
             self.outputs["snapshotReplicaBucketName"] = self.replica.bucket.bucket
         self.register_outputs(self.outputs)
+
+    def _log_requests(self, role: str, source: ManagedBucket) -> None:
+        """Server access logging for `source`, once the log bucket's policy lets S3 deliver there."""
+        aws.s3.BucketLogging(
+            f"{self._base}-{role}-logging",
+            bucket=source.bucket.id,
+            target_bucket=self.server_access_logs.bucket.id,
+            target_prefix=f"{SERVER_ACCESS_LOG_PREFIX}{role}/",
+            opts=pulumi.ResourceOptions(
+                parent=source.bucket, depends_on=[self.server_access_logs.policy, source.versioning]
+            ),
+        )
 
     def _elb_log_principal(self) -> dict[str, Any]:
         region = self._args.context.region

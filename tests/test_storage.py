@@ -6,11 +6,17 @@ import json
 import pytest
 
 from components.lib import bucket_policies
-from components.storage import ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX
+from components.storage import ACCESS_LOG_PREFIX, SERVER_ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX
 from tests.support.iam_lint import findings
 
 S3 = "aws:s3/"
-BUCKETS = ("storage-audit", "storage-snapshots", "storage-alb-logs", "storage-snapshots-dr")
+BUCKETS = (
+    "storage-audit",
+    "storage-snapshots",
+    "storage-alb-logs",
+    "storage-s3-access-logs",
+    "storage-snapshots-dr",
+)
 NODE_ROLE = "arn:aws:iam::123456789012:role/candlefish-production-vault-node"
 # Parliament reads bucket policies as identity policies; accepted findings, each for a reason.
 ACCEPTED = {
@@ -178,7 +184,7 @@ def test_access_log_bucket_lets_the_regional_elb_account_write_this_accounts_log
     assert allow["Action"] == "s3:PutObject"
     assert allow["Resource"] == f"{arn}/{ACCESS_LOG_PREFIX}/AWSLogs/123456789012/*"
     (rule,) = lifecycle(production, "storage-alb-logs").inputs["rules"]
-    assert rule["expiration"] == {"days": 90}
+    assert rule["expiration"] == {"days": 365}  # production's vaultLogRetentionDays
 
 
 def test_regions_opened_since_august_2022_use_the_log_delivery_service_principal():
@@ -258,7 +264,7 @@ def test_replication_role_is_confined_to_these_buckets_and_keys(production):
 
 def test_dev_has_no_replication(dev):
     assert not dev.of_type("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
-    assert len(dev.of_type("aws:s3/bucket:Bucket")) == 3
+    assert len(dev.of_type("aws:s3/bucket:Bucket")) == 4  # audit, snapshots, ALB logs, S3 access logs
     assert "snapshotReplicaBucketName" not in dev.outputs
 
 
@@ -271,3 +277,44 @@ def test_bucket_names_are_per_environment_and_account(production):
         "candlefish-production-snapshots-123456789012",
         "candlefish-production-alb-logs-123456789012",
     }
+
+
+LOGGED = {"storage-audit": "audit", "storage-snapshots": "snapshots", "storage-alb-logs": "alb-logs"}
+
+
+@pytest.mark.parametrize("label", sorted(LOGGED))
+def test_audit_backup_and_alb_log_buckets_log_every_request_to_the_access_log_bucket(production, label):
+    logging = production.one(f"{S3}bucketLogging:BucketLogging", f"{label}-logging")
+    target = bucket(production, "storage-s3-access-logs")
+    assert logging.inputs["bucket"] == bucket(production, label).outputs["bucket"]
+    assert logging.inputs["targetBucket"] == target.outputs["bucket"]
+    assert logging.inputs["targetPrefix"] == f"{SERVER_ACCESS_LOG_PREFIX}{LOGGED[label]}/"
+    target_policy = child(production, "storage-s3-access-logs", "policy", "bucketPolicy:BucketPolicy")
+    assert target_policy.urn in logging.dependencies
+
+
+def test_the_access_log_bucket_itself_and_the_dr_replica_are_not_logged(production):
+    logged = {r.name for r in production.of_type(f"{S3}bucketLogging:BucketLogging")}
+    assert logged == {f"{label}-logging" for label in LOGGED}
+
+
+def test_server_access_log_bucket_uses_sse_s3_and_expires_its_logs(production):
+    sse = "bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    rule = child(production, "storage-s3-access-logs", "encryption", sse).inputs["rules"][0]
+    assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
+    (rule,) = lifecycle(production, "storage-s3-access-logs").inputs["rules"]
+    assert rule["expiration"] == {"days": 365}  # production's vaultLogRetentionDays
+    assert bucket(production, "storage-s3-access-logs").inputs["objectLockEnabled"] is False
+
+
+def test_only_s3_log_delivery_for_this_accounts_logged_buckets_may_write_access_logs(production):
+    allow = statements(production, "storage-s3-access-logs")["S3ServerAccessLogDelivery"]
+    arn = bucket(production, "storage-s3-access-logs").outputs["arn"]
+    assert allow["Effect"] == "Allow"
+    assert allow["Principal"] == {"Service": "logging.s3.amazonaws.com"}
+    assert allow["Action"] == "s3:PutObject"
+    assert allow["Resource"] == f"{arn}/{SERVER_ACCESS_LOG_PREFIX}*"
+    assert allow["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    assert sorted(allow["Condition"]["ArnLike"]["aws:SourceArn"]) == sorted(
+        bucket(production, label).outputs["arn"] for label in LOGGED
+    )

@@ -132,6 +132,27 @@ def elb_log_delivery(
     )
 
 
+S3_LOG_DELIVERY_SERVICE = "logging.s3.amazonaws.com"
+
+
+def server_access_log_delivery(
+    bucket_arn: Any, prefix: str, account_id: Any, source_bucket_arns: Sequence[Any]
+) -> dict[str, Any]:
+    """Let S3's logging service write server access logs under `prefix`, only for this account's
+    `source_bucket_arns` (aws:SourceArn and aws:SourceAccount keep another account's buckets out).
+    """
+    return statement(
+        "S3ServerAccessLogDelivery",
+        ["s3:PutObject"],
+        concat(bucket_arn, f"/{prefix}*"),
+        principal={"Service": S3_LOG_DELIVERY_SERVICE},
+        condition={
+            "ArnLike": {"aws:SourceArn": list(source_bucket_arns)},
+            "StringEquals": {"aws:SourceAccount": account_id},
+        },
+    )
+
+
 def replication_policy(
     *,
     source_arn: Any,

@@ -67,7 +67,8 @@ def _customer_key_problem(what: str, key: Any) -> Iterable[str]:
 
 
 def _grants_elb_log_delivery(document: Mapping[str, Any] | None, config: Mapping[str, Any]) -> bool:
-    services, accounts = strings(config.get("elbServices")), strings(config.get("elbAccountIds"))
+    services = [*strings(config.get("elbServices")), *strings(config.get("s3LogServices"))]
+    accounts = strings(config.get("elbAccountIds"))
     for statement in statements(document):
         actions = strings(statement.get("Action"))
         if not is_allow(statement) or not {"s3:PutObject", "s3:*", "*"} & set(actions):
@@ -106,7 +107,10 @@ def _elb_log_bucket_problem(view: StackView, bucket: PolicyResource, config: Map
         raise unknown
     if tagged:
         return "it is tagged as the ELB access-log bucket but no bucket policy grants ELB log delivery"
-    return "only the load balancer's access-log bucket may use SSE-S3 (AES256)"
+    return (
+        "only the load balancer's access-log bucket and the S3 server-access-log bucket "
+        "(whose policies grant log delivery) may use SSE-S3 (AES256)"
+    )
 
 
 def _bucket_encryption(view: StackView, context: StackContext) -> Iterable[tuple[str, str | None]]:
@@ -145,8 +149,9 @@ s3_bucket_sse_kms = stack_policy(
     "s3-bucket-sse-kms",
     "Every S3 bucket has a BucketServerSideEncryptionConfiguration defaulting to SSE-KMS with a "
     "customer-managed key; only the load balancer's access-log bucket (its policy grants ELB log delivery; "
-    "while that policy is unknown at preview, a BucketPurpose=elb-access-logs tag vouches for it) may use "
-    "SSE-S3, the only encryption AWS accepts for ALB access logs.",
+    "while that policy is unknown at preview, a BucketPurpose=elb-access-logs tag vouches for it) and the "
+    "S3 server-access-log bucket (its policy grants logging.s3.amazonaws.com) may use SSE-S3, the only "
+    "encryption AWS accepts for ALB access logs and S3 server access logs.",
     check=_bucket_encryption,
     level=MANDATORY,
     severity=HIGH,
@@ -166,6 +171,11 @@ s3_bucket_sse_kms = stack_policy(
             "type": "array",
             "items": {"type": "string"},
             "default": list(settings.ELB_ACCOUNT_IDS),
+        },
+        "s3LogServices": {
+            "type": "array",
+            "items": {"type": "string"},
+            "default": list(settings.S3_LOG_DELIVERY_SERVICES),
         },
     },
 )

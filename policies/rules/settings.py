@@ -94,6 +94,9 @@ LOG_BUCKET_TAG_VALUE = "elb-access-logs"
 # Who may write ALB access logs: the log-delivery service principal (newer regions) or the region's
 # Elastic Load Balancing account (AWS: "Enable access logs for your Application Load Balancer").
 ELB_LOG_DELIVERY_SERVICES = ("logdelivery.elasticloadbalancing.amazonaws.com", "delivery.logs.amazonaws.com")
+# S3 server access logs are delivered by this service principal, and only to SSE-S3 buckets
+# (S3 User Guide, "Enabling Amazon S3 server access logging").
+S3_LOG_DELIVERY_SERVICES = ("logging.s3.amazonaws.com",)
 ELB_ACCOUNT_IDS = (
     "127311923021",  # us-east-1
     "033677994240",  # us-east-2

@@ -104,6 +104,32 @@ def test_elb_delivery_by_service_principal_also_exempts():
     )
 
 
+def s3_log_delivery(service):
+    return document({"Effect": "Allow", "Principal": {"Service": service}, "Action": "s3:PutObject"})
+
+
+def test_s3_server_access_log_delivery_exempts_the_log_bucket_from_sse_kms():
+    stack = [
+        bucket("s3logs"),
+        sse("s3logs", "AES256"),
+        bucket_policy("s3logs", s3_log_delivery("logging.s3.amazonaws.com")),
+    ]
+    assert check_stack("s3-bucket-sse-kms", stack) == []
+
+
+def test_a_grant_to_another_service_does_not_exempt_an_sse_s3_bucket():
+    stack = [
+        bucket("s3logs"),
+        sse("s3logs", "AES256"),
+        bucket_policy("s3logs", s3_log_delivery("ec2.amazonaws.com")),
+    ]
+    assert check_stack("s3-bucket-sse-kms", stack) == [
+        "s3logs: bucket s3logs (aws:s3/bucket:Bucket) uses SSE-S3: only the load balancer's access-log "
+        "bucket and the S3 server-access-log bucket (whose policies grant log delivery) may use SSE-S3 "
+        "(AES256)"
+    ]
+
+
 def test_references_are_followed_by_value_when_there_are_no_property_dependencies():
     unlinked_sse = sse("audit", "aws:kms", KEY)
     unlinked_sse.refs = {}
