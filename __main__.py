@@ -4,6 +4,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alerting import Alerting, AlertingArgs
+from components.audit_delivery import AuditDelivery, AuditDeliveryArgs
 from components.break_glass.component import BreakGlassAccess, BreakGlassAccessArgs
 from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs
 from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
@@ -130,6 +131,20 @@ vault = VaultCluster(
         other_deployers=other_deployers,
         volume_tags=config.tags,
         boot_dependencies=[network, *network.default_routes],
+    ),
+)
+# Vault's audit log, archived from CloudWatch Logs into the object-locked audit bucket.
+AuditDelivery(
+    "audit-delivery",
+    AuditDeliveryArgs(
+        environment=config.environment,
+        context=context,
+        audit_log_group_name=vault.audit_log_group.name,
+        audit_bucket_arn=storage.audit.bucket.arn,
+        audit_bucket_policy=storage.audit.policy,
+        data_key_arn=keys.data.arn,
+        logs_key_arn=keys.logs.arn,
+        log_retention_days=config.vault.log_retention_days,
     ),
 )
 alerting = Alerting(

@@ -132,6 +132,7 @@ class Storage(pulumi.ComponentResource):
     access_logs: ManagedBucket
     server_access_logs: ManagedBucket
     replica: ManagedBucket | None = None
+    audit_replica: ManagedBucket | None = None
     replica_key: aws.kms.Key | None = None
     outputs: dict[str, pulumi.Output[Any]]
 
@@ -206,6 +207,8 @@ class Storage(pulumi.ComponentResource):
         }
         if self.replica is not None:
             self.outputs["snapshotReplicaBucketName"] = self.replica.bucket.bucket
+        if self.audit_replica is not None:
+            self.outputs["auditReplicaBucketName"] = self.audit_replica.bucket.bucket
         self.register_outputs(self.outputs)
 
     def _log_requests(self, role: str, source: ManagedBucket) -> None:
@@ -347,14 +350,13 @@ class Storage(pulumi.ComponentResource):
             f"{label}-encryption", bucket=bucket.id, rules=[rule], region=region, opts=opts
         )
 
-    def _replicate_snapshots(self, dr_region: str) -> None:
-        """A replica bucket and key in `dr_region`, and the role S3 replicates SSE-KMS snapshots with."""
-        args = self._args
-        env = args.environment
+    def _replica_key(self, dr_region: str) -> aws.kms.Key:
+        """One key in `dr_region` for every replica bucket."""
+        args, env = self._args, self._args.environment
         dr_context = dataclasses.replace(args.context, region=dr_region)
-        self.replica_key = aws.kms.Key(
+        key = aws.kms.Key(
             f"{self._base}-replica-key",
-            description=f"candlefish-{env}: raft snapshot replicas in {dr_region}",
+            description=f"candlefish-{env}: raft snapshot and audit-log replicas in {dr_region}",
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=args.key_deletion_window_days,
@@ -366,10 +368,21 @@ class Storage(pulumi.ComponentResource):
         aws.kms.Alias(
             f"{self._base}-replica-key-alias",
             name=f"alias/candlefish-{env}-snapshot-replicas",
-            target_key_id=self.replica_key.key_id,
+            target_key_id=key.key_id,
             region=dr_region,
-            opts=pulumi.ResourceOptions(parent=self.replica_key),
+            opts=pulumi.ResourceOptions(parent=key),
         )
+        return key
+
+    def _replicate_snapshots(self, dr_region: str) -> None:
+        """Replica buckets in `dr_region` for the snapshots and the audit log, under a key there.
+
+        The audit replica is object-locked like its source (S3 replicates an object's retention only into
+        a bucket with object lock enabled), so the DR copy of the evidence is as immutable as the original.
+        """
+        args = self._args
+        self.replica_key = self._replica_key(dr_region)
+        lock_mode = "COMPLIANCE" if args.compliance_lock else "GOVERNANCE"
         self.replica = self._bucket(
             "snapshots-dr",
             kms_key_arn=self.replica_key.arn,
@@ -377,10 +390,45 @@ class Storage(pulumi.ComponentResource):
             lifecycle=snapshot_lifecycle(args.backup_retention_days),
             region=dr_region,
         )
-        source, replica = self.snapshots.bucket, self.replica.bucket
+        self.audit_replica = self._bucket(
+            "audit-dr",
+            kms_key_arn=self.replica_key.arn,
+            statements=lambda arn: [policies.tls_only(arn)],
+            lifecycle=audit_lifecycle(args.audit_object_lock_days),
+            object_lock=(lock_mode, args.audit_object_lock_days),
+            region=dr_region,
+        )
+        key = self.replica_key
+        self._replicate(
+            "snapshots", self.snapshots, self.replica, SNAPSHOT_PREFIX, dr_region=dr_region, key=key
+        )
+        self._replicate(
+            "audit", self.audit, self.audit_replica, "", dr_region=dr_region, key=key, object_lock=True
+        )
+
+    def _replicate(
+        self,
+        role_name: str,
+        source_bucket: ManagedBucket,
+        replica_bucket: ManagedBucket,
+        prefix: str,
+        *,
+        dr_region: str,
+        key: aws.kms.Key,
+        object_lock: bool = False,
+    ) -> None:
+        """The role S3 replicates SSE-KMS objects of `source_bucket` with, and the replication rule."""
+        args = self._args
+        source, replica = source_bucket.bucket, replica_bucket.bucket
+        # The snapshot role keeps its original name so existing stacks do not replace it.
+        base = (
+            f"{self._base}-replication"
+            if role_name == "snapshots"
+            else f"{self._base}-{role_name}-replication"
+        )
         role = aws.iam.Role(
-            f"{self._base}-replication-role",
-            description="Lets S3 replicate raft snapshots to the DR region",
+            f"{base}-role",
+            description=f"Lets S3 replicate the {role_name} bucket to the DR region",
             assume_role_policy=assume_role_policy(
                 "s3.amazonaws.com",
                 condition={
@@ -391,30 +439,31 @@ class Storage(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         role_policy = aws.iam.RolePolicy(
-            f"{self._base}-replication-policy",
+            f"{base}-policy",
             role=role.id,
             policy=to_json(
                 policies.replication_policy(
                     source_arn=source.arn,
                     destination_arn=replica.arn,
                     source_key_arn=args.data_key_arn,
-                    replica_key_arn=self.replica_key.arn,
+                    replica_key_arn=key.arn,
                     source_region=args.context.region,
                     destination_region=dr_region,
+                    object_lock=object_lock,
                 )
             ),
             opts=pulumi.ResourceOptions(parent=role),
         )
         # Replication needs versioning on both buckets first.
         aws.s3.BucketReplicationConfig(
-            f"{self._base}-snapshots-replication",
+            f"{self._base}-{role_name}-replication",
             bucket=source.id,
             role=role.arn,
             rules=[
                 aws.s3.BucketReplicationConfigRuleArgs(
-                    id="snapshots-to-dr",
+                    id=f"{role_name}-to-dr",
                     status="Enabled",
-                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=SNAPSHOT_PREFIX),
+                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=prefix),
                     delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
                         status="Disabled"
                     ),
@@ -430,7 +479,7 @@ class Storage(pulumi.ComponentResource):
                         bucket=replica.arn,
                         encryption_configuration=(
                             aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
-                                replica_kms_key_id=self.replica_key.arn
+                                replica_kms_key_id=key.arn
                             )
                         ),
                     ),
@@ -438,6 +487,6 @@ class Storage(pulumi.ComponentResource):
             ],
             opts=pulumi.ResourceOptions(
                 parent=source,
-                depends_on=[self.snapshots.versioning, self.replica.versioning, role_policy],
+                depends_on=[source_bucket.versioning, replica_bucket.versioning, role_policy],
             ),
         )

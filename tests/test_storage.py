@@ -12,6 +12,7 @@ from tests.support.iam_lint import findings
 S3 = "aws:s3/"
 BUCKETS = (
     "storage-audit",
+    "storage-audit-dr",
     "storage-snapshots",
     "storage-alb-logs",
     "storage-s3-access-logs",
@@ -79,7 +80,7 @@ def test_bucket_policies_pass_parliament(production, label):
 def test_settings_are_applied_one_after_another(production, label):
     """S3 aborts concurrent configuration changes to one bucket, so each waits for the previous one."""
     order = ["ownership", "public-access", "policy", "versioning", "encryption"]
-    if label == "storage-audit":
+    if label in {"storage-audit", "storage-audit-dr"}:
         order.append("object-lock")
     order.append("lifecycle")
     by_suffix = {
@@ -141,9 +142,10 @@ def test_dev_audit_bucket_is_locked_in_governance_mode_for_its_short_period(dev)
     assert lock.inputs["rule"] == {"defaultRetention": {"mode": "GOVERNANCE", "days": 1}}
 
 
-def test_only_the_audit_bucket_has_object_lock(production):
-    for label in BUCKETS[1:]:
-        assert bucket(production, label).inputs["objectLockEnabled"] is False
+def test_only_the_audit_bucket_and_its_replica_have_object_lock(production):
+    for label in BUCKETS:
+        locked = label in {"storage-audit", "storage-audit-dr"}
+        assert bucket(production, label).inputs["objectLockEnabled"] is locked, label
 
 
 def lifecycle(recording, label):
@@ -219,7 +221,9 @@ def test_production_replicates_snapshots_to_the_dr_region_with_a_key_there(produ
 
 
 def test_replication_selects_sse_kms_objects_and_re_encrypts_them_with_the_replica_key(production):
-    config = production.one("aws:s3/bucketReplicationConfig:BucketReplicationConfig")
+    config = production.one(
+        "aws:s3/bucketReplicationConfig:BucketReplicationConfig", "storage-snapshots-replication"
+    )
     source = bucket(production, "storage-snapshots")
     replica = bucket(production, "storage-snapshots-dr")
     key = production.one("aws:kms/key:Key", "storage-replica-key")
@@ -318,3 +322,47 @@ def test_only_s3_log_delivery_for_this_accounts_logged_buckets_may_write_access_
     assert sorted(allow["Condition"]["ArnLike"]["aws:SourceArn"]) == sorted(
         bucket(production, label).outputs["arn"] for label in LOGGED
     )
+
+
+def test_production_replicates_the_audit_bucket_into_an_object_locked_bucket_in_the_dr_region(production):
+    config = production.one(
+        f"{S3}bucketReplicationConfig:BucketReplicationConfig", "storage-audit-replication"
+    )
+    source, replica = bucket(production, "storage-audit"), bucket(production, "storage-audit-dr")
+    key = production.one("aws:kms/key:Key", "storage-replica-key")
+    assert replica.inputs["region"] == "us-west-2"
+    assert replica.inputs["objectLockEnabled"] is True
+    lock = child(production, "storage-audit-dr", "object-lock", "bucketObjectLockConfiguration:"
+                 "BucketObjectLockConfiguration").inputs["rule"]["defaultRetention"]  # fmt: skip
+    assert lock["mode"] == "COMPLIANCE"
+    assert config.inputs["bucket"] == source.outputs["bucket"]
+    (rule,) = config.inputs["rules"]
+    assert rule["filter"] == {"prefix": ""}  # every object: the whole record
+    assert rule["sourceSelectionCriteria"] == {"sseKmsEncryptedObjects": {"status": "Enabled"}}
+    assert rule["destination"] == {
+        "bucket": replica.outputs["arn"],
+        "encryptionConfiguration": {"replicaKmsKeyId": key.outputs["arn"]},
+    }
+    for label in ("storage-audit", "storage-audit-dr"):
+        versioning = child(production, label, "versioning", "bucketVersioning:BucketVersioning")
+        assert versioning.urn in config.dependencies
+
+
+def test_audit_replication_role_reads_retention_and_only_this_bucket(production):
+    role = production.one("aws:iam/role:Role", "storage-audit-replication-role")
+    trust = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]
+    source_arn = bucket(production, "storage-audit").outputs["arn"]
+    assert trust["Condition"]["ArnLike"] == {"aws:SourceArn": source_arn}
+    document = json.loads(
+        production.one("aws:iam/rolePolicy:RolePolicy", "storage-audit-replication-policy").inputs["policy"]
+    )
+    found = {s["Sid"]: s for s in document["Statement"]}
+    assert found["ReadSourceRetention"]["Resource"] == [f"{source_arn}/*"]
+    assert found["WriteReplicas"]["Resource"] == [
+        f"{bucket(production, 'storage-audit-dr').outputs['arn']}/*"
+    ]
+    assert findings(document) == []
+    snapshots = json.loads(
+        production.one("aws:iam/rolePolicy:RolePolicy", "storage-replication-policy").inputs["policy"]
+    )
+    assert "ReadSourceRetention" not in {s["Sid"] for s in snapshots["Statement"]}

@@ -161,13 +161,27 @@ def replication_policy(
     replica_key_arn: Any,
     source_region: str,
     destination_region: str,
+    object_lock: bool = False,
 ) -> dict[str, Any]:
     """What S3 replication needs to copy SSE-KMS objects: read versions here, decrypt with the source key
     (only via S3, only for this bucket), encrypt with the replica key (only via S3 there), write replicas.
 
-    With S3 Bucket Keys on, the KMS encryption context is the bucket's ARN, not the object's.
+    With S3 Bucket Keys on, the KMS encryption context is the bucket's ARN, not the object's. From an
+    object-locked bucket, S3 also reads each version's retention and legal hold to carry them over.
     """
+    lock = (
+        [
+            statement(
+                "ReadSourceRetention",
+                ["s3:GetObjectLegalHold", "s3:GetObjectRetention"],
+                [_objects(source_arn)],
+            )
+        ]
+        if object_lock
+        else []
+    )
     return document(
+        *lock,
         statement(
             "ReadReplicationConfiguration", ["s3:GetReplicationConfiguration", "s3:ListBucket"], [source_arn]
         ),
