@@ -150,6 +150,7 @@ AuditDelivery(
 alerting = Alerting(
     "alerting",
     AlertingArgs(
+        functions_key_arn=keys.functions.arn,
         environment=config.environment,
         production=config.is_production,
         context=context,
@@ -172,6 +173,7 @@ alerting = Alerting(
 rotation = SecretRotationFunction(
     "rotation",
     SecretRotationFunctionArgs(
+        functions_key_arn=keys.functions.arn,
         environment=config.environment,
         context=context,
         vpc_id=network.vpc.id,
@@ -192,6 +194,7 @@ break_glass = (
     BreakGlassAccess(
         "break-glass",
         BreakGlassAccessArgs(
+            functions_key_arn=keys.functions.arn,
             environment=config.environment,
             production=config.is_production,
             context=context,
@@ -302,6 +305,7 @@ database = Database(
 monitoring = Monitoring(
     "monitoring",
     MonitoringArgs(
+        functions_key_arn=keys.functions.arn,
         environment=config.environment,
         production=config.is_production,
         context=context,

@@ -63,6 +63,8 @@ class AlertingArgs:
     log_retention_days: int
     slack_webhook_url: pulumi.Input[str] | None = None
     pagerduty_integration_key: pulumi.Input[str] | None = None
+    # The customer-managed key for function environments and dead-letter queues.
+    functions_key_arn: pulumi.Input[str] | None = None
 
 
 def topic_policy(topic_arn: pulumi.Input[str], context: AwsContext) -> dict[str, Any]:
@@ -218,6 +220,7 @@ class Alerting(pulumi.ComponentResource):
         forwarder = logged_function(
             base,
             FunctionSpec(
+                asynchronous=True,
                 function_name=f"candlefish-{args.environment}-slack-forwarder",
                 package="slack_forwarder",
                 description="Posts the alerts topic's notifications to Slack",
@@ -227,6 +230,7 @@ class Alerting(pulumi.ComponentResource):
                 timeout=20,
             ),
             logs_key_arn=args.logs_key_arn,
+            functions_key_arn=args.functions_key_arn,
             retention_days=args.log_retention_days,
             parent=self,
         )

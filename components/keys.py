@@ -96,12 +96,14 @@ class Keys(pulumi.ComponentResource):
         self.logs = self._key(name, args, "logs")
         self.secrets = self._key(name, args, "secrets")
         self.notifications = self._key(name, args, "notifications")
+        self.functions = self._key(name, args, "functions")
         self.register_outputs(
             {
                 "dataKeyArn": self.data.arn,
                 "logsKeyArn": self.logs.arn,
                 "secretsKeyArn": self.secrets.arn,
                 "notificationsKeyArn": self.notifications.arn,
+                "functionsKeyArn": self.functions.arn,
             }
         )
 

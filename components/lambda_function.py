@@ -23,6 +23,8 @@ HTTPS = 443
 ARCHITECTURE = "arm64"
 # The AWS managed policy for functions in a VPC; its ARN is built in the stack's partition.
 VPC_ACCESS_POLICY = "policy/service-role/AWSLambdaVPCAccessExecutionRole"
+# Events an asynchronous invocation could not deliver stay in the dead-letter queue this long (SQS maximum).
+DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
 
 
 def lambda_code(package: str, extra: Mapping[str, pulumi.Asset] | None = None) -> pulumi.AssetArchive:
@@ -92,6 +94,9 @@ class FunctionSpec:
     # Reserved concurrency: a burst (a flood of log events, a mass rotation) cannot take the account's
     # whole Lambda concurrency, and this function always has its share.
     reserved_concurrency: int = 5
+    # Invoked asynchronously (SNS, a log subscription, EventBridge Scheduler): events that fail every retry
+    # go to an encrypted dead-letter queue instead of being dropped.
+    asynchronous: bool = False
 
 
 @dataclass(frozen=True)
@@ -102,6 +107,7 @@ class LoggedFunction:
     role: aws.iam.Role
     log_group: aws.cloudwatch.LogGroup
     policy: aws.iam.RolePolicy
+    dead_letter_queue: aws.sqs.Queue | None = None
 
 
 def logged_function(
@@ -112,10 +118,29 @@ def logged_function(
     retention_days: int,
     parent: pulumi.Resource,
     role: aws.iam.Role | None = None,
+    functions_key_arn: pulumi.Input[str] | None = None,
 ) -> LoggedFunction:
     """Create `<base>-logs`, `<base>-role`, `<base>-policy` and the function `<base>` under `parent`.
-    Pass `role` when others must name the function's role before the function exists (a key policy)."""
+    Pass `role` when others must name the function's role before the function exists (a key policy).
+
+    With `functions_key_arn`, the function's environment variables are encrypted with that customer-managed
+    key (the role may decrypt with it), and an asynchronous function's dead-letter queue `<base>-dlq` too.
+    """
     child = pulumi.ResourceOptions(parent=parent)
+    queue = (
+        aws.sqs.Queue(
+            f"{base}-dlq",
+            name=f"{spec.function_name}-dlq",
+            message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
+            kms_master_key_id=functions_key_arn,
+            # SQS-managed encryption only when no key is given (a stack without the functions key).
+            sqs_managed_sse_enabled=None if functions_key_arn is not None else True,
+            tags={"Name": f"{spec.function_name}-dlq"},
+            opts=child,
+        )
+        if spec.asynchronous
+        else None
+    )
     log_group = aws.cloudwatch.LogGroup(
         f"{base}-logs",
         name=f"/aws/lambda/{spec.function_name}",
@@ -132,7 +157,11 @@ def logged_function(
     policy = aws.iam.RolePolicy(
         f"{base}-policy",
         role=role.id,
-        policy=to_json(role_policy(spec.statements, log_group.arn)),
+        policy=to_json(
+            role_policy(
+                [*spec.statements, *key_statements(functions_key_arn, queue, spec.environment)], log_group.arn
+            )
+        ),
         opts=pulumi.ResourceOptions(parent=role),
     )
     ready: list[pulumi.Resource] = [log_group, policy]
@@ -160,6 +189,8 @@ def logged_function(
         # X-Ray traces every invocation (its segments need the SendTraces statement of the role policy).
         tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         environment={"variables": dict(spec.environment)} if spec.environment else None,
+        kms_key_arn=functions_key_arn if spec.environment else None,
+        dead_letter_config={"target_arn": queue.arn} if queue is not None else None,
         vpc_config=(
             {"subnet_ids": list(spec.vpc.subnet_ids), "security_group_ids": list(spec.vpc.security_group_ids)}
             if spec.vpc is not None
@@ -168,7 +199,30 @@ def logged_function(
         tags={"Name": spec.function_name},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=ready),
     )
-    return LoggedFunction(function=function, role=role, log_group=log_group, policy=policy)
+    return LoggedFunction(
+        function=function, role=role, log_group=log_group, policy=policy, dead_letter_queue=queue
+    )
+
+
+def key_statements(
+    key_arn: pulumi.Input[str] | None, queue: aws.sqs.Queue | None, environment: Mapping[str, Any]
+) -> list[dict[str, Any]]:
+    """Decrypting its own environment, and sending failed events to its dead-letter queue."""
+    found: list[dict[str, Any]] = []
+    if key_arn is not None and environment:
+        found.append(statement("DecryptOwnEnvironment", ["kms:Decrypt"], [key_arn]))
+    if queue is not None:
+        found.append(statement("SendFailedEvents", ["sqs:SendMessage"], [queue.arn]))
+        if key_arn is not None:
+            found.append(
+                statement(
+                    "EncryptFailedEvents",
+                    ["kms:Decrypt", "kms:GenerateDataKey"],
+                    [key_arn],
+                    condition={"StringLike": {"kms:ViaService": "sqs.*.amazonaws.com"}},
+                )
+            )
+    return found
 
 
 def role_policy(statements: Sequence[Mapping[str, Any]], log_group_arn: pulumi.Input[str]) -> dict[str, Any]:

@@ -169,6 +169,7 @@ def test_the_forwarder_role_reads_one_secret_through_secrets_manager_and_writes_
         "DecryptSlackWebhookThroughSecretsManager",
         "WriteOwnLogs",
         "SendTraces",
+        "SendFailedEvents",  # its dead-letter queue (SNS invokes it asynchronously)
     }
     assert (by_sid["ReadSlackWebhook"]["Action"], by_sid["ReadSlackWebhook"]["Resource"]) == (
         "secretsmanager:GetSecretValue",

@@ -52,6 +52,8 @@ class BreakGlassAccessArgs:
     pages_topic_arn: pulumi.Input[str]
     notifications_key_arn: pulumi.Input[str]
     deployer_role_arn: pulumi.Input[str]
+    # The customer-managed key for function environments and dead-letter queues.
+    functions_key_arn: pulumi.Input[str] | None = None
 
 
 def role_prefix(environment: str) -> str:
@@ -162,6 +164,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
         made = logged_function(
             f"{name}-broker",
             FunctionSpec(
+                asynchronous=True,
                 function_name=f"{prefix}-broker",
                 package="break_glass_broker",
                 description="Break-glass broker: requests, approvals, wrapped short-lived Vault tokens",
@@ -187,6 +190,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
                 memory_size=256,
             ),
             logs_key_arn=args.logs_key_arn,
+            functions_key_arn=args.functions_key_arn,
             retention_days=args.log_retention_days,
             parent=self,
             role=self.broker_role,

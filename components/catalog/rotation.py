@@ -51,6 +51,8 @@ class SecretRotationFunctionArgs:
     notifications_key_arn: pulumi.Input[str]
     vault_auth_role: str = "rotation"
     vault_kv_mount: str = "secret"
+    # The customer-managed key for function environments and dead-letter queues.
+    functions_key_arn: pulumi.Input[str] | None = None
 
 
 class SecretRotationFunction(pulumi.ComponentResource):
@@ -105,6 +107,7 @@ class SecretRotationFunction(pulumi.ComponentResource):
                 reserved_concurrency=10,
             ),
             logs_key_arn=args.logs_key_arn,
+            functions_key_arn=args.functions_key_arn,
             retention_days=args.log_retention_days,
             parent=self,
         )

@@ -14,7 +14,7 @@ from typing import Any, Literal
 
 from components.lib.iam import document, statement
 
-KeyPurpose = Literal["unseal", "data", "logs", "secrets", "notifications"]
+KeyPurpose = Literal["unseal", "data", "logs", "secrets", "notifications", "functions"]
 
 PURPOSES: Mapping[KeyPurpose, str] = MappingProxyType(
     {
@@ -23,6 +23,7 @@ PURPOSES: Mapping[KeyPurpose, str] = MappingProxyType(
         "logs": "CloudWatch Logs log groups",
         "secrets": "Secrets Manager secrets",
         "notifications": "SNS alert topics",
+        "functions": "Lambda functions' environment variables and dead-letter queues",
     }
 )
 
@@ -171,6 +172,28 @@ def key_policy(purpose: KeyPurpose, ctx: KeyPolicyContext) -> dict[str, Any]:
                 "*",
                 principal={"Service": "cloudwatch.amazonaws.com"},
                 condition={"StringEquals": {"aws:SourceAccount": ctx.account_id}},
+            ),
+        ]
+    elif purpose == "functions":
+        # Each function's role decrypts its environment and writes its dead-letter queue through its own
+        # IAM policy, which names this key; Lambda and SQS create their grants through their services.
+        statements += [
+            statement(
+                "UseThroughIamPolicies",
+                ENVELOPE_ACTIONS,
+                "*",
+                principal=account,
+                condition={"StringEquals": in_account},
+            ),
+            statement(
+                "GrantsForLambda",
+                GRANT_ACTIONS,
+                "*",
+                principal=account,
+                condition={
+                    "StringEquals": {**in_account, "kms:ViaService": ctx.via("lambda")},
+                    "Bool": {"kms:GrantIsForAWSResource": "true"},
+                },
             ),
         ]
     else:  # pragma: no cover - Literal exhausts the purposes

@@ -89,6 +89,8 @@ class MonitoringArgs:
     # Alarms and metric filters wait for these (the bootstrap): a first deployment pages no one while the
     # cluster is still uninitialised, and the bootstrap's own root token (revoked at its end) counts nothing.
     after: Sequence[pulumi.Resource] = ()
+    # The customer-managed key for function environments and dead-letter queues.
+    functions_key_arn: pulumi.Input[str] | None = None
 
 
 class Monitoring(pulumi.ComponentResource):
@@ -199,6 +201,7 @@ class Monitoring(pulumi.ComponentResource):
         watcher = logged_function(
             base,
             FunctionSpec(
+                asynchronous=True,
                 function_name=f"{self._prefix}-audit-watcher",
                 package="audit_watcher",
                 description="Counts Vault secret reads outside business hours (from the audit log)",
@@ -226,6 +229,7 @@ class Monitoring(pulumi.ComponentResource):
                 memory_size=256,
             ),
             logs_key_arn=args.logs_key_arn,
+            functions_key_arn=args.functions_key_arn,
             retention_days=args.settings.alert_log_retention_days,
             parent=self,
         )
