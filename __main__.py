@@ -323,6 +323,9 @@ monitoring = Monitoring(
             audit_log_group_name=vault.audit_log_group.name,
             certificate_arn=vault.certificate_arn,
             snapshots=not config.vault.dev_mode,
+            node_certificate_arn=(
+                vault.node_certificate_arn if config.load_balancer.acm_certificate_arn else None
+            ),
         ),
         database=DatabaseTargets(
             rds_instance_identifier=database.postgres_identifier,

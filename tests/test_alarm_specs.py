@@ -3,6 +3,7 @@
 import pytest
 
 from components.monitoring.alarms import GUIDE_ALARMS, Metric, Watched, all_alarms, redis_node_ids
+from components.monitoring.certificates import certificate_alarms
 from components.monitoring.widgets import GRID_WIDTH, Line, MetricWidget, TextWidget, layout
 from lambdas.slack_forwarder.message import parse_description
 
@@ -82,3 +83,30 @@ def test_a_metric_line_renders_dimensions_in_order_then_options():
         "app/lb/1",
         {"stat": "p99", "label": "p99"},
     ]
+
+
+TREATMENTS = {"breaching", "notBreaching", "ignore", "missing"}
+CERTIFICATE_SPECS = certificate_alarms("arn:aws:acm:us-east-1:123456789012:certificate/lb", "arn:node")
+
+
+@pytest.mark.parametrize("spec", [*all_alarms(WATCHED), *CERTIFICATE_SPECS], ids=lambda spec: spec.key)
+def test_every_alarm_says_why_it_treats_missing_data_as_it_does(spec):
+    assert spec.treat_missing_data in TREATMENTS
+    assert len(spec.missing_data_reason) >= 40, spec.key
+    # The reason must agree with the choice it explains.
+    if spec.treat_missing_data == "breaching":
+        assert "breach" in spec.missing_data_reason and "not breach" not in spec.missing_data_reason
+    else:
+        assert "not breach" in spec.missing_data_reason or "no data means" in spec.missing_data_reason.lower()
+
+
+def test_the_node_certificate_gets_its_own_alarm_only_when_the_listener_serves_another():
+    assert [spec.key for spec in certificate_alarms("arn:lb")] == ["tls-certificate-expiry"]
+    both = {spec.key: spec for spec in CERTIFICATE_SPECS}
+    assert set(both) == {"tls-certificate-expiry", "vault-node-certificate-expiry"}
+    (metric,) = both["vault-node-certificate-expiry"].metrics
+    assert (metric.namespace, metric.name, metric.dimensions) == (
+        "AWS/CertificateManager",
+        "DaysToExpiry",
+        {"CertificateArn": "arn:node"},
+    )

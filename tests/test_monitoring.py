@@ -360,7 +360,8 @@ def test_the_audit_watcher_runs_in_the_vpc_reaching_only_its_endpoints(monitorin
 def test_the_audit_watcher_may_publish_only_its_namespace_and_write_its_logs(monitoring):
     policy = json.loads(monitoring.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert set(by_sid) == {"PublishOffHoursReads", "WriteOwnLogs", "SendTraces"}
+    # And its dead-letter queue: a log subscription invokes it asynchronously.
+    assert set(by_sid) == {"PublishOffHoursReads", "WriteOwnLogs", "SendTraces", "SendFailedEvents"}
     assert by_sid["PublishOffHoursReads"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": NAMESPACE}
     }

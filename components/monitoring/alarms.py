@@ -87,6 +87,8 @@ class AlarmSpec:
     first_step: str
     page: bool
     metrics: tuple[Metric, ...]
+    # Why `treat_missing_data` is what it is for this alarm: what a period without datapoints means here.
+    missing_data_reason: str
     # By default an alarm fires on any event counted in one minute.
     statistic: str = "Sum"
     period: int = 60
@@ -154,11 +156,27 @@ class Watched:
         )
 
 
+# Reasons shared by several alarms for how they treat periods without datapoints.
+COUNTED_EVENTS = (
+    "The metric filter publishes a datapoint only when a matching event is logged; no data means no such "
+    "event, so it does not breach."
+)
+NO_TELEMETRY = (
+    "Nodes that stop reporting telemetry may be sealed, stopped or cut off: missing data breaches, as "
+    "the deployment guide's seal-status alarm requires."
+)
+INSTANCE_METRIC = (
+    "RDS and ElastiCache publish this every minute while the instance runs; a gap is the service's "
+    "(reported by its own events), not high usage, so it does not breach."
+)
+
+
 def guide_alarms(w: Watched) -> list[AlarmSpec]:
     """The deployment guide's five alarms."""
     return [
         AlarmSpec(
             key="vault-sealed",
+            missing_data_reason=NO_TELEMETRY,
             guide=SEAL_STATUS,
             page=True,
             meaning="A Vault node reports itself sealed, or the nodes stopped reporting telemetry: a sealed "
@@ -174,6 +192,7 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="failed-authentications",
+            missing_data_reason=COUNTED_EVENTS,
             guide=FAILED_AUTH,
             page=False,
             meaning=f"More than {FAILED_AUTH_PER_MINUTE} logins failed within a minute: credential guessing, "
@@ -185,6 +204,7 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="off-hours-secret-access",
+            missing_data_reason=COUNTED_EVENTS,
             guide=OFF_HOURS_ACCESS,
             page=False,
             meaning="A secret was read outside business hours by someone other than the rotation automation.",
@@ -194,6 +214,9 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="audit-log-gap",
+            missing_data_reason=(
+                "No incoming audit events is exactly what this alarm is about, so missing data breaches."
+            ),
             guide=AUDIT_LOG_GAP,
             page=True,
             meaning="The Vault audit log received no events for 15 minutes: auditing may be broken or the "
@@ -208,6 +231,10 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="vault-nodes-in-service",
+            missing_data_reason=(
+                "Auto Scaling publishes group metrics every minute while collection is on; none means the "
+                "group or its metrics collection is gone, which cannot be taken as healthy, so it breaches."
+            ),
             guide=NODE_FAILURE,
             page=True,
             meaning=f"Fewer than {w.cluster_size} Vault nodes have been in service for "
@@ -223,6 +250,10 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="vault-unhealthy-targets",
+            missing_data_reason=(
+                "The load balancer publishes UnHealthyHostCount every minute while it has targets; a gap "
+                "(no registered targets) is covered by vault-nodes-in-service, so it does not breach here."
+            ),
             guide=NODE_FAILURE,
             page=True,
             meaning="The load balancer has seen an unhealthy Vault node for 5 minutes (down, sealed or "
@@ -235,6 +266,10 @@ def guide_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="vault-status-checks",
+            missing_data_reason=(
+                "EC2 publishes status checks only for running instances; while a node is replaced there is "
+                "no data, and vault-nodes-in-service covers the missing node, so it does not breach here."
+            ),
             guide=NODE_FAILURE,
             page=True,
             meaning="An EC2 status check has failed on a Vault node for 3 minutes (hardware, network or OS).",
@@ -252,6 +287,7 @@ def security_alarms(w: Watched) -> list[AlarmSpec]:
     return [
         AlarmSpec(
             key="break-glass-used",
+            missing_data_reason=COUNTED_EVENTS,
             page=True,
             meaning="A break-glass token was used: emergency access to every secret is active.",
             first_step="run the saved query break-glass-activations and confirm the activation was approved "
@@ -260,6 +296,7 @@ def security_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="root-token-used",
+            missing_data_reason=COUNTED_EVENTS,
             page=True,
             meaning="A root token made a request: after the bootstrap no root token should exist.",
             first_step="find the request in the audit log (policies root), find who generated the token, and "
@@ -268,6 +305,7 @@ def security_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="rotation-failures",
+            missing_data_reason=COUNTED_EVENTS,
             page=False,
             meaning="A secret rotation step failed; the secret keeps its current value until a retry "
             "succeeds.",
@@ -284,6 +322,10 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
     specs = [
         AlarmSpec(
             key="vault-leader-elections",
+            missing_data_reason=(
+                "Vault emits the leadership-change counter only when a leadership change happens; no data "
+                "means none happened."
+            ),
             page=False,
             meaning="Raft elected a leader more than once in 15 minutes: leadership is flapping.",
             first_step="check `vault operator raft autopilot state` and the nodes' network and disk latency "
@@ -294,6 +336,10 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="lb-5xx",
+            missing_data_reason=(
+                "The load balancer publishes 5xx counts only for periods that had some; no data means no "
+                "errors."
+            ),
             page=False,
             meaning=f"The load balancer itself returned more than {LB_5XX_PER_5_MINUTES} errors (5xx) in 5 "
             "minutes: usually no healthy Vault node to send requests to.",
@@ -304,6 +350,10 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="vault-5xx",
+            missing_data_reason=(
+                "The load balancer publishes target 5xx counts only for periods that had some; no data "
+                "means no errors."
+            ),
             page=False,
             meaning=f"Vault returned more than {LB_5XX_PER_5_MINUTES} server errors (5xx) in 5 minutes.",
             first_step="search the Vault server log for errors around the alarm time (level error).",
@@ -313,6 +363,10 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="vault-p99-latency",
+            missing_data_reason=(
+                "No response-time data means no requests were served: nothing was slow, so it does not "
+                "breach."
+            ),
             page=False,
             meaning="Vault's p99 response time has been over 100 ms for 15 minutes (the guide's retrieval "
             "target).",
@@ -326,6 +380,7 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="rds-cpu",
+            missing_data_reason=INSTANCE_METRIC,
             page=False,
             meaning=f"PostgreSQL CPU has been over {UTILISATION_PERCENT}% for 15 minutes.",
             first_step="open Performance Insights for the top SQL by load.",
@@ -337,6 +392,7 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="rds-free-storage",
+            missing_data_reason=INSTANCE_METRIC,
             page=False,
             meaning="PostgreSQL has less than 10% of its storage free.",
             first_step="check for runaway tables or WAL growth, then raise allocated storage (or its "
@@ -349,6 +405,7 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="rds-connections",
+            missing_data_reason=INSTANCE_METRIC,
             page=False,
             meaning=f"PostgreSQL has been above {RDS_CONNECTION_FRACTION:.0%} of its "
             f"{w.rds_max_connections} connections for 15 minutes.",
@@ -361,6 +418,7 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="redis-cpu",
+            missing_data_reason=INSTANCE_METRIC,
             page=False,
             meaning=f"A Redis node's engine CPU has been over {UTILISATION_PERCENT}% for 15 minutes.",
             first_step="run SLOWLOG GET on the busy node and look for expensive commands (KEYS, big sets).",
@@ -373,6 +431,7 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="redis-memory",
+            missing_data_reason=INSTANCE_METRIC,
             page=False,
             meaning=f"A Redis node has used over {UTILISATION_PERCENT}% of its memory for 15 minutes.",
             first_step="check key counts and TTLs (INFO keyspace); scale the node type if the data is "
@@ -386,6 +445,7 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
         ),
         AlarmSpec(
             key="redis-evictions",
+            missing_data_reason=INSTANCE_METRIC,
             page=False,
             meaning="Redis has been evicting keys for 15 minutes: it is out of memory and dropping data.",
             first_step="see redis-memory; check maxmemory-policy and which keys lack a TTL.",
@@ -399,6 +459,10 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
         specs.append(
             AlarmSpec(
                 key=f"{role}-errors",
+                missing_data_reason=(
+                    "Lambda publishes Errors only for periods in which the function ran; no data means no "
+                    "failed invocations."
+                ),
                 page=False,
                 meaning=f"The {role.replace('-', ' ')} function failed; what it watches or delivers is "
                 "going unseen until it works again.",
@@ -418,6 +482,10 @@ def backup_alarms(w: Watched) -> list[AlarmSpec]:
     return [
         AlarmSpec(
             key="snapshot-stale",
+            missing_data_reason=(
+                "The snapshot job publishes its success metric only when an upload succeeds; missing data "
+                "is a missing backup, so it breaches."
+            ),
             page=True,
             meaning=f"No raft snapshot has been uploaded for {SNAPSHOT_MAX_AGE_HOURS} hours: the hourly "
             "backup is failing and the newest restore point is getting older.",

@@ -55,6 +55,8 @@ class VaultTargets:
     certificate_arn: pulumi.Input[str]  # the load balancer's (ACM) certificate, for the expiry alarm
     # The hourly raft snapshot job runs (not in dev mode): its success metric is alarmed on.
     snapshots: bool = True
+    # The nodes' own certificate in ACM when the listener serves another one (acmCertificateArn).
+    node_certificate_arn: pulumi.Input[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -121,7 +123,10 @@ class Monitoring(pulumi.ComponentResource):
         }
         watched = self._watched()
         self.alarms, self.guide_alarms = {}, {}
-        for spec in [*all_alarms(watched), *certificate_alarms(args.vault.certificate_arn)]:
+        for spec in [
+            *all_alarms(watched),
+            *certificate_alarms(args.vault.certificate_arn, args.vault.node_certificate_arn),
+        ]:
             alarm = self._alarm(spec)
             self.alarms[spec.key] = alarm
             if spec.guide:

@@ -176,6 +176,7 @@ class VaultCluster(pulumi.ComponentResource):
         )
         self.tls_secret = tls.secret
         self.certificate_arn = tls.certificate_arn
+        self.node_certificate_arn = tls.node_certificate_arn
         self.ca_certificate_pem = tls.ca_certificate_pem
         # Everything a client of the API needs to exist before it calls Vault (the bootstrap waits on this:
         # depending on the component alone does not wait for grandchildren such as the listeners).

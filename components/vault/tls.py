@@ -81,6 +81,8 @@ class VaultTls:
     secret: aws.secretsmanager.Secret
     ready: Sequence[pulumi.Resource]
     certificate_arn: pulumi.Output[str]
+    # The nodes' own certificate as imported into ACM (the listener's too, unless acmCertificateArn is set).
+    node_certificate_arn: pulumi.Output[str]
 
 
 def vault_tls(name: str, args: TlsArgs, parent: pulumi.Resource) -> VaultTls:
@@ -150,22 +152,27 @@ def vault_tls(name: str, args: TlsArgs, parent: pulumi.Resource) -> VaultTls:
         opts=pulumi.ResourceOptions(parent=secret),
     )
 
-    if args.acm_certificate_arn:
-        certificate_arn = pulumi.Output.from_input(args.acm_certificate_arn)
-    else:
-        # ACM needs the chain with an imported certificate that a private CA signed.
-        imported = aws.acm.Certificate(
-            f"{name}-tls-acm",
-            private_key=server_key.private_key_pem,
-            certificate_body=server.cert_pem,
-            certificate_chain=ca.cert_pem,
-            tags={"Name": f"candlefish-{env}-vault"},
-            opts=child,
-        )
-        certificate_arn = imported.arn
+    # ACM needs the chain with an imported certificate that a private CA signed. With the stack's own ACM
+    # certificate on the listener, the node certificate is still imported: ACM then publishes its
+    # DaysToExpiry, which the node-certificate expiry alarm watches (importing costs nothing).
+    imported = aws.acm.Certificate(
+        f"{name}-tls-acm",
+        private_key=server_key.private_key_pem,
+        certificate_body=server.cert_pem,
+        certificate_chain=ca.cert_pem,
+        tags={
+            "Name": f"candlefish-{env}-vault",
+            "Purpose": "expiry-monitoring" if args.acm_certificate_arn else "load-balancer-listener",
+        },
+        opts=child,
+    )
+    certificate_arn = (
+        pulumi.Output.from_input(args.acm_certificate_arn) if args.acm_certificate_arn else imported.arn
+    )
     return VaultTls(
         ca_certificate_pem=ca.cert_pem,
         secret=secret,
         ready=[version, policy],
         certificate_arn=certificate_arn,
+        node_certificate_arn=imported.arn,
     )
