@@ -20,51 +20,47 @@ DAILY_METRIC_REASON = (
 )
 
 
+def _expiry(key: str, certificate_arn: pulumi.Input[str], meaning: str, first_step: str) -> AlarmSpec:
+    """Fewer than EXPIRY_WARNING_DAYS left on one ACM certificate (DaysToExpiry, published daily)."""
+    return AlarmSpec(
+        key=key,
+        page=False,
+        meaning=meaning,
+        first_step=first_step,
+        metrics=(Metric("AWS/CertificateManager", "DaysToExpiry", {"CertificateArn": certificate_arn}),),
+        statistic="Minimum",
+        period=DAY_SECONDS,
+        comparison="LessThanThreshold",
+        threshold=EXPIRY_WARNING_DAYS,
+        treat_missing_data="notBreaching",
+        missing_data_reason=DAILY_METRIC_REASON,
+    )
+
+
 def certificate_alarms(
     certificate_arn: pulumi.Input[str], node_certificate_arn: pulumi.Input[str] | None = None
 ) -> list[AlarmSpec]:
-    """The TLS certificates' expiry alarms (ACM publishes DaysToExpiry once a day per certificate)."""
-    node = (
-        [
-            AlarmSpec(
-                key="vault-node-certificate-expiry",
-                page=False,
-                meaning=f"The Vault nodes' own TLS certificate (behind the load balancer's ACM certificate) "
-                f"expires in fewer than {EXPIRY_WARNING_DAYS} days: the load balancer would then fail "
-                "its TLS connections to the nodes, and clients inside the VPC theirs.",
-                first_step="run `pulumi up`: it re-issues the node certificate, stores it for the nodes and "
-                "re-imports it into ACM; then replace the nodes one at a time (instance refresh).",
-                metrics=(
-                    Metric(
-                        "AWS/CertificateManager", "DaysToExpiry", {"CertificateArn": node_certificate_arn}
-                    ),
-                ),
-                statistic="Minimum",
-                period=DAY_SECONDS,
-                comparison="LessThanThreshold",
-                threshold=EXPIRY_WARNING_DAYS,
-                treat_missing_data="notBreaching",
-                missing_data_reason=DAILY_METRIC_REASON,
-            )
-        ]
-        if node_certificate_arn is not None
-        else []
-    )
-    return [
-        *node,
-        AlarmSpec(
-            key="tls-certificate-expiry",
-            page=False,
-            meaning=f"The Vault TLS certificate (load balancer, and the nodes when ACM holds the imported "
-            f"node certificate) expires in fewer than {EXPIRY_WARNING_DAYS} days.",
-            first_step="run `pulumi up`: it re-issues the node certificate and re-imports it; with your own "
-            "ACM certificate (acmCertificateArn), renew or replace it in ACM.",
-            metrics=(Metric("AWS/CertificateManager", "DaysToExpiry", {"CertificateArn": certificate_arn}),),
-            statistic="Minimum",
-            period=DAY_SECONDS,
-            comparison="LessThanThreshold",
-            threshold=EXPIRY_WARNING_DAYS,
-            treat_missing_data="notBreaching",
-            missing_data_reason=DAILY_METRIC_REASON,
-        ),
+    """The TLS certificates' expiry alarms: the listener's, and the nodes' own when it is another one."""
+    specs = [
+        _expiry(
+            "tls-certificate-expiry",
+            certificate_arn,
+            f"The Vault TLS certificate (load balancer, and the nodes when ACM holds the imported node "
+            f"certificate) expires in fewer than {EXPIRY_WARNING_DAYS} days.",
+            "run `pulumi up`: it re-issues the node certificate and re-imports it; with your own ACM "
+            "certificate (acmCertificateArn), renew or replace it in ACM.",
+        )
     ]
+    if node_certificate_arn is not None:
+        specs.append(
+            _expiry(
+                "vault-node-certificate-expiry",
+                node_certificate_arn,
+                f"The Vault nodes' own TLS certificate (behind the load balancer's ACM certificate) expires "
+                f"in fewer than {EXPIRY_WARNING_DAYS} days: the load balancer would then fail its TLS "
+                "connections to the nodes, and clients inside the VPC theirs.",
+                "run `pulumi up`: it re-issues the node certificate, stores it for the nodes and re-imports "
+                "it into ACM; then replace the nodes one at a time (instance refresh).",
+            )
+        )
+    return specs
