@@ -198,10 +198,6 @@ class StackConfig:
             return self.network.private_subnet_cidrs
         return self.network.public_subnet_cidrs
 
-    def resource_prefix(self) -> str:
-        """Prefix for physical names: `candlefish-<environment>`."""
-        return f"candlefish-{self.environment}"
-
 
 def parse_stack_config(
     values: Mapping[str, Any],

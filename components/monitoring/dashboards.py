@@ -43,7 +43,6 @@ Rows = list[list[Widget]]
 class DashboardInputs:
     """What the dashboards show: the watched resources, alarms by key, and the log groups by source."""
 
-    environment: str
     region: str
     watched: Watched
     alarms: Mapping[str, pulumi.Input[str]]

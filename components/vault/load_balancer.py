@@ -8,6 +8,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.deployment import Names
+
 VAULT_API_PORT = 8200
 HTTPS_PORT = 443
 HTTP_PORT = 80
@@ -22,7 +24,7 @@ DEREGISTRATION_DELAY_SECONDS = 15
 
 @dataclass(frozen=True)
 class LoadBalancerArgs:
-    environment: str
+    names: Names
     internal: bool
     subnet_ids: Sequence[pulumi.Input[str]]
     security_group_id: pulumi.Input[str]
@@ -55,7 +57,7 @@ def vault_load_balancer(name: str, args: LoadBalancerArgs, parent: pulumi.Resour
         access_logs=aws.lb.LoadBalancerAccessLogsArgs(
             bucket=args.access_log_bucket, prefix=args.access_log_prefix, enabled=True
         ),
-        tags={"Name": f"candlefish-{args.environment}-vault"},
+        tags={"Name": args.names.resource("vault")},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[args.access_log_policy]),
     )
     target_group = aws.lb.TargetGroup(
@@ -76,7 +78,7 @@ def vault_load_balancer(name: str, args: LoadBalancerArgs, parent: pulumi.Resour
             healthy_threshold=2,
             unhealthy_threshold=2,
         ),
-        tags={"Name": f"candlefish-{args.environment}-vault-nodes"},
+        tags={"Name": args.names.resource("vault-nodes")},
         opts=pulumi.ResourceOptions(parent=parent),
     )
     return VaultLoadBalancer(load_balancer=load_balancer, target_group=target_group)
