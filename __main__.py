@@ -11,7 +11,8 @@ from components.database.datastores import Database, DatabaseArgs, default_max_c
 from components.deployment import AwsContext, Deployment
 from components.keys import Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.lib import tagging
-from components.monitoring.component import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
+from components.monitoring.component import Monitoring, MonitoringArgs
+from components.monitoring.targets import DatabaseTargets, VaultTargets
 from components.network import Network, NetworkArgs
 from components.storage import ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX, Storage, StorageArgs
 from components.vault.bootstrap import AppRole, CiAppRoleSettings, VaultBootstrap, VaultBootstrapArgs
@@ -194,13 +195,13 @@ catalog = SecretsCatalog(
     "catalog",
     SecretsCatalogArgs(
         deployment=deployment,
-        entries=config.secrets,
+        catalog=config.catalog,
         secrets_key_arn=keys.secrets.arn,
         deployer_role_arn=deployer_role_arn,
         rotation=rotation,
         supplied_values={
             entry.name: project_config.require_secret(entry.config_value.key)
-            for entry in config.secrets
+            for entry in config.catalog
             if entry.config_value is not None and entry.config_value.present
         },
         team_roles=config.team_roles,

@@ -20,6 +20,9 @@ if TYPE_CHECKING:
     from components.config.stack import StackConfig
 
 PROJECT = "candlefish"
+# Where the Vault nodes' CloudWatch agent publishes telemetry: the node role may write only here, and the
+# alarms and dashboards read from here.
+VAULT_METRICS_NAMESPACE = "Candlefish/Vault"
 
 
 @dataclass(frozen=True)

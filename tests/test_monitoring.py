@@ -15,9 +15,10 @@ from components.config.monitoring import zone_file
 from components.config.stack import load_stack_config
 from components.deployment import AwsContext, Deployment
 from components.monitoring import audit_filters
-from components.monitoring.alarms import AGENT_METRICS, GUIDE_ALARMS, TELEMETRY_NAMESPACE
-from components.monitoring.component import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
+from components.monitoring.alarms import AGENT_METRICS, GUIDE_ALARMS
+from components.monitoring.component import Monitoring, MonitoringArgs
 from components.monitoring.dashboards import SERVER_ERRORS
+from components.monitoring.targets import TELEMETRY_NAMESPACE, DatabaseTargets, VaultTargets
 from tests.support.audit_samples import AUDIT, ROTATION, line
 from tests.support.iam_lint import findings
 from tests.support.insights import check, event_fields

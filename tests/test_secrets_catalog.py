@@ -23,7 +23,7 @@ def catalog_program(*, with_vault=True):
         config = load_stack_config()
         supplied = {
             entry.name: pulumi.Config().require_secret(entry.config_value.key)
-            for entry in config.secrets
+            for entry in config.catalog
             if entry.config_value is not None and entry.config_value.present
         }
         rotation = SecretRotationFunction(
@@ -46,7 +46,7 @@ def catalog_program(*, with_vault=True):
             "catalog",
             SecretsCatalogArgs(
                 deployment=Deployment.from_config(config, AwsContext("123456789012", "aws", "us-east-1")),
-                entries=config.secrets,
+                catalog=config.catalog,
                 secrets_key_arn="arn:aws:kms:us-east-1:123456789012:key/secrets",
                 deployer_role_arn=DEPLOYER,
                 rotation=rotation,

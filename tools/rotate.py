@@ -110,7 +110,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    names = [entry.name for entry in config.secrets]
+    names = [entry.name for entry in config.catalog]
     if args.name not in names:
         print(
             f"error: {args.name!r} is not in the {args.stack} catalog ({', '.join(names)})", file=sys.stderr

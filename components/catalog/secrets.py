@@ -42,7 +42,7 @@ class SecretsCatalogArgs:
     """Everything the catalog needs, passed in explicitly."""
 
     deployment: Deployment
-    entries: Sequence[SecretEntry]
+    catalog: Sequence[SecretEntry]
     secrets_key_arn: pulumi.Input[str]
     deployer_role_arn: pulumi.Input[str]
     rotation: SecretRotationFunction
@@ -84,9 +84,9 @@ class SecretsCatalog(Component):
         super().__init__("candlefish:secrets:SecretsCatalog", name, None, opts)
         self._base = name
         self._args = args
-        self.secrets = {entry.name: self._secret(entry) for entry in args.entries}
+        self.secrets = {entry.name: self._secret(entry) for entry in args.catalog}
         access = self._rotation_access()
-        self.status = {entry.name: self._seed_and_rotate(entry, access) for entry in args.entries}
+        self.status = {entry.name: self._seed_and_rotate(entry, access) for entry in args.catalog}
         self.register_outputs(
             {"secretArns": {n: s.arn for n, s in self.secrets.items()}, "status": self.status}
         )

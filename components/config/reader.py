@@ -14,6 +14,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# Keys this project once read under another name: the old name is reported with the new one.
+RENAMED_KEYS: Mapping[str, str] = {"initialSecrets": "catalog"}
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -201,6 +204,8 @@ class ConfigReader:
         for key in sorted(set(self.raw) - self.read_keys):
             guess = difflib.get_close_matches(key, sorted(self.read_keys), n=1)
             hint = f"did you mean {guess[0]!r}?" if guess else "remove it or check the README's key list"
+            if key in RENAMED_KEYS:
+                hint = f"renamed: set it as {RENAMED_KEYS[key]!r}"
             self.problem(key, "is not a setting of this project", hint)
 
 

@@ -180,7 +180,7 @@ class StackConfig:
     storage: StorageConfig
     alerting: AlertingConfig
     monitoring: MonitoringConfig
-    secrets: tuple[SecretEntry, ...]
+    catalog: tuple[SecretEntry, ...]
     team_roles: Mapping[str, str]
     access: AccessConfig
     tags: Mapping[str, str]
@@ -232,7 +232,7 @@ def parse_stack_config(
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
     monitoring = read_monitoring(reader, production=production, retention_periods=LOG_RETENTION_DAYS)
-    catalog = read_catalog(reader, production=production)
+    catalog, team_roles = read_catalog(reader, production=production)
     access = read_access(reader)
     database = read_database(
         reader,
@@ -260,8 +260,8 @@ def parse_stack_config(
         storage=storage,
         alerting=alerting,
         monitoring=monitoring,
-        secrets=catalog.entries,
-        team_roles=catalog.team_roles,
+        catalog=catalog,
+        team_roles=team_roles,
         access=access,
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,

@@ -33,35 +33,12 @@ from components.monitoring import audit_filters
 from components.monitoring.alarms import (
     GUIDE_ALARM_TAG,
     AlarmSpec,
-    Watched,
     all_alarms,
-    redis_node_ids,
 )
 from components.monitoring.audit_filters import LogSource, MetricFilterSpec
 from components.monitoring.dashboards import DashboardInputs, dashboards
+from components.monitoring.targets import DatabaseTargets, VaultTargets, Watched
 from components.monitoring.widgets import dashboard_body
-
-
-@dataclass(frozen=True)
-class VaultTargets:
-    """The Vault cluster's names: its Auto Scaling group, load balancer and log groups."""
-
-    auto_scaling_group_name: pulumi.Input[str]
-    load_balancer_arn_suffix: pulumi.Input[str]
-    target_group_arn_suffix: pulumi.Input[str]
-    server_log_group_name: pulumi.Input[str]
-    audit_log_group_name: pulumi.Input[str]
-
-
-@dataclass(frozen=True)
-class DatabaseTargets:
-    """The PostgreSQL instance and the Redis replication group (cluster mode disabled)."""
-
-    rds_instance_identifier: pulumi.Input[str]
-    rds_allocated_storage_gib: int
-    rds_max_connections: int
-    redis_replication_group_id: str
-    redis_node_count: int
 
 
 @dataclass(frozen=True)
@@ -252,19 +229,10 @@ class Monitoring(Component):
         if args.slack_forwarder_function_name is not None:
             functions["slack-forwarder"] = args.slack_forwarder_function_name
         return Watched(
-            cluster_name=args.deployment.names.telemetry_cluster,
+            vault=args.vault,
+            database=args.database,
+            names=args.deployment.names,
             cluster_size=args.deployment.vault_nodes,
-            auto_scaling_group_name=args.vault.auto_scaling_group_name,
-            load_balancer=args.vault.load_balancer_arn_suffix,
-            target_group=args.vault.target_group_arn_suffix,
-            audit_log_group_name=args.vault.audit_log_group_name,
-            audit_namespace=self._namespace,
-            rds_instance=args.database.rds_instance_identifier,
-            rds_allocated_storage_gib=args.database.rds_allocated_storage_gib,
-            rds_max_connections=args.database.rds_max_connections,
-            redis_nodes=redis_node_ids(
-                args.database.redis_replication_group_id, args.database.redis_node_count
-            ),
             functions=functions,
         )
 

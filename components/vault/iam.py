@@ -9,11 +9,11 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.deployment import Names
+from components.deployment import VAULT_METRICS_NAMESPACE, Names
 from components.lib.iam import assume_role_policy, concat, document, statement, to_json
 
 # CloudWatch metrics the nodes publish (through the agent's statsd listener) go to this namespace only.
-METRICS_NAMESPACE = "Candlefish/Vault"
+METRICS_NAMESPACE = VAULT_METRICS_NAMESPACE
 # Session Manager replaces SSH: AWS's managed policy for the SSM agent.
 SSM_MANAGED_POLICY = "AmazonSSMManagedInstanceCore"
 
