@@ -7,7 +7,8 @@ from components.alerting import Alerting, AlertingArgs
 from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs
 from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
 from components.config.stack import ConfigError, check_zones, load_stack_config
-from components.database.datastores import Database, DatabaseArgs, default_max_connections
+from components.database.datastores import Database, DatabaseArgs
+from components.database.parameters import default_max_connections
 from components.deployment import AwsContext, Deployment
 from components.keys import Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.lib import tagging

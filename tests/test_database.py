@@ -8,7 +8,8 @@ import pytest
 from components.catalog.secrets import VaultAccess
 from components.config.stack import load_stack_config
 from components.database import access
-from components.database.datastores import Database, DatabaseArgs, postgres_parameters
+from components.database.datastores import Database, DatabaseArgs
+from components.database.parameters import postgres_parameters
 from components.deployment import AwsContext, Deployment
 from components.vault.userdata import RDS_CA_BUNDLE
 from tests.support.iam_lint import trust_findings

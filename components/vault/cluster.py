@@ -17,7 +17,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.config.stack import TLS_EARLY_RENEWAL_DAYS, LoadBalancerConfig, VaultConfig
+from components.config.vault import TLS_EARLY_RENEWAL_DAYS, LoadBalancerConfig, VaultConfig
 from components.deployment import Deployment
 from components.lib.component import Component
 from components.vault import userdata
