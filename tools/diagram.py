@@ -87,7 +87,9 @@ def mermaid(plan: Plan) -> str:
     for label in sorted(counts):
         lines.append(f'    {_node_id(label)}["{label}<br/>{sum(counts[label].values())} resources"]')
     for (source, destination), kinds in sorted(component_edges(plan).items()):
-        shown = ", ".join(f"{kind} x{n}" for kind, n in kinds.most_common(3))
+        # Most referenced first, ties by name: the engine's dependency order varies from run to run.
+        ranked = sorted(kinds.items(), key=lambda item: (-item[1], item[0]))
+        shown = ", ".join(f"{kind} x{n}" for kind, n in ranked[:3])
         more = "" if len(kinds) <= 3 else ", ..."
         lines.append(f'    {_node_id(source)} -->|"{shown}{more}"| {_node_id(destination)}')
     return "\n".join(lines)
