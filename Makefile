@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK ?= production
 INSTALLED := $(VENV)/.installed
 
-.PHONY: venv policy-pack preview test lint typecheck scan pytest fast clean
+.PHONY: venv policy-pack preview test lint typecheck scan pytest fast clean validate loadtest
 
 $(INSTALLED): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -48,6 +48,14 @@ pytest: $(INSTALLED)
 ## The quick loop: unit tests only (no whole-program runs, no servers).
 fast: $(INSTALLED)
 	$(PY) -m pytest -q -m "not slow"
+
+## Day-2 checks of a deployed stack (README: operating the platform). VAULT_TOKEN from the environment.
+validate: $(INSTALLED)
+	$(PY) -m tools.validate --stack $(STACK)
+
+## Load test against $$VAULT_ADDR with a token of the loadtest policy (LOADTEST_ARGS="--duration 60" etc.).
+loadtest: $(INSTALLED)
+	$(PY) -m tools.loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf $(VENV) $(POLICY_VENV) .mypy_cache .ruff_cache .pytest_cache

@@ -4,13 +4,14 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alerting import Alerting, AlertingArgs
+from components.break_glass.component import BreakGlassAccess, BreakGlassAccessArgs
 from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs
 from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
 from components.config.stack import ConfigError, check_zones, load_stack_config
 from components.database.datastores import Database, DatabaseArgs
 from components.database.parameters import default_max_connections
-from components.deployment import AwsContext, Deployment
-from components.keys import Keys, KeysArgs, UnsealKey, UnsealKeyArgs
+from components.deployment import AwsContext, Deployment, Names
+from components.keys import DR_ENVIRONMENT_SUFFIX, Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.lib import tagging
 from components.monitoring.component import Monitoring, MonitoringArgs
 from components.monitoring.targets import DatabaseTargets, VaultTargets
@@ -51,6 +52,7 @@ keys = Keys(
     KeysArgs(
         deployment=deployment,
         deletion_window_days=config.keys.deletion_window_days,
+        dr_region=config.storage.dr_region if config.dr.multi_region_keys else None,
     ),
 )
 network = Network(
@@ -78,6 +80,11 @@ unseal = UnsealKey(
         secrets_key_arn=keys.secrets.arn,
         protect=deployment.deletion_protection,
         node_role_arn=node_role_arn,
+        dr_region=config.storage.dr_region if config.dr.multi_region_keys else None,
+        dr_node_role_arn=deployment.aws.arn(
+            "iam", f"role/{Names(config.environment + DR_ENVIRONMENT_SUFFIX).vault_node_role}", region=False
+        ),
+        existing_key_arn=config.dr.unseal_key_replica_arn,
     ),
 )
 storage = Storage(
@@ -105,7 +112,7 @@ vault = VaultCluster(
         public_subnet_ids=network.public_subnet_ids,
         load_balancer_subnet_cidrs=config.load_balancer_subnet_cidrs,
         endpoint_security_group_id=network.endpoint_security_group.id,
-        unseal_key_arn=unseal.key.arn,
+        unseal_key_arn=unseal.key_arn,
         data_key_arn=keys.data.arn,
         secrets_key_arn=keys.secrets.arn,
         logs_key_arn=keys.logs.arn,
@@ -156,6 +163,33 @@ rotation = SecretRotationFunction(
         notifications_key_arn=keys.notifications.arn,
     ),
 )
+# Emergency access: a justified request, two approvals, a short-lived wrapped token
+# (docs/runbooks/break-glass.md).
+break_glass = (
+    BreakGlassAccess(
+        "break-glass",
+        BreakGlassAccessArgs(
+            environment=deployment.environment,
+            production=deployment.production,
+            context=deployment.aws,
+            settings=config.break_glass,
+            vpc_id=network.vpc.id,
+            vpc_cidr=config.network.vpc_cidr,
+            private_subnet_ids=network.private_subnet_ids,
+            dynamodb_prefix_list_id=network.dynamodb_endpoint.prefix_list_id,
+            logs_key_arn=keys.logs.arn,
+            log_retention_days=config.monitoring.alert_log_retention_days,
+            vault_address=vault.address,
+            vault_ca_pem=vault.ca_certificate_pem,
+            vault_server_name=config.vault.server_name,
+            pages_topic_arn=alerting.pages_topic.arn,
+            notifications_key_arn=keys.notifications.arn,
+            deployer_role_arn=deployer_role_arn,
+        ),
+    )
+    if config.break_glass.enabled
+    else None
+)
 applications = [
     AppRole(name=app.name, bound_arn=role_arn_pattern(app.role, deployment.aws), paths=app.paths)
     for app in config.access.applications
@@ -187,11 +221,19 @@ bootstrap = VaultBootstrap(
         ),
         audit_file_path=AUDIT_LOG_PATH,
         iam_server_id=config.vault.server_name,
+        break_glass_broker_role_arn=break_glass.broker_role.arn if break_glass else None,
+        break_glass_max_ttl=f"{config.break_glass.max_duration_s}s",
         depends_on=vault.ready,
     ),
     opts=pulumi.ResourceOptions(depends_on=[vault]),
 )
-vault_access = VaultAccess(deploy_vault_address, vault.ca_certificate_pem, bootstrap.provisioner_token)
+# In restore mode (the DR stack) nothing is seeded into Vault: a restored snapshot brings the catalog's
+# values and the database engine's configuration, and seeds would write over them.
+vault_access = (
+    None
+    if config.dr.restore_mode
+    else VaultAccess(deploy_vault_address, vault.ca_certificate_pem, bootstrap.provisioner_token)
+)
 catalog = SecretsCatalog(
     "catalog",
     SecretsCatalogArgs(
@@ -239,6 +281,7 @@ monitoring = Monitoring(
             target_group_arn_suffix=vault.target_group.arn_suffix,
             server_log_group_name=vault.server_log_group.name,
             audit_log_group_name=vault.audit_log_group.name,
+            snapshots=not config.vault.dev_mode,
         ),
         database=DatabaseTargets(
             rds_instance_identifier=database.postgres_identifier,
@@ -263,7 +306,11 @@ pulumi.export("publicSubnetIds", network.public_subnet_ids)
 pulumi.export("natGatewayIds", [nat.id for nat in network.nat_gateways])
 pulumi.export("endpointSecurityGroupId", network.endpoint_security_group.id)
 pulumi.export("applicationSecurityGroupId", network.application_security_group.id)
-pulumi.export("unsealKeyArn", unseal.key.arn)
+pulumi.export("unsealKeyArn", unseal.key_arn)
+if unseal.replica is not None:
+    pulumi.export("unsealKeyReplicaArn", unseal.replica.arn)
+if keys.data_replica is not None:
+    pulumi.export("dataKeyReplicaArn", keys.data_replica.arn)
 pulumi.export("unsealKeyBacking", unseal.backing)
 pulumi.export("dataKeyArn", keys.data.arn)
 pulumi.export("logsKeyArn", keys.logs.arn)
@@ -273,6 +320,9 @@ pulumi.export("sealedSecretsVersion", config.sealed_secrets_version)
 pulumi.export("alertsTopicArn", alerting.alerts_topic.arn)
 pulumi.export("pagesTopicArn", alerting.pages_topic.arn)
 pulumi.export("breakGlassSecretArn", bootstrap.break_glass_secret.arn)
+if break_glass:
+    pulumi.export("breakGlassBrokerUrl", break_glass.url.function_url)
+    pulumi.export("breakGlassRequestsTable", break_glass.table.name)
 pulumi.export("vaultProvisionerAccessor", bootstrap.provisioner_accessor)
 pulumi.export("catalog", catalog.status)
 pulumi.export("dashboards", {key: board.dashboard_name for key, board in monitoring.dashboards.items()})

@@ -14,9 +14,11 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from components.config.access import AccessConfig, Application, read_access
+from components.config.break_glass import BreakGlassConfig, read_break_glass
 from components.config.catalog import ROTATION_LIMITS, SecretEntry, read_catalog
 from components.config.database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODUCTION_MIN_LOG_DAYS
 from components.config.database import DatabaseConfig, read_database
+from components.config.dr import DrConfig, read_dr
 from components.config.monitoring import MonitoringConfig, read_monitoring
 from components.config.reader import (
     LOG_RETENTION_DAYS,
@@ -125,11 +127,13 @@ class StackConfig:
     vault: VaultConfig
     load_balancer: LoadBalancerConfig
     storage: StorageConfig
+    dr: DrConfig
     alerting: AlertingConfig
     monitoring: MonitoringConfig
     catalog: tuple[SecretEntry, ...]
     team_roles: Mapping[str, str]
     access: AccessConfig
+    break_glass: BreakGlassConfig
     tags: Mapping[str, str]
     sealed_secrets_version: str | None
     database: DatabaseConfig
@@ -173,6 +177,7 @@ def parse_stack_config(
     vault = read_vault(reader, environment=environment or "", production=production)
     load_balancer = read_load_balancer(reader, region=region, production=production)
     storage = _storage(reader, region=region, production=production)
+    dr = read_dr(reader, region=region, dr_region=storage.dr_region, enable_hsm=keys.enable_hsm)
     alerting = AlertingConfig(
         email=reader.string("alertEmail", pattern=EMAIL_PATTERN, allowed="an e-mail address") or "",
         slack_webhook_url=reader.secret("slackWebhookUrl"),
@@ -181,6 +186,7 @@ def parse_stack_config(
     monitoring = read_monitoring(reader, production=production, retention_periods=LOG_RETENTION_DAYS)
     catalog, team_roles = read_catalog(reader, production=production)
     access = read_access(reader)
+    break_glass = read_break_glass(reader, production=production)
     database = read_database(
         reader,
         production=production,
@@ -205,11 +211,13 @@ def parse_stack_config(
         vault=vault,
         load_balancer=load_balancer,
         storage=storage,
+        dr=dr,
         alerting=alerting,
         monitoring=monitoring,
         catalog=catalog,
         team_roles=team_roles,
         access=access,
+        break_glass=break_glass,
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,
         database=database,

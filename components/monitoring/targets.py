@@ -37,6 +37,8 @@ class VaultTargets:
     target_group_arn_suffix: pulumi.Input[str]
     server_log_group_name: pulumi.Input[str]
     audit_log_group_name: pulumi.Input[str]
+    # The hourly raft snapshot job runs (not in dev mode): its success metric is alarmed on.
+    snapshots: bool = True
 
 
 @dataclass(frozen=True)
@@ -59,6 +61,10 @@ class Watched:
     names: Names
     cluster_size: int
     functions: Mapping[str, pulumi.Input[str]]
+
+    @property
+    def snapshots(self) -> bool:
+        return self.vault.snapshots
 
     @property
     def cluster_name(self) -> str:

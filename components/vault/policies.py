@@ -25,10 +25,15 @@ FIXED_POLICIES = (
     "rotation",
     "snapshot",
     "break-glass",
+    # The break-glass broker's login and the drill tokens' policy (providers/vault_break_glass.py).
+    "break-glass-broker",
+    "break-glass-drill",
     "provisioner",
     # Short-lived PostgreSQL credentials from the database engine (components/database/access.py).
     "app-db-readonly",
     "app-db-readwrite",
+    # The load test's token: its own canary secrets only (tools/loadtest.py).
+    "loadtest",
 )
 APP_TEMPLATE = "app-readonly"
 PROVISIONER_TEMPLATE = "provisioner"
