@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK ?= production
 INSTALLED := $(VENV)/.installed
 
-.PHONY: venv policy-pack preview test lint typecheck scan pytest fast clean
+.PHONY: venv policy-pack preview test lint typecheck scan pytest fast mutation clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,5 +49,12 @@ pytest: $(INSTALLED)
 fast: $(INSTALLED)
 	$(PY) -m pytest -q -m "not slow"
 
+## Mutation testing (not part of `make test`): a seeded sample of mutants of the validation and security logic,
+## at the lowest CPU priority. MUTANTS=0 runs every mutant (hours); SEED picks another sample. See tests/MUTATION.md.
+MUTANTS ?= 300
+SEED ?= 18
+mutation: $(INSTALLED)
+	nice -n 19 $(PY) -m tools.mutation --sample $(MUTANTS) --seed $(SEED)
+
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf mutants $(VENV) $(POLICY_VENV) .mypy_cache .ruff_cache .pytest_cache
