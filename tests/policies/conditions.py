@@ -34,19 +34,26 @@ def changed(good: Mapping[str, Any], change: Mapping[str, Any]) -> dict[str, Any
 
 @dataclass(frozen=True)
 class Condition:
-    """`rule` reports exactly `message` (a fragment of it) for `good` changed by `change`; None: nothing."""
+    """`rule` reports exactly `message` (a fragment of it; a tuple: these, in order) for `good` changed by
+    `change`; None: nothing."""
 
     rule: str
     type: str
     good: Mapping[str, Any]
     change: Mapping[str, Any]
-    message: str | None
+    message: str | tuple[str, ...] | None
     config: Mapping[str, Any] | None = field(default=None)
 
     @property
     def id(self) -> str:
         shown = ",".join(f"{k}={'<removed>' if v is REMOVE else v}" for k, v in self.change.items())
         return f"{self.rule}[{shown}]"[:120]
+
+    @property
+    def messages(self) -> tuple[str, ...]:
+        if self.message is None:
+            return ()
+        return (self.message,) if isinstance(self.message, str) else self.message
 
     def props(self) -> dict[str, Any]:
         return changed(self.good, self.change)
