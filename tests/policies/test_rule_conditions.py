@@ -2,10 +2,10 @@
 
 import pytest
 
-from tests.policies import conditions_exposure, conditions_resources
+from tests.policies import conditions_exposure, conditions_identity, conditions_resources
 from tests.policies.support import check_resource
 
-CONDITIONS = [*conditions_resources.CONDITIONS, *conditions_exposure.EXPOSURE]
+CONDITIONS = [*conditions_resources.CONDITIONS, *conditions_exposure.EXPOSURE, *conditions_identity.IDENTITY]
 
 
 @pytest.mark.parametrize("condition", CONDITIONS, ids=lambda c: c.id)
