@@ -2,8 +2,8 @@
 
 import pytest
 
-from tests.policies import conditions_exposure, conditions_identity, conditions_resources
-from tests.policies.support import check_resource
+from tests.policies import conditions_exposure, conditions_identity, conditions_resources, conditions_stack
+from tests.policies.support import check_resource, check_stack
 
 CONDITIONS = [*conditions_resources.CONDITIONS, *conditions_exposure.EXPOSURE, *conditions_identity.IDENTITY]
 
@@ -15,3 +15,12 @@ def test_each_condition_alone_reports_its_own_message(condition):
     assert len(messages) == len(condition.messages), messages
     for expected, message in zip(condition.messages, messages, strict=True):
         assert expected in message
+
+
+@pytest.mark.parametrize("condition", conditions_stack.STACK_CONDITIONS, ids=lambda c: c.id)
+def test_each_stack_condition_alone_reports_its_own_message(condition):
+    assert check_stack(condition.rule, condition.build()) == []
+    messages = check_stack(condition.rule, condition.build(**condition.change))
+    assert len(messages) == len(condition.messages), messages
+    for expected, message in zip(condition.messages, messages, strict=True):
+        assert message.startswith(expected), message
