@@ -320,4 +320,26 @@ HARDENING = [
     ),
 ]
 
-CONDITIONS = [*ENCRYPTION, *HARDENING]
+TAGGED = {"tags": PRODUCTION}
+TAGS = [
+    *(
+        Condition("required-tags", KMS_KEY, TAGGED, {f"tags.{tag}": REMOVE}, f"missing required tags: {tag}")
+        for tag in ("Environment", "Project", "Component", "DeployedBy")
+    ),
+    Condition("required-tags", KMS_KEY, TAGGED, {"tags.Component": ""}, "missing required tags: Component"),
+    Condition(
+        "required-tags",
+        KMS_KEY,
+        TAGGED,
+        {"tags": REMOVE},
+        "missing required tags: Environment, Project, Component, DeployedBy",
+    ),
+    # A type this stack does not know to be taggable is checked only where it was given tags.
+    Condition("required-tags", "aws:ssm/parameter:Parameter", TAGGED, {"tags": REMOVE}, None),
+    Condition(
+        "required-tags", "aws:ssm/parameter:Parameter", TAGGED, {"tags.Project": REMOVE}, "tags: Project"
+    ),
+    Condition("required-tags", "random:index/randomPassword:RandomPassword", TAGGED, {"tags": {}}, None),
+]
+
+CONDITIONS = [*ENCRYPTION, *HARDENING, *TAGS]
