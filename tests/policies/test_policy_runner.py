@@ -62,10 +62,12 @@ def test_unknown_values_reach_rules_as_the_engines_sentinel_and_internal_keys_do
 
 
 def test_a_rule_reading_an_unknown_value_gets_an_advisory_cant_run_note_not_a_violation():
-    report = run([resource("key", inputs={"enableKeyRotation": UNKNOWN})], ["kms-key-rotation"])
+    key = resource("key", inputs={"enableKeyRotation": UNKNOWN})
+    report = run([key], ["kms-key-rotation"])
     assert len(report.findings) == 1
     finding = report.findings[0]
-    assert (finding.level, finding.preview_only, finding.resource) == ("advisory", True, f"key ({KMS})")
+    assert (finding.policy, finding.level, finding.preview_only) == ("kms-key-rotation", "advisory", True)
+    assert (finding.urn, finding.resource) == (key.urn, f"key ({KMS})")
     assert finding.message.startswith(
         "can't run policy 'kms-key-rotation' from policy pack 'candlefish-secrets' during preview:"
     )
