@@ -3,21 +3,21 @@
 import pulumi
 import pulumi_aws as aws
 
-from components import tagging
 from components.alerting import Alerting, AlertingArgs
-from components.config import ConfigError, check_zones, load_stack_config
-from components.database import Database, DatabaseArgs, default_max_connections
-from components.iam import AwsContext
+from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs
+from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
+from components.config.stack import ConfigError, check_zones, load_stack_config
+from components.database.datastores import Database, DatabaseArgs, default_max_connections
 from components.keys import Keys, KeysArgs, UnsealKey, UnsealKeyArgs
-from components.monitoring import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
+from components.lib import tagging
+from components.lib.iam import AwsContext
+from components.monitoring.component import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
 from components.network import Network, NetworkArgs
-from components.rotation_function import SecretRotationFunction, SecretRotationFunctionArgs
-from components.secrets_catalog import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
 from components.storage import ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX, Storage, StorageArgs
-from components.userdata import AUDIT_LOG_PATH
-from components.vault_bootstrap import AppRole, CiAppRoleSettings, VaultBootstrap, VaultBootstrapArgs
-from components.vault_cluster import VaultCluster, VaultClusterArgs
-from components.vault_iam import node_role_name
+from components.vault.bootstrap import AppRole, CiAppRoleSettings, VaultBootstrap, VaultBootstrapArgs
+from components.vault.cluster import VaultCluster, VaultClusterArgs
+from components.vault.iam import node_role_name
+from components.vault.userdata import AUDIT_LOG_PATH
 
 SECURITY_TEAM = "security-team"
 

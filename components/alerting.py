@@ -27,9 +27,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import AwsContext, document, statement, to_json
 from components.lambda_function import FunctionSpec, LoggedFunction, logged_function
-from components.secret_policy import secret_policy
+from components.lib.iam import AwsContext, document, statement, to_json
+from components.lib.secret_policy import secret_policy
 
 # PagerDuty's Amazon CloudWatch integration takes SNS notifications at this URL; the integration key is
 # part of it, so the endpoint is a credential.

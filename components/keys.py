@@ -15,8 +15,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.iam import AwsContext
-from components.key_policies import PURPOSES, KeyPolicyContext, KeyPurpose, key_policy
+from components.lib.iam import AwsContext
+from components.lib.key_policies import PURPOSES, KeyPolicyContext, KeyPurpose, key_policy
 
 # KMS custom key stores need a FIPS-mode cluster; hsm2m.medium is the current HSM type.
 HSM_TYPE = "hsm2m.medium"

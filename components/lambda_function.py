@@ -15,7 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import assume_role_policy, document, statement, to_json
+from components.lib.iam import assume_role_policy, document, statement, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = "python3.13"

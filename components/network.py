@@ -13,7 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.iam import AwsContext, assume_role_policy, document, statement, to_json
+from components.lib.iam import AwsContext, assume_role_policy, document, statement, to_json
 
 INTERFACE_ENDPOINT_SERVICES = (
     "ec2",

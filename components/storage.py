@@ -16,9 +16,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components import bucket_policies as policies
-from components.iam import AwsContext, assume_role_policy, to_json
 from components.keys import key_policy_json
+from components.lib import bucket_policies as policies
+from components.lib.iam import AwsContext, assume_role_policy, to_json
 
 SNAPSHOT_PREFIX = "raft-snapshots/"
 ACCESS_LOG_PREFIX = "vault-alb"

@@ -7,7 +7,11 @@ import pytest
 
 from tests.support.mocks import Recording, run_program
 
-pytest_plugins = ["tests.support.moto_server", "tests.support.vault_fixtures"]
+pytest_plugins = [
+    "tests.support.moto_server",
+    "tests.support.vault_fixtures",
+    "tests.support.openbao_fixtures",
+]
 
 
 @pytest.fixture(scope="session")

@@ -2,8 +2,8 @@
 
 import pytest
 
-from components.alarm_specs import GUIDE_ALARMS, Metric, Watched, all_alarms, redis_node_ids
-from components.dashboards import GRID_WIDTH, Line, MetricWidget, TextWidget, layout
+from components.monitoring.alarms import GUIDE_ALARMS, Metric, Watched, all_alarms, redis_node_ids
+from components.monitoring.widgets import GRID_WIDTH, Line, MetricWidget, TextWidget, layout
 from lambdas.slack_forwarder.message import parse_description
 
 WATCHED = Watched(

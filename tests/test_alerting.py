@@ -11,9 +11,9 @@ from components.alerting import (
     AlertingArgs,
     publish_statements,
 )
-from components.config import load_stack_config
-from components.iam import AwsContext
+from components.config.stack import load_stack_config
 from components.lambda_function import lambda_code
+from components.lib.iam import AwsContext
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 

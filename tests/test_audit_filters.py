@@ -9,8 +9,8 @@ import re
 
 import pytest
 
-from components import audit_filters
-from components.audit_filters import (
+from components.monitoring import audit_filters
+from components.monitoring.audit_filters import (
     BREAK_GLASS_USE,
     FAILED_AUTHENTICATIONS,
     PERMISSION_DENIED,

@@ -9,7 +9,7 @@ import zoneinfo
 import boto3
 import pytest
 
-from components.config_monitoring import zone_file
+from components.config.monitoring import zone_file
 from lambdas.audit_watcher import handler
 from lambdas.audit_watcher.business_hours import BusinessHours, load_zone, parse_days
 from lambdas.audit_watcher.events import AuditEvent, audit_events, decode_subscription, secret_read

@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from components.config import ConfigError, StackConfig, parse_stack_config
+from components.config.stack import ConfigError, StackConfig, parse_stack_config
 from tools import stackfile
 
 NS = "candlefish-secrets"

@@ -5,12 +5,12 @@ import json
 import pulumi
 import pytest
 
-from components import database_access as access
-from components.config import load_stack_config
-from components.database import Database, DatabaseArgs, postgres_parameters
-from components.iam import AwsContext
-from components.secrets_catalog import VaultAccess
-from components.userdata import RDS_CA_BUNDLE
+from components.catalog.secrets import VaultAccess
+from components.config.stack import load_stack_config
+from components.database import access
+from components.database.datastores import Database, DatabaseArgs, postgres_parameters
+from components.lib.iam import AwsContext
+from components.vault.userdata import RDS_CA_BUNDLE
 from tests.support.iam_lint import trust_findings
 from tests.support.mocks import run_program
 

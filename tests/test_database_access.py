@@ -5,7 +5,7 @@ import re
 import hcl2
 import pytest
 
-from components import database_access as access
+from components.database import access
 
 
 def bootstrap_sql():

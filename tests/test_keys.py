@@ -4,7 +4,7 @@ import json
 
 import pytest
 
-from components.key_policies import ADMIN_ACTIONS, KeyPolicyContext, key_policy
+from components.lib.key_policies import ADMIN_ACTIONS, KeyPolicyContext, key_policy
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 

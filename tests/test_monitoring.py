@@ -11,13 +11,13 @@ import re
 
 import pytest
 
-from components import audit_filters
-from components.alarm_specs import AGENT_METRICS, GUIDE_ALARMS, TELEMETRY_NAMESPACE
-from components.config import load_stack_config
-from components.config_monitoring import zone_file
-from components.iam import AwsContext
-from components.monitoring import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
-from components.monitoring_dashboards import SERVER_ERRORS
+from components.config.monitoring import zone_file
+from components.config.stack import load_stack_config
+from components.lib.iam import AwsContext
+from components.monitoring import audit_filters
+from components.monitoring.alarms import AGENT_METRICS, GUIDE_ALARMS, TELEMETRY_NAMESPACE
+from components.monitoring.component import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
+from components.monitoring.dashboards import SERVER_ERRORS
 from tests.support.audit_samples import AUDIT, ROTATION, line
 from tests.support.iam_lint import findings
 from tests.support.insights import check, event_fields

@@ -4,7 +4,7 @@ import ipaddress
 
 import pytest
 
-from components import netmath
+from components.lib import netmath
 
 
 def test_parse_block_accepts_a_network_address_in_aws_limits():

@@ -7,7 +7,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from components.vault_policies import template_text
+from components.vault.policies import template_text
 from lambdas.rotation import values
 from lambdas.rotation.handler import STEPS, RotationError, lambda_handler
 from tests.support import rotation_driver

@@ -5,10 +5,10 @@ import json
 import pulumi
 import pytest
 
-from components.config import load_stack_config
-from components.iam import AwsContext
-from components.rotation_function import SecretRotationFunction, SecretRotationFunctionArgs, rotation_code
-from components.secrets_catalog import SecretsCatalog, SecretsCatalogArgs, VaultAccess
+from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs, rotation_code
+from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess
+from components.config.stack import load_stack_config
+from components.lib.iam import AwsContext
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 

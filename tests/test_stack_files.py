@@ -4,7 +4,7 @@ import re
 
 import yaml
 
-from components.config import parse_stack_config
+from components.config.stack import parse_stack_config
 from tests.support.mocks import ROOT
 from tools import stackfile
 
@@ -49,7 +49,7 @@ def test_stacks_set_every_required_key_with_the_declared_type():
                 assert key in own, f"{stack} does not set required key {key}"
             if key in own:
                 assert isinstance(own[key], YAML_TYPES[declaration["type"]]), f"{stack}: {key}"
-        # Keys Pulumi's schema cannot type (objects, secure values) are validated by components/config.py.
+        # Keys Pulumi's schema cannot type (objects, secure values) are validated in components/config/.
         assert set(own) - set(PROJECT["config"]) - OBJECT_KEYS - SECURE_KEYS == set()
 
 

@@ -5,7 +5,7 @@ import json
 
 import pytest
 
-from components import bucket_policies
+from components.lib import bucket_policies
 from components.storage import ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX
 from tests.support.iam_lint import findings
 

@@ -4,8 +4,8 @@ import datetime
 
 import pulumi_aws as aws
 
-from components.config import REQUIRED_TAGS
-from components.tagging import DEPLOYED_AT, merged_tags
+from components.config.stack import REQUIRED_TAGS
+from components.lib.tagging import DEPLOYED_AT, merged_tags
 
 
 def test_every_taggable_resource_has_the_required_tags_and_a_deploy_date(production):

@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.timewindows import DAY, WindowError, overlap, parse_daily, parse_weekly
+from components.lib.timewindows import DAY, WindowError, overlap, parse_daily, parse_weekly
 
 
 def test_a_daily_window_may_run_past_midnight():

@@ -1,4 +1,4 @@
-"""A Vault node's user-data, rendered from components/templates/ by plain functions (no Pulumi here)."""
+"""A Vault node's user-data, rendered from components/vault/templates/ by plain functions (no Pulumi here)."""
 
 import base64
 import json
@@ -9,8 +9,8 @@ import pytest
 import yaml
 from hcl2 import SerializationOptions
 
-from components import userdata
-from components.userdata import NodeSettings, TemplateError
+from components.vault import userdata
+from components.vault.userdata import NodeSettings, TemplateError
 from tests.support.shell_lint import shellcheck
 
 SETTINGS = NodeSettings(

@@ -16,7 +16,7 @@ import pytest
 import requests
 from botocore.exceptions import ClientError
 
-from components.vault_policies import POLICY_DIR, app_policy_name, render_app_policy, render_policies
+from components.vault.policies import POLICY_DIR, app_policy_name, render_app_policy, render_policies
 from providers import break_glass
 from providers import vault_bootstrap as bootstrap_module
 from providers.common import BootstrapError

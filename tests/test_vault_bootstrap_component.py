@@ -7,8 +7,8 @@ import pulumi
 import pytest
 from pulumi.runtime.sync_await import _sync_await
 
-from components.iam import AwsContext
-from components.vault_bootstrap import (
+from components.lib.iam import AwsContext
+from components.vault.bootstrap import (
     AppRole,
     CiAppRoleSettings,
     VaultBootstrap,

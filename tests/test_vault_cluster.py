@@ -8,10 +8,10 @@ from pathlib import Path
 import pulumi
 import pytest
 
-from components import userdata
-from components.load_balancer import HEALTH_CHECK_PATH, SSL_POLICY
-from components.vault_cluster import DEV_MODE_WARNING, instance_architecture, rolling_min_healthy_percentage
-from components.vault_iam import NodeGrants, node_policy
+from components.vault import userdata
+from components.vault.cluster import DEV_MODE_WARNING, instance_architecture, rolling_min_healthy_percentage
+from components.vault.iam import NodeGrants, node_policy
+from components.vault.load_balancer import HEALTH_CHECK_PATH, SSL_POLICY
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 from tests.support.shell_lint import shellcheck

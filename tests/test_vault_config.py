@@ -2,7 +2,7 @@
 
 import pytest
 
-from components.vault_policies import app_policy_name, render_policies
+from components.vault.policies import app_policy_name, render_policies
 from providers.common import BootstrapError
 from providers.vault_config import desired, differences, digest, duration_seconds, validate
 from providers.vault_waits import Waits, spell

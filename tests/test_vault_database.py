@@ -10,8 +10,8 @@ import boto3
 import hvac.exceptions
 import pytest
 
-from components import database_access as access
-from components.vault_policies import render_provisioner_policy
+from components.database import access
+from components.vault.policies import render_provisioner_policy
 from providers import vault_database as engine_module
 from providers.vault_database import DatabaseEngineError, VaultDatabaseEngineProvider, connection_url
 from tests.support.provider_host import call_in_provider_host

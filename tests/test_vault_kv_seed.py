@@ -5,7 +5,7 @@ import json
 import hvac.exceptions
 import pytest
 
-from components.vault_policies import render_provisioner_policy
+from components.vault.policies import render_provisioner_policy
 from providers import vault_kv_seed as seed_module
 from providers.common import SeedError, fingerprint
 from providers.vault_kv_seed import VaultKvSeedProvider

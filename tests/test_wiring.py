@@ -1,6 +1,6 @@
 """Components agree with each other in the recorded production stack: what one configures, another uses."""
 
-from components.userdata import AUDIT_LOG_PATH
+from components.vault.userdata import AUDIT_LOG_PATH
 from providers.vault_config import desired
 
 

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from components.config import ConfigError, parse_stack_config
+from components.config.stack import ConfigError, parse_stack_config
 from tools import stackfile
 
 EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MANUAL = 0, 1, 2, 3

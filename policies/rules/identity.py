@@ -199,7 +199,7 @@ iam_no_wildcard_actions = resource_policy(
     level=MANDATORY,
     severity=CRITICAL,
     refs=Refs(checkov=("CKV_AWS_62", "CKV_AWS_63", "CKV_AWS_1", "CKV_AWS_49")),
-    remediation="List the actions the role needs (components/iam.py statement()).",
+    remediation="List the actions the role needs (components/lib/iam.py statement()).",
     category=CATEGORY,
     config={"allowServiceWildcards": {"type": "boolean", "default": False}},
 )

@@ -72,7 +72,7 @@ required_tags = resource_policy(
     level=MANDATORY,
     severity=MEDIUM,
     refs=Refs(),
-    remediation="Keep the stack's tagging transformation (components/tagging.py) registered before any "
+    remediation="Keep the stack's tagging transformation (components/lib/tagging.py) registered before any "
     "resource; set the tags in Pulumi.<stack>.yaml.",
     category=CATEGORY,
     config={

@@ -1,0 +1,232 @@
+"""`VaultBootstrap`: the break-glass secret and the provider run that initialises and configures Vault.
+
+The break-glass secret receives the recovery shares and the initial root token at init, and nothing
+else ever does: it is encrypted with the secrets key, kept 30 days after a deletion, and its resource
+policy denies reading it to every principal but the break-glass role(s) and the deployer, and changing it
+(value, stages, settings, resource policy, tags, deletion) to all but the deployer. In production the
+shares should be encrypted to operators' PGP keys; without them the component warns. The
+`BootstrappedVault` dynamic resource (providers/vault_bootstrap.py) does the Vault side; its provisioner
+token is a Pulumi secret.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.lib.iam import AwsContext, document, to_json
+from components.lib.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
+from components.vault.policies import app_policy_name, render_policies
+from providers.vault_bootstrap import PROVISIONER_PERIOD, BootstrappedVault
+from providers.vault_config import AUDIT_FILE_PATH
+
+RECOVERY_WINDOW_DAYS = 30
+# Writing a new value or moving AWSCURRENT would replace the break-glass material; the secret's settings
+# (its KMS key), resource policy and tags guard it; deleting or restoring it decides whether it exists.
+WRITE_ACTIONS = (
+    *CHANGE_VALUE,
+    *CHANGE_POLICY,
+    "secretsmanager:DeleteSecret",
+    "secretsmanager:RestoreSecret",
+    "secretsmanager:TagResource",
+    "secretsmanager:UntagResource",
+)
+RECOVERY_SHARES_NOTE = (
+    "vaultRecoveryPgpKeys is not set: Vault's recovery shares will be stored unencrypted in the "
+    "break-glass secret {secret}, so whoever can read it can generate a root token. Before the first "
+    "`pulumi up`, set five base64 OpenPGP public keys, one per share holder: `pulumi config set --path "
+    "'vaultRecoveryPgpKeys[0]' \"$(gpg --export <id> | base64 -w0)\"` and so on to [4]. They are used "
+    "at init only; on an initialised cluster, replace the shares with PGP-encrypted ones by `vault "
+    "operator rekey -target=recovery -pgp-keys=...`"
+)
+_ASSUMED_ROLE = re.compile(
+    r"arn:(?P<partition>[^:]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+"
+)
+
+
+@dataclass(frozen=True)
+class AppRole:
+    """An application that logs in with AWS IAM auth and reads its KV paths (e.g. `candlefish/payments`)."""
+
+    name: str
+    bound_arn: pulumi.Input[str]
+    paths: Sequence[str]
+
+
+@dataclass(frozen=True)
+class CiAppRoleSettings:
+    """The `ci` AppRole role: which policies CI tokens get and how long things live. A secret ID logs in
+    once and expires after an hour: issue one per pipeline run."""
+
+    token_policies: Sequence[str]
+    secret_id_ttl: str = "1h"  # noqa: S105 - a duration, not a credential
+    secret_id_num_uses: int = 1
+    token_ttl: str = "20m"  # noqa: S105
+    token_max_ttl: str = "1h"  # noqa: S105
+    bound_cidrs: Sequence[str] = ()
+
+
+@dataclass(frozen=True)
+class VaultBootstrapArgs:
+    """What the bootstrap needs from the cluster, the keys and IAM."""
+
+    environment: str
+    context: AwsContext
+    production: bool
+    vault_address: pulumi.Input[str]
+    ca_pem: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+    node_role_arn: pulumi.Input[str]
+    cluster_size: int
+    ci_approle: CiAppRoleSettings
+    rotation_role_arn: pulumi.Input[str] | None = None
+    app_roles: Sequence[AppRole] = ()
+    recovery_pgp_keys: Sequence[str] = ()
+    # `pulumi config set --secret vaultAdoptToken`: only to adopt an initialised cluster with no state, or
+    # for one run that writes a policy the provisioner may not (admin, break-glass, provisioner).
+    adopt_token: pulumi.Input[str] | None = None
+    # Who may read the break-glass secret besides the deployer (ArnLike patterns on aws:PrincipalArn);
+    # default: the role `candlefish-<environment>-break-glass`, under any IAM path.
+    break_glass_principal_patterns: Sequence[pulumi.Input[str]] | None = None
+    # The role `pulumi up` runs as; default: the caller's role, from sts:GetCallerIdentity.
+    deployer_role_arn: pulumi.Input[str] | None = None
+    audit_file_path: str = AUDIT_FILE_PATH
+    # Required in the X-Vault-AWS-IAM-Server-ID header of every AWS-auth login (replay protection).
+    iam_server_id: str = ""
+    provisioner_period: str = PROVISIONER_PERIOD
+    waits: Mapping[str, float] = field(default_factory=dict)
+    # What must exist before Vault is called (the listener, the nodes): Pulumi does not wait for a
+    # component's grandchildren when a resource depends on the component.
+    wait_for: Sequence[pulumi.Resource] = ()
+
+
+def deployer_role_arn(caller_arn: str) -> str:
+    """The IAM role behind an assumed-role session ARN (what `aws:PrincipalArn` holds); others unchanged."""
+    match = _ASSUMED_ROLE.fullmatch(caller_arn)
+    if match is None:
+        return caller_arn
+    return f"arn:{match['partition']}:iam::{match['account']}:role/{match['role']}"
+
+
+def principal_patterns(role_arn: str) -> list[str]:
+    """A role ARN with and without an IAM path: a session ARN does not show the role's path."""
+    prefix, _, name = role_arn.rpartition("/")
+    if ":role" not in prefix:
+        return [role_arn]
+    account_part = prefix.split(":role", 1)[0]
+    return [f"{account_part}:role/{name}", f"{account_part}:role/*/{name}"]
+
+
+def break_glass_policy(readers: Any, writers: Any) -> dict[str, Any]:
+    """The secret's resource policy: deny reading to all but `readers`, writing to all but `writers`.
+
+    Both are lists of ARN patterns (or Outputs of such lists), matched against aws:PrincipalArn.
+    """
+
+    everyone = {"AWS": "*"}
+    return document(
+        deny_all_but("DenyReadExceptBreakGlassAndDeployer", READ_VALUE, readers, principal=everyone),
+        deny_all_but("DenyWriteExceptDeployer", WRITE_ACTIONS, writers, principal=everyone),
+    )
+
+
+class VaultBootstrap(pulumi.ComponentResource):
+    """The break-glass secret and its policy, then the Vault bootstrap that writes to it."""
+
+    break_glass_secret: aws.secretsmanager.Secret
+    break_glass_policy: aws.secretsmanager.SecretPolicy
+    vault: BootstrappedVault
+    provisioner_token: pulumi.Output[str]
+    provisioner_accessor: pulumi.Output[str]
+
+    def __init__(
+        self, name: str, args: VaultBootstrapArgs, opts: pulumi.ResourceOptions | None = None
+    ) -> None:
+        super().__init__("candlefish:secrets:VaultBootstrap", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        self.break_glass_secret = aws.secretsmanager.Secret(
+            f"{name}-break-glass",
+            name=f"candlefish/{args.environment}/vault/break-glass",
+            description="Vault recovery shares and initial root token, written once at init (break-glass)",
+            kms_key_id=args.secrets_key_arn,
+            recovery_window_in_days=RECOVERY_WINDOW_DAYS,
+            tags={"Name": f"candlefish-{args.environment}-vault-break-glass", "Purpose": "break-glass"},
+            opts=child,
+        )
+        if args.production and not args.recovery_pgp_keys:
+            pulumi.log.warn(
+                RECOVERY_SHARES_NOTE.format(secret=f"candlefish/{args.environment}/vault/break-glass"),
+                resource=self,
+            )
+        deployer = pulumi.Output.from_input(
+            args.deployer_role_arn or aws.get_caller_identity_output().arn.apply(deployer_role_arn)
+        )
+        deployer_patterns = deployer.apply(principal_patterns)
+        readers = pulumi.Output.all(deployer_patterns, self._break_glass_patterns(args)).apply(
+            lambda found: sorted({*found[0], *found[1]})
+        )
+        self.break_glass_policy = aws.secretsmanager.SecretPolicy(
+            f"{name}-break-glass-policy",
+            secret_arn=self.break_glass_secret.arn,
+            policy=to_json(break_glass_policy(readers, deployer_patterns)),
+            block_public_policy=True,
+            opts=pulumi.ResourceOptions(parent=self.break_glass_secret),
+        )
+        policies = render_policies(
+            ((app.name, app.paths) for app in args.app_roles),
+            region=args.context.region,
+            audit_file_path=args.audit_file_path,
+        )
+        self.vault = BootstrappedVault(
+            f"{name}-vault",
+            address=args.vault_address,
+            ca_pem=args.ca_pem,
+            region=args.context.region,
+            break_glass_secret_id=self.break_glass_secret.arn,
+            cluster_size=args.cluster_size,
+            node_role_arn=args.node_role_arn,
+            policies=policies,
+            ci_approle={
+                "token_policies": list(args.ci_approle.token_policies),
+                "secret_id_ttl": args.ci_approle.secret_id_ttl,
+                "secret_id_num_uses": args.ci_approle.secret_id_num_uses,
+                "token_ttl": args.ci_approle.token_ttl,
+                "token_max_ttl": args.ci_approle.token_max_ttl,
+                "bound_cidrs": list(args.ci_approle.bound_cidrs),
+            },
+            rotation_role_arn=args.rotation_role_arn,
+            app_roles=[
+                {"name": app.name, "bound_arn": app.bound_arn, "token_policies": [app_policy_name(app.name)]}
+                for app in args.app_roles
+            ],
+            recovery_pgp_keys=list(args.recovery_pgp_keys),
+            adopt_token=args.adopt_token,
+            audit_file_path=args.audit_file_path,
+            iam_server_id=args.iam_server_id,
+            provisioner_period=args.provisioner_period,
+            waits=dict(args.waits),
+            # The shares may only be written once the policy that guards them is in place.
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.break_glass_policy, *args.wait_for]),
+        )
+        # Secret in the program too, not only in state (where additional_secret_outputs puts it).
+        self.provisioner_token = pulumi.Output.secret(self.vault.provisioner_token)
+        self.provisioner_accessor = self.vault.provisioner_accessor
+        self.register_outputs(
+            {
+                "breakGlassSecretArn": self.break_glass_secret.arn,
+                "provisionerAccessor": self.vault.provisioner_accessor,
+                "configDigest": self.vault.config_digest,
+            }
+        )
+
+    @staticmethod
+    def _break_glass_patterns(args: VaultBootstrapArgs) -> pulumi.Output[list[str]]:
+        if args.break_glass_principal_patterns is not None:
+            return pulumi.Output.all(*args.break_glass_principal_patterns).apply(list)
+        role = f"role/candlefish-{args.environment}-break-glass"
+        return args.context.arn("iam", role, region=False).apply(principal_patterns)

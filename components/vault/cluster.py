@@ -1,0 +1,386 @@
+"""The Vault cluster: raft nodes in an Auto Scaling group behind an Application Load Balancer.
+
+Nodes run Amazon Linux 2023 (the AWS CLI, SSM agent and EBS device links come with it; the CloudWatch
+agent comes from its S3-hosted repository), boot from user-data rendered by components/vault/userdata.py,
+unseal with the KMS unseal key, find each other by tag and join over TLS. The group rolls one node at a
+time when the launch template changes. Its pieces live in their own modules: security groups, load
+balancer, TLS, IAM and user-data.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from components.config.stack import TLS_EARLY_RENEWAL_DAYS, LoadBalancerConfig, VaultConfig
+from components.lib.iam import AwsContext
+from components.vault import userdata
+from components.vault.iam import METRICS_NAMESPACE, NodeGrants, node_identity, node_role
+from components.vault.load_balancer import LoadBalancerArgs, listeners, vault_load_balancer
+from components.vault.security_groups import vault_security_groups
+from components.vault.tls import TlsArgs, vault_tls
+
+JOIN_TAG_KEY = "VaultCluster"
+ROOT_VOLUME_GIB = 20
+INSTANCE_WARMUP_SECONDS = 300
+# Amazon Linux 2023 (standard, not minimal), pinned to Amazon's own account.
+AMI_OWNER = "amazon"
+# One kernel line only, so a lookup never switches between AL2023's 6.1 and 6.12 kernels.
+AMI_NAME_PATTERN = "al2023-ami-2023.*-kernel-6.1-{arch}"
+DEV_MODE_WARNING = (
+    "enableDevMode is on: Vault runs as ONE node keeping everything in memory; every secret is lost when "
+    "it restarts. Never put real secrets in it."
+)
+
+
+def rolling_min_healthy_percentage(size: int) -> int:
+    """The largest minimum-healthy percentage that still lets an instance refresh replace one node at a
+    time: AWS rounds the minimum up to whole instances, so it must round up to exactly size - 1."""
+    return 100 * (size - 1) // size
+
+
+def instance_architecture(instance_type: str) -> str:
+    """arm64 for Graviton families (a "g" after the generation digit: t4g, m7gd, c6gn), else x86_64."""
+    family = instance_type.split(".", 1)[0]
+    return "arm64" if re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) else "x86_64"
+
+
+@dataclass(frozen=True)
+class VaultClusterArgs:
+    """Everything the cluster takes from the config and from the Keys, Network and Storage components."""
+
+    environment: str
+    context: AwsContext
+    production: bool
+    vault: VaultConfig
+    load_balancer: LoadBalancerConfig
+    vpc_id: pulumi.Input[str]
+    private_subnet_ids: Sequence[pulumi.Input[str]]
+    public_subnet_ids: Sequence[pulumi.Input[str]]
+    # Where the load balancer's nodes live: Vault trusts X-Forwarded-For from these blocks only.
+    load_balancer_subnet_cidrs: Sequence[str]
+    endpoint_security_group_id: pulumi.Input[str]
+    unseal_key_arn: pulumi.Input[str]
+    data_key_arn: pulumi.Input[str]
+    secrets_key_arn: pulumi.Input[str]
+    logs_key_arn: pulumi.Input[str]
+    autoscaling_role_arn: pulumi.Input[str]
+    snapshot_bucket: pulumi.Input[str]
+    snapshot_bucket_arn: pulumi.Input[str]
+    snapshot_prefix: str
+    access_log_bucket: pulumi.Input[str]
+    access_log_prefix: str
+    access_log_policy: pulumi.Resource
+    deployer_role_arn: pulumi.Input[str]
+    volume_tags: Mapping[str, str]
+    # What must exist before a node boots: NAT routes and VPC endpoints (its install needs them). A
+    # component stands for its children, but not for its children's children.
+    boot_dependencies: Sequence[pulumi.Resource] = ()
+
+
+class VaultCluster(pulumi.ComponentResource):
+    """Vault nodes, their load balancer, TLS, IAM identity and log groups."""
+
+    address: pulumi.Output[str]
+    ca_certificate_pem: pulumi.Output[str]
+    server_name: str
+    mode: str
+    auto_scaling_group: aws.autoscaling.Group
+    launch_template: aws.ec2.LaunchTemplate
+    load_balancer: aws.lb.LoadBalancer
+    target_group: aws.lb.TargetGroup
+    node_security_group: aws.ec2.SecurityGroup
+    node_role: aws.iam.Role
+    https_listener: aws.lb.Listener
+    tls_secret: aws.secretsmanager.Secret
+    server_log_group: aws.cloudwatch.LogGroup
+    audit_log_group: aws.cloudwatch.LogGroup
+    metrics_namespace: str = METRICS_NAMESPACE
+    audit_log_path: str = userdata.AUDIT_LOG_PATH
+    outputs: dict[str, Any]
+
+    def __init__(self, name: str, args: VaultClusterArgs, opts: pulumi.ResourceOptions | None = None) -> None:
+        super().__init__("candlefish:secrets:VaultCluster", name, None, opts)
+        self._base = name
+        self._args = args
+        env, ctx = args.environment, args.context
+        dev_mode = args.vault.dev_mode
+        self.mode = "dev" if dev_mode else "cluster"
+        self.server_name = args.vault.server_name
+        size = 1 if dev_mode else args.vault.cluster_size
+        if dev_mode:
+            pulumi.log.warn(DEV_MODE_WARNING, resource=self)
+
+        self.server_log_group = self._log_group("server", args.vault.log_retention_days)
+        self.audit_log_group = self._log_group("audit", args.vault.audit_log_retention_days)
+
+        groups = vault_security_groups(
+            name,
+            environment=env,
+            vpc_id=args.vpc_id,
+            endpoint_sg=args.endpoint_security_group_id,
+            region=ctx.region,
+            allowed_cidrs=args.load_balancer.allowed_cidrs,
+            parent=self,
+        )
+        self.node_security_group = groups.nodes
+        lb = vault_load_balancer(
+            name,
+            LoadBalancerArgs(
+                environment=env,
+                internal=args.load_balancer.internal,
+                subnet_ids=args.private_subnet_ids if args.load_balancer.internal else args.public_subnet_ids,
+                security_group_id=groups.load_balancer.id,
+                vpc_id=args.vpc_id,
+                deletion_protection=args.production,
+                access_log_bucket=args.access_log_bucket,
+                access_log_prefix=args.access_log_prefix,
+                access_log_policy=args.access_log_policy,
+            ),
+            parent=self,
+        )
+        self.load_balancer, self.target_group = lb.load_balancer, lb.target_group
+
+        self.node_role = node_role(name, env, parent=self)
+        tls = vault_tls(
+            name,
+            TlsArgs(
+                environment=env,
+                server_name=self.server_name,
+                load_balancer_dns_name=lb.load_balancer.dns_name,
+                validity_days=args.vault.tls_validity_days,
+                early_renewal_days=TLS_EARLY_RENEWAL_DAYS,
+                secrets_key_arn=args.secrets_key_arn,
+                reader_role_arn=self.node_role.arn,
+                deployer_role_arn=args.deployer_role_arn,
+                recovery_window_days=30 if args.production else 7,
+                acm_certificate_arn=args.load_balancer.acm_certificate_arn,
+            ),
+            parent=self,
+        )
+        self.tls_secret = tls.secret
+        self.ca_certificate_pem = tls.ca_certificate_pem
+        # Everything a client of the API needs to exist before it calls Vault (the bootstrap waits on this:
+        # depending on the component alone does not wait for grandchildren such as the listeners).
+        self.https_listener, _ = listeners(name, lb, tls.certificate_arn)
+
+        identity = node_identity(
+            name,
+            self.node_role,
+            NodeGrants(
+                region=ctx.region,
+                account_id=ctx.account_id,
+                partition=ctx.partition,
+                unseal_key_arn=args.unseal_key_arn,
+                tls_secret_arn=tls.secret.arn,
+                secrets_key_arn=args.secrets_key_arn,
+                data_key_arn=args.data_key_arn,
+                snapshot_bucket_arn=args.snapshot_bucket_arn,
+                snapshot_prefix=args.snapshot_prefix,
+                log_group_arns=[self.server_log_group.arn, self.audit_log_group.arn],
+            ),
+            ctx.partition,
+        )
+        self.launch_template = self._launch_template(identity.instance_profile, dev_mode)
+        placement = aws.ec2.PlacementGroup(
+            f"{name}-placement",
+            name=f"candlefish-{env}-vault",
+            # At most seven running instances per zone, each on its own rack.
+            strategy="spread",
+            spread_level="rack",
+            tags={"Name": f"candlefish-{env}-vault"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.auto_scaling_group = aws.autoscaling.Group(
+            f"{name}-asg",
+            name=f"candlefish-{env}-vault",
+            min_size=size,
+            max_size=size,
+            desired_capacity=size,
+            vpc_zone_identifiers=list(args.private_subnet_ids),
+            launch_template=aws.autoscaling.GroupLaunchTemplateArgs(
+                id=self.launch_template.id, version=self.launch_template.latest_version.apply(str)
+            ),
+            placement_group=placement.name,
+            # The dedicated service-linked role the data key's policy names, so encrypted volumes launch.
+            service_linked_role_arn=args.autoscaling_role_arn,
+            # EC2 status only: a sealed or uninitialised node fails the load balancer's check but must not
+            # be replaced for it (that would loop forever before the bootstrap initialises Vault).
+            health_check_type="EC2",
+            health_check_grace_period=INSTANCE_WARMUP_SECONDS,
+            default_instance_warmup=INSTANCE_WARMUP_SECONDS,
+            target_group_arns=[lb.target_group.arn],
+            termination_policies=["OldestLaunchTemplate", "OldestInstance"],
+            instance_refresh=aws.autoscaling.GroupInstanceRefreshArgs(
+                strategy="Rolling",
+                preferences=aws.autoscaling.GroupInstanceRefreshPreferencesArgs(
+                    min_healthy_percentage=rolling_min_healthy_percentage(size),
+                    max_healthy_percentage=100,
+                    skip_matching=True,
+                ),
+            ),
+            metrics_granularity="1Minute",
+            enabled_metrics=[
+                aws.autoscaling.Metric.GROUP_DESIRED_CAPACITY,
+                aws.autoscaling.Metric.GROUP_IN_SERVICE_INSTANCES,
+                aws.autoscaling.Metric.GROUP_PENDING_INSTANCES,
+                aws.autoscaling.Metric.GROUP_TERMINATING_INSTANCES,
+                aws.autoscaling.Metric.GROUP_TOTAL_INSTANCES,
+            ],
+            tags=[
+                aws.autoscaling.GroupTagArgs(
+                    key="Name", value=f"candlefish-{env}-vault", propagate_at_launch=True
+                )
+            ],
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[
+                    *args.boot_dependencies,
+                    identity.policy,
+                    *tls.ready,
+                    self.server_log_group,
+                    self.audit_log_group,
+                ],
+            ),
+        )
+
+        self.address = pulumi.Output.concat("https://", lb.load_balancer.dns_name)
+        self.outputs = {
+            "vaultAddress": self.address,
+            "vaultCaCertificate": self.ca_certificate_pem,
+            "vaultMode": self.mode,
+            "vaultServerName": self.server_name,
+            "vaultAutoScalingGroupName": self.auto_scaling_group.name,
+            "vaultNodeSecurityGroupId": self.node_security_group.id,
+            "vaultNodeRoleArn": self.node_role.arn,
+            "vaultLoadBalancerArnSuffix": lb.load_balancer.arn_suffix,
+            "vaultTargetGroupArnSuffix": lb.target_group.arn_suffix,
+            "vaultServerLogGroupName": self.server_log_group.name,
+            "vaultAuditLogGroupName": self.audit_log_group.name,
+        }
+        self.register_outputs(self.outputs)
+
+    def _log_group(self, kind: str, retention_days: int) -> aws.cloudwatch.LogGroup:
+        env = self._args.environment
+        return aws.cloudwatch.LogGroup(
+            f"{self._base}-{kind}-logs",
+            name=f"/candlefish/{env}/vault/{kind}",
+            retention_in_days=retention_days,
+            kms_key_id=self._args.logs_key_arn,
+            tags={"Name": f"candlefish-{env}-vault-{kind}"},
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _node_settings(self, dev_mode: bool) -> pulumi.Output[userdata.NodeSettings]:
+        args, env = self._args, self._args.environment
+        resolved = pulumi.Output.all(
+            unseal_key_arn=args.unseal_key_arn,
+            tls_secret_arn=self.tls_secret.arn,
+            data_key_arn=args.data_key_arn,
+            snapshot_bucket=args.snapshot_bucket,
+            server_log_group=self.server_log_group.name,
+            audit_log_group=self.audit_log_group.name,
+        )
+        return resolved.apply(
+            lambda values: userdata.NodeSettings(
+                cluster_name=f"candlefish-{env}",
+                region=args.context.region,
+                vault_version=args.vault.version,
+                server_name=self.server_name,
+                join_tag_key=JOIN_TAG_KEY,
+                join_tag_value=f"candlefish-{env}",
+                snapshot_prefix=args.snapshot_prefix,
+                metrics_namespace=METRICS_NAMESPACE,
+                load_balancer_cidrs=",".join(args.load_balancer_subnet_cidrs),
+                dev_mode=dev_mode,
+                **values,
+            )
+        )
+
+    def _launch_template(self, profile: aws.iam.InstanceProfile, dev_mode: bool) -> aws.ec2.LaunchTemplate:
+        args, env = self._args, self._args.environment
+        arch = instance_architecture(args.vault.instance_type)
+        pinned = args.vault.ami_id
+        ami = aws.ec2.get_ami_output(
+            most_recent=True,
+            owners=[AMI_OWNER],
+            filters=[
+                aws.ec2.GetAmiFilterArgs(name="image-id", values=[pinned])
+                if pinned
+                else aws.ec2.GetAmiFilterArgs(name="name", values=[AMI_NAME_PATTERN.format(arch=arch)]),
+                aws.ec2.GetAmiFilterArgs(name="architecture", values=[arch]),
+                aws.ec2.GetAmiFilterArgs(name="virtualization-type", values=["hvm"]),
+                aws.ec2.GetAmiFilterArgs(name="root-device-type", values=["ebs"]),
+            ],
+            opts=pulumi.InvokeOutputOptions(parent=self),
+        )
+        volumes = [self._volume(ami.root_device_name, ROOT_VOLUME_GIB)]
+        if not dev_mode:
+            volumes.append(self._volume(userdata.DATA_DEVICE, args.vault.data_volume_gib))
+        volumes.append(self._volume(userdata.AUDIT_DEVICE, args.vault.audit_volume_gib))
+        node_tags = {
+            "Name": f"candlefish-{env}-vault",
+            JOIN_TAG_KEY: f"candlefish-{env}",
+            "VaultMode": "dev-in-memory" if dev_mode else "raft",
+        }
+        return aws.ec2.LaunchTemplate(
+            f"{self._base}-launch-template",
+            name=f"candlefish-{env}-vault",
+            description=f"Vault {args.vault.version} nodes of candlefish-{env}",
+            image_id=ami.id,
+            instance_type=args.vault.instance_type,
+            update_default_version=True,
+            ebs_optimized="true",
+            iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
+            # IMDSv2 only; one hop, so nothing the node might run in a container reaches its credentials.
+            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
+                http_endpoint="enabled",
+                http_tokens="required",
+                http_put_response_hop_limit=1,
+                instance_metadata_tags="enabled",
+            ),
+            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
+            # No public address and no key pair: operators use Session Manager.
+            network_interfaces=[
+                aws.ec2.LaunchTemplateNetworkInterfaceArgs(
+                    device_index=0,
+                    associate_public_ip_address="false",
+                    delete_on_termination="true",
+                    security_groups=[self.node_security_group.id],
+                )
+            ],
+            block_device_mappings=volumes,
+            instance_initiated_shutdown_behavior="terminate",
+            user_data=self._node_settings(dev_mode).apply(userdata.user_data),
+            tag_specifications=[
+                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type="instance", tags=node_tags),
+                aws.ec2.LaunchTemplateTagSpecificationArgs(
+                    resource_type="volume", tags={**args.volume_tags, **node_tags}
+                ),
+            ],
+            tags={"Name": f"candlefish-{env}-vault"},
+            # A new image replaces every node (one at a time); that happens when vaultAmiId is changed on
+            # purpose, never merely because Amazon published a newer image than the one first looked up.
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if pinned else ["imageId"]),
+        )
+
+    def _volume(
+        self, device_name: pulumi.Input[str], size_gib: int
+    ) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgs:
+        """An encrypted gp3 volume (data key) deleted with its instance: raft data re-replicates to a
+        replacement node and audit logs are already shipped to CloudWatch."""
+        return aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
+            device_name=device_name,
+            ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
+                volume_type="gp3",
+                volume_size=size_gib,
+                encrypted="true",
+                kms_key_id=self._args.data_key_arn,
+                delete_on_termination="true",
+            ),
+        )

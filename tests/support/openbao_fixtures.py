@@ -1,0 +1,93 @@
+"""Pytest fixtures for real OpenBao servers (registered in tests/conftest.py `pytest_plugins`).
+
+- `openbao_dev`: one `bao server -dev` for the session (in memory, KV v2 at `secret/`, root token).
+- `openbao_client`: an hvac client with the dev server's root token (a fresh client per test).
+- `openbao_cluster`: one initialised 3-node Raft cluster for the session (static seal, TLS, 3 voters).
+- `openbao_cluster_factory`: `factory(size=3, initialize=True, **init)` builds fresh clusters, each
+  destroyed when the test ends; pass `initialize=False` for one that a test initialises itself.
+
+Tests sharing a session server isolate themselves by path: `unique_path` gives a name no other test uses.
+Start-up times are printed in the terminal summary (`-rA` is not needed; see `pytest_terminal_summary`).
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import hvac
+import pytest
+
+from tests.support.openbao import OpenBaoCluster, OpenBaoDevServer
+
+STARTUP_TIMES: dict[str, list[float]] = {}
+
+
+def _record(what: str, seconds: float) -> None:
+    STARTUP_TIMES.setdefault(what, []).append(seconds)
+
+
+@pytest.fixture(scope="session")
+def openbao_dev() -> Iterator[OpenBaoDevServer]:
+    server = OpenBaoDevServer().start()
+    _record("openbao dev server", server.started_in_s)
+    try:
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def openbao_client(openbao_dev: OpenBaoDevServer) -> Iterator[hvac.Client]:
+    client = openbao_dev.client()
+    try:
+        yield client
+    finally:
+        client.adapter.close()
+
+
+@pytest.fixture(scope="session")
+def openbao_cluster() -> Iterator[OpenBaoCluster]:
+    cluster = OpenBaoCluster(3)
+    try:
+        cluster.start_initialized()
+        _record("openbao 3-node cluster (processes up)", cluster.started_in_s)
+        _record("openbao 3-node cluster (init to 3 healthy voters)", cluster.initialized_in_s)
+        yield cluster
+    finally:
+        cluster.destroy()
+
+
+@pytest.fixture
+def openbao_cluster_factory() -> Iterator[Callable[..., OpenBaoCluster]]:
+    clusters: list[OpenBaoCluster] = []
+
+    def build(size: int = 3, *, initialize: bool = True, **init: Any) -> OpenBaoCluster:
+        cluster = OpenBaoCluster(size)
+        clusters.append(cluster)
+        cluster.start()
+        _record(f"openbao {size}-node cluster, fresh (processes up)", cluster.started_in_s)
+        if initialize:
+            cluster.initialize(**init)
+            _record(f"openbao {size}-node cluster, fresh (init to voters)", cluster.initialized_in_s)
+        return cluster
+
+    yield build
+    for cluster in clusters:
+        cluster.destroy()
+
+
+@pytest.fixture
+def unique_path() -> str:
+    """A path segment no other test uses, for tests sharing a session server."""
+    return f"t-{uuid.uuid4().hex[:12]}"
+
+
+def pytest_terminal_summary(terminalreporter: Any) -> None:
+    if not STARTUP_TIMES:
+        return
+    terminalreporter.section("real-server start-up times")
+    for what, times in STARTUP_TIMES.items():
+        spread = f" (n={len(times)}, min {min(times):.2f}s, max {max(times):.2f}s)" if len(times) > 1 else ""
+        terminalreporter.write_line(f"{what}: {sum(times) / len(times):.2f}s{spread}")
