@@ -214,7 +214,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "database log retention not a cloudwatch period",
-        {"databaseLogRetentionDays": 100},
+        {"databaseLogRetentionDays": 500},
         "databaseLogRetentionDays",
         "not a CloudWatch retention period",
     ),
@@ -276,7 +276,11 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "duplicate zones",
-        {"availabilityZones": ["us-east-1a", "us-east-1a", "us-east-1c"]},
+        {
+            "availabilityZones": ["us-east-1a", "us-east-1a", "us-east-1b", "us-east-1c"],
+            "privateSubnetCidrs": ["10.0.1.0/24", "10.0.2.0/24", "10.0.3.0/24", "10.0.4.0/24"],
+            "publicSubnetCidrs": ["10.0.101.0/24", "10.0.102.0/24", "10.0.103.0/24", "10.0.104.0/24"],
+        },
         "availabilityZones",
         "more than once",
     ),
@@ -309,7 +313,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("kms window out of range", {"kmsDeletionWindowDays": 45}, "kmsDeletionWindowDays", "out of range"),
     (
         "flow log retention not a cloudwatch period",
-        {"flowLogRetentionDays": 100},
+        {"flowLogRetentionDays": 500},
         "flowLogRetentionDays",
         "not a CloudWatch retention period",
     ),
@@ -321,7 +325,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "unknown secret type",
-        {"initialSecrets": catalog(type="password")},
+        {"initialSecrets": catalog(type="password", configKey="testSecret")},
         "initialSecrets.test-secret.type",
         "'password' is not a secret type",
     ),
@@ -333,13 +337,13 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "api key rotation over 90 days",
-        {"initialSecrets": catalog(type="api-key", rotationDays=91)},
+        {"initialSecrets": catalog(type="api-key", rotationDays=91, configKey="testSecret")},
         "initialSecrets.test-secret.rotationDays",
         "1 to 90",
     ),
     (
         "database rotation over 90 days",
-        {"initialSecrets": catalog(type="database", rotationDays=120)},
+        {"initialSecrets": catalog(type="database", rotationDays=120, configKey="testSecret")},
         "initialSecrets.test-secret.rotationDays",
         "out of range for type database",
     ),
@@ -363,7 +367,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "secret name in capitals",
-        {"initialSecrets": {"MongoDB": catalog()["test-secret"]}},
+        {"initialSecrets": {"MongoDB": catalog(vaultPath="candlefish/mongodb")["test-secret"]}},
         "initialSecrets.MongoDB",
         "not a valid secret name",
     ),
@@ -686,8 +690,8 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("environment malformed", {"environment": "Prod!"}, "environment", "is not valid"),
     (
         "list given as a string",
-        {"availabilityZones": "us-east-1a"},
-        "availabilityZones",
+        {"auditReadPrefixes": "candlefish/"},
+        "auditReadPrefixes",
         "must be a list of strings",
     ),
     (
@@ -714,7 +718,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "alert log retention not a cloudwatch period",
-        {"alertLogRetentionDays": 100},
+        {"alertLogRetentionDays": 500},
         "alertLogRetentionDays",
         "not a CloudWatch retention period",
     ),
@@ -765,7 +769,9 @@ def test_bad_config_is_named_with_what_is_allowed(overrides, key, words):
     found = problems(**overrides)
     full_key = key if key.startswith("aws:") else f"{NS}:{key}"
     matching = [p for p in found if p.startswith(f"{full_key}: ") and words in p]
-    assert matching, f"no problem for {full_key} mentioning {words!r} in:\n" + "\n".join(found)
+    # Each case breaks one rule, so that rule's problem is the only one: a case that trips several could
+    # pass with the rule it is named after deleted.
+    assert matching == found, f"want only {full_key} mentioning {words!r}, got:\n" + "\n".join(found)
     # Every line says what is allowed (the parenthesised part), not only what is wrong.
     assert all(p.endswith(")") for p in matching), matching
 

@@ -7,7 +7,7 @@ Mocks accept any zone; AWS does not. Needs AWS credentials (AWS_PROFILE, AWS_ACC
 import boto3
 import pytest
 
-from components.config import check_zones, parse_stack_config
+from components.config.stack import check_zones, parse_stack_config
 from tools import stackfile
 
 pytestmark = pytest.mark.integration(target="aws")
