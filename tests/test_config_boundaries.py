@@ -14,8 +14,10 @@ from tests.test_config import NS, catalog, parse, problems
 LONG_NAME = "a" * 64
 
 
-def boundary(name: str, stack: str, at_limit: dict[str, Any], past_it: dict[str, Any], key: str, words: str):
-    return pytest.param(stack, at_limit, past_it, key, words, id=name)
+def boundary(*case: Any) -> Any:
+    """(name, stack, at the limit, one past it, the key named, words of its problem) as one parameter set."""
+    name, *values = case
+    return pytest.param(*values, id=name)
 
 
 def tags(**changes: Any) -> dict[str, Any]:
@@ -49,7 +51,7 @@ BOUNDARIES = [
     boundary(
         "tag key aws: prefix",
         "production",
-        tags(**{"awsome": "x"}),
+        tags(awsome="x"),
         tags(**{"AWS:team": "x"}),
         "tags.AWS:team",
         "is not a usable tag key",
