@@ -36,7 +36,7 @@ from urllib.parse import quote, urlencode
 import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 
-from providers import common
+from providers import common, database_errors
 from providers.common import plain
 
 PLUGIN = "postgresql-database-plugin"
@@ -87,13 +87,17 @@ def _explain(error: Exception, doing: str, props: Mapping[str, Any]) -> Database
     """A Vault, database or network failure as an instruction."""
     import hvac.exceptions as vault_errors  # noqa: PLC0415 - imported in the provider host only
 
-    if isinstance(error, vault_errors.InvalidRequest) and "error verifying" in str(error):
-        return DatabaseEngineError(
-            f"Vault could not connect to PostgreSQL at {props['host']}:{int(props['port'])} to {doing} "
-            f"({'; '.join(getattr(error, 'errors', None) or [str(error)])}); "
-            "check that the database security group admits the Vault nodes on 5432 and that the RDS CA "
-            f"bundle is at {props.get('ssl_root_cert') or '(none given)'} on every Vault node"
-        )
+    if isinstance(error, (vault_errors.InvalidRequest, vault_errors.InternalServerError)):
+        text = "; ".join(getattr(error, "errors", None) or [str(error)])
+        explained = database_errors.explain(text, doing, props)
+        if explained:
+            return DatabaseEngineError(f"could not {doing}: {explained}")
+        if "error verifying" in text:
+            return DatabaseEngineError(
+                f"Vault could not connect to PostgreSQL at {props['host']}:{int(props['port'])} to {doing} "
+                f"({text}); check that the database security group admits the Vault nodes on 5432 and that "
+                f"the RDS CA bundle is at {props.get('ssl_root_cert') or '(none given)'} on every Vault node"
+            )
     message = common.explain_vault_error(error, address=props["address"], doing=doing, timeout=TIMEOUT_S)
     return DatabaseEngineError(message or f"could not {doing}: {type(error).__name__}: {error}")
 
@@ -186,8 +190,11 @@ class VaultDatabaseEngineProvider(ResourceProvider):
         """Stop issuing credentials: delete the roles, then the connection, so Vault forgets vault_admin.
 
         The engine stays mounted (the provisioner never disables engines) and vault_admin stays in the
-        database. Logins already issued stop working at their VALID UNTIL (24 h at most); revoke them
-        first with `vault lease revoke -prefix database/creds/` to drop them at once.
+        database. Logins already issued stop working at their VALID UNTIL (24 h at most). To drop them at
+        once, revoke them BEFORE this runs (`vault lease revoke -prefix database/creds/`): once the
+        connection is gone Vault cannot revoke them (a real server answers "failed to find entry for
+        connection"), the logins stay in PostgreSQL, and only `vault lease revoke -force -prefix` clears
+        the leases (the mount cannot be disabled until then).
         """
         with self._vault(props, "remove the database roles and connection") as client:
             database = client.secrets.database
@@ -199,6 +206,9 @@ class VaultDatabaseEngineProvider(ResourceProvider):
 
     @contextmanager
     def _vault(self, props: Mapping[str, Any], doing: str) -> Iterator[Any]:
+        problems = database_errors.input_problems(props)
+        if problems:
+            raise DatabaseEngineError(f"cannot {doing}: " + "; ".join(problems))
         try:
             # Every write here is safe to repeat (a repeated bootstrap or rotate-root converges), so all
             # methods are retried.

@@ -11,6 +11,7 @@ pytest_plugins = [
     "tests.support.moto_server",
     "tests.support.vault_fixtures",
     "tests.support.openbao_fixtures",
+    "tests.support.postgres_fixtures",
 ]
 
 

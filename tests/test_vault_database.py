@@ -312,3 +312,22 @@ def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(vaul
     assert vault_server.database_connection("candlefish-postgres")["connection_details"]["username"] == (
         "vault_admin"
     )
+
+
+@pytest.mark.parametrize(
+    ("changes", "message"),
+    [
+        ({"ssl_mode": "verify_full"}, r"ssl_mode is 'verify_full'; allowed: disable, allow, prefer, require"),
+        (
+            {"ssl_root_cert": "tls/rds-global-bundle.pem"},
+            r"ssl_root_cert \(the Database component's rds_ca_bundle_path\) is 'tls/rds-global-bundle.pem'; "
+            r"it must be an absolute path",
+        ),
+    ],
+)
+def test_tls_inputs_vault_could_not_parse_are_refused_before_any_request(
+    vault_server, props, changes, message
+):
+    with pytest.raises(DatabaseEngineError, match=message):
+        VaultDatabaseEngineProvider().create(props(**changes))
+    assert vault_server.request_log == []

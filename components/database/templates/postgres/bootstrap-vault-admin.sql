@@ -10,8 +10,15 @@ BEGIN
     CREATE ROLE app_readwrite NOLOGIN;
   END IF;
   -- Vault's management user: may create and drop login roles, and grant only the two application groups.
-  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'vault_admin') THEN
-    ALTER ROLE vault_admin WITH LOGIN CREATEROLE NOSUPERUSER NOCREATEDB PASSWORD '{{password}}';
+  -- Only a superuser may name the SUPERUSER attribute in ALTER ROLE, even to say NOSUPERUSER, and the RDS
+  -- master user is not one (SQLSTATE 42501). A role it created can never have become a superuser unless a
+  -- superuser did it, so a re-bootstrap checks instead of altering, and stops with a clear message.
+  IF EXISTS (SELECT FROM pg_roles WHERE rolname = 'vault_admin' AND rolsuper) THEN
+    RAISE EXCEPTION 'vault_admin is a superuser; the bootstrap will not reset it'
+      USING ERRCODE = 'insufficient_privilege',
+            HINT = 'have a superuser run ALTER ROLE vault_admin NOSUPERUSER (or drop it), then re-run';
+  ELSIF EXISTS (SELECT FROM pg_roles WHERE rolname = 'vault_admin') THEN
+    ALTER ROLE vault_admin WITH LOGIN CREATEROLE NOCREATEDB PASSWORD '{{password}}';
   ELSE
     CREATE ROLE vault_admin WITH LOGIN CREATEROLE NOSUPERUSER NOCREATEDB PASSWORD '{{password}}';
   END IF;
