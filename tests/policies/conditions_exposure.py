@@ -102,6 +102,10 @@ EXPOSURE = [
         for c, m in [
             ({"cidrIpv4": "0.0.0.0/0"}, "ingress from 0.0.0.0/0 to port 8200 (Vault API)"),
             ({"cidrIpv4": REMOVE, "cidrIpv6": "::/0"}, "ingress from ::/0 to port 8200 (Vault API)"),
+            (
+                {"cidrIpv4": "0.0.0.0/0", "ipProtocol": "-1", "fromPort": REMOVE, "toPort": REMOVE},
+                tuple(f"ingress from 0.0.0.0/0 to port {port}" for port in (22, 8200, 8201, 5432, 6379)),
+            ),
         ]
     ),
     *(
@@ -109,6 +113,7 @@ EXPOSURE = [
         for c, m in [
             ({"cidrBlocks": ["0.0.0.0/0"]}, "ingress from 0.0.0.0/0 to port 8200 (Vault API)"),
             ({"cidrBlocks": ["0.0.0.0/0"], "type": "egress"}, None),  # egress opens nothing to the world
+            ({"ipv6CidrBlocks": ["::/0"]}, "ingress from ::/0 to port 8200 (Vault API)"),
         ]
     ),
     *(

@@ -29,6 +29,7 @@ class StackCondition:
     build: Callable[..., list[Res]]
     change: dict[str, Any]
     messages: tuple[str, ...]
+    config: dict[str, Any] | None = None
 
     @property
     def id(self) -> str:
@@ -61,8 +62,8 @@ def vault_group(
     return [Res(ASG, "vault", props)]
 
 
-def group_over_subnets(zones: list[str]) -> list[Res]:
-    subnets = [Res(SUBNET, f"private-{zone[-1]}", {"availabilityZone": zone}) for zone in zones]
+def group_over_subnets(zones: list[str], field: str = "availabilityZone") -> list[Res]:
+    subnets = [Res(SUBNET, f"private-{zone[-1]}", {field: zone}) for zone in zones]
     group = vault_group(zones=[])[0]
     group.refs["vpcZoneIdentifiers"] = [subnet.name for subnet in subnets]
     return [*subnets, group]
@@ -158,6 +159,34 @@ STACK_CONDITIONS = [
         lambda zones=ZONES: group_over_subnets(zones),
         {"zones": ZONES[:2]},
         (GROUP + " spans 2 zone(s) (us-east-1a, us-east-1b); at least 3",),
+    ),
+    StackCondition(
+        "vault-cluster-zones",
+        lambda zones=("use1-az1", "use1-az2", "use1-az4"): group_over_subnets(
+            list(zones), "availabilityZoneId"
+        ),
+        {"zones": ("use1-az1", "use1-az2")},
+        (GROUP + " spans 2 zone(s) (use1-az1, use1-az2); at least 3",),
+    ),
+    # A dev-mode group is exempt outside production, and only there.
+    StackCondition(
+        "vault-cluster-quorum",
+        lambda size=2: vault_group(size, mode="dev", environment="dev"),
+        {"size": 2},
+        (),
+    ),
+    StackCondition(
+        "vault-cluster-quorum",
+        lambda size=3, environment="dev": vault_group(size, mode="dev", environment=environment),
+        {"size": 2, "environment": "production"},
+        (GROUP + " runs 2 nodes; raft needs at least 3",),
+    ),
+    StackCondition(
+        "vault-cluster-quorum",
+        lambda size=3: vault_group(size, mode="dev", environment="dev"),
+        {"size": 2},
+        (GROUP + " runs 2 nodes; raft needs at least 3",),
+        config={"environment": "production"},
     ),
     alarms(
         {"failed-auth": {"threshold": 6}},

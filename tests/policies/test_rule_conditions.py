@@ -19,8 +19,8 @@ def test_each_condition_alone_reports_its_own_message(condition):
 
 @pytest.mark.parametrize("condition", conditions_stack.STACK_CONDITIONS, ids=lambda c: c.id)
 def test_each_stack_condition_alone_reports_its_own_message(condition):
-    assert check_stack(condition.rule, condition.build()) == []
-    messages = check_stack(condition.rule, condition.build(**condition.change))
+    assert check_stack(condition.rule, condition.build(), config=condition.config) == []
+    messages = check_stack(condition.rule, condition.build(**condition.change), config=condition.config)
     assert len(messages) == len(condition.messages), messages
     for expected, message in zip(condition.messages, messages, strict=True):
         assert message.startswith(expected), message
