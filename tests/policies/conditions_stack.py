@@ -12,7 +12,9 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from tests.policies.support import PRODUCTION, Res
+from tests.policies.cases_encryption import bucket, bucket_policy, sse
+from tests.policies.cases_exposure import ALL_BLOCKED, PUBLIC_ACCESS_BLOCK
+from tests.policies.support import KEY, PRODUCTION, Res, document
 
 ASG = "aws:autoscaling/group:Group"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
@@ -225,5 +227,134 @@ STACK_CONDITIONS = [
     alarms(
         {"off-hours-access": None},
         "stack: the deployment guide's alarm 'off-hours-access' is missing (no MetricAlarm tagged",
+    ),
+]
+
+
+# --- S3 buckets and VPCs -----------------------------------------------------------------------------------
+
+TLS_DENY = {
+    "Sid": "DenyPlaintext",
+    "Effect": "Deny",
+    "Principal": "*",
+    "Action": "s3:*",
+    "Resource": ["arn:aws:s3:::audit-b", "arn:aws:s3:::audit-b/*"],
+    "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+}
+
+
+def audit_bucket(
+    algorithm: str = "aws:kms",
+    key: str | None = KEY,
+    blocks: dict[str, Any] | None = None,
+    policy: dict[str, Any] | None = None,
+) -> list[Res]:
+    resources = [bucket("audit"), sse("audit", algorithm, key)]
+    if blocks is not None:
+        resources.append(
+            Res(PUBLIC_ACCESS_BLOCK, "audit-pab", {"bucket": "audit-b", **blocks}, {"bucket": ["audit"]})
+        )
+    if policy is not None:
+        resources.append(bucket_policy("audit", document(policy)))
+    return resources
+
+
+def vpc(flow: str | None = "ALL", default_group: dict[str, Any] | None = None) -> list[Res]:
+    resources = [Res("aws:ec2/vpc:Vpc", "vpc", {"cidrBlock": "10.0.0.0/16"})]
+    if flow is not None:
+        resources.append(Res("aws:ec2/flowLog:FlowLog", "flow", {"trafficType": flow}, {"vpcId": ["vpc"]}))
+    if default_group is not None:
+        resources.append(
+            Res(
+                "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+                "default-sg",
+                default_group,
+                {"vpcId": ["vpc"]},
+            )
+        )
+    return resources
+
+
+BUCKET_LABEL = "audit: bucket audit (aws:s3/bucket:Bucket)"
+VPC_LABEL = "vpc: VPC vpc (aws:ec2/vpc:Vpc)"
+OPEN = [{"protocol": "-1", "fromPort": 0, "toPort": 0, "cidrBlocks": ["0.0.0.0/0"]}]
+
+STACK_CONDITIONS += [
+    StackCondition(
+        "s3-bucket-sse-kms",
+        audit_bucket,
+        {"algorithm": "AES256", "key": None},
+        (BUCKET_LABEL + " uses SSE-S3: only the load balancer's access-log bucket may use SSE-S3",),
+    ),
+    StackCondition(
+        "s3-bucket-sse-kms",
+        audit_bucket,
+        {"key": "alias/aws/s3"},
+        (BUCKET_LABEL + " must default to SSE-KMS (aws:kms) with a customer-managed key",),
+    ),
+    StackCondition(
+        "s3-bucket-sse-kms",
+        audit_bucket,
+        {"key": None},
+        (BUCKET_LABEL + " must default to SSE-KMS (aws:kms) with a customer-managed key",),
+    ),
+    StackCondition("s3-bucket-sse-kms", audit_bucket, {"algorithm": "aws:kms:dsse"}, ()),
+    *(
+        StackCondition(
+            "s3-public-access-block",
+            lambda blocks=ALL_BLOCKED: audit_bucket(blocks=blocks),
+            {"blocks": {**ALL_BLOCKED, setting: False}},
+            (f"{BUCKET_LABEL}'s public access block leaves off {setting}",),
+        )
+        for setting in ALL_BLOCKED
+    ),
+    StackCondition(
+        "s3-public-access-block",
+        lambda blocks=ALL_BLOCKED: audit_bucket(blocks=blocks),
+        {"blocks": None},
+        (BUCKET_LABEL + " has no BucketPublicAccessBlock",),
+    ),
+    StackCondition(
+        "s3-bucket-tls-only",
+        lambda policy=TLS_DENY: audit_bucket(policy=policy),
+        {"policy": None},
+        (BUCKET_LABEL + " does not deny requests without TLS",),
+    ),
+    StackCondition(
+        "s3-bucket-tls-only",
+        lambda policy=TLS_DENY: audit_bucket(policy=policy),
+        {"policy": {**TLS_DENY, "Effect": "Allow"}},
+        (BUCKET_LABEL + " does not deny requests without TLS",),
+    ),
+    StackCondition(
+        "s3-bucket-tls-only",
+        lambda policy=TLS_DENY: audit_bucket(policy=policy),
+        {"policy": {**TLS_DENY, "Condition": {"Bool": {"aws:SecureTransport": "true"}}}},
+        (BUCKET_LABEL + " does not deny requests without TLS",),
+    ),
+    StackCondition("vpc-flow-logs", vpc, {"flow": None}, (VPC_LABEL + " has no flow log",)),
+    StackCondition(
+        "vpc-flow-logs", vpc, {"flow": "REJECT"}, (VPC_LABEL + "'s flow logs do not capture ALL traffic",)
+    ),
+    StackCondition(
+        "vpc-flow-logs", vpc, {"flow": "ACCEPT"}, (VPC_LABEL + "'s flow logs do not capture ALL traffic",)
+    ),
+    StackCondition(
+        "default-security-group-closed",
+        lambda default_group={}: vpc(default_group=default_group),
+        {"default_group": None},
+        (VPC_LABEL + "'s default security group is not adopted and emptied",),
+    ),
+    StackCondition(
+        "default-security-group-closed",
+        lambda default_group={}: vpc(default_group=default_group),
+        {"default_group": {"ingress": OPEN}},
+        ("default-sg: default security group default-sg",),
+    ),
+    StackCondition(
+        "default-security-group-closed",
+        lambda default_group={}: vpc(default_group=default_group),
+        {"default_group": {"egress": OPEN}},
+        ("default-sg: default security group default-sg",),
     ),
 ]
