@@ -11,7 +11,8 @@ so a score before and after a change of tests is measured on the same mutants. `
 
     python -m tools.mutation                      # 300 mutants, seed 18, 2 workers
     python -m tools.mutation --only 'policies.*'  # the sample drawn from the policy rules only
-    python -m tools.mutation --json               # the summary as JSON
+    python -m tools.mutation --json               # the summary as JSON, with every mutant's status
+    python -m tools.mutation --names sample.txt   # exactly these mutants again (one name a line)
 
 Prints one line per module (killed / total) and the survivors; exits 0 (a score is a measurement, not a gate).
 tests/MUTATION.md records the scores and why each remaining survivor is equivalent.
@@ -72,6 +73,7 @@ class Summary:
             "score": round(self.score, 4),
             "modules": {m: {"killed": k, "total": t} for m, (k, t) in self.by_module().items()},
             "survivors": {name: self.status[name] for name in self.survivors()},
+            "status": dict(sorted(self.status.items())),
         }
 
 
@@ -135,6 +137,11 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seed", type=int, default=18, help="seed of the sample; default 18")
     parser.add_argument("--workers", type=int, default=2, help="mutants run at once; default 2")
     parser.add_argument("--only", help="a glob of mutant names to draw from, e.g. 'policies.*'")
+    parser.add_argument(
+        "--names",
+        type=Path,
+        help="run exactly the mutants named in this file, one a line (e.g. an earlier sample, to compare)",
+    )
     parser.add_argument("--keep", action="store_true", help="reuse results already in mutants/")
     parser.add_argument("--json", action="store_true", help="print the summary as JSON")
     args = parser.parse_args(argv)
@@ -143,7 +150,14 @@ def main(argv: list[str] | None = None) -> int:
         shutil.rmtree(MUTANTS, ignore_errors=True)
     generate()
     names = list(recorded())
-    chosen = choose(names, args.sample, args.seed, args.only)
+    if args.names:
+        wanted = [line.strip() for line in args.names.read_text().splitlines() if line.strip()]
+        missing = sorted(set(wanted) - set(names))
+        if missing:
+            print(f"{len(missing)} named mutants no longer exist (their code changed): {', '.join(missing)}")
+        chosen = sorted(set(wanted) & set(names))
+    else:
+        chosen = choose(names, args.sample, args.seed, args.only)
     run(chosen, args.workers)
     summary = summarise(chosen, len(names), args.seed)
     if args.json:
