@@ -23,6 +23,7 @@ KNOWN_TAGGABLE = frozenset(
         "aws:cloudwatch/logGroup:LogGroup",
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         "aws:ebs/volume:Volume",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
         "aws:ec2/eip:Eip",
         "aws:ec2/flowLog:FlowLog",
         "aws:ec2/instance:Instance",
@@ -40,6 +41,7 @@ KNOWN_TAGGABLE = frozenset(
         "aws:iam/instanceProfile:InstanceProfile",
         "aws:iam/policy:Policy",
         "aws:iam/role:Role",
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole",
         "aws:kms/key:Key",
         "aws:lambda/function:Function",
         "aws:lb/listener:Listener",
@@ -51,6 +53,8 @@ KNOWN_TAGGABLE = frozenset(
         "aws:s3/bucket:Bucket",
         "aws:secretsmanager/secret:Secret",
         "aws:sns/topic:Topic",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     }
 )
 
