@@ -97,3 +97,60 @@ def test_refreshing_a_seed_whose_secret_is_being_deleted_reports_it_as_drift(aws
     read = SecretsManagerSeedProvider().read(arn, props_)
     assert read.outs is not None
     assert read.outs["drift"] == "secret is scheduled for deletion"
+
+
+# --- each failure's instruction, word for word ------------------------------------------------------------
+
+
+def aws_error(code):
+    return ClientError({"Error": {"Code": code, "Message": "example"}}, "PutSecretValue")
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (
+            "ResourceNotFoundException",
+            "secret s does not exist; run `pulumi up` again once it has been created",
+        ),
+        (
+            "AccessDeniedException",
+            "not allowed to write secret s: the deployer role needs secretsmanager:PutSecretValue on it and "
+            "kms:GenerateDataKey on the secrets key",
+        ),
+        ("ThrottlingException", "Secrets Manager kept throttling writes to s; re-run `pulumi up`"),
+        (
+            "ResourceExistsException",
+            "secret s already holds a different value under this seed's request token; change the entry's "
+            "`reseed` trigger to overwrite it deliberately",
+        ),
+        ("InternalServiceError", "seeding s failed: InternalServiceError"),
+    ],
+)
+def test_each_seed_failure_says_what_to_do(code, said):
+    assert str(seed_module._explain(aws_error(code), "s")) == said
+
+
+def test_break_glass_material_that_cannot_be_read_says_why(aws):
+    class Refusing:
+        def get_secret_value(self, **_):
+            raise aws_error("AccessDeniedException")
+
+    with pytest.raises(
+        BootstrapError, match=r"^not allowed to read the break-glass secret s: the deployer role"
+    ):
+        break_glass.load(Refusing(), "s")
+
+
+def test_a_refused_provisioner_token_points_at_its_policy_and_a_refused_root_token_at_generate_root():
+    import hvac.exceptions as vault_errors
+
+    from providers.vault_bootstrap import explain
+
+    denied = vault_errors.Forbidden("permission denied")
+    provisioner = str(explain(denied, "https://vault:8200", "writing policies", caller="provisioner"))
+    bootstrap = str(explain(denied, "https://vault:8200", "writing policies"))
+    assert provisioner.startswith("Vault refused the provisioner token (403 permission denied) while writing")
+    assert "the provisioner policy may have been changed by hand" in provisioner
+    assert bootstrap.startswith("Vault refused the bootstrap token (403 permission denied) while writing")
+    assert "`vault operator generate-root` with the recovery shares" in bootstrap

@@ -10,6 +10,7 @@ from botocore.exceptions import ClientError
 from components.vault.policies import template_text
 from lambdas.rotation import values
 from lambdas.rotation.handler import STEPS, RotationError, lambda_handler
+from lambdas.rotation.vault import VaultError
 from tests.support import rotation_driver
 from tools import rotate as rotate_tool
 
@@ -211,6 +212,25 @@ def test_a_vault_write_racing_the_rotation_is_refused_not_clobbered(
     with pytest.raises(RotationError, match="changed while rotating"):
         lambda_handler({"SecretId": arn, "ClientRequestToken": TOKEN, "Step": "setSecret"}, None)
     assert vault_value(vault) == "example-racer"
+
+
+def test_a_vault_write_refused_for_another_reason_is_not_called_a_race(
+    aws, vault, vault_server, monkeypatch, capsys
+):
+    rotation_driver.install(monkeypatch, stop_before="setSecret")
+    client, arn = make_secret()
+    with pytest.raises(ClientError):
+        rotate(client, arn, rotation_driver.rotation_function_arn())
+    stopped_before(capsys, "setSecret")
+    # A 400 that is not a check-and-set conflict (a malformed write) is Vault's error, not "changed while
+    # rotating": Secrets Manager's retry would not help, and the message must say what Vault said.
+    vault_server.faults.fail_next(
+        1, status=400, path_prefix="secret/data/", method="POST", message="invalid data"
+    )
+    with pytest.raises(VaultError, match="invalid data") as failed:
+        lambda_handler({"SecretId": arn, "ClientRequestToken": TOKEN, "Step": "setSecret"}, None)
+    assert failed.value.status == 400
+    assert vault_value(vault) == INITIAL
 
 
 def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monkeypatch):
