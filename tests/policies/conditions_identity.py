@@ -56,7 +56,7 @@ IDENTITY = [
         ROLE,
         {"managedPolicyArns": [READ_ONLY]},
         {"managedPolicyArns": [READ_ONLY, managed("AdministratorAccess")]},
-        "AdministratorAccess",
+        "attaches the AWS managed policy AdministratorAccess",
     ),
     Condition(
         "iam-no-admin-policies",
@@ -130,7 +130,7 @@ IDENTITY = [
             ),
             (
                 doc(Action="sts:AssumeRoleWithWebIdentity", Principal={"Federated": GITHUB}),
-                "trusts every identity of",
+                "statement 0 trusts every identity of",
             ),
             (
                 doc(
@@ -191,7 +191,7 @@ IDENTITY = [
         "aws:kms/key:Key",
         {"policy": BUCKET_POLICY},
         {"policy": doc(Action="kms:Decrypt", Principal={"AWS": "*"}, Resource="*")},
-        "admits any AWS principal",
+        "statement 0 admits any AWS principal",
     ),
     Condition(
         "resource-policy-not-public", "aws:kms/key:Key", {"policy": BUCKET_POLICY}, {"policy": REMOVE}, None

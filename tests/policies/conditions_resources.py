@@ -237,7 +237,10 @@ HARDENING = [
     *(
         Condition("ec2-no-key-pair", type_, {"imageId": "ami-0abc"}, c, m)
         for type_ in (LAUNCH_TEMPLATE, INSTANCE)
-        for c, m in [({"keyName": "ops-laptop"}, "SSH key pair ops-laptop"), ({"keyName": ""}, None)]
+        for c, m in [
+            ({"keyName": "ops-laptop"}, "instances get the SSH key pair ops-laptop; use Session Manager"),
+            ({"keyName": ""}, None),
+        ]
     ),
     *(
         Condition("rds-backup-retention", type_, {"backupRetentionPeriod": 7}, c, m)
@@ -337,7 +340,11 @@ TAGS = [
     # A type this stack does not know to be taggable is checked only where it was given tags.
     Condition("required-tags", "aws:ssm/parameter:Parameter", TAGGED, {"tags": REMOVE}, None),
     Condition(
-        "required-tags", "aws:ssm/parameter:Parameter", TAGGED, {"tags.Project": REMOVE}, "tags: Project"
+        "required-tags",
+        "aws:ssm/parameter:Parameter",
+        TAGGED,
+        {"tags.Project": REMOVE},
+        "missing required tags: Project",
     ),
     Condition("required-tags", "random:index/randomPassword:RandomPassword", TAGGED, {"tags": {}}, None),
 ]
