@@ -29,6 +29,15 @@ def seeds_program() -> None:
         reseed="3",
         destroy_on_delete=True,
     )
+    VaultKvSeed(
+        "defaults-kv-seed",
+        address="https://vault.example.internal:8200",
+        ca_pem="",
+        token="example-not-a-token",
+        path="candlefish/api/key",
+        value="example-not-a-secret",
+        custom_metadata={},
+    )
     pulumi.export("done", True)
 
 
@@ -66,3 +75,8 @@ def test_the_vault_kv_seed_passes_its_path_and_keeps_token_and_value_secret(reco
     }
     assert seed.is_secret("token") and seed.is_secret("value")
     assert not seed.is_secret("path")
+
+
+def test_a_kv_seed_writes_to_the_secret_mount_and_keeps_the_value_when_removed_by_default(recording):
+    inputs = recording.one(KV_SEED, "defaults-kv-seed").inputs
+    assert (inputs["mount"], inputs["reseed"], inputs["destroy_on_delete"]) == ("secret", "", False)
