@@ -3,7 +3,7 @@
 import pytest
 
 from tests.policies import conditions_exposure, conditions_identity, conditions_resources, conditions_stack
-from tests.policies.support import check_resource, check_stack
+from tests.policies.support import Fake, check_resource, check_stack
 
 CONDITIONS = [*conditions_resources.CONDITIONS, *conditions_exposure.EXPOSURE, *conditions_identity.IDENTITY]
 
@@ -24,3 +24,10 @@ def test_each_stack_condition_alone_reports_its_own_message(condition):
     assert len(messages) == len(condition.messages), messages
     for expected, message in zip(condition.messages, messages, strict=True):
         assert message.startswith(expected), message
+
+
+def test_a_secret_field_holding_a_list_is_skipped_element_by_element():
+    # ElastiCache users take `passwords` as a list: `passwords[0]` is still the secret field `passwords`.
+    user = "aws:elasticache/user:User"
+    assert check_resource("no-plaintext-secrets", user, {"passwords": [Fake.TOKEN], "userName": "app"}) == []
+    assert check_resource("no-plaintext-secrets", user, {"accessString": Fake.TOKEN, "userName": "app"}) != []
