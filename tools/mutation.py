@@ -14,7 +14,8 @@ so a score before and after a change of tests is measured on the same mutants. `
     python -m tools.mutation --json               # the summary as JSON, with every mutant's status
     python -m tools.mutation --names sample.txt   # exactly these mutants again (one name a line)
 
-Prints one line per module (killed / total) and the survivors; exits 0 (a score is a measurement, not a gate).
+Prints one line per module (killed / total) and the survivors; exits 0 (a score is a measurement, not a gate)
+unless mutmut itself failed (then the end of mutants/run.log says why, e.g. a test failing without mutants).
 tests/MUTATION.md records the scores and why each remaining survivor is equivalent.
 """
 
@@ -118,10 +119,15 @@ def choose(names: list[str], sample: int, seed: int, only: str | None) -> list[s
     return sorted(random.Random(seed).sample(pool, sample))  # noqa: S311 - a reproducible sample, not a secret
 
 
-def run(chosen: list[str], workers: int) -> None:
+RUN_LOG = MUTANTS / "run.log"
+
+
+def run(chosen: list[str], workers: int) -> int:
+    """mutmut's run over `chosen`; its progress goes to mutants/run.log. Returns mutmut's exit code."""
     mutmut = Path(sys.executable).parent / "mutmut"
     command = [str(mutmut), "run", "--max-children", str(workers), *chosen]
-    subprocess.run(command, check=False, stdout=subprocess.DEVNULL)  # noqa: S603 - the venv's mutmut, our names
+    with RUN_LOG.open("w") as log:
+        return subprocess.run(command, check=False, stdout=log, stderr=subprocess.STDOUT).returncode  # noqa: S603
 
 
 def summarise(chosen: list[str], population: int, seed: int) -> Summary:
@@ -158,7 +164,11 @@ def main(argv: list[str] | None = None) -> int:
         chosen = sorted(set(wanted) & set(names))
     else:
         chosen = choose(names, args.sample, args.seed, args.only)
-    run(chosen, args.workers)
+    code = run(chosen, args.workers)
+    if code != 0:
+        tail = RUN_LOG.read_text(errors="replace").replace("\r", "\n").splitlines()[-20:]
+        print(f"mutmut run failed (exit {code}); the end of {RUN_LOG}:", *tail, sep="\n", file=sys.stderr)
+        return 1
     summary = summarise(chosen, len(names), args.seed)
     if args.json:
         print(json.dumps(summary.to_json(), indent=2))
