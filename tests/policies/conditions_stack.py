@@ -64,6 +64,17 @@ def vault_group(
     return [Res(ASG, "vault", props)]
 
 
+def template_tagged_group(size: int) -> list[Res]:
+    """A group whose VaultCluster tag is on its launch template's own tags, not on the group."""
+    template = Res(
+        "aws:ec2/launchTemplate:LaunchTemplate",
+        "vault-lt",
+        {"tags": {"VaultCluster": "candlefish-production"}},
+    )
+    props = {"minSize": size, "maxSize": size, "desiredCapacity": size, "availabilityZones": ZONES}
+    return [template, Res(ASG, "vault", props, {"launchTemplate": ["vault-lt"]})]
+
+
 def group_over_subnets(zones: list[str], field: str = "availabilityZone") -> list[Res]:
     subnets = [Res(SUBNET, f"private-{zone[-1]}", {field: zone}) for zone in zones]
     group = vault_group(zones=[])[0]
@@ -169,6 +180,13 @@ STACK_CONDITIONS = [
         ),
         {"zones": ("use1-az1", "use1-az2")},
         (GROUP + " spans 2 zone(s) (use1-az1, use1-az2); at least 3",),
+    ),
+    # The auto-join tag may sit on the group's launch template alone.
+    StackCondition(
+        "vault-cluster-quorum",
+        lambda size=3: template_tagged_group(size),
+        {"size": 2},
+        (GROUP + " runs 2 nodes; raft needs at least 3",),
     ),
     # A dev-mode group is exempt outside production, and only there.
     StackCondition(
