@@ -4,6 +4,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alerting import Alerting, AlertingArgs
+from components.break_glass.component import BreakGlassAccess, BreakGlassAccessArgs
 from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs
 from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
 from components.config.stack import ConfigError, check_zones, load_stack_config
@@ -161,6 +162,33 @@ rotation = SecretRotationFunction(
         notifications_key_arn=keys.notifications.arn,
     ),
 )
+# Emergency access: a justified request, two approvals, a short-lived wrapped token
+# (docs/runbooks/break-glass.md).
+break_glass = (
+    BreakGlassAccess(
+        "break-glass",
+        BreakGlassAccessArgs(
+            environment=config.environment,
+            production=config.is_production,
+            context=context,
+            settings=config.break_glass,
+            vpc_id=network.vpc.id,
+            vpc_cidr=config.network.vpc_cidr,
+            private_subnet_ids=network.private_subnet_ids,
+            dynamodb_prefix_list_id=network.dynamodb_endpoint.prefix_list_id,
+            logs_key_arn=keys.logs.arn,
+            log_retention_days=config.monitoring.alert_log_retention_days,
+            vault_address=vault.address,
+            vault_ca_pem=vault.ca_certificate_pem,
+            vault_server_name=config.vault.server_name,
+            pages_topic_arn=alerting.pages_topic.arn,
+            notifications_key_arn=keys.notifications.arn,
+            deployer_role_arn=deployer_role_arn,
+        ),
+    )
+    if config.break_glass.enabled
+    else None
+)
 applications = [
     AppRole(name=app.name, bound_arn=role_arn_pattern(app.role, context), paths=app.paths)
     for app in config.access.applications
@@ -195,6 +223,8 @@ bootstrap = VaultBootstrap(
         ),
         audit_file_path=AUDIT_LOG_PATH,
         iam_server_id=config.vault.server_name,
+        break_glass_broker_role_arn=break_glass.broker_role.arn if break_glass else None,
+        break_glass_max_ttl=f"{config.break_glass.max_duration_s}s",
         wait_for=[vault.https_listener, vault.auto_scaling_group],
     ),
     opts=pulumi.ResourceOptions(depends_on=[vault]),
@@ -289,6 +319,9 @@ pulumi.export("sealedSecretsVersion", config.sealed_secrets_version)
 pulumi.export("alertsTopicArn", alerting.alerts_topic.arn)
 pulumi.export("pagesTopicArn", alerting.pages_topic.arn)
 pulumi.export("breakGlassSecretArn", bootstrap.break_glass_secret.arn)
+if break_glass:
+    pulumi.export("breakGlassBrokerUrl", break_glass.url.function_url)
+    pulumi.export("breakGlassRequestsTable", break_glass.table.name)
 pulumi.export("vaultProvisionerAccessor", bootstrap.provisioner_accessor)
 pulumi.export("catalog", catalog.status)
 pulumi.export("dashboards", {key: board.dashboard_name for key, board in monitoring.dashboards.items()})

@@ -106,8 +106,10 @@ def logged_function(
     logs_key_arn: pulumi.Input[str],
     retention_days: int,
     parent: pulumi.Resource,
+    role: aws.iam.Role | None = None,
 ) -> LoggedFunction:
-    """Create `<base>-logs`, `<base>-role`, `<base>-policy` and the function `<base>` under `parent`."""
+    """Create `<base>-logs`, `<base>-role`, `<base>-policy` and the function `<base>` under `parent`.
+    Pass `role` when others must name the function's role before the function exists (a key policy)."""
     child = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(
         f"{base}-logs",
@@ -116,7 +118,7 @@ def logged_function(
         kms_key_id=logs_key_arn,
         opts=child,
     )
-    role = aws.iam.Role(
+    role = role or aws.iam.Role(
         f"{base}-role",
         description=spec.description[:1000],
         assume_role_policy=assume_role_policy("lambda.amazonaws.com"),

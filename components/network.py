@@ -1,8 +1,8 @@
 """The VPC: public and private subnets per zone, NAT, flow logs, and private endpoints for AWS APIs.
 
 Vault nodes live in the private subnets and reach KMS, Secrets Manager, CloudWatch, SSM and STS through
-interface endpoints, so their unseal and telemetry traffic never leaves the VPC; S3 is reached through
-a gateway endpoint. NAT gateways remain for the Vault release download and OS updates.
+interface endpoints, so their unseal and telemetry traffic never leaves the VPC; S3 and DynamoDB are
+reached through gateway endpoints. NAT gateways remain for the Vault release download and OS updates.
 """
 
 from __future__ import annotations
@@ -21,6 +21,8 @@ INTERFACE_ENDPOINT_SERVICES = (
     "kms",
     "logs",
     "monitoring",
+    # EventBridge Scheduler: the break-glass broker schedules each grant's revocation.
+    "scheduler",
     "secretsmanager",
     "sns",
     "ssm",
@@ -276,6 +278,16 @@ class Network(pulumi.ComponentResource):
             vpc_endpoint_type="Gateway",
             route_table_ids=[table.id for table in self.private_route_tables],
             tags={"Name": f"candlefish-{self._env}-s3"},
+            opts=child,
+        )
+        # The break-glass broker's requests table; functions allow HTTPS to its prefix list.
+        self.dynamodb_endpoint = aws.ec2.VpcEndpoint(
+            f"{self._base}-dynamodb-endpoint",
+            vpc_id=self.vpc.id,
+            service_name=f"com.amazonaws.{args.context.region}.dynamodb",
+            vpc_endpoint_type="Gateway",
+            route_table_ids=[table.id for table in self.private_route_tables],
+            tags={"Name": f"candlefish-{self._env}-dynamodb"},
             opts=child,
         )
         for service in INTERFACE_ENDPOINT_SERVICES:

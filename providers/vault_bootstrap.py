@@ -84,6 +84,7 @@ ECHOED_INPUTS = (
     "iam_server_id",
     "provisioner_period",
     "waits",
+    "break_glass",
 )
 
 
@@ -484,15 +485,18 @@ class VaultBootstrapProvider(ResourceProvider):
 def _admin_for_protected_policies(
     props: Mapping[str, Any], session: Session, wanted: Mapping[str, Any], live: Mapping[str, Any]
 ) -> Iterator[Any]:
-    """A client with the adopt token when this run acts as the provisioner and a policy the provisioner may
-    not write (`vault_config.PROTECTED_POLICIES`) differs; None when nothing of the kind is to be written.
+    """A client with the adopt token when this run acts as the provisioner and a setting the provisioner may
+    not write differs (`vault_config.PROTECTED_POLICIES`, the break-glass token roles and broker role); None
+    when nothing of the kind is to be written.
     Without an adopt token that can write them, nothing is written and the error says what to do."""
-    blocked = vault_reconcile.differing_policies(wanted, live, among=vault_config.PROTECTED_POLICIES)
+    blocked = vault_reconcile.protected_differences(wanted, live)
     if session.kind != "provisioner" or not blocked:
         yield None
         return
-    names = ", ".join(blocked)
-    what, them = ("policy differs", "it") if len(blocked) == 1 else ("policies differ", "them")
+    names = ", ".join(name for name, _path in blocked)
+    only_policies = all(path.startswith("sys/policies/") for _name, path in blocked)
+    one, several = ("policy", "policies") if only_policies else ("setting", "settings")
+    what, them = (f"{one} differs", "it") if len(blocked) == 1 else (f"{several} differ", "them")
     howto = (
         f"Vault's {names} {what} from the declared text, and the provisioner token may not write {them} (by "
         "design: it could raise its own rights); nothing was written. For one run, give a root token or "
@@ -512,7 +516,7 @@ def _admin_for_protected_policies(
         retry_total=RETRY_TOTAL,
         backoff=RETRY_BACKOFF_S,
     ) as admin:
-        paths = [f"sys/policies/acl/{name}" for name in blocked]
+        paths = [path for _name, path in blocked]
         try:
             answer = admin.sys.get_capabilities(paths=paths)
         except Exception as error:
@@ -576,6 +580,7 @@ class BootstrappedVault(pulumi.dynamic.Resource, module="candlefish", name="Boot
         iam_server_id: str = "",
         provisioner_period: str = PROVISIONER_PERIOD,
         waits: Mapping[str, float] | None = None,
+        break_glass: Mapping[str, Any] | None = None,
         opts: pulumi.ResourceOptions | None = None,
     ) -> None:
         props = {
@@ -598,6 +603,8 @@ class BootstrappedVault(pulumi.dynamic.Resource, module="candlefish", name="Boot
             "iam_server_id": iam_server_id,
             "provisioner_period": provisioner_period,
             "waits": dict(waits or {}),
+            # Break-glass access (vault_break_glass): {"broker_role_arn", "max_ttl"}, or None when off.
+            "break_glass": dict(break_glass) if break_glass else None,
             "provisioner_token": None,
             "provisioner_accessor": None,
             "provisioner_renew_after": None,

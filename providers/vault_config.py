@@ -16,6 +16,7 @@ import re
 from collections.abc import Mapping
 from typing import Any
 
+from providers import vault_break_glass
 from providers.common import BootstrapError
 
 AUDIT_FILE_PATH = "/var/log/vault/audit/vault-audit.log"
@@ -33,7 +34,7 @@ CI_SECRET_ID_TTL = ("1h", "24h")
 RESERVED_AWS_ROLES = frozenset({"snapshot", "rotation"})
 # Policies the provisioner token may read but not write (templates/vault-policies/provisioner.hcl): with
 # them it could raise its own rights. A run as the provisioner writes them with the adopt token, if given.
-PROTECTED_POLICIES = ("admin", "break-glass", "provisioner")
+PROTECTED_POLICIES = ("admin", "break-glass", "provisioner", *vault_break_glass.PROTECTED_POLICIES)
 # The policies the provisioner may bind to AWS and AppRole roles (allowed_parameters values, `*` a glob).
 BINDABLE_POLICIES = ("snapshot", "rotation", "platform-team", "app-*")
 # Autopilot as the deployment guide asks: prune dead servers after 10 minutes, never below quorum 3.
@@ -50,7 +51,17 @@ AUTOPILOT_DURATIONS = (
     "last_contact_threshold",
     "server_stabilization_time",
 )
-SECTIONS = ("policies", "audit", "mounts", "auth", "aws_client", "aws_roles", "approle_roles", "autopilot")
+SECTIONS = (
+    "policies",
+    "audit",
+    "mounts",
+    "auth",
+    "aws_client",
+    "aws_roles",
+    "approle_roles",
+    "token_roles",
+    "autopilot",
+)
 
 _DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(ns|us|µs|ms|s|m|h|d)")
 _UNIT_SECONDS = {"ns": 1e-9, "us": 1e-6, "µs": 1e-6, "ms": 1e-3, "s": 1, "m": 60, "h": 3600, "d": 86400}
@@ -134,6 +145,14 @@ def desired(props: Mapping[str, Any]) -> dict[str, Any]:
         roles[app["name"]] = aws_role(
             app["bound_arn"], list(app["token_policies"]), APP_LOGIN, default_policy=True
         )
+    break_glass = props.get("break_glass") or None
+    if break_glass:
+        roles[vault_break_glass.BROKER_ROLE] = aws_role(
+            break_glass["broker_role_arn"],
+            [vault_break_glass.BROKER_POLICY],
+            vault_break_glass.BROKER_LOGIN,
+            default_policy=False,
+        )
     return {
         "policies": {name: str(text).strip() for name, text in (props.get("policies") or {}).items()},
         "audit": {
@@ -154,8 +173,15 @@ def desired(props: Mapping[str, Any]) -> dict[str, Any]:
         },
         "aws_roles": roles,
         "approle_roles": {"ci": approle_role(props.get("ci_approle") or {})},
+        "token_roles": vault_break_glass.token_roles(break_glass, break_glass_max_ttl(props)),
         "autopilot": autopilot(props.get("autopilot")),
     }
+
+
+def break_glass_max_ttl(props: Mapping[str, Any]) -> int:
+    """The break-glass token roles' explicit max TTL in seconds (the configured limit, default 1h)."""
+    settings = props.get("break_glass") or {}
+    return duration_seconds(settings.get("max_ttl") or vault_break_glass.DEFAULT_MAX_TTL)
 
 
 def digest(config: Mapping[str, Any]) -> str:
@@ -171,6 +197,7 @@ SECTION_NAMES = {
     "auth": "auth method",
     "aws_roles": "AWS auth role",
     "approle_roles": "AppRole role",
+    "token_roles": "token role",
 }
 
 
@@ -219,6 +246,7 @@ def validate(props: Mapping[str, Any]) -> None:
     ]
     try:
         problems += _configuration_problems(desired(props), policies)
+        problems += vault_break_glass.problems(props.get("break_glass"), break_glass_max_ttl(props), policies)
     except (KeyError, ValueError) as error:
         problems.append(f"inputs: {error}")
     if problems:
@@ -245,6 +273,7 @@ def _configuration_problems(config: Mapping[str, Any], policies: Mapping[str, st
         for kind in ("aws_roles", "approle_roles")
         for name, role in sorted(config[kind].items())
         for policy in role["token_policies"]
+        if not (kind == "aws_roles" and vault_break_glass.protected_binding(name, policy))
     ]
     problems = [
         f"{role}: token policy {policy!r} is not among the policies written"

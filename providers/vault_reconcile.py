@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from providers import vault_break_glass
 from providers.common import BootstrapError
 from providers.vault_config import AUTOPILOT_DURATIONS, PROTECTED_POLICIES, duration_seconds
 
@@ -65,6 +66,19 @@ def _pick_approle(data: Mapping[str, Any]) -> dict[str, Any]:
     }
 
 
+def _pick_token_role(data: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "allowed_policies": sorted(data.get("allowed_policies") or []),
+        "disallowed_policies": sorted(data.get("disallowed_policies") or []),
+        "orphan": bool(data.get("orphan")),
+        "renewable": bool(data.get("renewable")),
+        "token_explicit_max_ttl": duration_seconds(data.get("token_explicit_max_ttl")),
+        "token_period": duration_seconds(data.get("token_period")),
+        "token_type": str(data.get("token_type") or ""),
+        "token_no_default_policy": bool(data.get("token_no_default_policy")),
+    }
+
+
 def _pick_autopilot(data: Mapping[str, Any]) -> dict[str, Any]:
     view = {name: duration_seconds(data.get(name)) for name in AUTOPILOT_DURATIONS}
     view["cleanup_dead_servers"] = bool(data.get("cleanup_dead_servers"))
@@ -86,6 +100,7 @@ def live_view(client: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
         "aws_client": {},
         "aws_roles": {},
         "approle_roles": {},
+        "token_roles": {},
         "autopilot": _pick_autopilot(_read(client, "sys/storage/raft/autopilot/configuration") or {}),
     }
     for name in wanted["policies"]:
@@ -124,6 +139,16 @@ def live_view(client: Any, wanted: Mapping[str, Any]) -> dict[str, Any]:
     for name in wanted["approle_roles"]:
         role = _read(client, f"auth/approle/role/{name}") if approle_mounted else None
         view["approle_roles"][name] = _pick_approle(role) if role else None
+    view["token_roles"] = token_roles_view(client, wanted.get("token_roles") or {})
+    return view
+
+
+def token_roles_view(client: Any, names: Any) -> dict[str, Any]:
+    """The named token roles as Vault holds them, in canonical form (None for a missing one)."""
+    view: dict[str, Any] = {}
+    for name in names:
+        role = _read(client, f"auth/token/roles/{name}")
+        view[name] = _pick_token_role(role) if role else None
     return view
 
 
@@ -147,7 +172,7 @@ def reconcile(
         writer.sys.create_or_update_acl_policy(name=name, policy=wanted["policies"][name])
         changed.append(f"wrote policy {name}")
     changed += _mounts(client, wanted, live)
-    changed += _roles(client, wanted, live)
+    changed += _roles(client, wanted, live, admin or client)
     if live["autopilot"] != wanted["autopilot"]:
         pilot = dict(wanted["autopilot"])
         for name in AUTOPILOT_DURATIONS:
@@ -156,7 +181,8 @@ def reconcile(
         changed.append("set the autopilot configuration")
     for name in retired_aws_roles:
         if name not in wanted["aws_roles"]:
-            client.delete(f"auth/aws/role/{name}")
+            protected = name in vault_break_glass.PROTECTED_AWS_ROLES
+            (admin or client if protected else client).delete(f"auth/aws/role/{name}")
             changed.append(f"deleted AWS auth role {name}")
     for name in retired_policies:
         if name not in wanted["policies"]:
@@ -174,6 +200,25 @@ def differing_policies(
         for name, text in wanted["policies"].items()
         if (among is None or name in among) and live["policies"].get(name) != text
     ]
+
+
+def protected_differences(wanted: Mapping[str, Any], live: Mapping[str, Any]) -> list[tuple[str, str]]:
+    """What differs among the settings the provisioner may not write, as (name, Vault path): the protected
+    policies (by name alone), the break-glass token roles and the broker's AWS auth role."""
+    found = [
+        (name, f"sys/policies/acl/{name}") for name in differing_policies(wanted, live, PROTECTED_POLICIES)
+    ]
+    found += [
+        (f"token role {name}", f"auth/token/roles/{name}")
+        for name, role in (wanted.get("token_roles") or {}).items()
+        if (live.get("token_roles") or {}).get(name) != role
+    ]
+    found += [
+        (f"AWS auth role {name}", f"auth/aws/role/{name}")
+        for name in vault_break_glass.PROTECTED_AWS_ROLES
+        if name in wanted["aws_roles"] and live["aws_roles"].get(name) != wanted["aws_roles"][name]
+    ]
+    return found
 
 
 def role_request(role: Mapping[str, Any]) -> dict[str, Any]:
@@ -245,14 +290,20 @@ def _mounts(client: Any, wanted: Mapping[str, Any], live: Mapping[str, Any]) -> 
     return changed
 
 
-def _roles(client: Any, wanted: Mapping[str, Any], live: Mapping[str, Any]) -> list[str]:
+def _roles(client: Any, wanted: Mapping[str, Any], live: Mapping[str, Any], admin: Any) -> list[str]:
+    """Auth roles and token roles; `admin` writes the protected ones (the client itself when it may)."""
     changed = []
     if live["aws_client"] != wanted["aws_client"]:
         client.write_data("auth/aws/config/client", data=dict(wanted["aws_client"]))
         changed.append("configured the AWS auth client")
+    for name, role in (wanted.get("token_roles") or {}).items():
+        if (live.get("token_roles") or {}).get(name) != role:
+            admin.write_data(f"auth/token/roles/{name}", data=dict(role))
+            changed.append(f"wrote token role {name}")
     for name, role in wanted["aws_roles"].items():
         if live["aws_roles"].get(name) != role:
-            client.write_data(f"auth/aws/role/{name}", data=role_request(role))
+            writer = admin if name in vault_break_glass.PROTECTED_AWS_ROLES else client
+            writer.write_data(f"auth/aws/role/{name}", data=role_request(role))
             changed.append(f"wrote AWS auth role {name}")
     for name, role in wanted["approle_roles"].items():
         if live["approle_roles"].get(name) != role:

@@ -176,6 +176,23 @@ def test_break_glass_activations_find_only_break_glass_tokens():
     ]
 
 
+def test_break_glass_activations_name_the_request_and_accessor_of_a_brokered_token():
+    request_id = "0123456789abcdef0123456789abcdef"
+    brokered = audit_entry(
+        display_name=f"token-break-glass-{request_id}",
+        policies=["break-glass"],
+        path="sys/mounts",
+        mount_type="system",
+        mount_point="sys/",
+    )
+    rows = check(
+        audit_filters.BREAK_GLASS_ACTIVATIONS.query, [event_fields(line(brokered), brokered["time"])]
+    )
+    assert [(row["break_glass_request"], row["auth.accessor"]) for row in rows] == [
+        (request_id, brokered["auth"]["accessor"])
+    ]
+
+
 def test_rotation_failures_show_secret_step_and_error():
     rows = check(audit_filters.ROTATION_FAILURE_LOG.query, rotation_events())
     assert [(row["secret"], row["step"], row["error"]) for row in rows] == [

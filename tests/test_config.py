@@ -156,6 +156,47 @@ WEST_CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234
 
 # (case id, overrides, the key the problem must name, words the message must contain)
 BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
+    (
+        "break-glass approvers cannot reach the minimum without the requester",
+        {
+            "breakGlass": {
+                "requesters": {"ann": ["user/ann"]},
+                "approvers": {"ann": ["user/ann"], "ben": ["user/ben"]},
+            }
+        },
+        "breakGlass.approvers",
+        "cannot reach 2 approvals without the requester for ann",
+    ),
+    (
+        "break-glass one approval in production",
+        {"breakGlass": {"minimumApprovals": 1}},
+        "breakGlass.minimumApprovals",
+        "is not allowed",
+    ),
+    (
+        "break-glass max duration over 4h",
+        {"breakGlass": {"maxDuration": "5h"}},
+        "breakGlass.maxDuration",
+        "not allowed",
+    ),
+    (
+        "break-glass someone else's IAM user",
+        {"breakGlass": {"requesters": {"ann": ["user/ben"]}}},
+        "breakGlass.requesters.ann",
+        "other people's IAM users",
+    ),
+    (
+        "break-glass principal not an IAM ARN",
+        {"breakGlass": {"approvers": {"ann": ["arn:aws:s3:::bucket"]}}},
+        "breakGlass.approvers.ann",
+        "are not IAM users or roles",
+    ),
+    (
+        "break-glass unknown field",
+        {"breakGlass": {"approverz": {}}},
+        "breakGlass.approverz",
+        "not a break-glass setting",
+    ),
     ("db engine major unsupported", {"dbEngineVersion": "12"}, "dbEngineVersion", "not a major RDS supports"),
     ("db engine minor pinned", {"dbEngineVersion": "16.4"}, "dbEngineVersion", "pins a minor release"),
     ("db engine malformed", {"dbEngineVersion": "sixteen"}, "dbEngineVersion", "is not valid"),
@@ -832,3 +873,14 @@ def test_dev_may_run_one_small_deletable_database_and_one_redis_node():
     # Zero snapshots and a short backup period are fine outside production, zero backups are not.
     assert parse("dev", {"redisSnapshotRetentionDays": 0}).database.redis.snapshot_retention_days == 0
     assert any("0 turns backups off" in p for p in problems("dev", dbBackupRetentionDays=0))
+
+
+def test_break_glass_people_and_their_parts():
+    config = parse("production").break_glass
+    assert config.enabled and config.minimum_approvals == 2 and config.max_duration_s == 3600
+    assert config.people["marcus"] == frozenset({"requester", "approver"})
+    assert config.people["elena"] == frozenset({"approver"})
+    assert config.principals("marcus") == (
+        "role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformTeam_0a1b2c3d4e5f6a7b",
+    )
+    assert parse("dev").break_glass.enabled is False

@@ -145,17 +145,21 @@ def test_interface_endpoints_for_every_aws_api_vault_uses(production):
         assert endpoint.inputs["serviceName"].startswith("com.amazonaws.us-east-1.")
 
 
-def test_s3_gateway_endpoint_serves_the_private_route_tables(production):
+def test_s3_and_dynamodb_gateway_endpoints_serve_the_private_route_tables(production):
     gateway = [
         e
         for e in production.of_type("aws:ec2/vpcEndpoint:VpcEndpoint")
         if e.inputs["vpcEndpointType"] == "Gateway"
     ]
-    assert [g.inputs["serviceName"] for g in gateway] == ["com.amazonaws.us-east-1.s3"]
+    assert sorted(g.inputs["serviceName"] for g in gateway) == [
+        "com.amazonaws.us-east-1.dynamodb",
+        "com.amazonaws.us-east-1.s3",
+    ]
     tables = associations(production)
-    assert sorted(gateway[0].inputs["routeTableIds"]) == sorted(
-        tables[s.id] for s in subnets(production, "private")
-    )
+    for endpoint in gateway:
+        assert sorted(endpoint.inputs["routeTableIds"]) == sorted(
+            tables[s.id] for s in subnets(production, "private")
+        )
 
 
 def test_endpoint_security_group_admits_only_https_from_the_vpc(production):

@@ -350,10 +350,13 @@ class TestManualRotationCommand:
         with pytest.raises(rotate_tool.RotationFailed, match="v2 is still not AWSCURRENT after 0s"):
             rotate_tool.rotate(NeverFinishes(), "arn:x", timeout_s=0, sleep=lambda _: None)
 
-    def test_command_line_rotates_a_production_entry(self, aws, vault, monkeypatch, capsys):
+    def test_command_line_rotates_a_production_entry(self, aws, vault, vault_server, monkeypatch, capsys):
         self.enabled_secret(monkeypatch)
+        monkeypatch.setenv("VAULT_TOKEN", vault_server.root_token)  # the command checks Vault agrees
         assert rotate_tool.main(["jwt-secret", "--stack", "production", "--timeout", "5"]) == 0
-        assert "candlefish/production/jwt-secret rotated" in capsys.readouterr().out
+        out = capsys.readouterr().out
+        assert "candlefish/production/jwt-secret rotated: version" in out
+        assert "is AWSCURRENT in Secrets Manager and Vault" in out
 
     def test_command_line_refuses_an_unknown_entry(self, capsys):
         assert rotate_tool.main(["nope", "--stack", "production"]) == 2

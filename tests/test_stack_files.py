@@ -12,6 +12,7 @@ PROJECT = yaml.safe_load((ROOT / "Pulumi.yaml").read_text())
 STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 YAML_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 OBJECT_KEYS = {
+    "breakGlass",
     "initialSecrets",
     "tags",
     "teamRoles",

@@ -221,7 +221,17 @@ def test_the_provisioner_writes_the_policies_it_binds_but_never_admin_break_glas
             lambda name=name, text=text: provisioner.sys.create_or_update_acl_policy(name=name, policy=text)
         )
     }
-    assert refused == set(PROTECTED_POLICIES) == {"admin", "break-glass", "provisioner"}
+    assert (
+        refused
+        == set(PROTECTED_POLICIES)
+        == {
+            "admin",
+            "break-glass",
+            "provisioner",
+            "break-glass-broker",
+            "break-glass-drill",
+        }
+    )
     # Vault lowercases the name it writes, so a name in capitals must not slip past; nor may `default`
     # (every token carries it) or a new policy outside the platform's names be written.
     for name in ("ADMIN", "Break-Glass", "PROVISIONER", "default", "root-ish", "security"):

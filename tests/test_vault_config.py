@@ -5,6 +5,7 @@ import pytest
 from components.vault.policies import app_policy_name, render_policies
 from providers.common import BootstrapError
 from providers.vault_config import desired, differences, digest, duration_seconds, validate
+from providers.vault_reconcile import protected_differences
 from providers.vault_waits import Waits, spell
 
 POLICIES = dict(render_policies([("payments", ["candlefish/payments"])], region="us-east-1"))
@@ -128,3 +129,67 @@ def test_roles_may_only_carry_policies_the_provisioner_can_bind_again():
 def test_waits_read_only_known_fields_and_durations_read_well():
     assert Waits.from_props({"peers_s": "1.5", "unknown": 3}).peers_s == 1.5
     assert (spell(600), spell(90), spell(0.3)) == ("10 min", "90 s", "0.3 s")
+
+
+BREAK_GLASS = {"broker_role_arn": "arn:aws:iam::123456789012:role/candlefish-test-break-glass-broker"}
+
+
+def test_break_glass_adds_its_token_roles_and_the_brokers_login():
+    wanted = desired({**PROPS, "break_glass": {**BREAK_GLASS, "max_ttl": "2h"}})
+    assert set(wanted["token_roles"]) == {"break-glass", "break-glass-drill"}
+    role = wanted["token_roles"]["break-glass"]
+    assert role["allowed_policies"] == ["break-glass"] and role["token_explicit_max_ttl"] == 7200
+    assert role["orphan"] is True and role["renewable"] is False and role["token_period"] == 0
+    broker = wanted["aws_roles"]["break-glass-broker"]
+    assert broker["token_policies"] == ["break-glass-broker"] and broker["token_max_ttl"] == 900
+    assert broker["bound_iam_principal_arn"] == [BREAK_GLASS["broker_role_arn"]]
+    validate({**PROPS, "break_glass": BREAK_GLASS})  # the broker policy may be bound to its own role
+    assert (
+        desired({**PROPS, "break_glass": BREAK_GLASS})["token_roles"]["break-glass"]["token_explicit_max_ttl"]
+        == 3600
+    )
+    assert desired(PROPS)["token_roles"] == {} and "break-glass-broker" not in desired(PROPS)["aws_roles"]
+
+
+@pytest.mark.parametrize(
+    ("break_glass", "message"),
+    [
+        ({**BREAK_GLASS, "max_ttl": "5h"}, r"break_glass.max_ttl must be between 5m and 4h"),
+        ({**BREAK_GLASS, "max_ttl": "1m"}, r"break_glass.max_ttl must be between 5m and 4h"),
+        ({"broker_role_arn": ""}, r"break_glass.broker_role_arn: the broker Lambda role's ARN is required"),
+    ],
+)
+def test_bad_break_glass_settings_are_refused(break_glass, message):
+    with pytest.raises(BootstrapError, match=message):
+        validate({**PROPS, "break_glass": break_glass})
+
+
+def test_an_app_role_may_not_carry_the_broker_policy():
+    apps = [
+        {
+            "name": "payments",
+            "bound_arn": "arn:aws:iam::123456789012:role/p",
+            "token_policies": ["break-glass-broker"],
+        }
+    ]
+    with pytest.raises(
+        BootstrapError, match=r"AWS auth role payments: token policy 'break-glass-broker' is not one"
+    ):
+        validate({**PROPS, "app_roles": apps, "break_glass": BREAK_GLASS})
+
+
+def test_protected_differences_name_the_break_glass_settings():
+    wanted = desired({**PROPS, "break_glass": BREAK_GLASS})
+    live = {
+        **wanted,
+        "token_roles": {"break-glass": None, "break-glass-drill": wanted["token_roles"]["break-glass-drill"]},
+    }
+    live["aws_roles"] = {**wanted["aws_roles"], "break-glass-broker": None}
+    assert protected_differences(wanted, live) == [
+        ("token role break-glass", "auth/token/roles/break-glass"),
+        ("AWS auth role break-glass-broker", "auth/aws/role/break-glass-broker"),
+    ]
+    assert differences(wanted, live) == [
+        "AWS auth role break-glass-broker is missing",
+        "token role break-glass is missing",
+    ]

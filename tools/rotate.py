@@ -2,97 +2,35 @@
 
     python -m tools.rotate <name> --stack production [--timeout 300]
 
-Asks Secrets Manager to run the secret's rotation function (RotateSecret), then watches the secret until
-the new version is AWSCURRENT (exit 0), the function reports that the credential must be rotated by hand
-(exit 3), or the timeout passes (exit 1). Uses the caller's AWS credentials and the stack's region.
+Reads the environment and region from the stack file, then runs the SDK's manual rotation
+(`candlefish_secrets.rotate`, also `candlefish-secrets rotate`): RotateSecret, then wait until the new
+version is AWSCURRENT and, when `VAULT_ADDR` and Vault credentials are set, until Vault holds it too
+(exit 0); the function reports that the credential must be rotated by hand (exit 3); or the timeout
+passes (exit 1). Uses the caller's AWS credentials.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
 import sys
-import time
-from collections.abc import Callable, Sequence
-from dataclasses import dataclass
-from typing import Any
+from collections.abc import Sequence
+
+from candlefish_secrets.errors import SecretsError
+from candlefish_secrets.rotate import (
+    Outcome,
+    RotationFailed,
+    resolve_arn,
+    rotate,
+    rotate_catalog_secret,
+    vault_check_from_env,
+)
 
 from components.config.stack import ConfigError, parse_stack_config
 from tools import stackfile
 
-EXIT_OK, EXIT_FAILED, EXIT_USAGE, EXIT_MANUAL = 0, 1, 2, 3
-POLL_S = 2.0
-
-
-class RotationFailed(RuntimeError):
-    """The rotation could not be started or did not finish."""
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """How a rotation ended."""
-
-    version_id: str
-    manual: bool
-
-
-def rotate(
-    client: Any, secret_id: str, *, timeout_s: float, sleep: Callable[[float], None] = time.sleep
-) -> Outcome:
-    """Start a rotation of `secret_id` and wait until it finishes."""
-    before = client.describe_secret(SecretId=secret_id)
-    if not before.get("RotationEnabled"):
-        raise RotationFailed(f"{secret_id} has no rotation configured; run `pulumi up` first")
-    previous = _current_version(before)
-    try:
-        started = client.rotate_secret(SecretId=secret_id)
-    except Exception as error:
-        code = str(
-            (getattr(error, "response", None) or {}).get("Error", {}).get("Code", type(error).__name__)
-        )
-        if "previous rotation" in str(error).lower():
-            raise RotationFailed(
-                f"{secret_id}: a previous rotation has not finished; look at the rotation "
-                "function's log group, fix the cause, then run this again"
-            ) from None  # fmt: skip
-        raise RotationFailed(f"{secret_id}: could not start a rotation ({code}: {error})") from None
-    token = started.get("VersionId", "")
-    deadline = time.monotonic() + timeout_s
-    while True:
-        state = client.describe_secret(SecretId=secret_id)
-        tags = {tag["Key"]: tag["Value"] for tag in state.get("Tags") or []}
-        current = _current_version(state)
-        pending = [
-            v for v, stages in (state.get("VersionIdsToStages") or {}).items() if "AWSPENDING" in stages
-        ]
-        if current not in (None, previous) and not [v for v in pending if v != current]:
-            return Outcome(version_id=current or "", manual=False)
-        if tags.get("RotationStatus") == "manual-rotation-required" and not pending:
-            return Outcome(version_id=previous or "", manual=True)
-        if time.monotonic() >= deadline:
-            raise RotationFailed(
-                f"{secret_id}: version {token or '?'} is still not AWSCURRENT after {timeout_s:.0f}s; "
-                "look at the rotation function's log group for a rotation_failed event"
-            )
-        sleep(POLL_S)
-
-
-def resolve_arn(client: Any, name: str) -> str:
-    """The ARN of the secret named exactly `name`.
-
-    Secrets Manager reads a name ending in a hyphen and six characters (`.../jwt-secret`) as a partial ARN,
-    so catalog secrets are addressed by ARN, found through an exact match on the name.
-    """
-    pages = client.get_paginator("list_secrets").paginate(Filters=[{"Key": "name", "Values": [name]}])
-    for page in pages:
-        for entry in page.get("SecretList", []):
-            if entry.get("Name") == name:
-                return str(entry["ARN"])
-    raise RotationFailed(f"no secret named {name}; has `pulumi up` created the catalog?")
-
-
-def _current_version(described: dict[str, Any]) -> str | None:
-    stages = described.get("VersionIdsToStages") or {}
-    return next((version for version, labels in stages.items() if "AWSCURRENT" in labels), None)
+__all__ = ["Outcome", "RotationFailed", "main", "resolve_arn", "rotate"]
+EXIT_USAGE = 2
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -116,21 +54,17 @@ def main(argv: Sequence[str] | None = None) -> int:
             f"error: {args.name!r} is not in the {args.stack} catalog ({', '.join(names)})", file=sys.stderr
         )
         return EXIT_USAGE
-
-    import boto3  # noqa: PLC0415 - only needed once the arguments are good
-
-    client = boto3.client("secretsmanager", region_name=config.region)
-    secret_id = f"candlefish/{config.environment}/{args.name}"
     try:
-        outcome = rotate(client, resolve_arn(client, secret_id), timeout_s=args.timeout)
-    except RotationFailed as error:
+        check = vault_check_from_env(dict(os.environ))
+    except SecretsError as error:
         print(f"error: {error}", file=sys.stderr)
-        return EXIT_FAILED
-    if outcome.manual:
-        print(f"{secret_id} is issued outside this platform: a manual rotation notice went out, value kept")
-        return EXIT_MANUAL
-    print(f"{secret_id} rotated: version {outcome.version_id} is AWSCURRENT in Secrets Manager and Vault")
-    return EXIT_OK
+        return error.exit_code
+    return rotate_catalog_secret(
+        f"candlefish/{config.environment}/{args.name}",
+        region=config.region,
+        timeout_s=args.timeout,
+        vault_agrees=check,
+    )
 
 
 if __name__ == "__main__":

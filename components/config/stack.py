@@ -14,6 +14,7 @@ from types import MappingProxyType
 from typing import Any, Literal
 
 from components.config.access import AccessConfig, Application, read_access
+from components.config.break_glass import BreakGlassConfig, read_break_glass
 from components.config.catalog import ROTATION_LIMITS, SecretEntry, read_catalog
 from components.config.database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODUCTION_MIN_LOG_DAYS
 from components.config.database import DatabaseConfig, read_database
@@ -183,6 +184,7 @@ class StackConfig:
     secrets: tuple[SecretEntry, ...]
     team_roles: Mapping[str, str]
     access: AccessConfig
+    break_glass: BreakGlassConfig
     tags: Mapping[str, str]
     sealed_secrets_version: str | None
     database: DatabaseConfig
@@ -238,6 +240,7 @@ def parse_stack_config(
     monitoring = read_monitoring(reader, production=production, retention_periods=LOG_RETENTION_DAYS)
     catalog = read_catalog(reader, production=production)
     access = read_access(reader)
+    break_glass = read_break_glass(reader, production=production)
     database = read_database(
         reader,
         production=production,
@@ -267,6 +270,7 @@ def parse_stack_config(
         secrets=catalog.entries,
         team_roles=catalog.team_roles,
         access=access,
+        break_glass=break_glass,
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,
         database=database,

@@ -170,9 +170,13 @@ BREAK_GLASS_ACTIVATIONS = InsightsQuery(
     key="break-glass-activations",
     title="Requests made with break-glass tokens",
     source="audit",
+    # A token the broker minted is named after its request (display name `token-break-glass-<request id>`)
+    # and its accessor's HMAC is in the broker's `activated` event: both tie a request here to the request.
     query=rf"""parse @message /"policies":\[(?<policy_list>[^\]]*)\]/
 | filter type = "response" and policy_list like /"{BREAK_GLASS_POLICY}"/
-| fields @timestamp, auth.display_name, request.operation, request.path, request.remote_address
+| parse auth.display_name /^token-break-glass-(?<break_glass_request>[0-9a-f]{{32}})$/
+| fields @timestamp, break_glass_request, auth.accessor, auth.display_name, request.operation, request.path,
+  request.remote_address
 | sort @timestamp desc
 | limit 200""",
 )

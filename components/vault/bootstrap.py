@@ -98,6 +98,10 @@ class VaultBootstrapArgs:
     audit_file_path: str = AUDIT_FILE_PATH
     # Required in the X-Vault-AWS-IAM-Server-ID header of every AWS-auth login (replay protection).
     iam_server_id: str = ""
+    # Break-glass access (components/break_glass): the broker Lambda's role, bound to Vault's
+    # break-glass-broker auth role, and the token roles' explicit max TTL. None when break-glass is off.
+    break_glass_broker_role_arn: pulumi.Input[str] | None = None
+    break_glass_max_ttl: str = "1h"
     provisioner_period: str = PROVISIONER_PERIOD
     waits: Mapping[str, float] = field(default_factory=dict)
     # What must exist before Vault is called (the listener, the nodes): Pulumi does not wait for a
@@ -208,6 +212,11 @@ class VaultBootstrap(pulumi.ComponentResource):
             adopt_token=args.adopt_token,
             audit_file_path=args.audit_file_path,
             iam_server_id=args.iam_server_id,
+            break_glass=(
+                {"broker_role_arn": args.break_glass_broker_role_arn, "max_ttl": args.break_glass_max_ttl}
+                if args.break_glass_broker_role_arn is not None
+                else None
+            ),
             provisioner_period=args.provisioner_period,
             waits=dict(args.waits),
             # The shares may only be written once the policy that guards them is in place.

@@ -25,6 +25,9 @@ FIXED_POLICIES = (
     "rotation",
     "snapshot",
     "break-glass",
+    # The break-glass broker's login and the drill tokens' policy (providers/vault_break_glass.py).
+    "break-glass-broker",
+    "break-glass-drill",
     "provisioner",
     # Short-lived PostgreSQL credentials from the database engine (components/database/access.py).
     "app-db-readonly",

@@ -73,12 +73,15 @@ class VaultClient:
         path: str,
         body: dict[str, Any] | None = None,
         content_type: str = "application/json",
+        headers: dict[str, str] | None = None,
     ) -> dict[str, Any]:
         data = json.dumps(body).encode() if body is not None else None
         request = urllib.request.Request(f"{self.address.rstrip('/')}/v1/{path}", data=data, method=method)  # noqa: S310
         request.add_header("Content-Type", content_type)
         if self.token:
             request.add_header("X-Vault-Token", self.token)
+        for name, value in (headers or {}).items():
+            request.add_header(name, value)
         try:
             with urllib.request.urlopen(request, timeout=TIMEOUT_S, context=self._context()) as response:  # noqa: S310
                 text = response.read().decode()

@@ -7,7 +7,7 @@ default thresholds and the conventions the components follow.
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import encryption, exposure, hardening, identity, secrets_material, tags, vault
+from . import break_glass, encryption, exposure, hardening, identity, secrets_material, tags, vault
 
 # Rules carry their own level; this is only the pack's fallback.
 PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
@@ -20,6 +20,7 @@ ALL_POLICIES: list[Policy] = [
     *vault.POLICIES,
     *secrets_material.POLICIES,
     *tags.POLICIES,
+    *break_glass.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "PACK_ENFORCEMENT_LEVEL"]

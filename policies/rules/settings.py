@@ -16,6 +16,7 @@ Conventions the components follow so that the stack rules can find what they che
 - Alarms: each of the deployment guide's five alarms carries the tag `GuideAlarm=<id>`, ids below.
 - The load balancer's access-log bucket, the one bucket AWS requires to use SSE-S3, is tagged
   `BucketPurpose=elb-access-logs` and its bucket policy grants ELB log delivery.
+- Break-glass: a person's own break-glass role is named `candlefish-<environment>-bg-<person>`.
 - Every stack-level `Environment` tag names the environment; `production` turns on the production checks.
 """
 
@@ -107,3 +108,6 @@ ELB_ACCOUNT_IDS = (
 # Managed policies no role, user or group may hold: full administrator and every "*FullAccess" policy.
 DENIED_MANAGED_POLICIES = ("AdministratorAccess", "PowerUserAccess", "IAMFullAccess")
 DENIED_MANAGED_POLICY_PATTERN = r"FullAccess$"
+
+# A person's break-glass role (components/break_glass): `candlefish-<environment>-bg-<person>`.
+BREAK_GLASS_ROLE = r"candlefish-[a-z0-9-]+-bg-[a-z0-9_.@=,+-]+"

@@ -4,6 +4,7 @@ import pytest
 
 from policies.rules import ALL_POLICIES
 from tests.policies import (
+    cases_break_glass,
     cases_encryption,
     cases_exposure,
     cases_hardening,
@@ -19,6 +20,7 @@ CASES = [
     *cases_identity.CASES,
     *cases_vault.CASES,
     *cases_secrets_tags.CASES,
+    *cases_break_glass.CASES,
 ]
 
 

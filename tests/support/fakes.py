@@ -206,6 +206,25 @@ def _query_definition(name: str, inputs: Mapping[str, Any], region: str, rid: st
     return {"queryDefinitionId": fake_uuid("query", name)}
 
 
+def _table(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    return {"arn": _arn("dynamodb", region, f"table/{physical_name(name, inputs)}")}
+
+
+def _function_url(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    return {"functionUrl": f"https://{digest('url', name, length=32)}.lambda-url.{region}.on.aws/"}
+
+
+def _schedule_group(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    return {"arn": _arn("scheduler", region, f"schedule-group/{physical_name(name, inputs)}")}
+
+
+def _vpc_endpoint(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    state: State = {"arn": _arn("ec2", region, f"vpc-endpoint/{rid}")}
+    if inputs.get("vpcEndpointType") == "Gateway":
+        state["prefixListId"] = "pl-0" + digest("prefix-list", name, length=16)
+    return state
+
+
 def _generic(service: str, kind: str, sep: str = "/") -> Shaper:
     def shape(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
         return {"arn": _arn(service, region, f"{kind}{sep}{rid}")}
@@ -232,6 +251,9 @@ SHAPERS: dict[str, Shaper] = {
     "aws:sns/topicSubscription:TopicSubscription": _topic_subscription,
     "aws:cloudwatch/dashboard:Dashboard": _dashboard,
     "aws:cloudwatch/queryDefinition:QueryDefinition": _query_definition,
+    "aws:dynamodb/table:Table": _table,
+    "aws:lambda/functionUrl:FunctionUrl": _function_url,
+    "aws:scheduler/scheduleGroup:ScheduleGroup": _schedule_group,
     "aws:ec2/vpc:Vpc": _generic("ec2", "vpc"),
     "aws:ec2/subnet:Subnet": _generic("ec2", "subnet"),
     "aws:ec2/securityGroup:SecurityGroup": _generic("ec2", "security-group"),
@@ -239,7 +261,7 @@ SHAPERS: dict[str, Shaper] = {
     "aws:ec2/internetGateway:InternetGateway": _generic("ec2", "internet-gateway"),
     "aws:ec2/natGateway:NatGateway": _generic("ec2", "natgateway"),
     "aws:ec2/routeTable:RouteTable": _generic("ec2", "route-table"),
-    "aws:ec2/vpcEndpoint:VpcEndpoint": _generic("ec2", "vpc-endpoint"),
+    "aws:ec2/vpcEndpoint:VpcEndpoint": _vpc_endpoint,
     "aws:ec2/flowLog:FlowLog": _generic("ec2", "vpc-flow-log"),
     "aws:ec2/launchTemplate:LaunchTemplate": _generic("ec2", "launch-template"),
     "aws:ec2/placementGroup:PlacementGroup": _generic("ec2", "placement-group"),

@@ -433,11 +433,14 @@ class AwsAuthBackend(Backend):
             raise bad_request(STS_INVALID_TOKEN)
         if identity.secret_access_key is not None:
             amz_date = (headers.get("x-amz-date") or [""])[0]
+            # Vault replays the request to the URL it was given, so STS sees that URL's host even when the
+            # client (botocore, aws-sdk-go) did not list a Host header among the headers it sent.
+            sent = {"host": [urlsplit(url).netloc], **headers}
             expected = _sigv4_signature(
                 secret_key=identity.secret_access_key,
                 method=method,
                 url=url,
-                headers=headers,
+                headers=sent,
                 signed_headers=signed.group("signed").split(";"),
                 body=body,
                 amz_date=amz_date,

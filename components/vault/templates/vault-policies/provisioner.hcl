@@ -243,3 +243,26 @@ path "sys/storage/raft/snapshot*" {
 path "sys/storage/raft/remove-peer" {
   capabilities = ["deny"]
 }
+
+# Break-glass (providers/vault_break_glass.py): read to compare, never write. An exact path outranks the
+# `auth/aws/role/+` grant above: rebinding the broker's role to another principal, or changing a
+# break-glass token role, would let the provisioner mint itself a break-glass token.
+path "auth/aws/role/break-glass-broker" {
+  capabilities = ["read"]
+}
+
+path "auth/token/roles/break-glass" {
+  capabilities = ["read"]
+}
+
+path "auth/token/roles/break-glass-drill" {
+  capabilities = ["read"]
+}
+
+path "sys/policies/acl/break-glass-broker" {
+  capabilities = ["read"]
+}
+
+path "sys/policies/acl/break-glass-drill" {
+  capabilities = ["read"]
+}

@@ -1,0 +1,315 @@
+"""A Vault session: one token, renewed before it expires, re-acquired once on 403, and KV v2 reads.
+
+Renewal happens inline before a call once a third of the token's TTL is left (and, when the client runs
+its renewer, in the background). A renewal that the server caps (the token reached its max TTL) or refuses
+leads to a fresh login when the auth method can log in again. A 403 on a read is checked against the
+token itself (lookup-self): a dead token means log in again and retry once; a live token means the policy
+denies the path, which is `AccessDenied` at once. Every request has a timeout, so a revoked token or a
+hung server never blocks a caller for longer than that.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+import hvac
+import hvac.exceptions
+import requests
+
+from candlefish_secrets.auth import Login, VaultAuth, login_from_auth
+from candlefish_secrets.errors import (
+    AccessDenied,
+    AuthenticationFailed,
+    SecretNotFound,
+    SecretsError,
+    VaultUnavailable,
+)
+
+T = TypeVar("T")
+log = logging.getLogger("candlefish_secrets")
+RENEW_FRACTION = 1 / 3  # renew once this fraction of the TTL is left
+
+
+@dataclass(frozen=True)
+class KvRead:
+    """One KV v2 read: the data (as Vault returned it), its version and when it was written (epoch s)."""
+
+    data: dict[str, Any] = field(repr=False)
+    version: int
+    created_epoch: float | None
+
+
+@dataclass(frozen=True)
+class TokenState:
+    """What `status` shows about the session's token (never the token itself)."""
+
+    method: str
+    display_name: str
+    policies: tuple[str, ...]
+    ttl_s: float | None  # None: never expires
+    renewable: bool
+    logins: int
+    renewals: int
+
+
+class VaultSession:
+    """A Vault address, an auth method and the token it produced; thread-safe."""
+
+    def __init__(
+        self,
+        address: str,
+        auth: VaultAuth,
+        *,
+        verify: bool | str = True,
+        timeout_s: float = 5.0,
+        clock: Callable[[], float] = time.monotonic,
+        renew_in_background: bool = True,
+    ) -> None:
+        self.address = address.rstrip("/")
+        self._auth = auth
+        self._clock = clock
+        self._client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s, session=_pooled())
+        self._login_client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
+        # hvac falls back to $VAULT_TOKEN and ~/.vault-token; only the configured auth may supply a token.
+        self._client.token = None
+        self._login_client.token = None
+        self._lock = threading.Lock()
+        self._login: Login | None = None
+        self._expires_at: float | None = None
+        self._granted_ttl = 0
+        self.logins = 0
+        self.renewals = 0
+        self._background = renew_in_background
+        self._renewer: threading.Thread | None = None
+        self._closed = threading.Event()
+
+    def __repr__(self) -> str:
+        return f"VaultSession(address={self.address!r}, auth={self._auth!r})"
+
+    # --- token lifecycle -----------------------------------------------------------------------------
+
+    def _adopt(self, login: Login) -> None:
+        self._login = login
+        self._client.token = login.token
+        self._granted_ttl = login.ttl_s
+        self._expires_at = self._clock() + login.ttl_s if login.ttl_s > 0 else None
+        if self._expires_at is not None and self._renewer is None and self._background:
+            self._renewer = threading.Thread(
+                target=self._renew_in_background, name="candlefish-secrets-renewer", daemon=True
+            )
+            self._renewer.start()
+
+    def _renew_in_background(self) -> None:
+        """Keep the token alive while the cache serves hits and no call reaches Vault."""
+        while not self._closed.is_set():
+            delay = self.seconds_until_renewal()
+            if delay is None:
+                return
+            if self._closed.wait(max(delay, 1.0)):
+                return
+            try:
+                self.ensure_token()
+            except Exception as error:  # the next call retries and reports; never let the thread die
+                log.warning("candlefish-secrets: background token renewal failed: %s", _describe(error))
+                self._closed.wait(5.0)
+
+    def _log_in(self) -> None:
+        login = self._auth.login(self._login_client)
+        self.logins += 1
+        self._adopt(login)
+
+    def _renew(self) -> bool:
+        """Renew the token; False when the server refused it or capped it at its max TTL (log in again)."""
+        increment = self._granted_ttl
+        try:
+            answer = self._client.auth.token.renew_self(increment=increment or None)
+        except (hvac.exceptions.Forbidden, hvac.exceptions.InvalidRequest):
+            return False
+        renewed = login_from_auth(answer.get("auth"), self._auth.method)
+        self.renewals += 1
+        previous = self._login
+        self._login = Login(
+            token=renewed.token,
+            ttl_s=renewed.ttl_s,
+            renewable=renewed.renewable,
+            policies=previous.policies if previous else renewed.policies,
+            display_name=previous.display_name if previous else "",
+        )
+        self._expires_at = self._clock() + renewed.ttl_s if renewed.ttl_s > 0 else None
+        # Vault grants the increment unless the token reached its max TTL: then it will not renew again.
+        return renewed.ttl_s >= increment
+
+    def ensure_token(self) -> None:
+        """Log in if there is no token; renew (or log in again) once a third of its TTL is left."""
+        login, expires_at = self._login, self._expires_at
+        if login is not None and (
+            expires_at is None or expires_at - self._clock() > self._granted_ttl * RENEW_FRACTION
+        ):
+            return  # the common case, decided without the lock
+        with self._lock:
+            if self._login is None:
+                self._log_in()
+                return
+            if self._expires_at is None:
+                return
+            left = self._expires_at - self._clock()
+            if left > self._granted_ttl * RENEW_FRACTION:
+                return
+            renewed = False
+            if self._login.renewable and left > 0:
+                try:
+                    renewed = self._renew()
+                except (requests.RequestException, hvac.exceptions.VaultDown) as error:
+                    raise VaultUnavailable(
+                        f"renewing the Vault token failed: {type(error).__name__}"
+                    ) from None
+            if not renewed and self._auth.can_relogin:
+                self._log_in()
+
+    def seconds_until_renewal(self) -> float | None:
+        """How long the background renewer may sleep; None when the token never expires."""
+        with self._lock:
+            if self._expires_at is None:
+                return None
+            due = self._expires_at - self._granted_ttl * RENEW_FRACTION
+            return max(0.0, due - self._clock())
+
+    def relogin_after_denial(self, token_used: str | None) -> bool:
+        """After a 403: True when the token was dead and a new login succeeded (retry the call once)."""
+        with self._lock:
+            current = self._login.token if self._login else None
+            if current is not None and current != token_used:
+                return True  # another thread already logged in again
+            try:
+                self._client.auth.token.lookup_self()
+                return False  # the token is alive: the policy denies the path
+            except hvac.exceptions.Forbidden:
+                pass
+            except (requests.RequestException, hvac.exceptions.VaultDown):
+                return False
+            if not self._auth.can_relogin:
+                raise AuthenticationFailed(
+                    f"the Vault token ({self._auth.method}) was revoked or expired and cannot be re-acquired"
+                )
+            self._log_in()
+            return True
+
+    def token_state(self) -> TokenState:
+        self.ensure_token()
+        with self._lock:
+            login = self._login
+            left = None if self._expires_at is None else max(0.0, self._expires_at - self._clock())
+        assert login is not None
+        return TokenState(
+            self._auth.method,
+            login.display_name,
+            login.policies,
+            left,
+            login.renewable,
+            self.logins,
+            self.renewals,
+        )
+
+    # --- calls -----------------------------------------------------------------------------------------
+
+    def call(self, what: str, operation: Callable[[hvac.Client], T]) -> T:
+        """Run `operation` with a valid token, translating Vault's failures into the SDK's errors."""
+        for attempt in (1, 2):
+            try:
+                self.ensure_token()
+            except SecretsError as error:
+                raise type(error)(f"{what}: {error}", reference=error.reference) from None
+            except (requests.RequestException, hvac.exceptions.VaultDown) as error:
+                raise VaultUnavailable(f"{what}: Vault unreachable ({type(error).__name__})") from None
+            token_used = self._client.token
+            try:
+                return operation(self._client)
+            except hvac.exceptions.Forbidden:
+                if attempt == 1 and self.relogin_after_denial(token_used):
+                    continue
+                raise AccessDenied(f"{what}: permission denied") from None
+            except hvac.exceptions.InvalidPath:
+                raise SecretNotFound(f"{what}: not found") from None
+            except hvac.exceptions.VaultDown:
+                raise VaultUnavailable(f"{what}: Vault is sealed or has no active node") from None
+            except (hvac.exceptions.InternalServerError, hvac.exceptions.RateLimitExceeded) as error:
+                raise VaultUnavailable(f"{what}: Vault answered {type(error).__name__}") from None
+            except hvac.exceptions.BadGateway:
+                raise VaultUnavailable(f"{what}: Vault answered 502") from None
+            except requests.RequestException as error:
+                raise VaultUnavailable(f"{what}: Vault unreachable ({type(error).__name__})") from None
+        raise AccessDenied(f"{what}: permission denied after logging in again")
+
+    def kv_read(self, mount: str, path: str, version: int | None = None) -> KvRead:
+        """Read a KV v2 secret (a deleted or destroyed version is SecretNotFound)."""
+        where = f"vault://{path}" + (f"?version={version}" if version else "")
+
+        def read(client: hvac.Client) -> Any:
+            return client.secrets.kv.v2.read_secret_version(
+                path=path, mount_point=mount, version=version, raise_on_deleted_version=True
+            )
+
+        answer = self.call(where, read)
+        body = answer.get("data") or {}
+        metadata = body.get("metadata") or {}
+        data = body.get("data")
+        if data is None:
+            raise SecretNotFound(f"{where}: the version is deleted or destroyed")
+        return KvRead(dict(data), int(metadata.get("version") or 0), _epoch(metadata.get("created_time")))
+
+    def kv_current_version(self, mount: str, path: str) -> int:
+        """The secret's `current_version` from its metadata (no value crosses the wire)."""
+
+        def read(client: hvac.Client) -> Any:
+            return client.secrets.kv.v2.read_secret_metadata(path=path, mount_point=mount)
+
+        answer = self.call(f"vault://{path} (metadata)", read)
+        return int((answer.get("data") or {}).get("current_version") or 0)
+
+    def health(self) -> dict[str, Any]:
+        """`sys/health` without a token: initialized, sealed, standby, version."""
+        try:
+            response = self._login_client.sys.read_health_status(method="GET")
+        except requests.RequestException as error:
+            raise VaultUnavailable(f"Vault at {self.address} unreachable ({type(error).__name__})") from None
+        if isinstance(response, dict):
+            return response
+        try:
+            return dict(response.json())
+        except ValueError:
+            return {"status": response.status_code}
+
+    def close(self) -> None:
+        self._closed.set()
+        self._client.adapter.close()
+        self._login_client.adapter.close()
+
+
+def _pooled(connections: int = 64) -> requests.Session:
+    """A session keeping up to `connections` keep-alive connections, so concurrent readers reuse them."""
+    from requests.adapters import HTTPAdapter  # noqa: PLC0415
+
+    session = requests.Session()
+    for scheme in ("http://", "https://"):
+        session.mount(scheme, HTTPAdapter(pool_connections=1, pool_maxsize=connections))
+    return session
+
+
+def _describe(error: BaseException) -> str:
+    return str(error) if isinstance(error, SecretsError) else type(error).__name__
+
+
+def _epoch(text: Any) -> float | None:
+    if not isinstance(text, str) or not text:
+        return None
+    from datetime import datetime  # noqa: PLC0415
+
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return None
