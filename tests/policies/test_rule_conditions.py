@@ -31,3 +31,28 @@ def test_a_secret_field_holding_a_list_is_skipped_element_by_element():
     user = "aws:elasticache/user:User"
     assert check_resource("no-plaintext-secrets", user, {"passwords": [Fake.TOKEN], "userName": "app"}) == []
     assert check_resource("no-plaintext-secrets", user, {"accessString": Fake.TOKEN, "userName": "app"}) != []
+
+
+def test_an_egress_rule_without_a_description_is_named_like_an_ingress_rule():
+    group = "aws:ec2/securityGroup:SecurityGroup"
+    rule = {"protocol": "tcp", "fromPort": 443, "toPort": 443, "cidrBlocks": ["10.0.0.0/16"]}
+    described = {**rule, "description": "HTTPS to the VPC endpoints"}
+    good = {"description": "Vault nodes", "ingress": [described], "egress": [described]}
+    assert check_resource("sg-rule-descriptions", group, good) == []
+    assert check_resource("sg-rule-descriptions", group, {**good, "egress": [described, rule]}) == [
+        "egress rule 1 has no description"
+    ]
+    assert check_resource("sg-rule-descriptions", group, {**good, "ingress": [rule]}) == [
+        "ingress rule 0 has no description"
+    ]
+
+
+def test_a_database_exporting_no_logs_is_told_so():
+    rds = "aws:rds/instance:Instance"
+    assert check_resource("rds-log-exports", rds, {"engine": "mysql"}) == [
+        "no database logs are exported to CloudWatch"
+    ]
+    assert (
+        check_resource("rds-log-exports", rds, {"engine": "mysql", "enabledCloudwatchLogsExports": ["error"]})
+        == []
+    )
