@@ -154,6 +154,16 @@ def test_secure_values_are_references_not_values():
 
 WEST_CERTIFICATE = "arn:aws:acm:us-west-2:123456789012:certificate/12345678-1234-1234-1234-123456789012"
 
+
+def glass(**changes: Any) -> dict[str, Any]:
+    """A valid break-glass section (two approvers besides any requester) with `changes` applied."""
+    section = {
+        "requesters": {"ann": ["user/ann"]},
+        "approvers": {"ben": ["user/ben"], "cho": ["user/cho"], "dee": ["user/dee"]},
+    }
+    return {"breakGlass": {**section, **changes}}
+
+
 # (case id, overrides, the key the problem must name, words the message must contain)
 BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     (
@@ -169,31 +179,31 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "break-glass one approval in production",
-        {"breakGlass": {"minimumApprovals": 1}},
+        glass(minimumApprovals=1),
         "breakGlass.minimumApprovals",
         "is not allowed",
     ),
     (
         "break-glass max duration over 4h",
-        {"breakGlass": {"maxDuration": "5h"}},
+        glass(maxDuration="5h"),
         "breakGlass.maxDuration",
         "not allowed",
     ),
     (
         "break-glass someone else's IAM user",
-        {"breakGlass": {"requesters": {"ann": ["user/ben"]}}},
+        glass(requesters={"ann": ["user/ben"], "eve": ["user/eve"]}),
         "breakGlass.requesters.ann",
         "other people's IAM users",
     ),
     (
         "break-glass principal not an IAM ARN",
-        {"breakGlass": {"approvers": {"ann": ["arn:aws:s3:::bucket"]}}},
+        glass(approvers={"ben": ["user/ben"], "cho": ["user/cho"], "ann": ["arn:aws:s3:::bucket"]}),
         "breakGlass.approvers.ann",
         "are not IAM users or roles",
     ),
     (
         "break-glass unknown field",
-        {"breakGlass": {"approverz": {}}},
+        glass(approverz={}),
         "breakGlass.approverz",
         "not a break-glass setting",
     ),
