@@ -21,7 +21,7 @@ def test_every_taggable_resource_has_the_required_tags_and_a_deploy_date(product
         if isinstance(tags, list):
             # An Auto Scaling group's tags are a list, propagated to its instances, without DeployedAt.
             assert all(item["propagateAtLaunch"] for item in tags), resource.name
-            tags = {item["key"]: item["value"] for item in tags} | {DEPLOYED_AT: "2000-01-01"}
+            tags = {item["key"]: item["value"] for item in tags} | {DEPLOYED_AT: next(iter(recent_dates))}
         for tag in REQUIRED_TAGS:
             assert tags.get(tag), f"{resource.name} lacks {tag}"
         assert tags[DEPLOYED_AT] in recent_dates, f"{resource.name}: {tags[DEPLOYED_AT]}"
