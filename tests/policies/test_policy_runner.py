@@ -217,3 +217,13 @@ def test_findings_are_ordered_mandatory_first_then_by_resource_policy_and_messag
     assert list(report.by_level()["mandatory"]) == ["(stack)", "a", "b"]
     assert [f.policy for f in report.mandatory] == ["z-rule", "a-rule", "a-rule", "c-rule"]
     assert [f.policy for f in report.advisory] == ["b-rule"]
+
+
+def test_rules_see_the_resources_name_as_the_engine_sends_it():
+    # security-log-retention recognises a security log by its Pulumi name as well as its `name` input.
+    tags = {"Environment": "production", "Project": "p", "Component": "c", "DeployedBy": "d"}
+    log = resource(
+        "vault-audit-logs", "aws:cloudwatch/logGroup:LogGroup", {"retentionInDays": 30, "tags": tags}
+    )
+    findings = run([log], ["security-log-retention"]).findings
+    assert [f.message for f in findings] == ["security log kept 30 days; at least 365 in production"]
