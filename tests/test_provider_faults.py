@@ -119,6 +119,7 @@ def aws_error(code):
             "kms:GenerateDataKey on the secrets key",
         ),
         ("ThrottlingException", "Secrets Manager kept throttling writes to s; re-run `pulumi up`"),
+        ("TooManyRequestsException", "Secrets Manager kept throttling writes to s; re-run `pulumi up`"),
         (
             "ResourceExistsException",
             "secret s already holds a different value under this seed's request token; change the entry's "
