@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK ?= production
 INSTALLED := $(VENV)/.installed
 
-.PHONY: venv policy-pack preview test lint typecheck scan pytest fast mutation clean
+.PHONY: venv policy-pack preview test lint typecheck scan pytest fast mutation clean validate loadtest
 
 $(INSTALLED): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,14 @@ MUTANTS ?= 300
 SEED ?= 18
 mutation: $(INSTALLED)
 	nice -n 19 $(PY) -m tools.mutation --sample $(MUTANTS) --seed $(SEED)
+
+## Day-2 checks of a deployed stack (README: operating the platform). VAULT_TOKEN from the environment.
+validate: $(INSTALLED)
+	$(PY) -m tools.validate --stack $(STACK)
+
+## Load test against $$VAULT_ADDR with a token of the loadtest policy (LOADTEST_ARGS="--duration 60" etc.).
+loadtest: $(INSTALLED)
+	$(PY) -m tools.loadtest $(LOADTEST_ARGS)
 
 clean:
 	rm -rf mutants $(VENV) $(POLICY_VENV) .mypy_cache .ruff_cache .pytest_cache

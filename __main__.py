@@ -9,7 +9,7 @@ from components.catalog.rotation import SecretRotationFunction, SecretRotationFu
 from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
 from components.config.stack import ConfigError, check_zones, load_stack_config
 from components.database.datastores import Database, DatabaseArgs, default_max_connections
-from components.keys import Keys, KeysArgs, UnsealKey, UnsealKeyArgs
+from components.keys import DR_ENVIRONMENT_SUFFIX, Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.lib import tagging
 from components.lib.iam import AwsContext
 from components.monitoring.component import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
@@ -48,6 +48,7 @@ keys = Keys(
         environment=config.environment,
         context=context,
         deletion_window_days=config.keys.deletion_window_days,
+        dr_region=config.storage.dr_region if config.dr.multi_region_keys else None,
     ),
 )
 network = Network(
@@ -77,6 +78,11 @@ unseal = UnsealKey(
         secrets_key_arn=keys.secrets.arn,
         protect=config.is_production,
         node_role_arn=node_role_arn,
+        dr_region=config.storage.dr_region if config.dr.multi_region_keys else None,
+        dr_node_role_arn=context.arn(
+            "iam", f"role/{node_role_name(config.environment + DR_ENVIRONMENT_SUFFIX)}", region=False
+        ),
+        existing_key_arn=config.dr.unseal_key_replica_arn,
     ),
 )
 storage = Storage(
@@ -107,7 +113,7 @@ vault = VaultCluster(
         public_subnet_ids=network.public_subnet_ids,
         load_balancer_subnet_cidrs=config.load_balancer_subnet_cidrs,
         endpoint_security_group_id=network.endpoint_security_group.id,
-        unseal_key_arn=unseal.key.arn,
+        unseal_key_arn=unseal.key_arn,
         data_key_arn=keys.data.arn,
         secrets_key_arn=keys.secrets.arn,
         logs_key_arn=keys.logs.arn,
@@ -229,7 +235,13 @@ bootstrap = VaultBootstrap(
     ),
     opts=pulumi.ResourceOptions(depends_on=[vault]),
 )
-vault_access = VaultAccess(deploy_vault_address, vault.ca_certificate_pem, bootstrap.provisioner_token)
+# In restore mode (the DR stack) nothing is seeded into Vault: a restored snapshot brings the catalog's
+# values and the database engine's configuration, and seeds would write over them.
+vault_access = (
+    None
+    if config.dr.restore_mode
+    else VaultAccess(deploy_vault_address, vault.ca_certificate_pem, bootstrap.provisioner_token)
+)
 catalog = SecretsCatalog(
     "catalog",
     SecretsCatalogArgs(
@@ -285,6 +297,7 @@ monitoring = Monitoring(
             target_group_arn_suffix=vault.target_group.arn_suffix,
             server_log_group_name=vault.server_log_group.name,
             audit_log_group_name=vault.audit_log_group.name,
+            snapshots=not config.vault.dev_mode,
         ),
         database=DatabaseTargets(
             rds_instance_identifier=database.postgres_identifier,
@@ -309,7 +322,11 @@ pulumi.export("publicSubnetIds", network.public_subnet_ids)
 pulumi.export("natGatewayIds", [nat.id for nat in network.nat_gateways])
 pulumi.export("endpointSecurityGroupId", network.endpoint_security_group.id)
 pulumi.export("applicationSecurityGroupId", network.application_security_group.id)
-pulumi.export("unsealKeyArn", unseal.key.arn)
+pulumi.export("unsealKeyArn", unseal.key_arn)
+if unseal.replica is not None:
+    pulumi.export("unsealKeyReplicaArn", unseal.replica.arn)
+if keys.data_replica is not None:
+    pulumi.export("dataKeyReplicaArn", keys.data_replica.arn)
 pulumi.export("unsealKeyBacking", unseal.backing)
 pulumi.export("dataKeyArn", keys.data.arn)
 pulumi.export("logsKeyArn", keys.logs.arn)

@@ -1,4 +1,4 @@
-"""Seeding throughput: 200 catalog entries into Secrets Manager (moto server) and Vault KV (the test server).
+"""Seeding throughput: 200 catalog entries into Secrets Manager (moto server) and Vault KV (real OpenBao).
 
 Run: ``python -m benchmarks.seed_catalog [--entries 200]``. Each entry is seeded the way `pulumi up` seeds
 it: the SecretsManagerSeed provider's create, then the VaultKvSeed provider's create, both over real HTTP
@@ -22,7 +22,7 @@ from moto.server import ThreadedMotoServer
 from benchmarks.vault_server_kv_reads import percentile
 from providers.secrets_manager_seed import SecretsManagerSeedProvider
 from providers.vault_kv_seed import VaultKvSeedProvider
-from tests.support.vault_server import VaultTestServer
+from tests.support.openbao import OpenBaoDevServer
 
 METADATA = {"owner": "platform-team", "type": "crypto", "rotation_days": "90", "source": "generate"}
 
@@ -51,7 +51,7 @@ def run(entries: int) -> dict[str, float]:
     moto.start()
     host, port = moto.get_host_and_port()
     try:
-        with tempfile.TemporaryDirectory() as scratch, VaultTestServer() as vault:
+        with tempfile.TemporaryDirectory() as scratch, OpenBaoDevServer() as vault:
             _fake_aws(f"http://{host}:{port}", Path(scratch))
             client = boto3.client("secretsmanager")
             arns = [
@@ -66,7 +66,7 @@ def run(entries: int) -> dict[str, float]:
                 sm_seed.create({"secret_id": arn, "value": value, "region": "us-east-1", "reseed": ""})
                 kv_seed.create(
                     {
-                        "address": vault.url,
+                        "address": vault.addr,
                         "ca_pem": "",
                         "token": vault.root_token,
                         "mount": "secret",
@@ -93,7 +93,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=200)
     result = run(parser.parse_args().entries)
-    print("Seeding catalog entries into Secrets Manager (moto server) and Vault KV (test server), loopback:")
+    print("Seeding catalog entries into Secrets Manager (moto) and Vault KV (OpenBao dev server), loopback:")
     print(f"  entries      {result['entries']:.0f}")
     print(f"  elapsed      {result['seconds']:.2f} s")
     print(f"  throughput   {result['entries_per_second']:.1f} entries/s")

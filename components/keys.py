@@ -7,6 +7,7 @@ the unseal key lives in a KMS custom key store whose HSMs sit in the private sub
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -32,6 +33,13 @@ class KeysArgs:
     environment: str
     context: AwsContext
     deletion_window_days: int
+    # With a DR region (and no CloudHSM), the data key is multi-Region with a replica there.
+    dr_region: str | None = None
+
+
+# The DR stack's environment is the primary's with this suffix (Pulumi.dr.yaml): its node role is named
+# from it, so the replica keys' policies can name that role before the DR stack exists.
+DR_ENVIRONMENT_SUFFIX = "-dr"
 
 
 def key_policy_json(
@@ -58,6 +66,7 @@ class Keys(pulumi.ComponentResource):
     secrets: aws.kms.Key
     notifications: aws.kms.Key
     autoscaling_role: aws.iam.ServiceLinkedRole
+    data_replica: aws.kms.ReplicaKey | None = None
 
     def __init__(self, name: str, args: KeysArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("candlefish:secrets:Keys", name, None, opts)
@@ -71,7 +80,19 @@ class Keys(pulumi.ComponentResource):
             description="Launches the Vault nodes with volumes encrypted by the data key",
             opts=child,
         )
-        self.data = self._key(name, args, "data", self.autoscaling_role.arn)
+        self.data = self._key(
+            name, args, "data", self.autoscaling_role.arn, multi_region=bool(args.dr_region)
+        )
+        if args.dr_region:
+            # S3, EBS and RDS in the DR region use the replica through their services there.
+            self.data_replica = replica_key(
+                f"{name}-data-replica",
+                self.data,
+                dataclasses.replace(args.context, region=args.dr_region),
+                "data",
+                environment=args.environment,
+                deletion_window_days=args.deletion_window_days,
+            )
         self.logs = self._key(name, args, "logs")
         self.secrets = self._key(name, args, "secrets")
         self.notifications = self._key(name, args, "notifications")
@@ -90,10 +111,14 @@ class Keys(pulumi.ComponentResource):
         args: KeysArgs,
         purpose: KeyPurpose,
         autoscaling_role_arn: pulumi.Input[str] | None = None,
+        *,
+        multi_region: bool = False,
     ) -> aws.kms.Key:
         key = aws.kms.Key(
             f"{name}-{purpose}",
             description=f"candlefish-{args.environment}: {PURPOSES[purpose]}",
+            # KMS cannot make an existing key multi-Region: a change here replaces the key (README: DR).
+            multi_region=multi_region or None,
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=args.deletion_window_days,
@@ -108,6 +133,29 @@ class Keys(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=key),
         )
         return key
+
+
+def replica_key(
+    name: str,
+    primary: aws.kms.Key,
+    context: AwsContext,
+    purpose: KeyPurpose,
+    *,
+    environment: str,
+    deletion_window_days: int,
+    unseal_role_arn: pulumi.Input[str] | None = None,
+) -> aws.kms.ReplicaKey:
+    """A multi-Region key's replica in `context.region`, with the purpose's policy written for that region."""
+    return aws.kms.ReplicaKey(
+        name,
+        primary_key_arn=primary.arn,
+        region=context.region,
+        description=f"candlefish-{environment}: {PURPOSES[purpose]} (replica in {context.region})",
+        deletion_window_in_days=deletion_window_days,
+        policy=key_policy_json(purpose, context, unseal_role_arn=unseal_role_arn),
+        tags={"Name": f"candlefish-{environment}-{purpose}-replica", "KeyPurpose": purpose},
+        opts=pulumi.ResourceOptions(parent=primary),
+    )
 
 
 @dataclass(frozen=True)
@@ -127,6 +175,11 @@ class UnsealKeyArgs:
     protect: bool = False
     # The Vault nodes' role, the one principal allowed to use the key (None: any IAM policy in the account).
     node_role_arn: pulumi.Input[str] | None = None
+    # Without CloudHSM: a multi-Region key with a replica here, for the DR stack's node role.
+    dr_region: str | None = None
+    dr_node_role_arn: pulumi.Input[str] | None = None
+    # The DR stack: use the primary key's replica in this region instead of creating a key.
+    existing_key_arn: str | None = None
 
 
 class UnsealKey(pulumi.ComponentResource):
@@ -139,13 +192,21 @@ class UnsealKey(pulumi.ComponentResource):
     a standard KMS key and a warning says so (README: CloudHSM).
     """
 
-    key: aws.kms.Key
+    key: aws.kms.Key | None = None
+    key_arn: pulumi.Output[str]
     backing: str
     hsm_cluster: aws.cloudhsmv2.Cluster | None = None
     key_store: aws.kms.CustomKeyStore | None = None
+    replica: aws.kms.ReplicaKey | None = None
 
     def __init__(self, name: str, args: UnsealKeyArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("candlefish:secrets:UnsealKey", name, None, opts)
+        if args.existing_key_arn:
+            # The DR stack unseals with the primary unseal key's replica; the primary stack manages it.
+            self.backing = "kms-replica"
+            self.key_arn = pulumi.Output.from_input(args.existing_key_arn)
+            self.register_outputs({"unsealKeyArn": self.key_arn, "backing": self.backing})
+            return
         custom_key_store_id: pulumi.Input[str] | None = None
         self.backing = "kms"
         if args.enable_hsm:
@@ -165,6 +226,8 @@ class UnsealKey(pulumi.ComponentResource):
             enable_key_rotation=not hsm_backed,
             rotation_period_in_days=None if hsm_backed else 365,
             deletion_window_in_days=args.deletion_window_days,
+            # KMS cannot make an existing key multi-Region: a change here replaces the key (README: DR).
+            multi_region=True if args.dr_region and not args.enable_hsm else None,
             policy=key_policy_json("unseal", args.context, unseal_role_arn=args.node_role_arn),
             tags={
                 "Name": f"candlefish-{args.environment}-unseal",
@@ -179,6 +242,17 @@ class UnsealKey(pulumi.ComponentResource):
             target_key_id=self.key.key_id,
             opts=pulumi.ResourceOptions(parent=self.key),
         )
+        self.key_arn = self.key.arn
+        if args.dr_region and not args.enable_hsm:
+            self.replica = replica_key(
+                f"{name}-replica",
+                self.key,
+                dataclasses.replace(args.context, region=args.dr_region),
+                "unseal",
+                environment=args.environment,
+                deletion_window_days=args.deletion_window_days,
+                unseal_role_arn=args.dr_node_role_arn,
+            )
         self.register_outputs({"unsealKeyArn": self.key.arn, "backing": self.backing})
 
     def _hsm(self, name: str, args: UnsealKeyArgs) -> pulumi.Output[str] | None:

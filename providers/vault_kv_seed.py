@@ -148,26 +148,43 @@ class VaultKvSeedProvider(ResourceProvider):
                 ]
             )
         try:
-            written = kv.create_or_update_secret(
-                path=props["path"], mount_point=props["mount"], secret={VALUE_KEY: value}, cas=cas
-            )
-            version = int(written["data"]["version"])
+            version = self._write(kv, props, value, cas)
         except vault_errors.InvalidRequest as error:
             if "check-and-set" not in str(error):
                 raise
-            # Something is there already. If it is our value (a retried create), adopt it; never overwrite.
-            current = kv.read_secret_version(
-                path=props["path"], mount_point=props["mount"], raise_on_deleted_version=False
-            )
-            live = (current.get("data") or {}).get("data") or {}
-            if fingerprint(str(live.get(VALUE_KEY, ""))) != wanted:
-                raise SeedError(
-                    f"{where} already holds a different value (written outside Pulumi, or rotated); it was "
-                    "left unchanged. Change the entry's `reseed` trigger to overwrite it on purpose"
-                ) from None
-            version = int(current["data"]["metadata"]["version"])
+            # Something is there already. A latest version that was deleted or destroyed (the seed's own
+            # delete, a `pulumi destroy`) holds nothing: write the next version over it. If it holds our
+            # value (a retried create), adopt it. Anything else is never overwritten.
+            metadata = kv.read_secret_metadata(path=props["path"], mount_point=props["mount"])["data"]
+            current = int(metadata["current_version"])
+            latest = (metadata.get("versions") or {}).get(str(current)) or {}
+            if latest.get("deletion_time") or latest.get("destroyed"):
+                version = self._write(kv, props, value, current)
+            else:
+                version = self._adopt(kv, props, wanted, where)
         self._write_metadata(client, props)
         return {**_base_outs(props), "fingerprint": wanted, "version": version, "drift": ""}
+
+    @staticmethod
+    def _write(kv: Any, props: dict[str, Any], value: str, cas: int) -> int:
+        written = kv.create_or_update_secret(
+            path=props["path"], mount_point=props["mount"], secret={VALUE_KEY: value}, cas=cas
+        )
+        return int(written["data"]["version"])
+
+    @staticmethod
+    def _adopt(kv: Any, props: dict[str, Any], wanted: str, where: str) -> int:
+        """The live version's number if it holds the wanted value; a SeedError otherwise."""
+        current = kv.read_secret_version(
+            path=props["path"], mount_point=props["mount"], raise_on_deleted_version=True
+        )
+        live = (current.get("data") or {}).get("data") or {}
+        if fingerprint(str(live.get(VALUE_KEY, ""))) != wanted:
+            raise SeedError(
+                f"{where} already holds a different value (written outside Pulumi, or rotated); it was "
+                "left unchanged. Change the entry's `reseed` trigger to overwrite it on purpose"
+            ) from None
+        return int(current["data"]["metadata"]["version"])
 
     @staticmethod
     def _write_metadata(client: Any, props: dict[str, Any]) -> None:

@@ -1,4 +1,4 @@
-"""Bounded waits for a Vault cluster coming up: answering, unsealed, led, and every raft peer joined.
+"""Bounded waits for a Vault cluster coming up: answering, unsealed, led, every raft peer joined and a voter.
 
 Each wait polls until its condition holds or its time runs out, then raises a `BootstrapError` that says
 what was last seen and what to check. Time limits and the poll interval are inputs (`Waits`), so tests
@@ -147,7 +147,10 @@ def wait_for_leader(client: Any, address: str, waits: Waits) -> str:
 
 
 def wait_for_peers(client: Any, address: str, expected: int, waits: Waits) -> None:
-    """Every node has joined raft and autopilot calls the cluster healthy."""
+    """Every node has joined raft, is a voter, and autopilot calls the cluster healthy.
+
+    A node joins as a non-voter and autopilot promotes it only after `server_stabilization_time`; until
+    then the cluster has no failure tolerance, so "joined and healthy" is not yet ready."""
 
     def probe() -> tuple[bool, Any]:
         try:
@@ -159,12 +162,21 @@ def wait_for_peers(client: Any, address: str, expected: int, waits: Waits) -> No
         unhealthy = sorted(
             name for name, server in (state.get("servers") or {}).items() if not server.get("healthy")
         )
+        non_voters = sorted(str(server.get("node_id")) for server in servers if not server.get("voter"))
+        voters = len(servers) - len(non_voters)
+        # What autopilot itself reports: a cluster of `expected` voters survives losing a minority.
+        tolerance = int(state.get("failure_tolerance") or 0)
         healthy = bool(state.get("healthy"))
-        return len(servers) >= expected and healthy, {
+        seen = {
             "joined": len(servers),
+            "voters": voters,
+            "tolerance": tolerance,
+            "non_voters": non_voters,
             "healthy": healthy,
             "unhealthy": unhealthy,
         }
+        ready = voters >= expected and tolerance >= (expected - 1) // 2
+        return len(servers) >= expected and ready and healthy, seen
 
     done, seen = poll(probe, waits.peers_s, waits.poll_s)
     if done:
@@ -181,8 +193,16 @@ def wait_for_peers(client: Any, address: str, expected: int, waits: Waits) -> No
             "rule for 8201 between nodes, and instance health in the Auto Scaling group; then re-run "
             "`pulumi up` (init is not repeated)"
         )
+    if seen["voters"] >= expected and not seen["healthy"]:
+        raise BootstrapError(
+            f"all {seen['joined']} raft peers joined but autopilot does not call the cluster healthy after "
+            f"{spell(waits.peers_s)} (unhealthy: {', '.join(seen['unhealthy']) or 'none reported'}); check "
+            "those nodes' logs and their reachability on 8201, then re-run `pulumi up`"
+        )
     raise BootstrapError(
-        f"all {seen['joined']} raft peers joined but autopilot does not call the cluster healthy after "
-        f"{spell(waits.peers_s)} (unhealthy: {', '.join(seen['unhealthy']) or 'none reported'}); check those "
-        "nodes' logs and their reachability on 8201, then re-run `pulumi up`"
+        f"only {seen['voters']} of {expected} nodes are raft voters after {spell(waits.peers_s)} "
+        f"(non-voters: {', '.join(seen['non_voters']) or 'none reported'}; autopilot's failure "
+        f"tolerance {seen['tolerance']}), so the cluster cannot yet lose a node; autopilot promotes a "
+        "joined node once it has been healthy for server_stabilization_time: check those nodes' logs and "
+        "`vault operator raft autopilot state`, then re-run `pulumi up` (init is not repeated)"
     )

@@ -18,10 +18,11 @@ from components.monitoring import audit_filters
 from components.monitoring.alarms import AGENT_METRICS, GUIDE_ALARMS, TELEMETRY_NAMESPACE
 from components.monitoring.component import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
 from components.monitoring.dashboards import SERVER_ERRORS
+from components.vault.iam import METRICS_NAMESPACE
 from tests.support.audit_samples import AUDIT, ROTATION, line
 from tests.support.iam_lint import findings
 from tests.support.insights import check, event_fields
-from tests.support.mocks import run_program
+from tests.support.mocks import ROOT, run_program
 
 pytestmark = pytest.mark.slow
 ACCOUNT = "123456789012"
@@ -194,6 +195,7 @@ OTHER_ALARMS = {
     "redis-evictions": False,
     "audit-watcher-errors": False,
     "slack-forwarder-errors": False,
+    "snapshot-stale": True,
 }
 
 
@@ -482,6 +484,10 @@ def published_metrics(recording):
     watcher = recording.one("aws:lambda/function:Function").inputs["environment"]["variables"]
     published.add((watcher["METRIC_NAMESPACE"], audit_filters.OFF_HOURS_METRIC))
     published |= {(TELEMETRY_NAMESPACE, name) for name in AGENT_METRICS}
+    # The hourly snapshot job publishes into the nodes' metric namespace (the same as the agent's).
+    job = (ROOT / "components" / "vault" / "templates" / "vault-snapshot.sh").read_text()
+    assert 'METRICS_NAMESPACE="{{ metrics_namespace }}"' in job and METRICS_NAMESPACE == TELEMETRY_NAMESPACE
+    published |= {(TELEMETRY_NAMESPACE, name) for name in re.findall(r"--metric-name (\w+)", job)}
     return published
 
 

@@ -12,8 +12,6 @@ import requests
 from tests.support import openbao_config
 from tests.support.openbao import OpenBaoCluster, OpenBaoDevServer, OpenBaoError, bao_binary
 
-pytestmark = pytest.mark.openbao
-
 
 def test_dev_server_is_real_openbao_active_and_unsealed(openbao_dev: OpenBaoDevServer):
     body = requests.get(f"{openbao_dev.addr}/v1/sys/health", timeout=5).json()

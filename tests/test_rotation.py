@@ -1,4 +1,5 @@
-"""The rotation function, driven through Secrets Manager's RotateSecret (moto) and the Vault test server."""
+"""The rotation function, driven through Secrets Manager's RotateSecret (moto) and a real OpenBao server
+(its AWS IAM login answered by the stand-in in the proxy in front of it: OpenBao has no AWS auth)."""
 
 import json
 
@@ -24,14 +25,25 @@ SEED_METADATA = {"owner": "security-team", "type": "crypto", "rotation_days": "1
 
 
 @pytest.fixture
-def vault(vault_server, vault_client, monkeypatch):
+def vault_server(real_vault):
+    real_vault.proxy.with_aws_auth(real_vault.root_token)
+    assert real_vault.proxy.aws_auth is not None
+    real_vault.proxy.aws_auth.minter_token = real_vault.root_token
+    # The session server is shared and the rotation policy names secret/candlefish/*: start clean.
+    real_vault.root().secrets.kv.v2.delete_metadata_and_all_versions(path=VAULT_PATH, mount_point="secret")
+    return real_vault
+
+
+@pytest.fixture
+def vault(vault_server, monkeypatch):
     """Vault with the AWS auth role the rotation function logs in with, and the entry's initial value."""
+    vault_client = vault_server.client()
     vault_client.sys.enable_auth_method("aws")
     vault_client.sys.create_or_update_policy("rotation", ROTATION_POLICY)
     vault_client.auth.aws.create_role(
         "rotation", auth_type="iam", bound_iam_principal_arn=[rotation_driver.ROLE_ARN], policies=["rotation"]
     )
-    vault_server.register_iam_identity("testing", rotation_driver.ROLE_ARN)
+    vault_server.proxy.aws_auth.register_identity("testing", rotation_driver.ROLE_ARN)
     vault_client.secrets.kv.v2.create_or_update_secret(
         path=VAULT_PATH, mount_point="secret", secret={"value": INITIAL}
     )

@@ -771,77 +771,6 @@ def test_audit_devices(vault_client):
 # --- KV v2 (api-docs/secret/kv/kv-v2; vault-plugin-secrets-kv path_data.go) --------------------------------
 
 
-def test_kv_check_and_set(vault_client):
-    kv = vault_client.secrets.kv.v2
-    assert kv.create_or_update_secret("app/db", FAKE_SECRET, cas=0)["data"]["version"] == 1
-    with pytest.raises(hx.InvalidRequest) as excinfo:
-        kv.create_or_update_secret("app/db", FAKE_SECRET, cas=0)  # cas=0: only if the key does not exist
-    assert excinfo.value.errors == ["check-and-set parameter did not match the current version"]
-    assert kv.create_or_update_secret("app/db", FAKE_SECRET, cas=1)["data"]["version"] == 2
-    with pytest.raises(hx.InvalidRequest, match="check-and-set parameter did not match the current version"):
-        kv.create_or_update_secret("app/db", FAKE_SECRET, cas=1)
-    kv.configure(cas_required=True)
-    with pytest.raises(hx.InvalidRequest) as excinfo:
-        kv.create_or_update_secret("app/db", FAKE_SECRET)
-    assert excinfo.value.errors == ["check-and-set parameter required for this call"]
-    assert kv.read_configuration()["data"] == {
-        "cas_required": True,
-        "delete_version_after": "0s",
-        "max_versions": 10,
-    }
-
-
-def test_kv_versions_and_max_versions_pruning(vault_client):
-    kv = vault_client.secrets.kv.v2
-    kv.configure(max_versions=2)
-    for n in range(1, 4):
-        written = kv.create_or_update_secret("app/rotating", {"value": f"example-{n}"})
-        assert written["data"]["version"] == n and written["data"]["deletion_time"] == ""
-    latest = kv.read_secret_version("app/rotating", raise_on_deleted_version=True)["data"]
-    assert latest["data"] == {"value": "example-3"} and latest["metadata"]["version"] == 3
-    assert kv.read_secret_version("app/rotating", version=2, raise_on_deleted_version=True)["data"][
-        "data"
-    ] == {"value": "example-2"}
-    with pytest.raises(hx.InvalidPath):
-        kv.read_secret_version("app/rotating", version=1, raise_on_deleted_version=True)
-    metadata = kv.read_secret_metadata("app/rotating")["data"]
-    assert (metadata["current_version"], metadata["oldest_version"]) == (3, 2)
-    assert sorted(metadata["versions"]) == ["2", "3"]
-
-
-def test_kv_soft_delete_undelete_destroy(vault_client):
-    kv = vault_client.secrets.kv.v2
-    kv.create_or_update_secret("app/db", FAKE_SECRET)
-    kv.create_or_update_secret("app/db", {"password": "example-2"})
-    assert kv.delete_latest_version_of_secret("app/db").status_code == 204
-    with pytest.raises(hx.InvalidPath) as excinfo:
-        kv.read_secret_version("app/db", raise_on_deleted_version=True)
-    body = excinfo.value.json  # 404 that still carries the version's metadata
-    assert body["data"]["data"] is None and body["data"]["metadata"]["deletion_time"] != ""
-    assert body["data"]["metadata"]["version"] == 2
-    deleted = kv.read_secret_version("app/db", raise_on_deleted_version=False)
-    assert deleted["data"]["metadata"]["version"] == 2
-    kv.undelete_secret_versions("app/db", versions=[2])
-    assert kv.read_secret_version("app/db", raise_on_deleted_version=True)["data"]["data"] == {
-        "password": "example-2"
-    }
-    kv.destroy_secret_versions("app/db", versions=[1])
-    with pytest.raises(hx.InvalidPath) as excinfo:
-        kv.read_secret_version(
-            "app/db", version=1, raise_on_deleted_version=False
-        )  # destroyed: always raises
-    assert excinfo.value.json["data"]["metadata"]["destroyed"] is True
-    kv.delete_secret_versions("app/db", versions=[2])
-    assert kv.read_secret_metadata("app/db")["data"]["versions"]["2"]["deletion_time"] != ""
-    empty = vault_client.adapter.post(
-        "/v1/secret/delete/app/db", json={"versions": []}, raise_exception=False
-    )
-    assert (empty.status_code, empty.json()) == (400, {"errors": ["no version number provided"]})
-    kv.delete_metadata_and_all_versions("app/db")
-    with pytest.raises(hx.InvalidPath):
-        kv.read_secret_metadata("app/db")
-
-
 def test_kv_list_and_custom_metadata(vault_server, vault_client):
     kv = vault_client.secrets.kv.v2
     for path in ("app/db", "app/api/key", "infra/ssh"):
@@ -858,44 +787,6 @@ def test_kv_list_and_custom_metadata(vault_server, vault_client):
         "custom_metadata"
     ] == {"owner": "platform"}
     assert kv.read_secret_metadata("app/db")["data"]["max_versions"] == 5
-
-
-@pytest.mark.filterwarnings(
-    "ignore:The raise_on_deleted_version parameter:DeprecationWarning"
-)  # inside hvac's patch
-def test_kv_patch_and_merge_patch_content_type(vault_server, vault_client):
-    kv = vault_client.secrets.kv.v2
-    kv.create_or_update_secret("app/db", {"user": "app", "password": "example-1"})
-    kv.patch("app/db", {"password": "example-2"})  # hvac: read, then CAS write
-    assert kv.read_secret_version("app/db", raise_on_deleted_version=True)["data"]["data"] == {
-        "user": "app",
-        "password": "example-2",
-    }
-    token = vault_server.root_token
-    bad = raw(vault_server, "PATCH", "secret/data/app/db", token, json={"data": {"user": None}})
-    assert bad.status_code == 415
-    good = raw(
-        vault_server,
-        "PATCH",
-        "secret/data/app/db",
-        token,
-        data=json.dumps({"data": {"user": None}}),
-        headers={"Content-Type": "application/merge-patch+json"},
-    )
-    assert good.status_code == 200 and good.json()["data"]["version"] == 3
-    assert kv.read_secret_version("app/db", raise_on_deleted_version=True)["data"]["data"] == {
-        "password": "example-2"
-    }
-
-
-def test_kv_delete_version_after_uses_the_test_clock(vault_server, vault_client):
-    kv = vault_client.secrets.kv.v2
-    kv.configure(delete_version_after="1h")
-    kv.create_or_update_secret("app/temp", FAKE_SECRET)
-    assert kv.read_secret_version("app/temp", raise_on_deleted_version=True)["data"]["data"] == FAKE_SECRET
-    vault_server.clock.advance(3600)
-    with pytest.raises(hx.InvalidPath):
-        kv.read_secret_version("app/temp", raise_on_deleted_version=True)
 
 
 # --- database secrets engine (api-docs/secret/databases; path_creds_create.go) -----------------------------

@@ -18,6 +18,7 @@ from components.config.break_glass import BreakGlassConfig, read_break_glass
 from components.config.catalog import ROTATION_LIMITS, SecretEntry, read_catalog
 from components.config.database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODUCTION_MIN_LOG_DAYS
 from components.config.database import DatabaseConfig, read_database
+from components.config.dr import DrConfig, read_dr
 from components.config.monitoring import MonitoringConfig, read_monitoring
 from components.config.reader import ConfigError, ConfigReader, Problem, SecretRef
 from components.lib import netmath
@@ -179,6 +180,7 @@ class StackConfig:
     vault: VaultConfig
     load_balancer: LoadBalancerConfig
     storage: StorageConfig
+    dr: DrConfig
     alerting: AlertingConfig
     monitoring: MonitoringConfig
     secrets: tuple[SecretEntry, ...]
@@ -232,6 +234,7 @@ def parse_stack_config(
     vault = _vault(reader, environment=environment or "", production=production)
     load_balancer = _load_balancer(reader, region=region, production=production)
     storage = _storage(reader, region=region, production=production)
+    dr = read_dr(reader, region=region, dr_region=storage.dr_region, enable_hsm=keys.enable_hsm)
     alerting = AlertingConfig(
         email=reader.string("alertEmail", pattern=EMAIL_PATTERN, allowed="an e-mail address") or "",
         slack_webhook_url=reader.secret("slackWebhookUrl"),
@@ -265,6 +268,7 @@ def parse_stack_config(
         vault=vault,
         load_balancer=load_balancer,
         storage=storage,
+        dr=dr,
         alerting=alerting,
         monitoring=monitoring,
         secrets=catalog.entries,

@@ -33,6 +33,7 @@ from components.monitoring.audit_filters import (
 )
 
 GUIDE_ALARM_TAG = "GuideAlarm"
+RUNBOOK_PAGE = "docs/runbooks/alarms.md"
 SEAL_STATUS, FAILED_AUTH, OFF_HOURS_ACCESS, AUDIT_LOG_GAP, NODE_FAILURE = (
     "seal-status",
     "failed-auth",
@@ -50,6 +51,9 @@ ACTIVE = "vault.core.active"  # gauge: 1 on the active node
 LEADER_ELECTIONS = "vault.raft.state.leader"  # counter: a node became raft leader
 HANDLE_REQUEST = "vault.core.handle_request"  # timer (ms): non-login requests
 HANDLE_LOGIN = "vault.core.handle_login_request"  # timer (ms): logins
+# Published by vault-snapshot.sh on the leader after each snapshot is uploaded with its checksum.
+SNAPSHOT_SUCCEEDED = "RaftSnapshotSucceeded"
+SNAPSHOT_MAX_AGE_HOURS = 2  # the guide promises hourly backups
 AGENT_METRICS = (UNSEALED, ACTIVE, LEADER_ELECTIONS, HANDLE_REQUEST, HANDLE_LOGIN)
 
 FAILED_AUTH_PER_MINUTE = 5
@@ -99,8 +103,13 @@ class AlarmSpec:
         return "page" if self.page else "alert"
 
     @property
+    def runbook(self) -> str:
+        """Where the first steps are written out, in the repository (docs/runbooks/alarms.md)."""
+        return f"{RUNBOOK_PAGE}#{self.key}"
+
+    @property
     def description(self) -> str:
-        return f"[{self.severity}] {self.meaning} First step: {self.first_step}"
+        return f"[{self.severity}] {self.meaning} First step: {self.first_step} Runbook: {self.runbook}"
 
 
 @dataclass(frozen=True)
@@ -119,6 +128,7 @@ class Watched:
     rds_max_connections: int
     redis_nodes: tuple[str, ...]
     functions: Mapping[str, pulumi.Input[str]]
+    snapshots: bool = True
 
     def telemetry(self, name: str, label: str = "") -> Metric:
         return Metric(TELEMETRY_NAMESPACE, name, {TELEMETRY_CLUSTER_DIMENSION: self.cluster_name}, label)
@@ -401,8 +411,30 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
     return specs
 
 
+def backup_alarms(w: Watched) -> list[AlarmSpec]:
+    """No successful raft snapshot within two hours (none in dev mode, which takes no snapshots)."""
+    if not w.snapshots:
+        return []
+    return [
+        AlarmSpec(
+            key="snapshot-stale",
+            page=True,
+            meaning=f"No raft snapshot has been uploaded for {SNAPSHOT_MAX_AGE_HOURS} hours: the hourly "
+            "backup is failing and the newest restore point is getting older.",
+            first_step="run `python -m tools.restore list --stack <stack>` for the newest snapshot, then "
+            "`journalctl -u vault-snapshot` on the active node (Session Manager).",
+            metrics=(w.telemetry(SNAPSHOT_SUCCEEDED),),
+            period=3600,
+            evaluation_periods=SNAPSHOT_MAX_AGE_HOURS,
+            comparison="LessThanThreshold",
+            threshold=1,
+            treat_missing_data="breaching",
+        )
+    ]
+
+
 def all_alarms(w: Watched) -> list[AlarmSpec]:
-    return [*guide_alarms(w), *security_alarms(w), *service_alarms(w)]
+    return [*guide_alarms(w), *security_alarms(w), *service_alarms(w), *backup_alarms(w)]
 
 
 def redis_node_ids(replication_group_id: str, count: int) -> tuple[str, ...]:

@@ -51,6 +51,8 @@ class VaultTargets:
     target_group_arn_suffix: pulumi.Input[str]
     server_log_group_name: pulumi.Input[str]
     audit_log_group_name: pulumi.Input[str]
+    # The hourly raft snapshot job runs (not in dev mode): its success metric is alarmed on.
+    snapshots: bool = True
 
 
 @dataclass(frozen=True)
@@ -257,6 +259,7 @@ class Monitoring(pulumi.ComponentResource):
         return Watched(
             cluster_name=args.vault.telemetry_cluster_name,
             cluster_size=args.vault.cluster_size,
+            snapshots=args.vault.snapshots,
             auto_scaling_group_name=args.vault.auto_scaling_group_name,
             load_balancer=args.vault.load_balancer_arn_suffix,
             target_group=args.vault.target_group_arn_suffix,

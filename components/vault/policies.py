@@ -32,6 +32,8 @@ FIXED_POLICIES = (
     # Short-lived PostgreSQL credentials from the database engine (components/database/access.py).
     "app-db-readonly",
     "app-db-readwrite",
+    # The load test's token: its own canary secrets only (tools/loadtest.py).
+    "loadtest",
 )
 APP_TEMPLATE = "app-readonly"
 PROVISIONER_TEMPLATE = "provisioner"

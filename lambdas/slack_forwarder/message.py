@@ -3,8 +3,8 @@
 CloudWatch publishes an alarm's state change to SNS as JSON in `Message` (AlarmName, AlarmDescription,
 NewStateValue, OldStateValue, NewStateReason, StateChangeTime, Region, Trigger); other publishers (the
 rotation function's rotation-due notice) send plain text with a `Subject`. Alarm descriptions in this
-project read `[<severity>] <what it means> First step: <what to do first>`, which is split back apart here
-so Slack shows severity and first step as their own fields.
+project read `[<severity>] <what it means> First step: <what to do first> Runbook: <page#alarm>`, which is
+split back apart here so Slack shows severity, first step and runbook as their own fields.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from typing import Any
 
 SEVERITIES = ("page", "alert")
 FIRST_STEP = " First step: "
+RUNBOOK = " Runbook: "
 STATE_EMOJI = {
     "ALARM": ":rotating_light:",
     "OK": ":white_check_mark:",
@@ -27,11 +28,12 @@ MAX_TEXT, MAX_FIELD = 2900, 1900
 
 @dataclass(frozen=True)
 class Description:
-    """An alarm description split into severity, meaning and first step."""
+    """An alarm description split into severity, meaning, first step and runbook reference."""
 
     severity: str
     meaning: str
     first_step: str
+    runbook: str = ""
 
 
 @dataclass(frozen=True)
@@ -60,8 +62,11 @@ def parse_description(text: str) -> Description:
     match = re.match(r"\s*\[(\w+)\]\s*", text)
     severity = match.group(1).lower() if match and match.group(1).lower() in SEVERITIES else "unknown"
     rest = text[match.end() :] if match and severity != "unknown" else text
-    meaning, _, first_step = rest.partition(FIRST_STEP)
-    return Description(severity=severity, meaning=meaning.strip(), first_step=first_step.strip())
+    meaning, _, steps = rest.partition(FIRST_STEP)
+    first_step, _, runbook = steps.partition(RUNBOOK)
+    return Description(
+        severity=severity, meaning=meaning.strip(), first_step=first_step.strip(), runbook=runbook.strip()
+    )
 
 
 def notice(sns: dict[str, Any]) -> AlarmNotice | PlainNotice:
@@ -104,6 +109,8 @@ def slack_payload(item: AlarmNotice | PlainNotice) -> dict[str, Any]:
         f"*Changed*\n{escape(item.old_state)} → {escape(item.state)} at {escape(item.changed_at)}",
         f"*Region*\n{escape(item.region or 'unknown')}",
     ]
+    if described.runbook:
+        fields.append(f"*Runbook*\n{escape(described.runbook, MAX_FIELD)}")
     return {
         "text": f"{item.state}: {item.name} ({described.severity}). {described.meaning}",
         "blocks": [

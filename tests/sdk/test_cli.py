@@ -13,7 +13,9 @@ import pytest
 from candlefish_secrets import cli
 
 from tests.support import rotation_driver
-from tests.test_rotation import INITIAL, VAULT_PATH, vault  # noqa: F401 - the fixture the Lambda logs in to
+
+# The fixtures the Lambda logs in to: real OpenBao behind the proxy (with its AWS auth stand-in).
+from tests.test_rotation import INITIAL, VAULT_PATH, vault, vault_server  # noqa: F401
 from tests.test_rotation import rotate as start_rotation
 
 pytestmark = [pytest.mark.openbao, pytest.mark.slow]
@@ -240,7 +242,7 @@ class TestRotate:
         return client, arn
 
     @pytest.mark.usefixtures("aws", "vault")
-    def test_rotates_and_waits_until_vault_agrees(self, vault_server, monkeypatch, capsys):
+    def test_rotates_and_waits_until_vault_agrees(self, vault_server, monkeypatch, capsys):  # noqa: F811
         client, arn = self.catalog_secret(monkeypatch)
         before = client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["VersionId"]
         monkeypatch.setenv("VAULT_TOKEN", vault_server.root_token)
@@ -249,15 +251,16 @@ class TestRotate:
         assert after != before
         assert f"version {after} is AWSCURRENT in Secrets Manager and Vault" in capsys.readouterr().out
 
-    @pytest.mark.usefixtures("aws", "vault")
-    def test_fails_when_vault_never_agrees(self, vault_server, vault_client, monkeypatch, capsys):
+    @pytest.mark.usefixtures("aws")
+    def test_fails_when_vault_never_agrees(self, vault_server, vault, monkeypatch, capsys):  # noqa: F811
         self.catalog_secret(monkeypatch)
-        vault_client.sys.enable_secrets_engine("kv", path="elsewhere", options={"version": "2"})
-        vault_client.secrets.kv.v2.create_or_update_secret(
-            path=VAULT_PATH, mount_point="elsewhere", secret={"value": INITIAL}
+        elsewhere = f"elsewhere-{vault_server.prefix}"  # the session's server is shared: a mount of its own
+        vault.sys.enable_secrets_engine("kv", path=elsewhere, options={"version": "2"})
+        vault.secrets.kv.v2.create_or_update_secret(
+            path=VAULT_PATH, mount_point=elsewhere, secret={"value": INITIAL}
         )
         monkeypatch.setenv("VAULT_TOKEN", vault_server.root_token)
-        monkeypatch.setenv("CANDLEFISH_KV_MOUNT", "elsewhere")  # a Vault that never sees the new value
+        monkeypatch.setenv("CANDLEFISH_KV_MOUNT", elsewhere)  # a Vault that never sees the new value
         code = cli.main(["rotate", "candlefish/production/jwt-secret", "--timeout", "0.1"])
         assert code == cli.EXIT_FAILED
         assert "Vault still differs from AWSCURRENT version" in capsys.readouterr().err

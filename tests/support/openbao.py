@@ -198,6 +198,12 @@ class OpenBaoDevServer:
     def client(self, token: str | None = None) -> hvac.Client:
         return hvac.Client(url=self.addr, token=token or self.root_token, timeout=10)
 
+    def __enter__(self) -> OpenBaoDevServer:
+        return self.start()
+
+    def __exit__(self, *_: object) -> None:
+        self.stop()
+
     def stop(self) -> None:
         if self._process is not None:
             _terminate(self._process)
@@ -343,13 +349,15 @@ class OpenBaoCluster:
         pgp_keys: list[str] | None = None,
         voters_timeout: float = 60.0,
         stabilization: str | None = "1s",
+        wait: bool = True,
     ) -> dict[str, Any]:
         """`sys/init` on the first node (recovery shares: the seal is automatic), then wait for every node
         to be unsealed and a voter. Keeps the root token and the (possibly encrypted) recovery keys.
 
         `stabilization` shortens autopilot's server_stabilization_time (10 s by default, how long a joined
         node must stay healthy before it is promoted to voter) so a test cluster is ready sooner; pass
-        None to keep OpenBao's default, as a test of waiting for voters must."""
+        None to keep OpenBao's default, as a test of waiting for voters must. `wait=False` returns as soon
+        as `sys/init` answers."""
         began = time.monotonic()
         body: dict[str, Any] = {"recovery_shares": recovery_shares, "recovery_threshold": recovery_threshold}
         if pgp_keys:
@@ -364,6 +372,10 @@ class OpenBaoCluster:
         self.init_response = answer.json()
         self.root_token = self.init_response["root_token"]
         self.recovery_keys = list(self.init_response.get("recovery_keys_base64") or [])
+        if not wait:
+            return self.init_response
+        if not wait:
+            return self.init_response
         if stabilization:
             wait_until(
                 lambda: (

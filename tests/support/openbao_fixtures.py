@@ -3,11 +3,13 @@
 - `openbao_dev`: one `bao server -dev` for the session (in memory, KV v2 at `secret/`, root token).
 - `openbao_client`: an hvac client with the dev server's root token (a fresh client per test).
 - `openbao_cluster`: one initialised 3-node Raft cluster for the session (static seal, TLS, 3 voters).
+- `real_vault`: the dev server behind a fresh fault proxy, with a unique path prefix (`RealVault`).
 - `openbao_cluster_factory`: `factory(size=3, initialize=True, **init)` builds fresh clusters, each
   destroyed when the test ends; pass `initialize=False` for one that a test initialises itself.
 
 Tests sharing a session server isolate themselves by path: `unique_path` gives a name no other test uses.
-Start-up times are printed in the terminal summary (`-rA` is not needed; see `pytest_terminal_summary`).
+Start-up times are printed in the terminal summary. Tests using any of these fixtures get the `openbao`
+marker automatically (`pytest -m openbao` selects them).
 """
 
 from __future__ import annotations
@@ -20,6 +22,9 @@ import hvac
 import pytest
 
 from tests.support.openbao import OpenBaoCluster, OpenBaoDevServer
+from tests.support.real_vault import RealVault
+from tests.support.syslog_sink import SyslogSink, syslog_sink
+from tests.support.vault_proxy import FaultProxy
 
 STARTUP_TIMES: dict[str, list[float]] = {}
 
@@ -45,6 +50,15 @@ def openbao_client(openbao_dev: OpenBaoDevServer) -> Iterator[hvac.Client]:
         yield client
     finally:
         client.adapter.close()
+
+
+@pytest.fixture
+def real_vault(openbao_dev: OpenBaoDevServer, unique_path: str) -> Iterator[RealVault]:
+    proxy = FaultProxy(openbao_dev.addr).start()
+    try:
+        yield RealVault(openbao_dev, proxy, unique_path)
+    finally:
+        proxy.stop()
 
 
 @pytest.fixture(scope="session")
@@ -78,10 +92,31 @@ def openbao_cluster_factory() -> Iterator[Callable[..., OpenBaoCluster]]:
         cluster.destroy()
 
 
+@pytest.fixture(scope="session")
+def openbao_syslog() -> Iterator[SyslogSink]:
+    """A socket at /dev/log for the syslog audit device (see tests/support/syslog_sink.py)."""
+    with syslog_sink() as sink:
+        yield sink
+
+
 @pytest.fixture
 def unique_path() -> str:
     """A path segment no other test uses, for tests sharing a session server."""
     return f"t-{uuid.uuid4().hex[:12]}"
+
+
+REAL_SERVER_FIXTURES = frozenset(
+    {"openbao_dev", "openbao_client", "openbao_cluster", "openbao_cluster_factory", "real_vault"}
+)
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Every test that uses a real OpenBao server carries the `openbao` marker, whether or not its module
+    says so (before `-m` selects), and only those: a module's unit tests are not counted as real-server."""
+    for item in items:
+        if REAL_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.openbao)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -82,19 +82,6 @@ class KVKey:
         return cls(versions=versions, **raw)
 
 
-def _merge_patch(target: Any, patch: Any) -> Any:
-    """RFC 7386 JSON merge patch, as Vault's ``framework.HandlePatchOperation`` applies it."""
-    if not isinstance(patch, dict):
-        return copy.deepcopy(patch)
-    result = dict(target) if isinstance(target, dict) else {}
-    for key, value in patch.items():
-        if value is None:
-            result.pop(key, None)
-        else:
-            result[key] = _merge_patch(result.get(key), value)
-    return result
-
-
 class KVBackend(Backend):
     type_name = "kv"
 
@@ -117,8 +104,6 @@ class KVBackend(Backend):
         api, _, key = ctx.rel.partition("/")
         if api in {"data", "metadata"}:
             return key in self.keys
-        if api == "config":
-            return True
         return None
 
     def _routes(self) -> dict[str, dict[str, Callable[[RequestContext, str], Response]]]:
@@ -127,7 +112,6 @@ class KVBackend(Backend):
             "data": {
                 "read": self._read,
                 "write": self._write,
-                "patch": self._patch,
                 "delete": lambda _, key: self._delete_latest(key),
             },
             "metadata": {
@@ -137,17 +121,12 @@ class KVBackend(Backend):
                 "patch": self._patch_metadata,
                 "delete": lambda _, key: self._delete_metadata(key),
             },
-            "delete": {"write": lambda ctx, key: self._versions_op(ctx, "delete", key)},
-            "undelete": {"write": lambda ctx, key: self._versions_op(ctx, "undelete", key)},
-            "destroy": {"write": lambda ctx, key: self._versions_op(ctx, "destroy", key)},
         }
 
     def handle(self, ctx: RequestContext) -> Response:
         if self.version == 1:
             return self._handle_v1(ctx)
         api, _, key = ctx.rel.partition("/")
-        if api == "config" and not key:
-            return self._config(ctx)
         op = "write" if ctx.operation in {"create", "update"} else ctx.operation
         routes = self._routes().get(api)
         if routes is None or (op != "list" and (not key or key.endswith("/"))):
@@ -160,30 +139,6 @@ class KVBackend(Backend):
     def _delete_metadata(self, path: str) -> Response:
         self.keys.pop(path, None)
         return no_content()
-
-    # --- config ------------------------------------------------------------------------------------------
-
-    def _config(self, ctx: RequestContext) -> Response:
-        if ctx.operation == "read":
-            return ok(
-                {
-                    "cas_required": self.config["cas_required"],
-                    "delete_version_after": format_go_duration(self.config["delete_version_after"]),
-                    "max_versions": self.config["max_versions"],
-                },
-                mount_type="kv",
-            )
-        if ctx.operation in {"create", "update"}:
-            if ctx.request.has("max_versions"):
-                self.config["max_versions"] = as_int(ctx.param("max_versions"), "max_versions")
-            if ctx.request.has("cas_required"):
-                self.config["cas_required"] = as_bool(ctx.param("cas_required"))
-            if ctx.request.has("delete_version_after"):
-                self.config["delete_version_after"] = parse_duration(
-                    ctx.param("delete_version_after"), "delete_version_after"
-                )
-            return no_content()
-        raise unsupported_operation()
 
     # --- data --------------------------------------------------------------------------------------------
 
@@ -256,50 +211,12 @@ class KVBackend(Backend):
         self._check_cas(ctx, key)
         return self._add_version(path, key, data)
 
-    def _patch(self, ctx: RequestContext, path: str) -> Response:
-        patch = ctx.request.body.get("data")
-        if not isinstance(patch, dict):
-            raise bad_request("no data provided")
-        key = self.keys.get(path)
-        if key is None:
-            raise not_found()
-        self._check_cas(ctx, key)
-        current = key.versions.get(key.current_version)
-        if current is None:
-            raise not_found()
-        if self._deleted(current) or current.destroyed:
-            meta = self._version_metadata(key, key.current_version, current)
-            raise VaultHTTPError(404, body=envelope(meta, mount_type="kv"))
-        return self._add_version(path, key, _merge_patch(current.data or {}, patch))
-
     def _delete_latest(self, path: str) -> Response:
         key = self.keys.get(path)
         if key is not None:
             latest = key.versions.get(key.current_version)
             if latest is not None and not latest.destroyed and not self._deleted(latest):
                 latest.deletion_time = self.state.clock.now()
-        return no_content()
-
-    def _versions_op(self, ctx: RequestContext, api: str, path: str) -> Response:
-        raw = ctx.param("versions")
-        numbers = [as_int(v, "versions") for v in (raw if isinstance(raw, list) else [raw] if raw else [])]
-        if not numbers:
-            raise bad_request("no version number provided")
-        key = self.keys.get(path)
-        if key is None:
-            return no_content()
-        now = self.state.clock.now()
-        for number in numbers:
-            version = key.versions.get(number)
-            if version is None or version.destroyed:
-                continue
-            if api == "delete" and not self._deleted(version):
-                version.deletion_time = now
-            elif api == "undelete":
-                version.deletion_time = None
-            elif api == "destroy":
-                version.destroyed = True
-                version.data = None
         return no_content()
 
     # --- metadata ----------------------------------------------------------------------------------------

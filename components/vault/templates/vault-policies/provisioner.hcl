@@ -2,9 +2,9 @@
 # (encrypted) state. Rendered per stack by components/vault_policies.py (the audit devices' options and the
 # region are filled in). It reconciles the bootstrap's configuration and seeds KV values:
 # - manage KV v2 data and metadata under secret/;
-# - write the policies it binds (platform-team, security-team, rotation, snapshot, app-*), read all of them,
-#   but never write admin, break-glass, default or its own: with those it could raise its own rights (a run
-#   that must change them takes an admin token as vaultAdoptToken);
+# - write the policies it binds (platform-team, security-team, rotation, snapshot, app-*) and loadtest,
+#   read all of them, but never write admin, break-glass, default or its own: with those it could raise
+#   its own rights (a run that must change them takes an admin token as vaultAdoptToken);
 # - enable and tune secrets engines and auth methods, but never disable one, and never tune a mount's
 #   fields out of the audit log's HMAC (audit_non_hmac_*; a new mount's nested `config` is not checked);
 # - re-enable the two audit devices only exactly as declared (no log_raw, no hmac_accessor, no socket
@@ -61,6 +61,10 @@ path "sys/policies/acl/rotation" {
 }
 
 path "sys/policies/acl/snapshot" {
+  capabilities = ["create", "read", "update", "delete"]
+}
+
+path "sys/policies/acl/loadtest" {
   capabilities = ["create", "read", "update", "delete"]
 }
 

@@ -1,0 +1,80 @@
+"""A local syslog socket for real OpenBao's `syslog` audit device, which refuses to be enabled when
+nothing listens on /dev/log (OpenBao: "Unix syslog delivery error"). Production nodes have journald there.
+
+If something already listens on /dev/log (a syslog daemon), it is left alone and `messages` stays empty.
+Otherwise a datagram socket is bound there for the session (replacing a stale one an interrupted run
+left), collects what arrives, and is removed at the end.
+Binding /dev/log needs root (CI runs as root); elsewhere the fixture fails saying so.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+DEV_LOG = Path("/dev/log")
+
+
+class SyslogSink:
+    def __init__(self) -> None:
+        self.messages: list[str] = []
+        self.owned = False
+        self._socket: socket.socket | None = None
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> SyslogSink:
+        if DEV_LOG.exists() and _listening():
+            return self
+        if os.geteuid() != 0:
+            raise RuntimeError(
+                "the syslog audit device needs a syslog socket at /dev/log: run a syslog daemon or run the "
+                "tests as root (CI does), so the test can bind one"
+            )
+        DEV_LOG.unlink(missing_ok=True)  # a socket left by an interrupted run: nothing listens on it
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+        self._socket.bind(str(DEV_LOG))
+        self._socket.settimeout(0.2)
+        self.owned = True
+        self._thread = threading.Thread(target=self._collect, name="syslog-sink", daemon=True)
+        self._thread.start()
+        return self
+
+    def _collect(self) -> None:
+        while self._socket is not None:
+            with contextlib.suppress(TimeoutError, OSError):
+                data = self._socket.recv(65536)
+                self.messages.append(data.decode(errors="replace"))
+
+    def stop(self) -> None:
+        sock, self._socket = self._socket, None
+        if sock is not None:
+            sock.close()
+        if self._thread is not None:
+            self._thread.join(timeout=2)
+        if self.owned:
+            DEV_LOG.unlink(missing_ok=True)
+
+
+def _listening() -> bool:
+    """Whether something receives on /dev/log (a daemon, or this session's sink)."""
+    probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
+    try:
+        probe.connect(str(DEV_LOG))
+    except OSError:
+        return False
+    finally:
+        probe.close()
+    return True
+
+
+@contextlib.contextmanager
+def syslog_sink() -> Iterator[SyslogSink]:
+    sink = SyslogSink().start()
+    try:
+        yield sink
+    finally:
+        sink.stop()

@@ -1,0 +1,231 @@
+"""Parity: the same requests against real OpenBao and against what remains of the hand-written Vault test
+server, which the tests still use for what OpenBao cannot do (AWS IAM auth, fault states). Where they
+differ, the difference is either fixed in the test server or listed, with its reason, in the divergence
+table of tests/support/README.md; `DIVERGENT` names those rows, and a listed row that stops diverging
+fails here so the table stays true.
+"""
+
+from __future__ import annotations
+
+import base64
+import io
+import tarfile
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from typing import Any
+
+import hvac
+import pytest
+import requests
+
+from tests.support.openbao import OpenBaoCluster, OpenBaoDevServer
+from tests.support.vault_server import VaultTestServer
+
+FAKE_PGP_KEY = base64.b64encode(b"example-not-a-pgp-key" * 8).decode()
+
+
+@dataclass
+class Server:
+    """One server under comparison: its address, a root client, and a factory for an uninitialised one."""
+
+    kind: str
+    url: str
+    client: hvac.Client
+    verify: str | bool
+    uninitialised: Callable[[], tuple[str, str | bool]]
+
+    def call(self, method: str, path: str, token: str | None = "root", **kwargs: Any) -> requests.Response:
+        headers = {"X-Vault-Token": self.client.token} if token == "root" else {}
+        return requests.request(
+            method, f"{self.url}/v1/{path}", headers=headers, verify=self.verify, timeout=10, **kwargs
+        )
+
+
+# Rows of the divergence table (tests/support/README.md) that these checks exercise.
+DIVERGENT: dict[tuple[str, str], str] = {
+    ("test-server", "snapshot_is_a_raft_archive"): "its own snapshot format, not Raft's archive",
+    ("test-server", "kv_v2_subkeys"): "no secret/subkeys endpoint",
+    ("test-server", "token_leases_can_be_listed"): "sys/leases/lookup lists nothing",
+    ("test-server", "audit_hash_of_an_input"): "no sys/audit-hash endpoint",
+}
+
+
+@pytest.fixture(params=[pytest.param("openbao", marks=pytest.mark.openbao), "test-server"])
+def server(request) -> Iterator[Server]:
+    if request.param == "openbao":
+        openbao_cluster_factory = request.getfixturevalue("openbao_cluster_factory")
+        dev: OpenBaoDevServer = request.getfixturevalue("openbao_dev")
+        cluster: OpenBaoCluster = request.getfixturevalue("openbao_cluster")
+
+        def fresh_openbao() -> tuple[str, str | bool]:
+            node = openbao_cluster_factory(1, initialize=False)
+            return node.addrs[0], node.ca_cert_path
+
+        request.node.raft = (cluster.leader().addr, cluster.root_token, cluster.ca_cert_path)
+        yield Server("openbao", dev.addr, dev.client(), True, fresh_openbao)
+        return
+    started: list[VaultTestServer] = []
+
+    def fresh_test_server() -> tuple[str, str | bool]:
+        other = VaultTestServer(initialized=False).start()
+        started.append(other)
+        return other.url, True
+
+    test_server = VaultTestServer().start()
+    started.append(test_server)
+    request.node.raft = (test_server.url, test_server.root_token, True)
+    try:
+        yield Server("test-server", test_server.url, test_server.client(), True, fresh_test_server)
+    finally:
+        for each in started:
+            each.stop()
+
+
+def check(server: Server, name: str, condition: bool, detail: Any = "") -> None:
+    """Assert `condition`, or, for a listed divergence, assert that it still diverges."""
+    if (server.kind, name) in DIVERGENT:
+        assert not condition, f"{server.kind} no longer diverges on {name}: drop its row from the table"
+    else:
+        assert condition, detail
+
+
+def test_health_of_an_uninitialised_node(server: Server):
+    url, verify = server.uninitialised()
+    answer = requests.get(f"{url}/v1/sys/health", verify=verify, timeout=10)
+    assert answer.status_code == 501
+    body = answer.json()
+    assert body["initialized"] is False
+    assert body["sealed"] is True
+
+
+def test_health_query_codes(server: Server):
+    assert server.call("GET", "sys/health", params={"activecode": "299"}).status_code == 299
+    assert server.call("HEAD", "sys/health").status_code == 200
+
+
+def test_a_fake_pgp_key_is_refused_at_init(server: Server):
+    url, verify = server.uninitialised()
+    body: dict[str, Any] = {
+        "recovery_shares": 1,
+        "recovery_threshold": 1,
+        "recovery_pgp_keys": [FAKE_PGP_KEY],
+    }
+    body.update({"secret_shares": 1, "secret_threshold": 1, "pgp_keys": [FAKE_PGP_KEY]})
+    answer = requests.put(f"{url}/v1/sys/init", json=body, verify=verify, timeout=10)
+    assert answer.status_code == 400, answer.text
+    status = requests.get(f"{url}/v1/sys/seal-status", verify=verify, timeout=10).json()
+    assert status["initialized"] is False
+
+
+def test_kv_v2_subkeys(server: Server, unique_path: str):
+    kv = server.client.secrets.kv.v2
+    kv.create_or_update_secret(path=unique_path, secret={"user": "u", "nested": {"password": "example"}})
+    answer = server.call("GET", f"secret/subkeys/{unique_path}")
+    subkeys = answer.json().get("data", {}).get("subkeys") if answer.status_code == 200 else None
+    check(server, "kv_v2_subkeys", subkeys == {"user": None, "nested": {"password": None}}, answer.text)
+
+
+def test_kv_v2_check_and_set_zero_refuses_an_existing_secret(server: Server, unique_path: str):
+    kv = server.client.secrets.kv.v2
+    kv.create_or_update_secret(path=unique_path, secret={"v": "1"})
+    answer = server.call(
+        "POST", f"secret/data/{unique_path}", json={"options": {"cas": 0}, "data": {"v": "2"}}
+    )
+    assert answer.status_code == 400
+    assert "check-and-set" in answer.text
+
+
+def test_kv_v2_deleted_latest_version_is_a_404_with_its_metadata(server: Server, unique_path: str):
+    kv = server.client.secrets.kv.v2
+    kv.create_or_update_secret(path=unique_path, secret={"v": "1"})
+    kv.delete_latest_version_of_secret(path=unique_path)
+    answer = server.call("GET", f"secret/data/{unique_path}")
+    assert answer.status_code == 404
+    metadata = answer.json()["data"]["metadata"]
+    assert metadata["version"] == 1
+    assert metadata["deletion_time"]
+
+
+def test_a_denied_request_is_403_permission_denied(server: Server, unique_path: str):
+    server.client.sys.create_or_update_acl_policy(
+        name=f"p-{unique_path}", policy=f'path "secret/data/{unique_path}" {{ capabilities = ["read"] }}'
+    )
+    token = server.client.auth.token.create(policies=[f"p-{unique_path}"], ttl="5m")["auth"]["client_token"]
+    answer = requests.post(
+        f"{server.url}/v1/secret/data/{unique_path}",
+        headers={"X-Vault-Token": token},
+        json={"data": {"v": "1"}},
+        verify=server.verify,
+        timeout=10,
+    )
+    assert answer.status_code == 403
+    assert "permission denied" in answer.text
+
+
+def test_token_leases_can_be_listed(server: Server):
+    server.client.auth.token.create(policies=["default"], ttl="5m")
+    answer = server.call("LIST", "sys/leases/lookup/auth/token/create/")
+    keys = answer.json().get("data", {}).get("keys") if answer.status_code == 200 else None
+    check(server, "token_leases_can_be_listed", bool(keys), answer.text)
+
+
+def raft_archive_members(blob: bytes) -> set[str]:
+    """The files in a Raft snapshot (a gzipped tar of meta.json, state.bin, SHA256SUMS); empty if not one."""
+    try:
+        with tarfile.open(fileobj=io.BytesIO(blob), mode="r:gz") as archive:
+            return set(archive.getnames())
+    except (tarfile.TarError, OSError, EOFError):
+        return set()
+
+
+def test_snapshot_is_a_raft_archive(server: Server, request):
+    url, token, verify = request.node.raft
+    answer = requests.get(
+        f"{url}/v1/sys/storage/raft/snapshot", headers={"X-Vault-Token": token}, verify=verify, timeout=30
+    )
+    assert answer.status_code == 200
+    members = raft_archive_members(answer.content)
+    check(server, "snapshot_is_a_raft_archive", {"meta.json", "state.bin", "SHA256SUMS"} <= members, members)
+
+
+def test_approle_secret_id_logs_in_once(server: Server, unique_path: str):
+    if "approle/" not in server.client.sys.list_auth_methods()["data"]:
+        server.client.sys.enable_auth_method("approle")
+    server.client.write(f"auth/approle/role/{unique_path}", token_policies="default", secret_id_num_uses=1)
+    role_id = server.client.read(f"auth/approle/role/{unique_path}/role-id")["data"]["role_id"]
+    secret_id = server.client.write(f"auth/approle/role/{unique_path}/secret-id")["data"]["secret_id"]
+    body = {"role_id": role_id, "secret_id": secret_id}
+    assert server.call("POST", "auth/approle/login", token=None, json=body).status_code == 200
+    again = server.call("POST", "auth/approle/login", token=None, json=body)
+    assert again.status_code == 400
+    assert "invalid role or secret ID" in again.text
+
+
+def test_audit_hash_of_an_input(server: Server, unique_path: str, tmp_path):
+    server.client.sys.enable_audit_device(
+        device_type="file", path=unique_path, options={"file_path": str(tmp_path / "audit.log")}
+    )
+    try:
+        first = server.call("POST", f"sys/audit-hash/{unique_path}", json={"input": "example-not-a-secret"})
+        again = server.call("POST", f"sys/audit-hash/{unique_path}", json={"input": "example-not-a-secret"})
+        hashed = first.json().get("hash", "") if first.status_code == 200 else ""
+        check(server, "audit_hash_of_an_input", hashed.startswith("hmac-sha256:"), first.text)
+        if hashed:
+            assert again.json()["hash"] == hashed
+    finally:
+        server.client.sys.disable_audit_device(unique_path)
+
+
+def test_a_standby_answers_health_with_429(server: Server, request):
+    if server.kind == "openbao":
+        cluster: OpenBaoCluster = request.getfixturevalue("openbao_cluster")
+        standby = next(node for node in cluster.nodes if node is not cluster.leader())
+        url, verify = standby.addr, cluster.ca_cert_path  # type: str, str | bool
+    else:
+        other = VaultTestServer(standby=True).start()
+        request.addfinalizer(other.stop)
+        url, verify = other.url, True
+    answer = requests.get(f"{url}/v1/sys/health", verify=verify, timeout=10)
+    assert answer.status_code == 429
+    assert answer.json()["standby"] is True
+    assert answer.json()["sealed"] is False
