@@ -40,8 +40,8 @@ class Condition:
     rule: str
     type: str
     good: Mapping[str, Any]
-    change: Mapping[str, Any]
-    message: str | tuple[str, ...] | None
+    change: Any  # Mapping[str, Any]; Any because the tables mix shapes mypy would widen to object
+    message: Any  # str | tuple[str, ...] | None
     config: Mapping[str, Any] | None = field(default=None)
 
     @property
