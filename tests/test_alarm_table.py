@@ -68,6 +68,8 @@ TABLE = {
     "redis-cpu": ("Average", 15 * MINUTE, ABOVE, 80, QUIET, False),
     "redis-memory": ("Average", 15 * MINUTE, ABOVE, 80, QUIET, False),
     "redis-evictions": ("Sum", 15 * MINUTE, ABOVE, 0, QUIET, False),
+    # snapshot-stale: pages when no raft snapshot succeeded for two hours (the guide's hourly backups)
+    "snapshot-stale": ("Sum", 120 * MINUTE, BELOW, 1, MISSING_IS_FAILURE, True),
     # the monitoring's own functions failed
     "audit-watcher-errors": ("Sum", 5 * MINUTE, ABOVE, 0, QUIET, False),
     "slack-forwarder-errors": ("Sum", 5 * MINUTE, ABOVE, 0, QUIET, False),

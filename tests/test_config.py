@@ -658,7 +658,13 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "backupRetentionDays",
         "an integer from 31",
     ),
-    ("dr region malformed", {"drRegion": "west"}, "drRegion", "is not valid"),
+    # drAcceptNoCrossRegionUnseal applies only with an HSM and a DR region: cleared where a case drops either.
+    (
+        "dr region malformed",
+        {"drRegion": "west", "drAcceptNoCrossRegionUnseal": None},
+        "drRegion",
+        "is not valid",
+    ),
     ("dr region is the stack region", {"drRegion": "us-east-1"}, "drRegion", "the stack's own region"),
     (
         "application named like a platform role",
@@ -727,6 +733,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "trust anchor without hsm",
         {
             "enableHsm": False,
+            "drAcceptNoCrossRegionUnseal": None,
             "hsmTrustAnchorCertificate": FAKE_ANCHOR,
         },
         "hsmTrustAnchorCertificate",

@@ -236,7 +236,7 @@ def test_a_vault_write_refused_for_another_reason_is_not_called_a_race(
     stopped_before(capsys, "setSecret")
     # A 400 that is not a check-and-set conflict (a malformed write) is Vault's error, not "changed while
     # rotating": Secrets Manager's retry would not help, and the message must say what Vault said.
-    vault_server.faults.fail_next(
+    vault_server.proxy.fail_next(
         1, status=400, path_prefix="secret/data/", method="POST", message="invalid data"
     )
     with pytest.raises(VaultError, match="invalid data") as failed:
