@@ -75,6 +75,7 @@ def read_catalog(
     )
     _refuse_shared_paths(reader, catalog)
     team_roles: dict[str, str] = {}
+    malformed: set[str] = set()  # reported once, under their own key
     for team, role in reader.mapping("teamRoles", {}).items():
         if not re.fullmatch(TEAM_PATTERN, team):
             reader.problem(f"teamRoles.{team}", "is not a team name", "e.g. platform-team")
@@ -82,10 +83,13 @@ def read_catalog(
             reader.problem(
                 f"teamRoles.{team}", f"{role!r} is not an IAM role name or ARN", "e.g. PlatformTeam"
             )
+            malformed.add(team)
         else:
             team_roles[team] = role
     if production:
-        for owner in sorted({entry.owner for entry in catalog} - set(team_roles)):
+        # An entry without a usable owner was reported as such; it needs no role of its own.
+        owners = {entry.owner for entry in catalog if re.fullmatch(TEAM_PATTERN, entry.owner)}
+        for owner in sorted(owners - set(team_roles) - malformed):
             reader.problem(
                 "teamRoles",
                 f"has no role for owner {owner!r}; production secrets admit only their owner's role",
