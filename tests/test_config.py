@@ -631,7 +631,7 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     (
         "vault log retention not a cloudwatch period",
-        {"vaultLogRetentionDays": 100},
+        {"vaultLogRetentionDays": 366},
         "vaultLogRetentionDays",
         "not a CloudWatch retention period",
     ),
