@@ -87,6 +87,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
             f"{name}-table-key",
             description="Break-glass requests table",
             enable_key_rotation=True,
+            tags={"KeyPurpose": "break-glass-requests"},
             deletion_window_in_days=KEY_DELETION_DAYS,
             policy=to_json(
                 policies.table_key_policy(self.broker_role.arn, args.deployer_role_arn, args.context)

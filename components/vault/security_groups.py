@@ -132,7 +132,7 @@ def load_balancer_rules(*, node_sg: Any, allowed_cidrs: Sequence[str]) -> list[R
                 "ingress",
                 BOOTSTRAP_PORT,
                 f"bootstrap-from-cidr-{index}",
-                f"The deploying machine's bootstrap listener (HTTPS) from allow-listed {cidr}",
+                f"Bootstrap listener (HTTPS) for the deploying machine from allow-listed {cidr}",
                 cidr=cidr,
             ),
         ]
