@@ -20,7 +20,6 @@ from tests.support.vault.auth_approle import AppRoleBackend
 from tests.support.vault.auth_aws import AwsAuthBackend, IamEntity, IamIdentity, parse_iam_arn
 from tests.support.vault.backend import Backend, MountEntry, UnimplementedBackend
 from tests.support.vault.core import DEFAULT_LEASE_TTL, Clock, JSONDict, new_uuid
-from tests.support.vault.database import DatabaseBackend
 from tests.support.vault.kv import KVBackend
 from tests.support.vault.policy import DEFAULT_POLICY, Policy, parse_policy
 from tests.support.vault.raft import RaftState
@@ -28,7 +27,7 @@ from tests.support.vault.tokens import TokenBackend, TokenEntry, TokenStore
 
 SNAPSHOT_FORMAT = "candlefish-vault-test-server-snapshot"
 
-SECRET_ENGINES: dict[str, type[Backend]] = {"kv": KVBackend, "database": DatabaseBackend}
+SECRET_ENGINES: dict[str, type[Backend]] = {"kv": KVBackend}
 AUTH_METHODS: dict[str, type[Backend]] = {
     "token": TokenBackend,
     "approle": AppRoleBackend,
@@ -113,7 +112,6 @@ class VaultState:
         self.raft = RaftState(node_id=node_id, address=cluster_address)
         # test-only knobs (not part of Vault's storage)
         self.iam_identities: dict[str, IamIdentity] = {}
-        self.database_reachable = True
         # Vault resolves bound IAM ARNs with iam:GetRole/GetUser; False models a node role without them.
         self.iam_lookups_allowed = True
         # Vault 1.21+ also matches each element of a list parameter against allowed/denied values; 1.20 and
