@@ -6,8 +6,6 @@ runs in seconds.
 """
 
 import json
-import threading
-import time
 
 import boto3
 import hcl2
@@ -517,17 +515,6 @@ def test_a_ci_secret_id_logs_in_once_and_lives_an_hour(bootstrapped):
         server.client(token="").auth.approle.login(role_id=role_id, secret_id=expiring)
 
 
-def test_recovery_shares_can_be_encrypted_to_operator_pgp_keys(cluster, secret_arn):
-    keys = [f"ZXhhbXBsZS1ub3QtYS1rZXkt{index}A==" for index in range(5)]  # base64, obviously fake
-    VaultBootstrapProvider().create(props(cluster, secret_arn, recovery_pgp_keys=keys))
-    material = stored_material(secret_arn)
-    assert material["recovery_shares_pgp_encrypted"] is True
-    assert len(material["recovery_shares"]) == 5
-    assert cluster.state.seal.keys and all(
-        share.encode() not in cluster.state.seal.keys for share in material["recovery_shares"]
-    )
-
-
 # --- waits ------------------------------------------------------------------------------------------------
 
 
@@ -538,27 +525,6 @@ def test_first_run_waits_for_auto_unseal(vault_server_factory, secret_arn):
     assert outs["root_token_revoked"] is True
     health_after_init = [e for e in server.request_log if e.path == "sys/health"]
     assert len(health_after_init) >= 6
-
-
-def test_first_run_waits_for_raft_peers_to_join(vault_server_factory, secret_arn):
-    server = vault_server_factory(initialized=False, kv_mount=None)
-    server.set_expected_raft_peers(CLUSTER_SIZE)
-
-    def join_after_the_first_look() -> None:
-        # Deterministic on a slow machine: the peers join only once the bootstrap has seen them missing.
-        deadline = time.monotonic() + 30
-        while not requests_to(server, "sys/storage/raft/configuration") and time.monotonic() < deadline:
-            time.sleep(0.01)
-        join_peers(server)
-
-    joiner = threading.Thread(target=join_after_the_first_look)
-    joiner.start()
-    try:
-        outs = outs_of(VaultBootstrapProvider().create(props(server, secret_arn)))
-    finally:
-        joiner.join()
-    assert outs["root_token_revoked"] is True
-    assert len(requests_to(server, "sys/storage/raft/configuration")) > 1
 
 
 def test_first_run_waits_for_a_node_to_answer(vault_server_factory, secret_arn):

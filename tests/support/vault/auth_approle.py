@@ -309,7 +309,3 @@ class AppRoleBackend(Backend):
 
     def export(self) -> JSONDict:
         return {"roles": self.roles, "secret_ids": self.secret_ids}
-
-    def load(self, data: JSONDict) -> None:
-        self.roles = data.get("roles", {})
-        self.secret_ids = data.get("secret_ids", {})

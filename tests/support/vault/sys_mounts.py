@@ -138,10 +138,6 @@ class MountsAPI:
             return
         if entry.type in BUILTIN_MOUNTS:
             raise bad_request(f'cannot unmount "{path}"')
-        # Vault revokes the engine's leases first , then
-        # removes the engine and its data.
-        for lease_id in [lid for lid, lease in state.leases.items() if lease.mount_path == path]:
-            state.revoke_lease(lease_id)
         state.mounts.pop(path)
         state.backends.pop(path, None)
 
