@@ -8,16 +8,17 @@ from components.break_glass.component import BreakGlassAccess, BreakGlassAccessA
 from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs
 from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
 from components.config.stack import ConfigError, check_zones, load_stack_config
-from components.database.datastores import Database, DatabaseArgs, default_max_connections
+from components.database.datastores import Database, DatabaseArgs
+from components.database.parameters import default_max_connections
+from components.deployment import AwsContext, Deployment, Names
 from components.keys import DR_ENVIRONMENT_SUFFIX, Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.lib import tagging
-from components.lib.iam import AwsContext
-from components.monitoring.component import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
+from components.monitoring.component import Monitoring, MonitoringArgs
+from components.monitoring.targets import DatabaseTargets, VaultTargets
 from components.network import Network, NetworkArgs
 from components.storage import ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX, Storage, StorageArgs
 from components.vault.bootstrap import AppRole, CiAppRoleSettings, VaultBootstrap, VaultBootstrapArgs
 from components.vault.cluster import VaultCluster, VaultClusterArgs
-from components.vault.iam import node_role_name
 from components.vault.userdata import AUDIT_LOG_PATH
 
 SECURITY_TEAM = "security-team"
@@ -34,19 +35,24 @@ project_config = pulumi.Config()
 caller = aws.get_caller_identity_output()
 # The role behind the deploying session (IAM path resolved): it seeds secrets and may read what it wrote.
 deployer_role_arn = aws.iam.get_session_context_output(arn=caller.arn).issuer_arn
-context = AwsContext(
-    account_id=caller.account_id,
-    partition=aws.get_partition_output().partition,
-    region=config.region,
+deployment = Deployment.from_config(
+    config,
+    AwsContext(
+        account_id=caller.account_id,
+        partition=aws.get_partition_output().partition,
+        region=config.region,
+    ),
 )
+names = deployment.names
+# Every other role that deploys this stack (CI's, operators' SSO roles), as ARN patterns.
+other_deployers = [role_arn_pattern(role, deployment.aws) for role in config.access.deployer_principals]
 
 # The Vault nodes' role has a fixed name, so the unseal key and bucket policies can name it before it exists.
-node_role_arn = context.arn("iam", f"role/{node_role_name(config.environment)}", region=False)
+node_role_arn = deployment.aws.arn("iam", f"role/{names.vault_node_role}", region=False)
 keys = Keys(
     "keys",
     KeysArgs(
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         deletion_window_days=config.keys.deletion_window_days,
         dr_region=config.storage.dr_region if config.dr.multi_region_keys else None,
     ),
@@ -54,8 +60,7 @@ keys = Keys(
 network = Network(
     "network",
     NetworkArgs(
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         vpc_cidr=config.network.vpc_cidr,
         availability_zones=config.network.availability_zones,
         private_subnet_cidrs=config.network.private_subnet_cidrs,
@@ -68,19 +73,18 @@ network = Network(
 unseal = UnsealKey(
     "unseal",
     UnsealKeyArgs(
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         deletion_window_days=config.keys.deletion_window_days,
         enable_hsm=config.keys.enable_hsm,
         hsm_subnet_ids=network.private_subnet_ids,
         hsm_trust_anchor_certificate=config.keys.hsm_trust_anchor_certificate,
         hsm_key_store_connected=config.keys.hsm_key_store_connected,
         secrets_key_arn=keys.secrets.arn,
-        protect=config.is_production,
+        protect=deployment.deletion_protection,
         node_role_arn=node_role_arn,
         dr_region=config.storage.dr_region if config.dr.multi_region_keys else None,
-        dr_node_role_arn=context.arn(
-            "iam", f"role/{node_role_name(config.environment + DR_ENVIRONMENT_SUFFIX)}", region=False
+        dr_node_role_arn=deployment.aws.arn(
+            "iam", f"role/{Names(config.environment + DR_ENVIRONMENT_SUFFIX).vault_node_role}", region=False
         ),
         existing_key_arn=config.dr.unseal_key_replica_arn,
     ),
@@ -88,11 +92,10 @@ unseal = UnsealKey(
 storage = Storage(
     "storage",
     StorageArgs(
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         data_key_arn=keys.data.arn,
         vault_node_role_arn=node_role_arn,
-        compliance_lock=config.is_production,
+        compliance_lock=deployment.production,
         audit_object_lock_days=config.storage.audit_object_lock_days,
         backup_retention_days=config.storage.backup_retention_days,
         access_log_retention_days=config.vault.log_retention_days,
@@ -103,9 +106,7 @@ storage = Storage(
 vault = VaultCluster(
     "vault",
     VaultClusterArgs(
-        environment=config.environment,
-        context=context,
-        production=config.is_production,
+        deployment=deployment,
         vault=config.vault,
         load_balancer=config.load_balancer,
         vpc_id=network.vpc.id,
@@ -125,16 +126,14 @@ vault = VaultCluster(
         access_log_prefix=ACCESS_LOG_PREFIX,
         access_log_policy=storage.access_logs.policy,
         deployer_role_arn=deployer_role_arn,
-        volume_tags=config.tags,
-        boot_dependencies=[network, *network.default_routes],
+        other_deployers=other_deployers,
+        depends_on=network.ready,
     ),
 )
 alerting = Alerting(
     "alerting",
     AlertingArgs(
-        environment=config.environment,
-        production=config.is_production,
-        context=context,
+        deployment=deployment,
         notifications_key_arn=keys.notifications.arn,
         secrets_key_arn=keys.secrets.arn,
         logs_key_arn=keys.logs.arn,
@@ -154,8 +153,7 @@ alerting = Alerting(
 rotation = SecretRotationFunction(
     "rotation",
     SecretRotationFunctionArgs(
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         vpc_id=network.vpc.id,
         vpc_cidr=config.network.vpc_cidr,
         private_subnet_ids=network.private_subnet_ids,
@@ -174,9 +172,9 @@ break_glass = (
     BreakGlassAccess(
         "break-glass",
         BreakGlassAccessArgs(
-            environment=config.environment,
-            production=config.is_production,
-            context=context,
+            environment=deployment.environment,
+            production=deployment.production,
+            context=deployment.aws,
             settings=config.break_glass,
             vpc_id=network.vpc.id,
             vpc_cidr=config.network.vpc_cidr,
@@ -196,22 +194,20 @@ break_glass = (
     else None
 )
 applications = [
-    AppRole(name=app.name, bound_arn=role_arn_pattern(app.role, context), paths=app.paths)
+    AppRole(name=app.name, bound_arn=role_arn_pattern(app.role, deployment.aws), paths=app.paths)
     for app in config.access.applications
 ]
-# The deploying machine reaches Vault at its load balancer, or through a port forward (README: deploying).
-deploy_vault_address = config.vault.deploy_address or vault.address
+# The deploying machine reaches Vault at the load balancer's bootstrap listener, or through a port forward
+# (README: deploying).
+deploy_vault_address = config.vault.deploy_address or vault.bootstrap_address
 bootstrap = VaultBootstrap(
     "bootstrap",
     VaultBootstrapArgs(
-        environment=config.environment,
-        context=context,
-        production=config.is_production,
+        deployment=deployment,
         vault_address=deploy_vault_address,
         ca_pem=vault.ca_certificate_pem,
         secrets_key_arn=keys.secrets.arn,
         node_role_arn=vault.node_role.arn,
-        cluster_size=1 if config.vault.dev_mode else config.vault.cluster_size,
         # CI manages the catalog's structure (the platform-team policy), never reads values.
         ci_approle=CiAppRoleSettings(
             token_policies=["platform-team"], bound_cidrs=config.access.ci_bound_cidrs
@@ -221,9 +217,10 @@ bootstrap = VaultBootstrap(
         recovery_pgp_keys=config.access.recovery_pgp_keys,
         adopt_token=project_config.get_secret("vaultAdoptToken") if config.access.adopt_token else None,
         deployer_role_arn=deployer_role_arn,
+        other_deployers=other_deployers,
         # The security team holds the break-glass material; without a team role, a dedicated role name.
         break_glass_principal_patterns=(
-            [role_arn_pattern(config.team_roles[SECURITY_TEAM], context)]
+            [role_arn_pattern(config.team_roles[SECURITY_TEAM], deployment.aws)]
             if SECURITY_TEAM in config.team_roles
             else None
         ),
@@ -231,7 +228,7 @@ bootstrap = VaultBootstrap(
         iam_server_id=config.vault.server_name,
         break_glass_broker_role_arn=break_glass.broker_role.arn if break_glass else None,
         break_glass_max_ttl=f"{config.break_glass.max_duration_s}s",
-        wait_for=[vault.https_listener, vault.auto_scaling_group],
+        depends_on=vault.ready,
     ),
     opts=pulumi.ResourceOptions(depends_on=[vault]),
 )
@@ -245,16 +242,14 @@ vault_access = (
 catalog = SecretsCatalog(
     "catalog",
     SecretsCatalogArgs(
-        environment=config.environment,
-        production=config.is_production,
-        context=context,
-        entries=config.secrets,
+        deployment=deployment,
+        catalog=config.catalog,
         secrets_key_arn=keys.secrets.arn,
         deployer_role_arn=deployer_role_arn,
         rotation=rotation,
         supplied_values={
             entry.name: project_config.require_secret(entry.config_value.key)
-            for entry in config.secrets
+            for entry in config.catalog
             if entry.config_value is not None and entry.config_value.present
         },
         team_roles=config.team_roles,
@@ -265,9 +260,7 @@ catalog = SecretsCatalog(
 database = Database(
     "database",
     DatabaseArgs(
-        environment=config.environment,
-        production=config.is_production,
-        context=context,
+        deployment=deployment,
         vpc_id=network.vpc.id,
         private_subnet_ids=network.private_subnet_ids,
         data_key_arn=keys.data.arn,
@@ -282,21 +275,18 @@ database = Database(
 monitoring = Monitoring(
     "monitoring",
     MonitoringArgs(
-        environment=config.environment,
-        production=config.is_production,
-        context=context,
+        deployment=deployment,
         settings=config.monitoring,
         logs_key_arn=keys.logs.arn,
         alerts_topic_arn=alerting.alerts_topic.arn,
         pages_topic_arn=alerting.pages_topic.arn,
         vault=VaultTargets(
             auto_scaling_group_name=vault.auto_scaling_group.name,
-            cluster_size=1 if config.vault.dev_mode else config.vault.cluster_size,
-            telemetry_cluster_name=f"candlefish-{config.environment}",
             load_balancer_arn_suffix=vault.load_balancer.arn_suffix,
             target_group_arn_suffix=vault.target_group.arn_suffix,
             server_log_group_name=vault.server_log_group.name,
             audit_log_group_name=vault.audit_log_group.name,
+            certificate_arn=vault.certificate_arn,
             snapshots=not config.vault.dev_mode,
         ),
         database=DatabaseTargets(
@@ -313,6 +303,7 @@ monitoring = Monitoring(
         slack_forwarder_function_name=alerting.slack_forwarder.function.name
         if alerting.slack_forwarder
         else None,
+        after=[bootstrap],
     ),
 )
 

@@ -15,13 +15,15 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.deployment import Names
 from components.lib.iam import assume_role_policy, document, statement, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
 RUNTIME = "python3.13"
 HTTPS = 443
 ARCHITECTURE = "arm64"
-VPC_ACCESS_POLICY = "arn:aws:iam::aws:policy/service-role/AWSLambdaVPCAccessExecutionRole"
+# The AWS managed policy for functions in a VPC; its ARN is built in the stack's partition.
+VPC_ACCESS_POLICY = "policy/service-role/AWSLambdaVPCAccessExecutionRole"
 
 
 def lambda_code(package: str, extra: Mapping[str, pulumi.Asset] | None = None) -> pulumi.AssetArchive:
@@ -72,6 +74,7 @@ class VpcPlacement:
 
     subnet_ids: Sequence[pulumi.Input[str]]
     security_group_ids: Sequence[pulumi.Input[str]]
+    partition: pulumi.Input[str]  # for the managed VPC-access policy's ARN
 
 
 @dataclass(frozen=True)
@@ -87,6 +90,9 @@ class FunctionSpec:
     vpc: VpcPlacement | None = None
     timeout: int = 30
     memory_size: int = 128
+    # Reserved concurrency: a burst (a flood of log events, a mass rotation) cannot take the account's
+    # whole Lambda concurrency, and this function always has its share.
+    reserved_concurrency: int = 5
 
 
 @dataclass(frozen=True)
@@ -113,7 +119,7 @@ def logged_function(
     child = pulumi.ResourceOptions(parent=parent)
     log_group = aws.cloudwatch.LogGroup(
         f"{base}-logs",
-        name=f"/aws/lambda/{spec.function_name}",
+        name=Names.lambda_log_group(spec.function_name),
         retention_in_days=retention_days,
         kms_key_id=logs_key_arn,
         opts=child,
@@ -136,7 +142,7 @@ def logged_function(
             aws.iam.RolePolicyAttachment(
                 f"{base}-vpc-access",
                 role=role.name,
-                policy_arn=VPC_ACCESS_POLICY,
+                policy_arn=pulumi.Output.concat("arn:", spec.vpc.partition, ":iam::aws:", VPC_ACCESS_POLICY),
                 opts=pulumi.ResourceOptions(parent=role),
             )
         )
@@ -151,6 +157,9 @@ def logged_function(
         architectures=[ARCHITECTURE],
         timeout=spec.timeout,
         memory_size=spec.memory_size,
+        reserved_concurrent_executions=spec.reserved_concurrency,
+        # X-Ray traces every invocation (its segments need the SendTraces statement of the role policy).
+        tracing_config=aws.lambda_.FunctionTracingConfigArgs(mode="Active"),
         environment={"variables": dict(spec.environment)} if spec.environment else None,
         vpc_config=(
             {"subnet_ids": list(spec.vpc.subnet_ids), "security_group_ids": list(spec.vpc.security_group_ids)}
@@ -172,4 +181,6 @@ def role_policy(statements: Sequence[Mapping[str, Any]], log_group_arn: pulumi.I
             ["logs:CreateLogStream", "logs:PutLogEvents"],
             [pulumi.Output.concat(log_group_arn, ":*")],
         ),
+        # X-Ray has no resource-level permissions for sending traces.
+        statement("SendTraces", ["xray:PutTraceSegments", "xray:PutTelemetryRecords"], "*"),
     )

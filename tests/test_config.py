@@ -49,7 +49,7 @@ def test_production_stack_parses_to_the_deployment_guides_settings():
     assert config.network.public_subnet_cidrs == ("10.0.101.0/24", "10.0.102.0/24", "10.0.103.0/24")
     assert config.network.nat_gateways == "one-per-az"
     assert (config.vault.version, config.vault.cluster_size, config.vault.instance_type) == (
-        "1.15.0",
+        "2.2.2",
         5,
         "t3.large",
     )
@@ -58,7 +58,7 @@ def test_production_stack_parses_to_the_deployment_guides_settings():
     assert config.keys.deletion_window_days == 30
     assert config.sealed_secrets_version == "0.18.0"
     assert config.alerting.email == "admin@candlefish.ai"
-    assert {(s.name, s.type, s.owner, s.rotation_days) for s in config.secrets} == {
+    assert {(s.name, s.type, s.owner, s.rotation_days) for s in config.catalog} == {
         ("mongodb", "database", "platform-team", 90),
         ("smithery-api", "api-key", "platform-team", 30),
         ("jwt-secret", "crypto", "security-team", 180),
@@ -361,136 +361,165 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "too short for production",
     ),
     (
+        "vault server logs kept too briefly in production",
+        {"vaultLogRetentionDays": 90},
+        "vaultLogRetentionDays",
+        "90 days is too short for production",
+    ),
+    (
+        "a deployer principal that admits every role",
+        {"deployerPrincipals": ["*"]},
+        "deployerPrincipals[0]",
+        "'*' is not an IAM role name, name pattern or ARN",
+    ),
+    (
+        "two entries share a vault path",
+        {
+            "catalog": {
+                **catalog(vaultPath="candlefish/shared"),
+                "other": catalog(vaultPath="candlefish/shared")["test-secret"],
+            }
+        },
+        "catalog.test-secret.vaultPath",
+        "'candlefish/shared' is also the path of catalog.other",
+    ),
+    (
+        "an explicit vault path equals another entry's default",
+        {"catalog": {**catalog(vaultPath="candlefish/other"), "other": catalog()["test-secret"]}},
+        "catalog.test-secret.vaultPath",
+        "'candlefish/other' is also the path of catalog.other",
+    ),
+    (
         "unknown secret type",
-        {"initialSecrets": catalog(type="password")},
-        "initialSecrets.test-secret.type",
+        {"catalog": catalog(type="password")},
+        "catalog.test-secret.type",
         "'password' is not a secret type",
     ),
     (
         "crypto rotation over a year",
-        {"initialSecrets": catalog(type="crypto", rotationDays=400)},
-        "initialSecrets.test-secret.rotationDays",
+        {"catalog": catalog(type="crypto", rotationDays=400)},
+        "catalog.test-secret.rotationDays",
         "out of range for type crypto",
     ),
     (
         "api key rotation over 90 days",
-        {"initialSecrets": catalog(type="api-key", rotationDays=91)},
-        "initialSecrets.test-secret.rotationDays",
+        {"catalog": catalog(type="api-key", rotationDays=91)},
+        "catalog.test-secret.rotationDays",
         "1 to 90",
     ),
     (
         "database rotation over 90 days",
-        {"initialSecrets": catalog(type="database", rotationDays=120)},
-        "initialSecrets.test-secret.rotationDays",
+        {"catalog": catalog(type="database", rotationDays=120)},
+        "catalog.test-secret.rotationDays",
         "out of range for type database",
     ),
     (
         "rotation of zero days",
-        {"initialSecrets": catalog(rotationDays=0)},
-        "initialSecrets.test-secret.rotationDays",
+        {"catalog": catalog(rotationDays=0)},
+        "catalog.test-secret.rotationDays",
         "out of range",
     ),
     (
         "rotation not a number",
-        {"initialSecrets": catalog(rotationDays="30")},
-        "initialSecrets.test-secret.rotationDays",
+        {"catalog": catalog(rotationDays="30")},
+        "catalog.test-secret.rotationDays",
         "not a whole number",
     ),
     (
         "secret name with a slash",
-        {"initialSecrets": {"mongo/db": catalog()["test-secret"]}},
-        "initialSecrets.mongo/db",
+        {"catalog": {"mongo/db": catalog()["test-secret"]}},
+        "catalog.mongo/db",
         "not a valid secret name",
     ),
     (
         "secret name in capitals",
-        {"initialSecrets": {"MongoDB": catalog()["test-secret"]}},
-        "initialSecrets.MongoDB",
+        {"catalog": {"MongoDB": catalog()["test-secret"]}},
+        "catalog.MongoDB",
         "not a valid secret name",
     ),
     (
         "secret name with a trailing hyphen",
-        {"initialSecrets": {"jwt-": catalog()["test-secret"]}},
-        "initialSecrets.jwt-",
+        {"catalog": {"jwt-": catalog()["test-secret"]}},
+        "catalog.jwt-",
         "not a valid secret name",
     ),
     (
         "secret without owner",
-        {"initialSecrets": catalog(owner=None)},
-        "initialSecrets.test-secret.owner",
+        {"catalog": catalog(owner=None)},
+        "catalog.test-secret.owner",
         "missing or not a team name",
     ),
     (
         "secret without description",
-        {"initialSecrets": catalog(description="  ")},
-        "initialSecrets.test-secret.description",
+        {"catalog": catalog(description="  ")},
+        "catalog.test-secret.description",
         "missing or empty",
     ),
     (
         "secret with an unknown field",
-        {"initialSecrets": catalog(rotation_days=30)},
-        "initialSecrets.test-secret.rotation_days",
+        {"catalog": catalog(rotation_days=30)},
+        "catalog.test-secret.rotation_days",
         "not a field of a catalog entry",
     ),
-    ("catalog not an object", {"initialSecrets": ["mongodb"]}, "initialSecrets", "must be an object"),
+    ("catalog not an object", {"catalog": ["mongodb"]}, "catalog", "must be an object"),
     (
         "vault path with a dot segment",
-        {"initialSecrets": catalog(vaultPath="candlefish/../root")},
-        "initialSecrets.test-secret.vaultPath",
+        {"catalog": catalog(vaultPath="candlefish/../root")},
+        "catalog.test-secret.vaultPath",
         "is not a KV path",
     ),
     (
         "vault path with a leading slash",
-        {"initialSecrets": catalog(vaultPath="/candlefish/x")},
-        "initialSecrets.test-secret.vaultPath",
+        {"catalog": catalog(vaultPath="/candlefish/x")},
+        "catalog.test-secret.vaultPath",
         "is not a KV path",
     ),
     (
         "unknown value source",
-        {"initialSecrets": catalog(source="vault")},
-        "initialSecrets.test-secret.source",
+        {"catalog": catalog(source="vault")},
+        "catalog.test-secret.source",
         "generate or config",
     ),
     (
         "supplied value without a config key",
-        {"initialSecrets": catalog(type="api-key", source="config")},
-        "initialSecrets.test-secret.configKey",
+        {"catalog": catalog(type="api-key", source="config")},
+        "catalog.test-secret.configKey",
         "is not a config key name",
     ),
     (
         "config key on a generated value",
-        {"initialSecrets": catalog(configKey="jwtSecret")},
-        "initialSecrets.test-secret.configKey",
+        {"catalog": catalog(configKey="jwtSecret")},
+        "catalog.test-secret.configKey",
         "only applies to supplied values",
     ),
     (
         "weak generated value",
-        {"initialSecrets": catalog(valueFormat="chars-16")},
-        "initialSecrets.test-secret.valueFormat",
+        {"catalog": catalog(valueFormat="chars-16")},
+        "catalog.test-secret.valueFormat",
         "too weak",
     ),
     (
         "unknown value format",
-        {"initialSecrets": catalog(valueFormat="hex-32")},
-        "initialSecrets.test-secret.valueFormat",
+        {"catalog": catalog(valueFormat="hex-32")},
+        "catalog.test-secret.valueFormat",
         "is not a value format",
     ),
     (
         "value format on a supplied value",
-        {"initialSecrets": catalog(source="config", configKey="someKey", valueFormat="chars-64")},
-        "initialSecrets.test-secret.valueFormat",
+        {"catalog": catalog(source="config", configKey="someKey", valueFormat="chars-64")},
+        "catalog.test-secret.valueFormat",
         "only applies to generated values",
     ),
     (
         "reseed not text",
-        {"initialSecrets": catalog(reseed=3)},
-        "initialSecrets.test-secret.reseed",
+        {"catalog": catalog(reseed=3)},
+        "catalog.test-secret.reseed",
         "must be a string",
     ),
     (
         "destroy on delete in production",
-        {"initialSecrets": catalog(destroyOnDelete=True)},
-        "initialSecrets.test-secret.destroyOnDelete",
+        {"catalog": catalog(destroyOnDelete=True)},
+        "catalog.test-secret.destroyOnDelete",
         "false in production",
     ),
     (
@@ -809,6 +838,13 @@ def test_bad_config_is_named_with_what_is_allowed(overrides, key, words):
     assert matching, f"no problem for {full_key} mentioning {words!r} in:\n" + "\n".join(found)
     # Every line says what is allowed (the parenthesised part), not only what is wrong.
     assert all(p.endswith(")") for p in matching), matching
+
+
+def test_a_key_set_under_its_old_name_is_reported_with_its_new_name():
+    stack = parse("dev")
+    catalog = {entry.name: {"description": entry.description} for entry in stack.catalog}
+    found = problems("dev", catalog=None, initialSecrets=catalog)
+    assert f"{NS}:initialSecrets: is not a setting of this project (renamed: set it as 'catalog')" in found
 
 
 def test_there_are_at_least_25_bad_config_cases():

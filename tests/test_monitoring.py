@@ -13,11 +13,12 @@ import pytest
 
 from components.config.monitoring import zone_file
 from components.config.stack import load_stack_config
-from components.lib.iam import AwsContext
+from components.deployment import AwsContext, Deployment
 from components.monitoring import audit_filters
-from components.monitoring.alarms import AGENT_METRICS, GUIDE_ALARMS, TELEMETRY_NAMESPACE
-from components.monitoring.component import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
+from components.monitoring.alarms import AGENT_METRICS, GUIDE_ALARMS
+from components.monitoring.component import Monitoring, MonitoringArgs
 from components.monitoring.dashboards import SERVER_ERRORS
+from components.monitoring.targets import TELEMETRY_NAMESPACE, DatabaseTargets, VaultTargets
 from components.vault.iam import METRICS_NAMESPACE
 from tests.support.audit_samples import AUDIT, ROTATION, line
 from tests.support.iam_lint import findings
@@ -34,6 +35,7 @@ LOAD_BALANCER = "app/candlefish-production-vault/0a1b2c3d4e5f6789"
 TARGET_GROUP = "targetgroup/candlefish-production-vault/9876543210fedcba"
 SERVER_LOGS = "/candlefish/production/vault/server"
 AUDIT_LOGS = "/candlefish/production/vault/audit"
+CERTIFICATE = f"arn:aws:acm:us-east-1:{ACCOUNT}:certificate/0example-vault"
 ROTATION_LOGS = "/aws/lambda/candlefish-production-secret-rotation"
 RDS = "candlefish-production-postgres"
 REDIS = "candlefish-production-redis"
@@ -48,21 +50,18 @@ def monitoring_program():
     Monitoring(
         "monitoring",
         MonitoringArgs(
-            environment=config.environment,
-            production=config.is_production,
-            context=AwsContext(ACCOUNT, "aws", config.region),
+            deployment=Deployment.from_config(config, AwsContext(ACCOUNT, "aws", config.region)),
             settings=config.monitoring,
             logs_key_arn=LOGS_KEY,
             alerts_topic_arn=ALERTS,
             pages_topic_arn=PAGES,
             vault=VaultTargets(
                 auto_scaling_group_name=ASG,
-                cluster_size=config.vault.cluster_size,
-                telemetry_cluster_name=config.resource_prefix(),
                 load_balancer_arn_suffix=LOAD_BALANCER,
                 target_group_arn_suffix=TARGET_GROUP,
                 server_log_group_name=SERVER_LOGS,
                 audit_log_group_name=AUDIT_LOGS,
+                certificate_arn=CERTIFICATE,
             ),
             database=DatabaseTargets(
                 rds_instance_identifier=RDS,
@@ -183,6 +182,7 @@ OTHER_ALARMS = {
     "break-glass-used": True,
     "root-token-used": True,
     "rotation-failures": False,
+    "tls-certificate-expiry": False,
     "vault-leader-elections": False,
     "lb-5xx": False,
     "vault-5xx": False,
@@ -357,14 +357,17 @@ def test_the_audit_watcher_runs_in_the_vpc_reaching_only_its_endpoints(monitorin
 def test_the_audit_watcher_may_publish_only_its_namespace_and_write_its_logs(monitoring):
     policy = json.loads(monitoring.one("aws:iam/rolePolicy:RolePolicy").inputs["policy"])
     by_sid = {s["Sid"]: s for s in policy["Statement"]}
-    assert set(by_sid) == {"PublishOffHoursReads", "WriteOwnLogs"}
+    assert set(by_sid) == {"PublishOffHoursReads", "WriteOwnLogs", "SendTraces"}
     assert by_sid["PublishOffHoursReads"]["Condition"] == {
         "StringEquals": {"cloudwatch:namespace": NAMESPACE}
     }
     log_group = monitoring.one("aws:cloudwatch/logGroup:LogGroup")
     assert by_sid["WriteOwnLogs"]["Resource"] == [log_group.outputs["arn"] + ":*"]
     assert (
-        findings(policy, accepted={"RESOURCE_STAR": "PutMetricData has no resource-level permissions"}) == []
+        findings(
+            policy, accepted={"RESOURCE_STAR": "PutMetricData and X-Ray have no resource-level permissions"}
+        )
+        == []
     )
     assert log_group.inputs["name"] == "/aws/lambda/candlefish-production-audit-watcher"
     assert (log_group.inputs["kmsKeyId"], log_group.inputs["retentionInDays"]) == (LOGS_KEY, 365)
@@ -463,8 +466,10 @@ SERVICE_METRICS = {
     "AWS/RDS": {"CPUUtilization", "DatabaseConnections", "FreeStorageSpace"},
     "AWS/ElastiCache": {"EngineCPUUtilization", "DatabaseMemoryUsagePercentage", "Evictions"},
     "AWS/Lambda": {"Errors"},
+    "AWS/CertificateManager": {"DaysToExpiry"},  # ACM: one datapoint a day per certificate
 }
 SERVICE_DIMENSIONS = {
+    "CertificateArn": {CERTIFICATE},
     "LoadBalancer": {LOAD_BALANCER},
     "TargetGroup": {TARGET_GROUP},
     "AutoScalingGroupName": {ASG},
@@ -550,3 +555,29 @@ def test_the_component_logs_no_deprecation_and_names_children_after_itself(monit
     component = monitoring.one("candlefish:secrets:Monitoring")
     for resource in monitoring.descendants_of(component):
         assert resource.name.startswith("monitoring-"), resource.name
+
+
+def test_the_tls_certificate_alarms_a_month_before_it_expires(monitoring):
+    expiry = alarm(monitoring, "tls-certificate-expiry").inputs
+    assert (expiry["namespace"], expiry["metricName"]) == ("AWS/CertificateManager", "DaysToExpiry")
+    assert expiry["dimensions"] == {"CertificateArn": CERTIFICATE}
+    assert (expiry["comparisonOperator"], expiry["threshold"]) == ("LessThanThreshold", 30)
+    assert (expiry["statistic"], expiry["period"]) == ("Minimum", 86400)
+    assert expiry["treatMissingData"] == "notBreaching"  # ACM publishes daily; a new certificate has none yet
+    assert expiry["alarmActions"] == [ALERTS]
+
+
+def test_alarms_and_metric_filters_start_after_the_bootstrap(production_recording):
+    bootstrap = production_recording.one("pulumi-python:dynamic/candlefish:BootstrappedVault")
+    component = production_recording.one("candlefish:secrets:Monitoring")
+    watched = production_recording.descendants_of(component)
+    alarms = [r for r in watched if r.type == "aws:cloudwatch/metricAlarm:MetricAlarm"]
+    filters = [r for r in watched if r.type == "aws:cloudwatch/logMetricFilter:LogMetricFilter"]
+    assert alarms and filters
+    late = [r.name for r in alarms + filters if bootstrap.urn not in r.dependencies]
+    assert late == [], "these could fire (or count the bootstrap's root token) before the cluster is ready"
+
+
+@pytest.fixture(scope="module")
+def production_recording():
+    return run_program("production")

@@ -2,6 +2,7 @@
 
 import re
 
+import pytest
 import yaml
 
 from components.config.stack import parse_stack_config
@@ -13,7 +14,7 @@ STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 YAML_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 OBJECT_KEYS = {
     "breakGlass",
-    "initialSecrets",
+    "catalog",
     "tags",
     "teamRoles",
     "vaultApplications",
@@ -75,3 +76,25 @@ def test_stack_files_hold_no_secret_values_or_placeholders():
             value = config.get(f"candlefish-secrets:{key}")
             assert value is None or set(value) == {"secure"}, f"{stack}:{key} must be set with --secret"
         assert not re.search(r"hooks\.slack\.com|REPLACE|CHANGEME|<.*(key|url|token).*>", text, re.I), stack
+
+
+def _stack_root(tmp_path, text: str):
+    (tmp_path / "Pulumi.yaml").write_text((ROOT / "Pulumi.yaml").read_text())
+    (tmp_path / "Pulumi.broken.yaml").write_text(text)
+    return tmp_path
+
+
+def test_a_stack_file_that_is_not_yaml_is_named_with_its_line_and_column(tmp_path):
+    # An unclosed flow sequence on line 3: the parser gives up where the next key begins.
+    text = "config:\n  aws:region: us-east-1\n  candlefish-secrets:availabilityZones: [us-east-1a\n"
+    text += "  candlefish-secrets:environment: dev\n"
+    with pytest.raises(stackfile.StackFileError) as caught:
+        stackfile.load("broken", _stack_root(tmp_path, text))
+    message = str(caught.value)
+    assert message.startswith("Pulumi.broken.yaml, line 4, column 33: not valid YAML ("), message
+    assert caught.value.__cause__ is None and caught.value.__suppress_context__
+
+
+def test_a_stack_file_whose_top_level_is_not_a_mapping_is_refused(tmp_path):
+    with pytest.raises(stackfile.StackFileError, match=r"Pulumi\.broken\.yaml: expected a YAML mapping"):
+        stackfile.load("broken", _stack_root(tmp_path, "- just\n- a list\n"))

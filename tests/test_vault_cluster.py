@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pulumi
 import pytest
+import requests
 
 from components.vault import userdata
 from components.vault.cluster import DEV_MODE_WARNING, instance_architecture, rolling_min_healthy_percentage
 from components.vault.iam import NodeGrants, node_policy
-from components.vault.load_balancer import HEALTH_CHECK_PATH, SSL_POLICY
+from components.vault.load_balancer import BOOTSTRAP_HEALTH_CHECK_PATH, HEALTH_CHECK_PATH, SSL_POLICY
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 from tests.support.shell_lint import shellcheck
@@ -80,8 +81,9 @@ def test_nodes_are_spread_over_racks_and_launched_by_the_dedicated_service_linke
 def test_only_ec2_health_replaces_nodes_and_the_load_balancer_only_routes(production):
     group = asg(production)
     assert group.inputs["healthCheckType"] == "EC2"
-    target_group = production.one("aws:lb/targetGroup:TargetGroup")
-    assert group.inputs["targetGroupArns"] == [target_group.outputs["arn"]]
+    serving = production.one("aws:lb/targetGroup:TargetGroup", "vault-nodes")
+    bootstrap = production.one("aws:lb/targetGroup:TargetGroup", "vault-bootstrap-nodes")
+    assert group.inputs["targetGroupArns"] == [serving.outputs["arn"], bootstrap.outputs["arn"]]
 
 
 def test_instance_refresh_rolls_one_node_at_a_time_on_launch_template_changes(production):
@@ -255,7 +257,12 @@ def test_node_egress_is_https_out_vault_ports_to_nodes_and_postgres_only(product
 
 
 def test_load_balancer_admits_the_allow_list_and_reaches_only_the_nodes_api(production):
-    assert rules(production, INGRESS, "vault-lb-sg") == {(443, "10.0.0.0/16"), (80, "10.0.0.0/16")}
+    # 8200: the bootstrap listener, for the deploying machine (a runner inside the allow-listed networks).
+    assert rules(production, INGRESS, "vault-lb-sg") == {
+        (443, "10.0.0.0/16"),
+        (80, "10.0.0.0/16"),
+        (8200, "10.0.0.0/16"),
+    }
     assert rules(production, EGRESS, "vault-lb-sg") == {(8200, "nodes")}
 
 
@@ -285,18 +292,41 @@ def test_load_balancer_is_internal_hardened_and_logs_after_its_bucket_policy(pro
     assert policy.urn in production.one("aws:lb/loadBalancer:LoadBalancer").dependencies
 
 
-def test_target_group_checks_vault_health_over_https_on_8200(production):
-    group = production.one("aws:lb/targetGroup:TargetGroup").inputs
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [
+        ("vault-nodes", "/v1/sys/health?standbyok=true&perfstandbyok=true"),
+        ("vault-bootstrap-nodes", "/v1/sys/health?standbyok=true&perfstandbyok=true&uninitcode=200"),
+    ],
+)
+def test_target_groups_check_vault_health_over_https_on_8200(production, name, path):
+    group = production.one("aws:lb/targetGroup:TargetGroup", name).inputs
     assert (group["protocol"], group["port"], group["targetType"]) == ("HTTPS", 8200, "instance")
     check = group["healthCheck"]
-    assert (
-        check["path"]
-        == HEALTH_CHECK_PATH
-        == "/v1/sys/health?standbyok=true&perfstandbyok=true&uninitcode=200"
-    )
+    assert check["path"] == path
     assert check["matcher"] == "200"
     assert check["protocol"] == "HTTPS"
     assert group["deregistrationDelay"] <= 30
+
+
+@pytest.mark.parametrize(
+    ("state", "serving", "bootstrap"),
+    [
+        ({}, True, True),  # active
+        ({"standby": True}, True, True),
+        ({"performance_standby": True}, True, True),
+        ({"initialized": False}, False, True),  # a replacement node before it joins, or a new cluster
+        ({"sealed": True}, False, False),
+    ],
+)
+def test_clients_reach_only_initialised_unsealed_nodes_and_the_bootstrap_also_a_new_one(
+    vault_server_factory, state, serving, bootstrap
+):
+    """The target groups' checks against the Vault test server's sys/health (parity-tested with Vault)."""
+    server = vault_server_factory(**state)
+    for path, healthy in ((HEALTH_CHECK_PATH, serving), (BOOTSTRAP_HEALTH_CHECK_PATH, bootstrap)):
+        response = requests.get(server.url + path, timeout=10)
+        assert (response.status_code == 200) is healthy, (path, response.status_code)
 
 
 def listener(recording, port):
@@ -316,6 +346,20 @@ def test_https_listener_uses_tls_12_and_13_and_the_imported_certificate(producti
         "type": "forward",
         "targetGroupArn": output_of(production, "aws:lb/targetGroup:TargetGroup", "vault-nodes"),
     }
+
+
+def test_the_bootstrap_listener_on_8200_forwards_to_its_own_target_group(production):
+    bootstrap = listener(production, 8200)
+    assert (bootstrap["protocol"], bootstrap["sslPolicy"]) == ("HTTPS", SSL_POLICY)
+    (action,) = bootstrap["defaultActions"]
+    assert action == {
+        "type": "forward",
+        "targetGroupArn": output_of(production, "aws:lb/targetGroup:TargetGroup", "vault-bootstrap-nodes"),
+    }
+    lb_dns = production.one("aws:lb/loadBalancer:LoadBalancer").outputs["dnsName"]
+    assert production.outputs["vaultBootstrapAddress"] == f"https://{lb_dns}:8200"
+    seed = production.one("pulumi-python:dynamic/candlefish:BootstrappedVault").inputs
+    assert seed["address"] == f"https://{lb_dns}:8200"
 
 
 def test_http_only_redirects_to_https(production):
@@ -393,18 +437,19 @@ def test_only_the_node_role_may_read_the_tls_bundle(production):
     )
     deny = statements["NobodyElseReadsTheBundle"]
     assert deny["Effect"] == "Deny"
+    # ArnNotLike: configured deployer principals (deployerPrincipals) may be name patterns.
     assert deny["Condition"] == {
-        "ArnNotEquals": {"aws:PrincipalArn": [role, "arn:aws:iam::123456789012:role/deployer"]}
+        "ArnNotLike": {"aws:PrincipalArn": [role, "arn:aws:iam::123456789012:role/deployer"]}
     }
     assert findings(policy.inputs["policy"], resource_policy=True) == []
 
 
-def test_only_the_deployer_may_change_the_tls_bundle(production):
+def test_only_the_deployers_may_change_the_tls_bundle(production):
     """Nodes load the certificate and key from the secret at every boot and reload: nobody else may swap
     the value, move its stages, change its settings or its resource policy."""
     policy = production.one("aws:secretsmanager/secretPolicy:SecretPolicy", "vault-tls-secret-policy")
     statements = {s["Sid"]: s for s in json.loads(policy.inputs["policy"])["Statement"]}
-    deny = statements["NobodyButTheDeployerChangesTheBundle"]
+    deny = statements["NobodyButTheDeployersChangeTheBundle"]
     assert (deny["Effect"], deny["Principal"], deny["Resource"]) == ("Deny", "*", "*")
     assert set(deny["Action"]) == {
         "secretsmanager:PutSecretValue",
@@ -414,12 +459,12 @@ def test_only_the_deployer_may_change_the_tls_bundle(production):
         "secretsmanager:DeleteResourcePolicy",
     }
     assert deny["Condition"] == {
-        "ArnNotEquals": {"aws:PrincipalArn": "arn:aws:iam::123456789012:role/deployer"}
+        "ArnNotLike": {"aws:PrincipalArn": ["arn:aws:iam::123456789012:role/deployer"]}
     }
     assert set(statements) == {
         "VaultNodesReadTheBundle",
         "NobodyElseReadsTheBundle",
-        "NobodyButTheDeployerChangesTheBundle",
+        "NobodyButTheDeployersChangeTheBundle",
     }
 
 
@@ -513,7 +558,7 @@ def test_server_and_audit_log_groups_are_encrypted_and_kept_as_configured(produc
     logs_key = output_of(production, "aws:kms/key:Key", "keys-logs")
     server = production.one("aws:cloudwatch/logGroup:LogGroup", "vault-server-logs").inputs
     audit = production.one("aws:cloudwatch/logGroup:LogGroup", "vault-audit-logs").inputs
-    assert (server["name"], server["retentionInDays"]) == ("/candlefish/production/vault/server", 90)
+    assert (server["name"], server["retentionInDays"]) == ("/candlefish/production/vault/server", 365)
     assert (audit["name"], audit["retentionInDays"]) == ("/candlefish/production/vault/audit", 365)
     assert server["kmsKeyId"] == audit["kmsKeyId"] == logs_key
 
@@ -618,6 +663,7 @@ def test_an_internet_facing_balancer_sits_in_the_public_subnets_and_admits_only_
     assert rules(internet_facing, INGRESS, "vault-lb-sg") == {
         (443, "198.51.100.0/24"),
         (80, "198.51.100.0/24"),
+        (8200, "198.51.100.0/24"),
     }
     # The nodes stay private; Vault trusts X-Forwarded-For from the public subnets where the balancer is.
     assert "10.20.101.0/24,10.20.102.0/24,10.20.103.0/24" in node_file(

@@ -8,9 +8,9 @@ def bootstrap(recording):
     return recording.named("bootstrap-vault")
 
 
-def test_bootstrap_reaches_the_cluster_through_its_load_balancer_and_ca(production):
+def test_bootstrap_reaches_the_cluster_through_its_load_balancer_listener_and_ca(production):
     vault = bootstrap(production)
-    assert vault.inputs["address"] == production.outputs["vaultAddress"]
+    assert vault.inputs["address"] == production.outputs["vaultBootstrapAddress"]
     assert vault.inputs["address"].startswith("https://")
     assert vault.inputs["ca_pem"] == production.outputs["vaultCaCertificate"]
     assert vault.inputs["cluster_size"] == 5
@@ -62,7 +62,7 @@ def test_catalog_seeds_use_the_bootstraps_provisioner_token_as_a_secret(producti
         "catalog-encryption-key-vault-seed",
     }
     for seed in seeds:
-        assert seed.inputs["address"] == production.outputs["vaultAddress"]
+        assert seed.inputs["address"] == production.outputs["vaultBootstrapAddress"]
         assert seed.is_secret("token")
         assert bootstrap(production).urn in seed.dependencies
 

@@ -262,21 +262,22 @@ def run_policies(
     check_config(config, chosen)
     report = PolicyReport(policies=len(chosen), resources=len(plan.custom_resources))
     collect = _Collector(report, plan)
+    # Built once per run, as the engine hands every rule the same values: each resource's inputs behind
+    # the unknown-checking proxy (read-only), and the stack's resources for the stack rules.
+    inputs = [
+        (resource, unknown_checking_proxy(engine_value(resource.inputs)), _options(resource))
+        for resource in plan.resources
+    ]
+    stack_resources: list[PolicyResource] | None = None
     for policy in chosen:
         level = effective_level(policy, config)
         if level == EnforcementLevel.DISABLED:
             continue
         settings = _policy_settings(policy, config)
         if isinstance(policy, ResourceValidationPolicy):
-            for resource in plan.resources:
+            for resource, props, options in inputs:
                 args = ResourceValidationArgs(
-                    resource.type,
-                    unknown_checking_proxy(engine_value(resource.inputs)),
-                    resource.urn,
-                    resource.name,
-                    _options(resource),
-                    None,
-                    settings,
+                    resource.type, props, resource.urn, resource.name, options, None, settings
                 )
                 try:
                     _run(policy.validate, args, collect.reporter(policy, level, resource.urn))
@@ -285,7 +286,9 @@ def run_policies(
                 except _NotApplicableError as error:
                     report.not_applicable.append((policy.name, error.reason or ""))
         elif isinstance(policy, StackValidationPolicy):
-            args_stack = StackValidationArgs(_stack_resources(plan), settings)
+            if stack_resources is None:
+                stack_resources = _stack_resources(plan)
+            args_stack = StackValidationArgs(stack_resources, settings)
             try:
                 _run(policy.validate, args_stack, collect.reporter(policy, level, None))
             except UnknownValueError as error:

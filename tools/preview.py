@@ -31,6 +31,7 @@ from tools import render
 from tools.plan import Plan
 from tools.plan_diff import PlanDiff, RevisionError, diff_plans, plan_at_revision
 from tools.policy_runner import PolicyConfigError, PolicyReport, load_config, run_policies
+from tools.stackfile import StackFileError
 
 EXIT_POLICY_VIOLATION = 1
 EXIT_CONFIG_ERROR = 2
@@ -127,7 +128,13 @@ def main(argv: Sequence[str] | None = None) -> int:
         recording = run_program(args.stack, root=args.root.resolve(), preview=args.dry_run)
         plan = Plan.from_recording(recording)
         report = run_policies(plan, config)
-    except (FileNotFoundError, pulumi.RunError, PolicyConfigError, json.JSONDecodeError) as error:
+    except (
+        FileNotFoundError,
+        StackFileError,
+        pulumi.RunError,
+        PolicyConfigError,
+        json.JSONDecodeError,
+    ) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_CONFIG_ERROR
     diff = None

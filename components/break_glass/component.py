@@ -24,8 +24,9 @@ import pulumi_aws as aws
 from components.alerting import publish_statements
 from components.break_glass import policies
 from components.config.break_glass import BreakGlassConfig
+from components.deployment import AwsContext
 from components.lambda_function import ROOT, FunctionSpec, VpcPlacement, https_within_vpc, logged_function
-from components.lib.iam import AwsContext, assume_role_policy, document, statement, to_json
+from components.lib.iam import assume_role_policy, document, statement, to_json
 from lambdas.break_glass_broker import METRIC_NAMESPACE, SWEPT_METRIC
 from lambdas.break_glass_broker.store import STATUS_INDEX
 
@@ -182,7 +183,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
                     f"lambdas/rotation/{file}": pulumi.FileAsset(str(ROOT / "lambdas" / "rotation" / file))
                     for file in ("__init__.py", "vault.py")
                 },
-                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id]),
+                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id], args.context.partition),
                 timeout=60,
                 memory_size=256,
             ),

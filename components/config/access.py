@@ -36,6 +36,9 @@ class AccessConfig:
     ci_bound_cidrs: tuple[str, ...]
     recovery_pgp_keys: tuple[str, ...]
     adopt_token: SecretRef | None
+    # Every role that runs `pulumi up` besides the one running it now (CI's, operators' SSO roles): names,
+    # name patterns or ARNs. They may read and change the TLS bundle and write the break-glass secret.
+    deployer_principals: tuple[str, ...] = ()
 
 
 def read_access(reader: ConfigReader) -> AccessConfig:
@@ -86,12 +89,27 @@ def read_access(reader: ConfigReader) -> AccessConfig:
     for index, key in enumerate(pgp_keys):
         if not _is_base64(key):
             reader.problem(f"vaultRecoveryPgpKeys[{index}]", "is not base64", "`gpg --export <id> | base64`")
+    deployers = _deployer_principals(reader)
     return AccessConfig(
         applications=tuple(applications),
         ci_bound_cidrs=tuple(cidrs),
         recovery_pgp_keys=tuple(pgp_keys),
         adopt_token=reader.secret("vaultAdoptToken"),
+        deployer_principals=tuple(deployers),
     )
+
+
+def _deployer_principals(reader: ConfigReader) -> list[str]:
+    deployers = reader.string_list("deployerPrincipals", [], allowed="IAM role names, patterns or ARNs")
+    for index, role in enumerate(deployers):
+        # A bare wildcard would admit every role in the account.
+        if not re.fullmatch(ROLE_PATTERN, role) or role.strip("*/") == "":
+            reader.problem(
+                f"deployerPrincipals[{index}]",
+                f"{role!r} is not an IAM role name, name pattern or ARN",
+                "e.g. candlefish-ci-deploy or aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformAdmin_*",
+            )
+    return deployers
 
 
 def _is_base64(text: str) -> bool:

@@ -1,4 +1,4 @@
-"""The secrets catalog section of the stack config: entries from `initialSecrets` and the team roles.
+"""The secrets catalog section of the stack config: the `catalog` entries and the team roles.
 
 Each entry names a secret kept in both Vault KV and Secrets Manager. Its value is either generated
 (pulumi-random, in the entry's `valueFormat`) or supplied (an externally issued credential, read from the
@@ -61,21 +61,19 @@ class SecretEntry:
     destroy_on_delete: bool = False
 
 
-@dataclass(frozen=True)
-class Catalog:
-    """The entries, and the IAM role (name, name pattern or ARN) of each owning team."""
+def read_catalog(
+    reader: ConfigReader, *, production: bool
+) -> tuple[tuple[SecretEntry, ...], Mapping[str, str]]:
+    """Read `catalog` and `teamRoles` (the IAM role name, pattern or ARN of each owning team).
 
-    entries: tuple[SecretEntry, ...]
-    team_roles: Mapping[str, str]
-
-
-def read_catalog(reader: ConfigReader, *, production: bool) -> Catalog:
-    """Read `initialSecrets` and `teamRoles`, recording a problem for anything malformed."""
-    entries = tuple(
+    Records a problem for anything malformed.
+    """
+    catalog = tuple(
         entry
-        for name, body in sorted(reader.mapping("initialSecrets").items())
+        for name, body in sorted(reader.mapping("catalog").items())
         if (entry := _entry(reader, name, body, production=production)) is not None
     )
+    _refuse_shared_paths(reader, catalog)
     team_roles: dict[str, str] = {}
     for team, role in reader.mapping("teamRoles", {}).items():
         if not re.fullmatch(TEAM_PATTERN, team):
@@ -87,17 +85,38 @@ def read_catalog(reader: ConfigReader, *, production: bool) -> Catalog:
         else:
             team_roles[team] = role
     if production:
-        for owner in sorted({entry.owner for entry in entries} - set(team_roles)):
+        for owner in sorted({entry.owner for entry in catalog} - set(team_roles)):
             reader.problem(
                 "teamRoles",
                 f"has no role for owner {owner!r}; production secrets admit only their owner's role",
                 f"add teamRoles.{owner}",
             )
-    return Catalog(entries=entries, team_roles=MappingProxyType(team_roles))
+    return catalog, MappingProxyType(team_roles)
+
+
+def vault_path_key(path: str) -> str:
+    """A KV path as Vault resolves it: no leading or trailing '/', runs of '/' as one."""
+    return "/".join(part for part in path.split("/") if part)
+
+
+def _refuse_shared_paths(reader: ConfigReader, entries: tuple[SecretEntry, ...]) -> None:
+    """Two entries writing one Vault path would seed and rotate over each other's value."""
+    first_at: dict[str, str] = {}
+    for entry in entries:
+        key = vault_path_key(entry.vault_path)
+        if key in first_at:
+            reader.problem(
+                f"catalog.{entry.name}.vaultPath",
+                f"{entry.vault_path!r} is also the path of catalog.{first_at[key]}; their seeds and "
+                "rotations would overwrite each other's value",
+                "a Vault path no other entry uses",
+            )
+        else:
+            first_at[key] = entry.name
 
 
 def _entry(reader: ConfigReader, name: str, body: Any, *, production: bool) -> SecretEntry | None:
-    key = f"initialSecrets.{name}"
+    key = f"catalog.{name}"
     if not re.fullmatch(NAME_PATTERN, name):
         reader.problem(
             key,

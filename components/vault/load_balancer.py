@@ -1,4 +1,10 @@
-"""The Application Load Balancer in front of Vault: HTTPS only (HTTP redirects), nodes checked on 8200."""
+"""The Application Load Balancer in front of Vault: HTTPS only (HTTP redirects), nodes checked on 8200.
+
+Clients (443) reach only nodes that are initialised and unsealed, active or standby: a replacement node that
+has not joined the raft cluster yet answers 501 to the health check and gets no traffic. The bootstrap has
+its own way in, a listener on 8200 whose target group also counts an uninitialised node healthy, so the very
+first `pulumi up` can initialise the cluster without bending the clients' health semantics.
+"""
 
 from __future__ import annotations
 
@@ -8,12 +14,19 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.deployment import Names
+
 VAULT_API_PORT = 8200
 HTTPS_PORT = 443
 HTTP_PORT = 80
-# Healthy for the active node, standbys and an uninitialised cluster (so the bootstrap can reach it);
-# sealed nodes answer 503 and receive no traffic.
-HEALTH_CHECK_PATH = "/v1/sys/health?standbyok=true&perfstandbyok=true&uninitcode=200"
+# The bootstrap's listener (the deploying machine's way in): same port as the nodes', TLS, allowed CIDRs only.
+BOOTSTRAP_PORT = VAULT_API_PORT
+# Healthy (200) for the active node and standbys, performance standbys included. An uninitialised node
+# answers 501, a sealed one 503, a DR secondary 472: no client traffic.
+HEALTH_CHECK_PATH = "/v1/sys/health?standbyok=true&perfstandbyok=true"
+# The bootstrap's target group also counts an uninitialised node (so the first init can reach one); a
+# sealed node still answers 503.
+BOOTSTRAP_HEALTH_CHECK_PATH = f"{HEALTH_CHECK_PATH}&uninitcode=200"
 # AWS's recommended policy: TLS 1.3 and 1.2 with forward-secret ciphers and hybrid post-quantum key
 # exchange for clients that offer it.
 SSL_POLICY = "ELBSecurityPolicy-TLS13-1-2-Res-PQ-2025-09"
@@ -22,7 +35,7 @@ DEREGISTRATION_DELAY_SECONDS = 15
 
 @dataclass(frozen=True)
 class LoadBalancerArgs:
-    environment: str
+    names: Names
     internal: bool
     subnet_ids: Sequence[pulumi.Input[str]]
     security_group_id: pulumi.Input[str]
@@ -38,6 +51,33 @@ class LoadBalancerArgs:
 class VaultLoadBalancer:
     load_balancer: aws.lb.LoadBalancer
     target_group: aws.lb.TargetGroup
+    bootstrap_target_group: aws.lb.TargetGroup
+
+
+def _target_group(
+    name: str, *, names: Names, role: str, path: str, vpc_id: pulumi.Input[str], parent: pulumi.Resource
+) -> aws.lb.TargetGroup:
+    return aws.lb.TargetGroup(
+        name,
+        port=VAULT_API_PORT,
+        protocol="HTTPS",
+        target_type="instance",
+        vpc_id=vpc_id,
+        deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
+        health_check=aws.lb.TargetGroupHealthCheckArgs(
+            enabled=True,
+            protocol="HTTPS",
+            port="traffic-port",
+            path=path,
+            matcher="200",
+            interval=10,
+            timeout=5,
+            healthy_threshold=2,
+            unhealthy_threshold=2,
+        ),
+        tags={"Name": names.resource(f"vault-{role}")},
+        opts=pulumi.ResourceOptions(parent=parent),
+    )
 
 
 def vault_load_balancer(name: str, args: LoadBalancerArgs, parent: pulumi.Resource) -> VaultLoadBalancer:
@@ -55,50 +95,54 @@ def vault_load_balancer(name: str, args: LoadBalancerArgs, parent: pulumi.Resour
         access_logs=aws.lb.LoadBalancerAccessLogsArgs(
             bucket=args.access_log_bucket, prefix=args.access_log_prefix, enabled=True
         ),
-        tags={"Name": f"candlefish-{args.environment}-vault"},
+        tags={"Name": args.names.resource("vault")},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[args.access_log_policy]),
     )
-    target_group = aws.lb.TargetGroup(
-        f"{name}-nodes",
-        port=VAULT_API_PORT,
-        protocol="HTTPS",
-        target_type="instance",
-        vpc_id=args.vpc_id,
-        deregistration_delay=DEREGISTRATION_DELAY_SECONDS,
-        health_check=aws.lb.TargetGroupHealthCheckArgs(
-            enabled=True,
-            protocol="HTTPS",
-            port="traffic-port",
-            path=HEALTH_CHECK_PATH,
-            matcher="200",
-            interval=10,
-            timeout=5,
-            healthy_threshold=2,
-            unhealthy_threshold=2,
-        ),
-        tags={"Name": f"candlefish-{args.environment}-vault-nodes"},
-        opts=pulumi.ResourceOptions(parent=parent),
+    names, vpc = args.names, args.vpc_id
+    target_group = _target_group(
+        f"{name}-nodes", names=names, role="nodes", path=HEALTH_CHECK_PATH, vpc_id=vpc, parent=parent
     )
-    return VaultLoadBalancer(load_balancer=load_balancer, target_group=target_group)
+    bootstrap = _target_group(
+        f"{name}-bootstrap-nodes",
+        names=names,
+        role="bootstrap",
+        path=BOOTSTRAP_HEALTH_CHECK_PATH,
+        vpc_id=vpc,
+        parent=parent,
+    )
+    return VaultLoadBalancer(load_balancer, target_group, bootstrap)
 
 
-def listeners(
-    name: str, lb: VaultLoadBalancer, certificate_arn: pulumi.Input[str]
-) -> tuple[aws.lb.Listener, aws.lb.Listener]:
-    """HTTPS:443 forwarding to the nodes, and HTTP:80 answering only with a permanent redirect to HTTPS."""
-    child = pulumi.ResourceOptions(parent=lb.load_balancer)
-    https = aws.lb.Listener(
-        f"{name}-https",
+@dataclass(frozen=True)
+class Listeners:
+    https: aws.lb.Listener
+    http_redirect: aws.lb.Listener
+    bootstrap: aws.lb.Listener
+
+
+def _https_forward(
+    name: str,
+    lb: VaultLoadBalancer,
+    port: int,
+    target_group: aws.lb.TargetGroup,
+    certificate_arn: pulumi.Input[str],
+) -> aws.lb.Listener:
+    return aws.lb.Listener(
+        name,
         load_balancer_arn=lb.load_balancer.arn,
-        port=HTTPS_PORT,
+        port=port,
         protocol="HTTPS",
         ssl_policy=SSL_POLICY,
         certificate_arn=certificate_arn,
-        default_actions=[
-            aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=lb.target_group.arn)
-        ],
-        opts=child,
+        default_actions=[aws.lb.ListenerDefaultActionArgs(type="forward", target_group_arn=target_group.arn)],
+        opts=pulumi.ResourceOptions(parent=lb.load_balancer),
     )
+
+
+def listeners(name: str, lb: VaultLoadBalancer, certificate_arn: pulumi.Input[str]) -> Listeners:
+    """HTTPS:443 forwarding to the serving nodes, HTTP:80 answering only with a permanent redirect to HTTPS,
+    and HTTPS:8200 forwarding to the bootstrap's target group."""
+    https = _https_forward(f"{name}-https", lb, HTTPS_PORT, lb.target_group, certificate_arn)
     http = aws.lb.Listener(
         f"{name}-http-redirect",
         load_balancer_arn=lb.load_balancer.arn,
@@ -112,6 +156,9 @@ def listeners(
                 ),
             )
         ],
-        opts=child,
+        opts=pulumi.ResourceOptions(parent=lb.load_balancer),
     )
-    return https, http
+    bootstrap = _https_forward(
+        f"{name}-bootstrap", lb, BOOTSTRAP_PORT, lb.bootstrap_target_group, certificate_arn
+    )
+    return Listeners(https, http, bootstrap)

@@ -16,7 +16,8 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.vault.load_balancer import HTTP_PORT, HTTPS_PORT, VAULT_API_PORT
+from components.deployment import Names
+from components.vault.load_balancer import BOOTSTRAP_PORT, HTTP_PORT, HTTPS_PORT, VAULT_API_PORT
 
 VAULT_CLUSTER_PORT = 8201
 ANYWHERE = "0.0.0.0/0"
@@ -127,6 +128,13 @@ def load_balancer_rules(*, node_sg: Any, allowed_cidrs: Sequence[str]) -> list[R
                 f"HTTP from allow-listed {cidr}, only redirected to HTTPS",
                 cidr=cidr,
             ),
+            Rule(
+                "ingress",
+                BOOTSTRAP_PORT,
+                f"bootstrap-from-cidr-{index}",
+                f"The deploying machine's bootstrap listener (HTTPS) from allow-listed {cidr}",
+                cidr=cidr,
+            ),
         ]
     rules.append(
         Rule(
@@ -169,7 +177,7 @@ class VaultSecurityGroups:
 def vault_security_groups(
     name: str,
     *,
-    environment: str,
+    names: Names,
     vpc_id: pulumi.Input[str],
     endpoint_sg: pulumi.Input[str],
     region: str,
@@ -181,7 +189,7 @@ def vault_security_groups(
             f"{name}-{role}-sg",
             vpc_id=vpc_id,
             description=description,
-            tags={"Name": f"candlefish-{environment}-vault-{role}"},
+            tags={"Name": names.resource(f"vault-{role}")},
             opts=pulumi.ResourceOptions(parent=parent),
         )
 

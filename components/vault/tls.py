@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_tls as tls
 
+from components.deployment import Names
 from components.lib.iam import document, statement, to_json
 from components.lib.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
 
@@ -38,10 +39,14 @@ def subject_names(load_balancer_dns_name: Any, server_name: str) -> list[Any]:
 CHANGE_ACTIONS = (*CHANGE_VALUE, *CHANGE_POLICY)
 
 
-def secret_policy(reader_role_arn: Any, deployer_role_arn: Any) -> dict[str, Any]:
-    """Only the Vault nodes' role reads the bundle; the deployer keeps reading it so Pulumi can refresh
-    the secret's version, and is the only one who may change it. Everyone else is denied even if an
-    identity policy would allow them."""
+def secret_policy(
+    reader_role_arn: Any, deployer_role_arn: Any, other_deployers: Sequence[Any] = ()
+) -> dict[str, Any]:
+    """Only the Vault nodes' role reads the bundle; the deployers (the role running this update and every
+    configured deployer principal, ARN patterns allowed) keep reading it so Pulumi can refresh the secret's
+    version, and are the only ones who may change it. Everyone else is denied even if an identity policy
+    would allow them."""
+    deployers = [deployer_role_arn, *other_deployers]
     return document(
         statement(
             "VaultNodesReadTheBundle",
@@ -49,18 +54,14 @@ def secret_policy(reader_role_arn: Any, deployer_role_arn: Any) -> dict[str, Any
             "*",
             principal={"AWS": reader_role_arn},
         ),
-        deny_all_but(
-            "NobodyElseReadsTheBundle", READ_VALUE, [reader_role_arn, deployer_role_arn], match="ArnNotEquals"
-        ),
-        deny_all_but(
-            "NobodyButTheDeployerChangesTheBundle", CHANGE_ACTIONS, deployer_role_arn, match="ArnNotEquals"
-        ),
+        deny_all_but("NobodyElseReadsTheBundle", READ_VALUE, [reader_role_arn, *deployers]),
+        deny_all_but("NobodyButTheDeployersChangeTheBundle", CHANGE_ACTIONS, deployers),
     )
 
 
 @dataclass(frozen=True)
 class TlsArgs:
-    environment: str
+    names: Names
     server_name: str
     load_balancer_dns_name: pulumi.Input[str]
     validity_days: int
@@ -69,6 +70,7 @@ class TlsArgs:
     reader_role_arn: pulumi.Input[str]
     deployer_role_arn: pulumi.Input[str]
     recovery_window_days: int
+    other_deployers: Sequence[pulumi.Input[str]] = ()
     acm_certificate_arn: str | None = None
 
 
@@ -84,14 +86,14 @@ class VaultTls:
 
 def vault_tls(name: str, args: TlsArgs, parent: pulumi.Resource) -> VaultTls:
     child = pulumi.ResourceOptions(parent=parent)
-    env = args.environment
+    names = args.names
     ca_key = tls.PrivateKey(f"{name}-tls-ca-key", algorithm="RSA", rsa_bits=CA_KEY_BITS, opts=child)
     ca = tls.SelfSignedCert(
         f"{name}-tls-ca",
         private_key_pem=ca_key.private_key_pem,
         is_ca_certificate=True,
         subject=tls.SelfSignedCertSubjectArgs(
-            common_name=f"candlefish-{env} Vault CA", organization="Candlefish"
+            common_name=f"{names.prefix} Vault CA", organization="Candlefish"
         ),
         validity_period_hours=CA_VALIDITY_DAYS * HOURS_PER_DAY,
         allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
@@ -123,7 +125,7 @@ def vault_tls(name: str, args: TlsArgs, parent: pulumi.Resource) -> VaultTls:
 
     secret = aws.secretsmanager.Secret(
         f"{name}-tls-secret",
-        name=f"candlefish/{env}/vault/tls",
+        name=names.secret("vault/tls"),
         description="Vault nodes' TLS certificate, private key and CA (read at boot by the node role)",
         kms_key_id=args.secrets_key_arn,
         recovery_window_in_days=args.recovery_window_days,
@@ -144,7 +146,7 @@ def vault_tls(name: str, args: TlsArgs, parent: pulumi.Resource) -> VaultTls:
     policy = aws.secretsmanager.SecretPolicy(
         f"{name}-tls-secret-policy",
         secret_arn=secret.arn,
-        policy=to_json(secret_policy(args.reader_role_arn, args.deployer_role_arn)),
+        policy=to_json(secret_policy(args.reader_role_arn, args.deployer_role_arn, args.other_deployers)),
         block_public_policy=True,
         opts=pulumi.ResourceOptions(parent=secret),
     )
@@ -158,7 +160,7 @@ def vault_tls(name: str, args: TlsArgs, parent: pulumi.Resource) -> VaultTls:
             private_key=server_key.private_key_pem,
             certificate_body=server.cert_pem,
             certificate_chain=ca.cert_pem,
-            tags={"Name": f"candlefish-{env}-vault"},
+            tags={"Name": names.resource("vault")},
             opts=child,
         )
         certificate_arn = imported.arn

@@ -104,9 +104,9 @@ def vault_config(settings: NodeSettings) -> str:
     return own + render("vault-common.hcl", values)
 
 
-def boot_values(instance_id: str, private_ip: str, zone: str) -> dict[str, str]:
+def boot_values(instance_id: str, private_ip: str) -> dict[str, str]:
     """What the install script substitutes into vault.hcl at boot (for tests of the rendered config)."""
-    return {"__INSTANCE_ID__": instance_id, "__PRIVATE_IP__": private_ip, "__AVAILABILITY_ZONE__": zone}
+    return {"__INSTANCE_ID__": instance_id, "__PRIVATE_IP__": private_ip}
 
 
 def cloudwatch_agent_config(settings: NodeSettings) -> str:

@@ -7,7 +7,18 @@ default thresholds and the conventions the components follow.
 
 from pulumi_policy import EnforcementLevel, Policy
 
-from . import break_glass, encryption, exposure, hardening, identity, secrets_material, tags, vault
+from . import (
+    break_glass,
+    encryption,
+    exposure,
+    hardening,
+    identity,
+    internet_facing,
+    secrets_material,
+    tags,
+    vault,
+    vault_version,
+)
 
 # Rules carry their own level; this is only the pack's fallback.
 PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
@@ -15,9 +26,11 @@ PACK_ENFORCEMENT_LEVEL = EnforcementLevel.MANDATORY
 ALL_POLICIES: list[Policy] = [
     *encryption.POLICIES,
     *exposure.POLICIES,
+    *internet_facing.POLICIES,
     *hardening.POLICIES,
     *identity.POLICIES,
     *vault.POLICIES,
+    *vault_version.POLICIES,
     *secrets_material.POLICIES,
     *tags.POLICIES,
     *break_glass.POLICIES,

@@ -17,9 +17,9 @@ below wrap them in `ResourceValidationPolicy` / `StackValidationPolicy` with:
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Iterable, Mapping, Sequence
+from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, cast
 
 from pulumi_policy import (
     EnforcementLevel,
@@ -204,19 +204,39 @@ class StackView:
 
     A reference is found from the engine's property dependencies (known even at preview, when ids are
     not), else by value: an input equal to another resource's `id`, `arn` or `name`.
+
+    Lookups are indexed once per view (resources by type, who references whom through which input), so a
+    rule that asks about every secret stays linear in the stack's size. `StackView.of` hands every stack
+    rule of one run the same view when they are given the same resource list (the offline runner does).
     """
 
     def __init__(self, resources: Sequence[PolicyResource]) -> None:
         self.resources = list(resources)
         self._by_value: dict[str, PolicyResource] = {}
+        self._by_type: dict[str, list[PolicyResource]] = {}
+        self._reverse: dict[tuple[str, tuple[str, ...]], dict[int, list[PolicyResource]]] = {}
+        self._memo: dict[Hashable, Any] = {}
         for resource in self.resources:
+            self._by_type.setdefault(resource.resource_type, []).append(resource)
             for key in ("id", "arn", "bucket"):
                 value = known_get(resource.props, key)
                 if isinstance(value, str) and value:
                     self._by_value.setdefault(value, resource)
 
+    @classmethod
+    def of(cls, resources: Sequence[PolicyResource]) -> StackView:
+        """The view of `resources`, built once for as long as the same list is handed in."""
+        if _LAST_VIEW and _LAST_VIEW[0][0] is resources:
+            return _LAST_VIEW[0][1]
+        view = cls(resources)
+        _LAST_VIEW[:] = [(resources, view)]
+        return view
+
     def of_type(self, *types: str) -> list[PolicyResource]:
-        return [r for r in self.resources if r.resource_type in types]
+        if len(types) == 1:
+            return list(self._by_type.get(types[0], ()))
+        wanted = set(types)
+        return [r for r in self.resources if r.resource_type in wanted]
 
     def referenced(self, resource: PolicyResource, prop: str) -> list[PolicyResource]:
         """The resources that `resource`'s input `prop` refers to."""
@@ -229,13 +249,31 @@ class StackView:
 
     def referencing(self, target: PolicyResource, prop: str, *types: str) -> list[PolicyResource]:
         """The resources of `types` whose input `prop` refers to `target`."""
-        return [r for r in self.of_type(*types) if target in self.referenced(r, prop)]
+        key = (prop, types)
+        index = self._reverse.get(key)
+        if index is None:
+            index = {}
+            for resource in self.of_type(*types):
+                for referenced in self.referenced(resource, prop):
+                    index.setdefault(id(referenced), []).append(resource)
+            self._reverse[key] = index
+        return list(index.get(id(target), ()))
+
+    def memo(self, key: Hashable, build: Callable[[], Any]) -> Any:
+        """`build()`, computed once per view for `key`: an index a rule builds for all its lookups."""
+        if key not in self._memo:
+            self._memo[key] = build()
+        return self._memo[key]
 
     def has_type(self, type_: str) -> bool:
-        return any(r.resource_type == type_ for r in self.resources)
+        return type_ in self._by_type
 
     def environment(self, stack_tags: Mapping[str, str]) -> str | None:
         """The most common Environment tag of the stack's resources, else the stack's own tag."""
+        key = ("environment", tuple(sorted(stack_tags.items())))
+        return cast("str | None", self.memo(key, lambda: self._environment(stack_tags)))
+
+    def _environment(self, stack_tags: Mapping[str, str]) -> str | None:
         seen: Counter[str] = Counter()
         for resource in self.resources:
             try:
@@ -247,6 +285,10 @@ class StackView:
         if seen:
             return seen.most_common(1)[0][0]
         return stack_tags.get(settings.ENVIRONMENT_TAG) or stack_tags.get("environment")
+
+
+# The last view built by `StackView.of`, with the list it was built from (kept so its id is not reused).
+_LAST_VIEW: list[tuple[Sequence[PolicyResource], StackView]] = []
 
 
 @dataclass(frozen=True)
@@ -280,7 +322,7 @@ def stack_policy(
 
     def validate(args: StackValidationArgs, report_violation: ReportViolation) -> None:
         values = settings_for(schema, args.get_config())
-        view = StackView(args.resources)
+        view = StackView.of(args.resources)
         environment = str(values["environment"]) if values.get("environment") else None
         context = StackContext(config=values, environment=environment or view.environment(args.stack_tags))
         if production_only and not context.production:

@@ -70,6 +70,8 @@ VAULT_DEV_MODE_PATTERN = r"^dev"  # VaultMode=dev, dev-in-memory, ...
 VAULT_MINIMUM_NODES = 3
 VAULT_MINIMUM_ZONES = 3
 VAULT_CLUSTER_COMPONENT = "candlefish:secrets:VaultCluster"
+# The Vault release a launch template's nodes install (else read from VAULT_VERSION="X.Y.Z" in its user data).
+VAULT_VERSION_TAG = "VaultVersion"
 
 SECRET_TYPE_TAG = "SecretType"  # noqa: S105 - a tag name
 ROTATION_DAYS_TAG = "RotationDays"

@@ -314,21 +314,37 @@ def _is_vault_seed(seed: PolicyResource, config: Mapping[str, Any]) -> bool:
     )
 
 
-def _seeds_of(view: StackView, secret: PolicyResource, config: Mapping[str, Any]) -> list[PolicyResource]:
-    """The dynamic resources seeding `secret`: its children, or those naming it by name or ARN."""
-    name = known_get(secret.props, "name")
-    found = []
+def _seed_index(view: StackView, config: Mapping[str, Any]) -> dict[int, list[PolicyResource]]:
+    """Each secret's seeds (by the secret's id()), from one pass over the stack's dynamic resources.
+
+    A seed belongs to a secret if it is the secret's child, or one of its `secretFields` holds the secret's
+    name or refers to the secret (property dependency or ARN).
+    """
+    fields = strings(config["secretFields"])
+    secrets_by_name: dict[str, list[PolicyResource]] = {}
+    for secret in view.of_type(SECRET):
+        name = known_get(secret.props, "name")
+        if isinstance(name, str) and name:
+            secrets_by_name.setdefault(name, []).append(secret)
+    index: dict[int, list[PolicyResource]] = {}
     for seed in view.resources:
         if not seed.resource_type.startswith(settings.DYNAMIC_RESOURCE_PREFIX):
             continue
-        fields = strings(config["secretFields"])
-        if (
-            seed.parent is secret
-            or any(name and known_get(seed.props, field) == name for field in fields)
-            or any(secret in view.referenced(seed, field) for field in fields)
-        ):
-            found.append(seed)
-    return found
+        owners: list[PolicyResource] = [seed.parent] if seed.parent is not None else []
+        for field in fields:
+            value = known_get(seed.props, field)
+            owners += secrets_by_name.get(value, []) if isinstance(value, str) else []
+            owners += view.referenced(seed, field)
+        for owner in {id(owner): owner for owner in owners}.values():
+            index.setdefault(id(owner), []).append(seed)
+    return index
+
+
+def _seeds_of(view: StackView, secret: PolicyResource, config: Mapping[str, Any]) -> list[PolicyResource]:
+    """The dynamic resources seeding `secret`: its children, or those naming it by name or ARN."""
+    key = ("catalog-seeds", tuple(strings(config["secretFields"])))
+    index = view.memo(key, lambda: _seed_index(view, config))
+    return list(index.get(id(secret), ()))
 
 
 def _has_vault(view: StackView, config: Mapping[str, Any]) -> bool:

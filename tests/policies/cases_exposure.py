@@ -1,7 +1,7 @@
 """Pass/violate cases for the exposure rules."""
 
 from tests.policies.cases_encryption import BUCKET, bucket
-from tests.policies.support import UNKNOWN, Case, Res
+from tests.policies.support import PRODUCTION, UNKNOWN, Case, Res
 
 SUBNET = "aws:ec2/subnet:Subnet"
 ROUTE_TABLE = "aws:ec2/routeTable:RouteTable"
@@ -126,6 +126,13 @@ CASES = [
         good={"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
         bad={"protocol": "HTTPS"},
         expect="ELBSecurityPolicy-2016-08 allows TLS 1.0",
+    ),
+    Case(
+        "lb-not-internet-facing",
+        type=LOAD_BALANCER,
+        good={"internal": True, "tags": PRODUCTION},
+        bad={"internal": False, "tags": PRODUCTION},
+        expect="application load balancer is internet-facing (internal is not true): Vault's API",
     ),
     Case(
         "lb-drop-invalid-headers",

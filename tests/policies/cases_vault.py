@@ -1,7 +1,10 @@
 """Pass/violate cases for the Vault platform rules."""
 
+import base64
+import gzip
+
 from tests.policies.cases_exposure import ASG, SUBNET
-from tests.policies.support import PRODUCTION, Case, Res
+from tests.policies.support import DEV, PRODUCTION, Case, Res
 
 SECRET = "aws:secretsmanager/secret:Secret"
 ROTATION = "aws:secretsmanager/secretRotation:SecretRotation"
@@ -63,7 +66,30 @@ GUIDE_ALARMS = [
     guide_alarm("node-failure", period=60),
 ]
 
+LAUNCH_TEMPLATE = "aws:ec2/launchTemplate:LaunchTemplate"
+
+
+def vault_nodes(version: str, tags: dict[str, str] = PRODUCTION) -> list[Res]:
+    """A Vault launch template whose gzipped, base64 user data installs `version`, as the cluster's does."""
+    script = f'#cloud-config\nwrite_files:\n  - content: |\n      readonly VAULT_VERSION="{version}"\n'
+    user_data = base64.b64encode(gzip.compress(script.encode())).decode()
+    template = {"tags": {**tags, "VaultCluster": "candlefish"}, "userData": user_data}
+    return [Res("aws:ec2/vpc:Vpc", "vpc", {"tags": tags}), Res(LAUNCH_TEMPLATE, "vault-lt", template)]
+
+
 CASES = [
+    Case(
+        "vault-version-advisories",
+        good=vault_nodes("2.2.2"),
+        bad=vault_nodes("1.15.0"),
+        expect="installs Vault 1.15.0, affected by 9 published advisories: HCSEC-2024-26 / CVE-2024-8185",
+    ),
+    Case(
+        "vault-version-advisories-nonproduction",
+        good=vault_nodes("2.2.2", DEV),
+        bad=vault_nodes("2.1.0", DEV),
+        expect="CVE-2026-89322 (ACL policies were not consistently evaluated, fixed in 2.1.2)",
+    ),
     Case(
         "vault-cluster-quorum",
         good=vault_group(5),

@@ -15,7 +15,7 @@ here loudly instead of being silently left out):
   and the bootstrap enables them over the API) and `disable_standby_reads = true` (standbys forward every
   request to the leader, as HashiCorp Vault's open-source edition does).
 
-Everything else (raft path and node id, performance multiplier, redundancy zone, TLS files and minimum
+Everything else (raft path and node id, performance multiplier, TLS files and minimum
 version, the CA for joining, X-Forwarded-For settings, telemetry filters) is the template as rendered.
 """
 
@@ -30,7 +30,6 @@ if TYPE_CHECKING:
     from tests.support.openbao import OpenBaoCluster, OpenBaoNode
 
 SEAL_KEY_ID = "candlefish-test-1"
-ZONES = ("us-east-1a", "us-east-1b", "us-east-1c")
 
 
 class TemplateDrift(AssertionError):
@@ -82,8 +81,7 @@ def node_config(cluster: OpenBaoCluster, node: OpenBaoNode) -> str:
     values = node_settings(cluster.name).values()
     values.update(data_dir=str(node.directory / "raft"), tls_dir=str(cluster.certificates.ca_cert.parent))
     text = userdata.render("vault.hcl", values) + userdata.render("vault-common.hcl", values)
-    zone = ZONES[node.index % len(ZONES)]
-    for placeholder, value in userdata.boot_values(node.node_id, "127.0.0.1", zone).items():
+    for placeholder, value in userdata.boot_values(node.node_id, "127.0.0.1").items():
         text = text.replace(placeholder, value)
 
     peers = [other for other in cluster.nodes if other is not node]

@@ -140,13 +140,11 @@ mount_volume() {
 }
 
 configure_vault() {
-  local instance_id private_ip zone
+  local instance_id private_ip
   instance_id=$(imds instance-id)
   private_ip=$(imds local-ipv4)
-  zone=$(imds placement/availability-zone)
   sed -e "s/__INSTANCE_ID__/${instance_id}/g" \
       -e "s/__PRIVATE_IP__/${private_ip}/g" \
-      -e "s/__AVAILABILITY_ZONE__/${zone}/g" \
       /etc/vault.d/vault.hcl.template >/etc/vault.d/vault.hcl
   chown root:vault /etc/vault.d /etc/vault.d/vault.hcl
   chmod 0750 /etc/vault.d

@@ -1,5 +1,5 @@
-# Vault server configuration for a raft node of {{ cluster_name }} (rendered by components/userdata.py,
-# followed by vault-common.hcl). __INSTANCE_ID__, __PRIVATE_IP__ and __AVAILABILITY_ZONE__ are filled in
+# Vault server configuration for a raft node of {{ cluster_name }} (rendered by components/vault/userdata.py,
+# followed by vault-common.hcl). __INSTANCE_ID__ and __PRIVATE_IP__ are filled in
 # at boot from IMDSv2.
 
 log_level    = "info"
@@ -9,7 +9,8 @@ storage "raft" {
   path                      = "{{ data_dir }}"
   node_id                   = "__INSTANCE_ID__"
   performance_multiplier    = 1
-  autopilot_redundancy_zone = "__AVAILABILITY_ZONE__"
+  # No autopilot_redundancy_zone: redundancy zones are a Vault Enterprise feature, which the Community
+  # build this stack installs does not accept.
 
   retry_join {
     auto_join             = "provider=aws region={{ region }} tag_key={{ join_tag_key }} tag_value={{ join_tag_value }} addr_type=private_v4"
