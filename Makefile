@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 STACK ?= production
 INSTALLED := $(VENV)/.installed
 
-.PHONY: venv policy-pack preview test lint typecheck scan pytest fast clean validate loadtest
+.PHONY: venv policy-pack preview test lint typecheck scan pytest fast mutation clean validate loadtest
 
 $(INSTALLED): requirements.txt requirements-dev.txt policies/requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -49,6 +49,13 @@ pytest: $(INSTALLED)
 fast: $(INSTALLED)
 	$(PY) -m pytest -q -m "not slow"
 
+## Mutation testing (not part of `make test`): a seeded sample of mutants of the validation and security logic,
+## at the lowest CPU priority. MUTANTS=0 runs every mutant (hours); SEED picks another sample. See tests/MUTATION.md.
+MUTANTS ?= 300
+SEED ?= 18
+mutation: $(INSTALLED)
+	nice -n 19 $(PY) -m tools.mutation --sample $(MUTANTS) --seed $(SEED)
+
 ## Day-2 checks of a deployed stack (README: operating the platform). VAULT_TOKEN from the environment.
 validate: $(INSTALLED)
 	$(PY) -m tools.validate --stack $(STACK)
@@ -58,4 +65,4 @@ loadtest: $(INSTALLED)
 	$(PY) -m tools.loadtest $(LOADTEST_ARGS)
 
 clean:
-	rm -rf $(VENV) $(POLICY_VENV) .mypy_cache .ruff_cache .pytest_cache
+	rm -rf mutants $(VENV) $(POLICY_VENV) .mypy_cache .ruff_cache .pytest_cache

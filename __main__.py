@@ -9,16 +9,17 @@ from components.break_glass.component import BreakGlassAccess, BreakGlassAccessA
 from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs
 from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
 from components.config.stack import ConfigError, check_zones, load_stack_config
-from components.database.datastores import Database, DatabaseArgs, default_max_connections
+from components.database.datastores import Database, DatabaseArgs
+from components.database.parameters import default_max_connections
+from components.deployment import AwsContext, Deployment, Names
 from components.keys import DR_ENVIRONMENT_SUFFIX, Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.lib import tagging
-from components.lib.iam import AwsContext
-from components.monitoring.component import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
+from components.monitoring.component import Monitoring, MonitoringArgs
+from components.monitoring.targets import DatabaseTargets, VaultTargets
 from components.network import Network, NetworkArgs
 from components.storage import ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX, Storage, StorageArgs
 from components.vault.bootstrap import AppRole, CiAppRoleSettings, VaultBootstrap, VaultBootstrapArgs
 from components.vault.cluster import VaultCluster, VaultClusterArgs
-from components.vault.iam import node_role_name
 from components.vault.userdata import AUDIT_LOG_PATH
 
 SECURITY_TEAM = "security-team"
@@ -35,21 +36,24 @@ project_config = pulumi.Config()
 caller = aws.get_caller_identity_output()
 # The role behind the deploying session (IAM path resolved): it seeds secrets and may read what it wrote.
 deployer_role_arn = aws.iam.get_session_context_output(arn=caller.arn).issuer_arn
-context = AwsContext(
-    account_id=caller.account_id,
-    partition=aws.get_partition_output().partition,
-    region=config.region,
+deployment = Deployment.from_config(
+    config,
+    AwsContext(
+        account_id=caller.account_id,
+        partition=aws.get_partition_output().partition,
+        region=config.region,
+    ),
 )
+names = deployment.names
 # Every other role that deploys this stack (CI's, operators' SSO roles), as ARN patterns.
-other_deployers = [role_arn_pattern(role, context) for role in config.access.deployer_principals]
+other_deployers = [role_arn_pattern(role, deployment.aws) for role in config.access.deployer_principals]
 
 # The Vault nodes' role has a fixed name, so the unseal key and bucket policies can name it before it exists.
-node_role_arn = context.arn("iam", f"role/{node_role_name(config.environment)}", region=False)
+node_role_arn = deployment.aws.arn("iam", f"role/{names.vault_node_role}", region=False)
 keys = Keys(
     "keys",
     KeysArgs(
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         deletion_window_days=config.keys.deletion_window_days,
         dr_region=config.storage.dr_region if config.dr.multi_region_keys else None,
     ),
@@ -57,8 +61,7 @@ keys = Keys(
 network = Network(
     "network",
     NetworkArgs(
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         vpc_cidr=config.network.vpc_cidr,
         availability_zones=config.network.availability_zones,
         private_subnet_cidrs=config.network.private_subnet_cidrs,
@@ -71,19 +74,18 @@ network = Network(
 unseal = UnsealKey(
     "unseal",
     UnsealKeyArgs(
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         deletion_window_days=config.keys.deletion_window_days,
         enable_hsm=config.keys.enable_hsm,
         hsm_subnet_ids=network.private_subnet_ids,
         hsm_trust_anchor_certificate=config.keys.hsm_trust_anchor_certificate,
         hsm_key_store_connected=config.keys.hsm_key_store_connected,
         secrets_key_arn=keys.secrets.arn,
-        protect=config.is_production,
+        protect=deployment.deletion_protection,
         node_role_arn=node_role_arn,
         dr_region=config.storage.dr_region if config.dr.multi_region_keys else None,
-        dr_node_role_arn=context.arn(
-            "iam", f"role/{node_role_name(config.environment + DR_ENVIRONMENT_SUFFIX)}", region=False
+        dr_node_role_arn=deployment.aws.arn(
+            "iam", f"role/{Names(config.environment + DR_ENVIRONMENT_SUFFIX).vault_node_role}", region=False
         ),
         existing_key_arn=config.dr.unseal_key_replica_arn,
     ),
@@ -91,11 +93,10 @@ unseal = UnsealKey(
 storage = Storage(
     "storage",
     StorageArgs(
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         data_key_arn=keys.data.arn,
         vault_node_role_arn=node_role_arn,
-        compliance_lock=config.is_production,
+        compliance_lock=deployment.production,
         audit_object_lock_days=config.storage.audit_object_lock_days,
         backup_retention_days=config.storage.backup_retention_days,
         access_log_retention_days=config.vault.log_retention_days,
@@ -106,9 +107,7 @@ storage = Storage(
 vault = VaultCluster(
     "vault",
     VaultClusterArgs(
-        environment=config.environment,
-        context=context,
-        production=config.is_production,
+        deployment=deployment,
         vault=config.vault,
         load_balancer=config.load_balancer,
         vpc_id=network.vpc.id,
@@ -129,16 +128,14 @@ vault = VaultCluster(
         access_log_policy=storage.access_logs.policy,
         deployer_role_arn=deployer_role_arn,
         other_deployers=other_deployers,
-        volume_tags=config.tags,
-        boot_dependencies=[network, *network.default_routes],
+        depends_on=network.ready,
     ),
 )
 # Vault's audit log, archived from CloudWatch Logs into the object-locked audit bucket.
 AuditDelivery(
     "audit-delivery",
     AuditDeliveryArgs(
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         audit_log_group_name=vault.audit_log_group.name,
         audit_bucket_arn=storage.audit.bucket.arn,
         audit_bucket_policy=storage.audit.policy,
@@ -151,9 +148,7 @@ alerting = Alerting(
     "alerting",
     AlertingArgs(
         functions_key_arn=keys.functions.arn,
-        environment=config.environment,
-        production=config.is_production,
-        context=context,
+        deployment=deployment,
         notifications_key_arn=keys.notifications.arn,
         secrets_key_arn=keys.secrets.arn,
         logs_key_arn=keys.logs.arn,
@@ -174,8 +169,7 @@ rotation = SecretRotationFunction(
     "rotation",
     SecretRotationFunctionArgs(
         functions_key_arn=keys.functions.arn,
-        environment=config.environment,
-        context=context,
+        deployment=deployment,
         vpc_id=network.vpc.id,
         vpc_cidr=config.network.vpc_cidr,
         private_subnet_ids=network.private_subnet_ids,
@@ -195,9 +189,9 @@ break_glass = (
         "break-glass",
         BreakGlassAccessArgs(
             functions_key_arn=keys.functions.arn,
-            environment=config.environment,
-            production=config.is_production,
-            context=context,
+            environment=deployment.environment,
+            production=deployment.production,
+            context=deployment.aws,
             settings=config.break_glass,
             vpc_id=network.vpc.id,
             vpc_cidr=config.network.vpc_cidr,
@@ -217,7 +211,7 @@ break_glass = (
     else None
 )
 applications = [
-    AppRole(name=app.name, bound_arn=role_arn_pattern(app.role, context), paths=app.paths)
+    AppRole(name=app.name, bound_arn=role_arn_pattern(app.role, deployment.aws), paths=app.paths)
     for app in config.access.applications
 ]
 # The deploying machine reaches Vault at the load balancer's bootstrap listener, or through a port forward
@@ -226,14 +220,11 @@ deploy_vault_address = config.vault.deploy_address or vault.bootstrap_address
 bootstrap = VaultBootstrap(
     "bootstrap",
     VaultBootstrapArgs(
-        environment=config.environment,
-        context=context,
-        production=config.is_production,
+        deployment=deployment,
         vault_address=deploy_vault_address,
         ca_pem=vault.ca_certificate_pem,
         secrets_key_arn=keys.secrets.arn,
         node_role_arn=vault.node_role.arn,
-        cluster_size=1 if config.vault.dev_mode else config.vault.cluster_size,
         # CI manages the catalog's structure (the platform-team policy), never reads values.
         ci_approle=CiAppRoleSettings(
             token_policies=["platform-team"], bound_cidrs=config.access.ci_bound_cidrs
@@ -246,7 +237,7 @@ bootstrap = VaultBootstrap(
         other_deployers=other_deployers,
         # The security team holds the break-glass material; without a team role, a dedicated role name.
         break_glass_principal_patterns=(
-            [role_arn_pattern(config.team_roles[SECURITY_TEAM], context)]
+            [role_arn_pattern(config.team_roles[SECURITY_TEAM], deployment.aws)]
             if SECURITY_TEAM in config.team_roles
             else None
         ),
@@ -254,7 +245,7 @@ bootstrap = VaultBootstrap(
         iam_server_id=config.vault.server_name,
         break_glass_broker_role_arn=break_glass.broker_role.arn if break_glass else None,
         break_glass_max_ttl=f"{config.break_glass.max_duration_s}s",
-        wait_for=[vault.https_listener, vault.bootstrap_listener, vault.auto_scaling_group],
+        depends_on=vault.ready,
     ),
     opts=pulumi.ResourceOptions(depends_on=[vault]),
 )
@@ -268,16 +259,14 @@ vault_access = (
 catalog = SecretsCatalog(
     "catalog",
     SecretsCatalogArgs(
-        environment=config.environment,
-        production=config.is_production,
-        context=context,
-        entries=config.secrets,
+        deployment=deployment,
+        catalog=config.catalog,
         secrets_key_arn=keys.secrets.arn,
         deployer_role_arn=deployer_role_arn,
         rotation=rotation,
         supplied_values={
             entry.name: project_config.require_secret(entry.config_value.key)
-            for entry in config.secrets
+            for entry in config.catalog
             if entry.config_value is not None and entry.config_value.present
         },
         team_roles=config.team_roles,
@@ -288,9 +277,7 @@ catalog = SecretsCatalog(
 database = Database(
     "database",
     DatabaseArgs(
-        environment=config.environment,
-        production=config.is_production,
-        context=context,
+        deployment=deployment,
         vpc_id=network.vpc.id,
         private_subnet_ids=network.private_subnet_ids,
         data_key_arn=keys.data.arn,
@@ -306,17 +293,13 @@ monitoring = Monitoring(
     "monitoring",
     MonitoringArgs(
         functions_key_arn=keys.functions.arn,
-        environment=config.environment,
-        production=config.is_production,
-        context=context,
+        deployment=deployment,
         settings=config.monitoring,
         logs_key_arn=keys.logs.arn,
         alerts_topic_arn=alerting.alerts_topic.arn,
         pages_topic_arn=alerting.pages_topic.arn,
         vault=VaultTargets(
             auto_scaling_group_name=vault.auto_scaling_group.name,
-            cluster_size=1 if config.vault.dev_mode else config.vault.cluster_size,
-            telemetry_cluster_name=f"candlefish-{config.environment}",
             load_balancer_arn_suffix=vault.load_balancer.arn_suffix,
             target_group_arn_suffix=vault.target_group.arn_suffix,
             server_log_group_name=vault.server_log_group.name,

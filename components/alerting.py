@@ -27,8 +27,10 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.deployment import AwsContext, Deployment
 from components.lambda_function import FunctionSpec, LoggedFunction, logged_function
-from components.lib.iam import AwsContext, document, statement, to_json
+from components.lib.component import Component
+from components.lib.iam import document, statement, to_json
 from components.lib.secret_policy import secret_policy
 
 # PagerDuty's Amazon CloudWatch integration takes SNS notifications at this URL; the integration key is
@@ -52,9 +54,7 @@ PAGERDUTY_DELIVERY_POLICY = {
 class AlertingArgs:
     """Everything alerting needs, passed in explicitly. Absent secure values skip their channel."""
 
-    environment: str
-    production: bool
-    context: AwsContext
+    deployment: Deployment
     notifications_key_arn: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
@@ -125,7 +125,7 @@ def slack_forwarder_statements(
     ]
 
 
-class Alerting(pulumi.ComponentResource):
+class Alerting(Component):
     """The alerts and pages topics and their e-mail, PagerDuty and Slack subscriptions."""
 
     alerts_topic: aws.sns.Topic
@@ -182,11 +182,11 @@ class Alerting(pulumi.ComponentResource):
         )
 
     def _topic(self, role: str, purpose: str) -> aws.sns.Topic:
-        topic_name = f"candlefish-{self._args.environment}-{role}"
+        topic_name = self._args.deployment.names.resource(role)
         topic = aws.sns.Topic(
             f"{self._base}-{role}",
             name=topic_name,
-            display_name=f"Candlefish {self._args.environment} {role}",
+            display_name=f"Candlefish {self._args.deployment.environment} {role}",
             kms_master_key_id=self._args.notifications_key_arn,
             tags={"Name": topic_name, "Purpose": purpose},
             opts=pulumi.ResourceOptions(parent=self),
@@ -194,7 +194,7 @@ class Alerting(pulumi.ComponentResource):
         aws.sns.TopicPolicy(
             f"{self._base}-{role}-policy",
             arn=topic.arn,
-            policy=to_json(topic_policy(topic.arn, self._args.context)),
+            policy=to_json(topic_policy(topic.arn, self._args.deployment.aws)),
             opts=pulumi.ResourceOptions(parent=topic),
         )
         return topic
@@ -204,10 +204,10 @@ class Alerting(pulumi.ComponentResource):
         base = f"{self._base}-slack-forwarder"
         secret = aws.secretsmanager.Secret(
             f"{self._base}-slack-webhook",
-            name=f"candlefish/{args.environment}/alerting/slack-webhook-url",
+            name=args.deployment.names.secret("alerting/slack-webhook-url"),
             description="Slack incoming-webhook URL the alert forwarder posts to",
             kms_key_id=args.secrets_key_arn,
-            recovery_window_in_days=30 if args.production else 7,
+            recovery_window_in_days=args.deployment.recovery_window_days,
             tags={"Name": "slack-webhook-url", "Owner": "platform-team"},
             opts=pulumi.ResourceOptions(parent=self),
         )
@@ -221,10 +221,10 @@ class Alerting(pulumi.ComponentResource):
             base,
             FunctionSpec(
                 asynchronous=True,
-                function_name=f"candlefish-{args.environment}-slack-forwarder",
+                function_name=args.deployment.names.resource("slack-forwarder"),
                 package="slack_forwarder",
                 description="Posts the alerts topic's notifications to Slack",
-                statements=slack_forwarder_statements(secret.arn, args.secrets_key_arn, args.context),
+                statements=slack_forwarder_statements(secret.arn, args.secrets_key_arn, args.deployment.aws),
                 # Only where the URL is kept, never the URL.
                 environment={"SLACK_WEBHOOK_SECRET_ARN": secret.arn},
                 timeout=20,

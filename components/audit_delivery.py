@@ -15,7 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.lib.iam import AwsContext, assume_role_policy, concat, document, statement, to_json
+from components.deployment import Deployment
+from components.lib.iam import assume_role_policy, concat, document, statement, to_json
 
 AUDIT_PREFIX = "vault-audit/"
 ERROR_PREFIX = "vault-audit-errors/"
@@ -29,8 +30,7 @@ BUFFER_MIB = 5
 class AuditDeliveryArgs:
     """The audit log group, the bucket it is archived in and the keys that encrypt each step."""
 
-    environment: str
-    context: AwsContext
+    deployment: Deployment
     audit_log_group_name: pulumi.Input[str]
     audit_bucket_arn: pulumi.Input[str]
     audit_bucket_policy: pulumi.Resource
@@ -91,9 +91,9 @@ class AuditDelivery(pulumi.ComponentResource):
         self, name: str, args: AuditDeliveryArgs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
         super().__init__("candlefish:secrets:AuditDelivery", name, None, opts)
-        ctx, env = args.context, args.environment
+        ctx = args.deployment.aws
         child = pulumi.ResourceOptions(parent=self)
-        stream_name = f"candlefish-{env}-vault-audit"
+        stream_name = args.deployment.names.resource("vault-audit")
 
         error_group = aws.cloudwatch.LogGroup(
             f"{name}-errors",

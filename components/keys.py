@@ -16,7 +16,8 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_random as random
 
-from components.lib.iam import AwsContext
+from components.deployment import AwsContext, Deployment, Names
+from components.lib.component import Component
 from components.lib.key_policies import PURPOSES, KeyPolicyContext, KeyPurpose, key_policy
 
 # KMS custom key stores need a FIPS-mode cluster; hsm2m.medium is the current HSM type.
@@ -30,8 +31,7 @@ KMSUSER_PASSWORD_LENGTH = 32
 class KeysArgs:
     """What the keys need to know: where they live and how long a scheduled deletion waits."""
 
-    environment: str
-    context: AwsContext
+    deployment: Deployment
     deletion_window_days: int
     # With a DR region (and no CloudHSM), the data key is multi-Region with a replica there.
     dr_region: str | None = None
@@ -58,7 +58,7 @@ def key_policy_json(
     )
 
 
-class Keys(pulumi.ComponentResource):
+class Keys(Component):
     """The data, logs, secrets and notifications keys, each with rotation on and an alias."""
 
     data: aws.kms.Key
@@ -76,7 +76,7 @@ class Keys(pulumi.ComponentResource):
         self.autoscaling_role = aws.iam.ServiceLinkedRole(
             f"{name}-autoscaling-role",
             aws_service_name="autoscaling.amazonaws.com",
-            custom_suffix=f"candlefish-{args.environment}",
+            custom_suffix=args.deployment.names.prefix,
             description="Launches the Vault nodes with volumes encrypted by the data key",
             opts=child,
         )
@@ -88,9 +88,9 @@ class Keys(pulumi.ComponentResource):
             self.data_replica = replica_key(
                 f"{name}-data-replica",
                 self.data,
-                dataclasses.replace(args.context, region=args.dr_region),
+                dataclasses.replace(args.deployment.aws, region=args.dr_region),
                 "data",
-                environment=args.environment,
+                names=args.deployment.names,
                 deletion_window_days=args.deletion_window_days,
             )
         self.logs = self._key(name, args, "logs")
@@ -118,19 +118,19 @@ class Keys(pulumi.ComponentResource):
     ) -> aws.kms.Key:
         key = aws.kms.Key(
             f"{name}-{purpose}",
-            description=f"candlefish-{args.environment}: {PURPOSES[purpose]}",
+            description=f"{args.deployment.names.prefix}: {PURPOSES[purpose]}",
             # KMS cannot make an existing key multi-Region: a change here replaces the key (README: DR).
             multi_region=multi_region or None,
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=args.deletion_window_days,
-            policy=key_policy_json(purpose, args.context, autoscaling_role_arn),
-            tags={"Name": f"candlefish-{args.environment}-{purpose}", "KeyPurpose": purpose},
+            policy=key_policy_json(purpose, args.deployment.aws, autoscaling_role_arn),
+            tags={"Name": args.deployment.names.resource(purpose), "KeyPurpose": purpose},
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.kms.Alias(
             f"{name}-{purpose}-alias",
-            name=f"alias/candlefish-{args.environment}-{purpose}",
+            name=args.deployment.names.kms_alias(purpose),
             target_key_id=key.key_id,
             opts=pulumi.ResourceOptions(parent=key),
         )
@@ -143,7 +143,7 @@ def replica_key(
     context: AwsContext,
     purpose: KeyPurpose,
     *,
-    environment: str,
+    names: Names,
     deletion_window_days: int,
     unseal_role_arn: pulumi.Input[str] | None = None,
 ) -> aws.kms.ReplicaKey:
@@ -152,10 +152,10 @@ def replica_key(
         name,
         primary_key_arn=primary.arn,
         region=context.region,
-        description=f"candlefish-{environment}: {PURPOSES[purpose]} (replica in {context.region})",
+        description=f"{names.prefix}: {PURPOSES[purpose]} (replica in {context.region})",
         deletion_window_in_days=deletion_window_days,
         policy=key_policy_json(purpose, context, unseal_role_arn=unseal_role_arn),
-        tags={"Name": f"candlefish-{environment}-{purpose}-replica", "KeyPurpose": purpose},
+        tags={"Name": names.resource(f"{purpose}-replica"), "KeyPurpose": purpose},
         opts=pulumi.ResourceOptions(parent=primary),
     )
 
@@ -164,8 +164,7 @@ def replica_key(
 class UnsealKeyArgs:
     """The unseal key's settings; `hsm_subnet_ids` (two or more zones) only when CloudHSM is on."""
 
-    environment: str
-    context: AwsContext
+    deployment: Deployment
     deletion_window_days: int
     enable_hsm: bool
     hsm_subnet_ids: Sequence[pulumi.Input[str]] = ()
@@ -184,7 +183,7 @@ class UnsealKeyArgs:
     existing_key_arn: str | None = None
 
 
-class UnsealKey(pulumi.ComponentResource):
+class UnsealKey(Component):
     """Vault's auto-unseal key, in standard KMS or in a CloudHSM-backed custom key store.
 
     CloudHSM cannot be brought up in one apply: AWS requires the cluster to be initialised with a
@@ -222,7 +221,7 @@ class UnsealKey(pulumi.ComponentResource):
         hsm_backed = custom_key_store_id is not None
         self.key = aws.kms.Key(
             f"{name}-key",
-            description=f"candlefish-{args.environment}: {PURPOSES['unseal']}",
+            description=f"{args.deployment.names.prefix}: {PURPOSES['unseal']}",
             custom_key_store_id=custom_key_store_id,
             # AWS cannot rotate keys held in a custom key store; standard keys rotate yearly.
             enable_key_rotation=not hsm_backed,
@@ -230,9 +229,9 @@ class UnsealKey(pulumi.ComponentResource):
             deletion_window_in_days=args.deletion_window_days,
             # KMS cannot make an existing key multi-Region: a change here replaces the key (README: DR).
             multi_region=True if args.dr_region and not args.enable_hsm else None,
-            policy=key_policy_json("unseal", args.context, unseal_role_arn=args.node_role_arn),
+            policy=key_policy_json("unseal", args.deployment.aws, unseal_role_arn=args.node_role_arn),
             tags={
-                "Name": f"candlefish-{args.environment}-unseal",
+                "Name": args.deployment.names.resource("unseal"),
                 "KeyPurpose": "unseal",
                 "KeyBacking": self.backing,
             },
@@ -240,7 +239,7 @@ class UnsealKey(pulumi.ComponentResource):
         )
         aws.kms.Alias(
             f"{name}-alias",
-            name=f"alias/candlefish-{args.environment}-unseal",
+            name=args.deployment.names.kms_alias("unseal"),
             target_key_id=self.key.key_id,
             opts=pulumi.ResourceOptions(parent=self.key),
         )
@@ -249,9 +248,9 @@ class UnsealKey(pulumi.ComponentResource):
             self.replica = replica_key(
                 f"{name}-replica",
                 self.key,
-                dataclasses.replace(args.context, region=args.dr_region),
+                dataclasses.replace(args.deployment.aws, region=args.dr_region),
                 "unseal",
-                environment=args.environment,
+                names=args.deployment.names,
                 deletion_window_days=args.deletion_window_days,
                 unseal_role_arn=args.dr_node_role_arn,
             )
@@ -270,7 +269,7 @@ class UnsealKey(pulumi.ComponentResource):
             hsm_type=HSM_TYPE,
             mode=HSM_MODE,
             subnet_ids=list(args.hsm_subnet_ids),
-            tags={"Name": f"candlefish-{args.environment}-unseal-hsm"},
+            tags={"Name": args.deployment.names.resource("unseal-hsm")},
             opts=child,
         )
         for index, subnet_id in enumerate(args.hsm_subnet_ids[:2]):
@@ -291,7 +290,7 @@ class UnsealKey(pulumi.ComponentResource):
         )
         kmsuser_secret = aws.secretsmanager.Secret(
             f"{name}-kmsuser-password-secret",
-            name=f"candlefish/{args.environment}/cloudhsm/kmsuser-password",
+            name=args.deployment.names.secret("cloudhsm/kmsuser-password"),
             description="Password of the CloudHSM kmsuser that the KMS custom key store logs in as",
             kms_key_id=args.secrets_key_arn,
             recovery_window_in_days=30,
@@ -305,7 +304,7 @@ class UnsealKey(pulumi.ComponentResource):
         )
         self.key_store = aws.kms.CustomKeyStore(
             f"{name}-key-store",
-            custom_key_store_name=f"candlefish-{args.environment}-unseal",
+            custom_key_store_name=args.deployment.names.resource("unseal"),
             custom_key_store_type="AWS_CLOUDHSM",
             cloud_hsm_cluster_id=self.hsm_cluster.cluster_id,
             trust_anchor_certificate=args.hsm_trust_anchor_certificate,

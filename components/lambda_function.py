@@ -15,6 +15,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.deployment import Names
 from components.lib.iam import assume_role_policy, document, statement, to_json
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -143,7 +144,7 @@ def logged_function(
     )
     log_group = aws.cloudwatch.LogGroup(
         f"{base}-logs",
-        name=f"/aws/lambda/{spec.function_name}",
+        name=Names.lambda_log_group(spec.function_name),
         retention_in_days=retention_days,
         kms_key_id=logs_key_arn,
         opts=child,

@@ -13,7 +13,9 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
-from components.lib.iam import AwsContext, assume_role_policy, document, statement, to_json
+from components.deployment import Deployment
+from components.lib.component import Component
+from components.lib.iam import assume_role_policy, document, statement, to_json
 
 INTERFACE_ENDPOINT_SERVICES = (
     "ec2",
@@ -38,8 +40,7 @@ APPLICATION_PORTS = {443: "HTTPS to Vault and AWS APIs", 5432: "PostgreSQL", 637
 class NetworkArgs:
     """The network layout from the stack config, and the key that encrypts flow logs."""
 
-    environment: str
-    context: AwsContext
+    deployment: Deployment
     vpc_cidr: str
     availability_zones: Sequence[str]
     private_subnet_cidrs: Sequence[str]
@@ -49,7 +50,7 @@ class NetworkArgs:
     logs_key_arn: pulumi.Input[str]
 
 
-class Network(pulumi.ComponentResource):
+class Network(Component):
     """VPC, subnets, routing, NAT, flow logs and VPC endpoints."""
 
     vpc: aws.ec2.Vpc
@@ -60,14 +61,12 @@ class Network(pulumi.ComponentResource):
     endpoint_security_group: aws.ec2.SecurityGroup
     application_security_group: aws.ec2.SecurityGroup
     flow_log_group: aws.cloudwatch.LogGroup
-    # Default routes are children of their route tables, so depending on the component does not wait for
-    # them: instances that must reach the internet at boot depend on these too.
     default_routes: list[aws.ec2.Route]
 
     def __init__(self, name: str, args: NetworkArgs, opts: pulumi.ResourceOptions | None = None) -> None:
         super().__init__("candlefish:secrets:Network", name, None, opts)
         self._base = name
-        self._env = args.environment
+        self._names = args.deployment.names
         self._zones = list(args.availability_zones)
         self.default_routes = []
         child = pulumi.ResourceOptions(parent=self)
@@ -77,18 +76,18 @@ class Network(pulumi.ComponentResource):
             cidr_block=args.vpc_cidr,
             enable_dns_support=True,
             enable_dns_hostnames=True,
-            tags={"Name": f"candlefish-{self._env}"},
+            tags={"Name": self._names.prefix},
             opts=child,
         )
         # Adopting the default security group with no rules strips AWS's allow-all defaults from it.
         aws.ec2.DefaultSecurityGroup(
             f"{name}-default-sg",
             vpc_id=self.vpc.id,
-            tags={"Name": f"candlefish-{self._env}-default-unused"},
+            tags={"Name": self._names.resource("default-unused")},
             opts=child,
         )
         internet_gateway = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=self.vpc.id, tags={"Name": f"candlefish-{self._env}"}, opts=child
+            f"{name}-igw", vpc_id=self.vpc.id, tags={"Name": self._names.prefix}, opts=child
         )
         self.public_subnets = self._subnets("public", args.availability_zones, args.public_subnet_cidrs)
         self.private_subnets = self._subnets("private", args.availability_zones, args.private_subnet_cidrs)
@@ -99,6 +98,9 @@ class Network(pulumi.ComponentResource):
         self.endpoint_security_group = self._endpoints(args)
         self.application_security_group = self._application_security_group(args)
 
+        # Default routes are children of their route tables, so depending on the component alone does not
+        # wait for them: what must reach the internet at boot (the Vault nodes) waits for `ready`.
+        self.ready = [self, *self.default_routes]
         self.register_outputs(
             {
                 "vpcId": self.vpc.id,
@@ -128,7 +130,7 @@ class Network(pulumi.ComponentResource):
                 # Nothing gets a public address by default, not even in the public tier: only the NAT
                 # gateways' Elastic IPs and an internet-facing load balancer are public.
                 map_public_ip_on_launch=False,
-                tags={"Name": f"candlefish-{self._env}-{tier}-{zone}", "Tier": tier},
+                tags={"Name": self._names.resource(f"{tier}-{zone}"), "Tier": tier},
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for zone, block in zip(zones, blocks, strict=True)
@@ -141,7 +143,7 @@ class Network(pulumi.ComponentResource):
         table = aws.ec2.RouteTable(
             f"{self._base}-{label}-rt",
             vpc_id=self.vpc.id,
-            tags={"Name": f"candlefish-{self._env}-{label}"},
+            tags={"Name": self._names.resource(label)},
             opts=pulumi.ResourceOptions(parent=self),
         )
         route = aws.ec2.Route(
@@ -176,7 +178,7 @@ class Network(pulumi.ComponentResource):
             address = aws.ec2.Eip(
                 f"{self._base}-nat-eip-{zone_name}",
                 domain="vpc",
-                tags={"Name": f"candlefish-{self._env}-nat-{zone_name}"},
+                tags={"Name": self._names.resource(f"nat-{zone_name}")},
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[internet_gateway]),
             )
             gateways.append(
@@ -185,7 +187,7 @@ class Network(pulumi.ComponentResource):
                     allocation_id=address.allocation_id,
                     subnet_id=subnet.id,
                     connectivity_type="public",
-                    tags={"Name": f"candlefish-{self._env}-nat-{zone_name}"},
+                    tags={"Name": self._names.resource(f"nat-{zone_name}")},
                     opts=pulumi.ResourceOptions(parent=self, depends_on=[internet_gateway]),
                 )
             )
@@ -206,12 +208,12 @@ class Network(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         group = aws.cloudwatch.LogGroup(
             f"{self._base}-flow-logs",
-            name=f"/candlefish/{self._env}/vpc-flow-logs",
+            name=self._names.log_group("vpc-flow-logs"),
             retention_in_days=args.flow_log_retention_days,
             kms_key_id=args.logs_key_arn,
             opts=child,
         )
-        ctx = args.context
+        ctx = args.deployment.aws
         flow_log_arn = ctx.arn("ec2", "vpc-flow-log/*")
         role = aws.iam.Role(
             f"{self._base}-flow-logs-role",
@@ -247,7 +249,7 @@ class Network(pulumi.ComponentResource):
             log_destination=group.arn,
             iam_role_arn=role.arn,
             max_aggregation_interval=60,
-            tags={"Name": f"candlefish-{self._env}-vpc"},
+            tags={"Name": self._names.resource("vpc")},
             # Flow Logs checks the role can write when the flow log is created: its policy comes first.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[role_policy]),
         )
@@ -259,7 +261,7 @@ class Network(pulumi.ComponentResource):
             f"{self._base}-endpoints-sg",
             vpc_id=self.vpc.id,
             description="VPC interface endpoints: HTTPS from inside the VPC only",
-            tags={"Name": f"candlefish-{self._env}-endpoints"},
+            tags={"Name": self._names.resource("endpoints")},
             opts=child,
         )
         aws.vpc.SecurityGroupIngressRule(
@@ -275,32 +277,32 @@ class Network(pulumi.ComponentResource):
         aws.ec2.VpcEndpoint(
             f"{self._base}-s3-endpoint",
             vpc_id=self.vpc.id,
-            service_name=f"com.amazonaws.{args.context.region}.s3",
+            service_name=f"com.amazonaws.{args.deployment.aws.region}.s3",
             vpc_endpoint_type="Gateway",
             route_table_ids=[table.id for table in self.private_route_tables],
-            tags={"Name": f"candlefish-{self._env}-s3"},
+            tags={"Name": self._names.resource("s3")},
             opts=child,
         )
         # The break-glass broker's requests table; functions allow HTTPS to its prefix list.
         self.dynamodb_endpoint = aws.ec2.VpcEndpoint(
             f"{self._base}-dynamodb-endpoint",
             vpc_id=self.vpc.id,
-            service_name=f"com.amazonaws.{args.context.region}.dynamodb",
+            service_name=f"com.amazonaws.{args.deployment.aws.region}.dynamodb",
             vpc_endpoint_type="Gateway",
             route_table_ids=[table.id for table in self.private_route_tables],
-            tags={"Name": f"candlefish-{self._env}-dynamodb"},
+            tags={"Name": self._names.resource("dynamodb")},
             opts=child,
         )
         for service in INTERFACE_ENDPOINT_SERVICES:
             aws.ec2.VpcEndpoint(
                 f"{self._base}-{service}-endpoint",
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{args.context.region}.{service}",
+                service_name=f"com.amazonaws.{args.deployment.aws.region}.{service}",
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,
                 security_group_ids=[endpoint_sg.id],
-                tags={"Name": f"candlefish-{self._env}-{service}"},
+                tags={"Name": self._names.resource(service)},
                 opts=child,
             )
         return endpoint_sg
@@ -311,7 +313,7 @@ class Network(pulumi.ComponentResource):
             f"{self._base}-applications-sg",
             vpc_id=self.vpc.id,
             description="Applications using the platform: out to Vault, PostgreSQL, Redis and AWS APIs",
-            tags={"Name": f"candlefish-{self._env}-applications"},
+            tags={"Name": self._names.resource("applications")},
             opts=pulumi.ResourceOptions(parent=self),
         )
         for port, purpose in APPLICATION_PORTS.items():

@@ -16,9 +16,17 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.deployment import Deployment
 from components.keys import key_policy_json
 from components.lib import bucket_policies as policies
-from components.lib.iam import AwsContext, assume_role_policy, to_json
+from components.lib.bucket_lifecycles import (
+    Lifecycle,
+    access_log_lifecycle,
+    audit_lifecycle,
+    snapshot_lifecycle,
+)
+from components.lib.component import Component
+from components.lib.iam import assume_role_policy, to_json
 
 SNAPSHOT_PREFIX = "raft-snapshots/"
 ACCESS_LOG_PREFIX = "vault-alb"
@@ -26,13 +34,6 @@ ACCESS_LOG_PREFIX = "vault-alb"
 SERVER_ACCESS_LOG_PREFIX = "s3-access/"
 # Buckets whose every request is logged (same region and account as the log bucket, as S3 requires).
 LOGGED_BUCKETS = ("audit", "snapshots", "alb-logs")
-# Days after which objects move to colder storage classes. STANDARD_IA needs objects 30 days old.
-INFREQUENT_ACCESS_DAYS = 30
-AUDIT_INSTANT_ARCHIVE_DAYS = 90
-NONCURRENT_ACCESS_LOG_DAYS = 30
-ABORT_UPLOADS_DAYS = 7
-
-Lifecycle = aws.s3.BucketLifecycleConfigurationRuleArgs
 Statements = Callable[[pulumi.Output[str]], Sequence[Any]]
 
 
@@ -40,8 +41,7 @@ Statements = Callable[[pulumi.Output[str]], Sequence[Any]]
 class StorageArgs:
     """What the buckets need: keys, the Vault nodes' role (denied deletion by name), and retention."""
 
-    environment: str
-    context: AwsContext
+    deployment: Deployment
     data_key_arn: pulumi.Input[str]
     vault_node_role_arn: pulumi.Input[str]
     compliance_lock: bool
@@ -61,70 +61,7 @@ class ManagedBucket:
     policy: aws.s3.BucketPolicy
 
 
-def _rule(rule_id: str, **settings: Any) -> Lifecycle:
-    """A lifecycle rule for the whole bucket that also cleans up abandoned multipart uploads."""
-    return Lifecycle(
-        id=rule_id,
-        status="Enabled",
-        filter=aws.s3.BucketLifecycleConfigurationRuleFilterArgs(prefix=""),
-        abort_incomplete_multipart_upload=(
-            aws.s3.BucketLifecycleConfigurationRuleAbortIncompleteMultipartUploadArgs(
-                days_after_initiation=ABORT_UPLOADS_DAYS
-            )
-        ),
-        **settings,
-    )
-
-
-def _expire_noncurrent(days: int) -> aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs:
-    return aws.s3.BucketLifecycleConfigurationRuleNoncurrentVersionExpirationArgs(noncurrent_days=days)
-
-
-def audit_lifecycle(lock_days: int) -> list[Lifecycle]:
-    """Audit logs are kept, moving to colder storage; overwritten versions go once their lock has ended."""
-    return [
-        _rule(
-            "audit-to-colder-storage",
-            transitions=[
-                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    days=INFREQUENT_ACCESS_DAYS, storage_class="STANDARD_IA"
-                ),
-                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    days=AUDIT_INSTANT_ARCHIVE_DAYS, storage_class="GLACIER_IR"
-                ),
-            ],
-            noncurrent_version_expiration=_expire_noncurrent(lock_days),
-        )
-    ]
-
-
-def snapshot_lifecycle(retention_days: int) -> list[Lifecycle]:
-    """Snapshots move to STANDARD_IA after 30 days and expire after the configured retention."""
-    return [
-        _rule(
-            "snapshots-infrequent-access-then-expire",
-            transitions=[
-                aws.s3.BucketLifecycleConfigurationRuleTransitionArgs(
-                    days=INFREQUENT_ACCESS_DAYS, storage_class="STANDARD_IA"
-                )
-            ],
-            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=retention_days),
-            noncurrent_version_expiration=_expire_noncurrent(INFREQUENT_ACCESS_DAYS),
-        )
-    ]
-
-
-def access_log_lifecycle(retention_days: int) -> list[Lifecycle]:
-    return [
-        _rule(
-            "access-logs-expire",
-            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=retention_days),
-            noncurrent_version_expiration=_expire_noncurrent(NONCURRENT_ACCESS_LOG_DAYS),
-        )
-    ]
-
-
-class Storage(pulumi.ComponentResource):
+class Storage(Component):
     """Audit-log, snapshot and access-log buckets; a replica snapshot bucket when a DR region is set."""
 
     audit: ManagedBucket
@@ -140,7 +77,7 @@ class Storage(pulumi.ComponentResource):
         super().__init__("candlefish:secrets:Storage", name, None, opts)
         self._base = name
         self._args = args
-        ctx = args.context
+        ctx = args.deployment.aws
 
         def guarded(arn: pulumi.Output[str]) -> list[Any]:
             """TLS only, the data key only, and nothing the Vault nodes could delete or reconfigure."""
@@ -155,7 +92,7 @@ class Storage(pulumi.ComponentResource):
         # Its bucket names are derived, so the grant names the logged buckets before they exist.
         logged = [
             pulumi.Output.concat(
-                "arn:", ctx.partition, f":s3:::candlefish-{args.environment}-{role}-", ctx.account_id
+                "arn:", ctx.partition, ":s3:::", args.deployment.names.resource(f"{role}-"), ctx.account_id
             )
             for role in LOGGED_BUCKETS
         ]
@@ -224,7 +161,7 @@ class Storage(pulumi.ComponentResource):
         )
 
     def _elb_log_principal(self) -> dict[str, Any]:
-        region = self._args.context.region
+        region = self._args.deployment.aws.region
         if region in policies.ELB_SERVICE_PRINCIPAL_REGIONS:
             return {"Service": policies.ELB_LOG_DELIVERY_SERVICE}
         account = aws.elb.get_service_account_output(
@@ -244,15 +181,15 @@ class Storage(pulumi.ComponentResource):
     ) -> ManagedBucket:
         """A private, versioned, encrypted bucket; SSE-KMS with a bucket key, or SSE-S3 without a key."""
         label = f"{self._base}-{role}"
-        env = self._args.environment
+        names = self._args.deployment.names
         bucket = aws.s3.Bucket(
             label,
-            bucket=pulumi.Output.concat(f"candlefish-{env}-{role}-", self._args.context.account_id),
+            bucket=pulumi.Output.concat(names.resource(f"{role}-"), self._args.deployment.aws.account_id),
             # Object lock can only be turned on when a bucket is created (and S3 then requires versioning).
             object_lock_enabled=object_lock is not None,
             force_destroy=False,
             region=region,
-            tags={"Name": f"candlefish-{env}-{role}", "DataClass": role},
+            tags={"Name": names.resource(role), "DataClass": role},
             opts=pulumi.ResourceOptions(parent=self),
         )
         chain: list[pulumi.Resource] = []
@@ -352,22 +289,23 @@ class Storage(pulumi.ComponentResource):
 
     def _replica_key(self, dr_region: str) -> aws.kms.Key:
         """One key in `dr_region` for every replica bucket."""
-        args, env = self._args, self._args.environment
-        dr_context = dataclasses.replace(args.context, region=dr_region)
+        args = self._args
+        names = args.deployment.names
+        dr_context = dataclasses.replace(args.deployment.aws, region=dr_region)
         key = aws.kms.Key(
             f"{self._base}-replica-key",
-            description=f"candlefish-{env}: raft snapshot and audit-log replicas in {dr_region}",
+            description=f"{names.prefix}: raft snapshot and audit-log replicas in {dr_region}",
             enable_key_rotation=True,
             rotation_period_in_days=365,
             deletion_window_in_days=args.key_deletion_window_days,
             policy=key_policy_json("data", dr_context),
             region=dr_region,
-            tags={"Name": f"candlefish-{env}-snapshot-replicas", "KeyPurpose": "data", "Replica": "true"},
+            tags={"Name": names.resource("snapshot-replicas"), "KeyPurpose": "data", "Replica": "true"},
             opts=pulumi.ResourceOptions(parent=self),
         )
         aws.kms.Alias(
             f"{self._base}-replica-key-alias",
-            name=f"alias/candlefish-{env}-snapshot-replicas",
+            name=names.kms_alias("snapshot-replicas"),
             target_key_id=key.key_id,
             region=dr_region,
             opts=pulumi.ResourceOptions(parent=key),
@@ -432,7 +370,7 @@ class Storage(pulumi.ComponentResource):
             assume_role_policy=assume_role_policy(
                 "s3.amazonaws.com",
                 condition={
-                    "StringEquals": {"aws:SourceAccount": args.context.account_id},
+                    "StringEquals": {"aws:SourceAccount": args.deployment.aws.account_id},
                     "ArnLike": {"aws:SourceArn": source.arn},
                 },
             ),
@@ -447,7 +385,7 @@ class Storage(pulumi.ComponentResource):
                     destination_arn=replica.arn,
                     source_key_arn=args.data_key_arn,
                     replica_key_arn=key.arn,
-                    source_region=args.context.region,
+                    source_region=args.deployment.aws.region,
                     destination_region=dr_region,
                     object_lock=object_lock,
                 )

@@ -26,7 +26,14 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from providers.common import AWS_UNREACHABLE, BootstrapError, aws_client, aws_error_code, fingerprint
+from providers.common import (
+    AWS_UNREACHABLE,
+    BootstrapError,
+    aws_client,
+    aws_error_code,
+    fingerprint,
+    scheduled_for_deletion,
+)
 
 FORMAT = "candlefish-vault-break-glass/1"
 PENDING_STAGE = "CANDLEFISH_INIT_PENDING"
@@ -79,7 +86,7 @@ def explain(error: Exception, secret_id: str, doing: str) -> BootstrapError:
             f"the break-glass secret {secret_id} does not exist ({doing}); it is created by the "
             "VaultBootstrap component: run `pulumi up` again so it exists before Vault is initialised"
         )
-    if code == "InvalidRequestException" and "delet" in str(error).lower():
+    if scheduled_for_deletion(error):
         return _scheduled_for_deletion(secret_id, doing)
     if code in {"AccessDeniedException", "AccessDenied"}:
         return BootstrapError(

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import contextlib
 import hashlib
+import re
 import tempfile
 import uuid
 from collections.abc import Collection, Iterator
@@ -130,6 +131,16 @@ def aws_error_code(error: Exception) -> str:
     """The AWS error code of a botocore ClientError ("" for anything else)."""
     response = getattr(error, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def scheduled_for_deletion(error: Exception) -> bool:
+    """Secrets Manager refused the call because the secret is scheduled for deletion.
+
+    AWS words it "marked for deletion" or "currently marked deleted" depending on the operation.
+    """
+    return aws_error_code(error) == "InvalidRequestException" and bool(
+        re.search(r"marked (for )?delet", str(error), re.IGNORECASE)
+    )
 
 
 AWS_UNREACHABLE = frozenset(

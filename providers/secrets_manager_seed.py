@@ -22,6 +22,7 @@ from providers.common import (
     fingerprint,
     plain,
     request_token,
+    scheduled_for_deletion,
 )
 
 RETRIES = AWS_RETRIES
@@ -36,7 +37,7 @@ def _explain(error: Exception, secret_id: str) -> SeedError:
     code = aws_error_code(error)
     if code == "ResourceNotFoundException":
         return SeedError(f"secret {secret_id} does not exist; run `pulumi up` again once it has been created")
-    if code == "InvalidRequestException" and "deletion" in str(error):
+    if scheduled_for_deletion(error):
         return SeedError(
             f"secret {secret_id} is scheduled for deletion; restore it with "
             f"`aws secretsmanager restore-secret --secret-id {secret_id}` or wait out its recovery window"

@@ -2,23 +2,31 @@
 
 import pytest
 
-from components.monitoring.alarms import GUIDE_ALARMS, Metric, Watched, all_alarms, redis_node_ids
+from components.deployment import Names
+from components.monitoring.alarms import GUIDE_ALARMS, all_alarms
 from components.monitoring.certificates import certificate_alarms
+from components.monitoring.targets import DatabaseTargets, Metric, VaultTargets, Watched, redis_node_ids
 from components.monitoring.widgets import GRID_WIDTH, Line, MetricWidget, TextWidget, layout
 from lambdas.slack_forwarder.message import parse_description
 
 WATCHED = Watched(
-    cluster_name="candlefish-test",
+    vault=VaultTargets(
+        auto_scaling_group_name="asg",
+        load_balancer_arn_suffix="app/lb/1",
+        target_group_arn_suffix="targetgroup/tg/2",
+        server_log_group_name="/candlefish/test/vault/server",
+        audit_log_group_name="/candlefish/test/vault/audit",
+        certificate_arn="arn:aws:acm:us-east-1:123456789012:certificate/example",
+    ),
+    database=DatabaseTargets(
+        rds_instance_identifier="db",
+        rds_allocated_storage_gib=20,
+        rds_max_connections=100,
+        redis_replication_group_id="redis",
+        redis_node_count=3,
+    ),
+    names=Names("test"),
     cluster_size=3,
-    auto_scaling_group_name="asg",
-    load_balancer="app/lb/1",
-    target_group="targetgroup/tg/2",
-    audit_log_group_name="/candlefish/test/vault/audit",
-    audit_namespace="Candlefish/VaultAudit/test",
-    rds_instance="db",
-    rds_allocated_storage_gib=20,
-    rds_max_connections=100,
-    redis_nodes=redis_node_ids("redis", 3),
     functions={"audit-watcher": "watcher"},
 )
 

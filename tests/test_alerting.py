@@ -12,8 +12,8 @@ from components.alerting import (
     publish_statements,
 )
 from components.config.stack import load_stack_config
+from components.deployment import AwsContext, Deployment
 from components.lambda_function import lambda_code
-from components.lib.iam import AwsContext
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 
@@ -41,9 +41,7 @@ def alerting_program():
     Alerting(
         "alerting",
         AlertingArgs(
-            environment=config.environment,
-            production=config.is_production,
-            context=CONTEXT,
+            deployment=Deployment.from_config(config, CONTEXT),
             notifications_key_arn=NOTIFICATIONS_KEY,
             secrets_key_arn=SECRETS_KEY,
             logs_key_arn=LOGS_KEY,

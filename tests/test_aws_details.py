@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs
-from components.lib.iam import AwsContext
+from components.deployment import AwsContext, Deployment
 from tests.support.mocks import ROOT, run_program, run_under_mocks
 
 pytestmark = pytest.mark.slow
@@ -21,8 +21,12 @@ def rotation_in_china() -> None:
     SecretRotationFunction(
         "rotation",
         SecretRotationFunctionArgs(
-            environment="production",
-            context=AwsContext(ACCOUNT, "aws-cn", REGION),
+            deployment=Deployment(
+                environment="production",
+                production=True,
+                aws=AwsContext(ACCOUNT, "aws-cn", REGION),
+                vault_nodes=5,
+            ),
             vpc_id="vpc-0example",
             vpc_cidr="10.0.0.0/16",
             private_subnet_ids=["subnet-0a", "subnet-0b"],

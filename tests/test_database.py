@@ -8,8 +8,9 @@ import pytest
 from components.catalog.secrets import VaultAccess
 from components.config.stack import load_stack_config
 from components.database import access
-from components.database.datastores import Database, DatabaseArgs, postgres_parameters
-from components.lib.iam import AwsContext
+from components.database.datastores import Database, DatabaseArgs
+from components.database.parameters import postgres_parameters
+from components.deployment import AwsContext, Deployment
 from components.vault.userdata import RDS_CA_BUNDLE
 from tests.support.iam_lint import trust_findings
 from tests.support.mocks import run_program
@@ -35,9 +36,7 @@ def database_program(*, with_vault):
         database = Database(
             "database",
             DatabaseArgs(
-                environment=config.environment,
-                production=config.is_production,
-                context=AwsContext("123456789012", "aws", "us-east-1"),
+                deployment=Deployment.from_config(config, AwsContext("123456789012", "aws", "us-east-1")),
                 vpc_id="vpc-0example",
                 private_subnet_ids=SUBNETS,
                 data_key_arn=DATA_KEY,

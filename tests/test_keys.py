@@ -29,11 +29,13 @@ LOGS_ACCEPTED = {
 
 
 def keys_by_purpose(recording):
-    """The stack region's key per purpose (the snapshot replicas' key in the DR region is Storage's)."""
+    """The Keys and UnsealKey components' key per purpose (Storage's DR-region replica key and the
+    break-glass table's own key are not the stack's per-purpose keys)."""
     return {
         k.inputs["tags"]["KeyPurpose"]: k
         for k in recording.of_type("aws:kms/key:Key")
-        if "region" not in k.inputs
+        if k.parent
+        and ("candlefish:secrets:Keys::" in k.parent or "candlefish:secrets:UnsealKey::" in k.parent)
     }
 
 

@@ -13,11 +13,12 @@ import pytest
 
 from components.config.monitoring import zone_file
 from components.config.stack import load_stack_config
-from components.lib.iam import AwsContext
+from components.deployment import AwsContext, Deployment
 from components.monitoring import audit_filters
-from components.monitoring.alarms import AGENT_METRICS, GUIDE_ALARMS, TELEMETRY_NAMESPACE
-from components.monitoring.component import DatabaseTargets, Monitoring, MonitoringArgs, VaultTargets
+from components.monitoring.alarms import AGENT_METRICS, GUIDE_ALARMS
+from components.monitoring.component import Monitoring, MonitoringArgs
 from components.monitoring.dashboards import SERVER_ERRORS
+from components.monitoring.targets import TELEMETRY_NAMESPACE, DatabaseTargets, VaultTargets
 from components.vault.iam import METRICS_NAMESPACE
 from tests.support.audit_samples import AUDIT, ROTATION, line
 from tests.support.iam_lint import findings
@@ -49,17 +50,13 @@ def monitoring_program():
     Monitoring(
         "monitoring",
         MonitoringArgs(
-            environment=config.environment,
-            production=config.is_production,
-            context=AwsContext(ACCOUNT, "aws", config.region),
+            deployment=Deployment.from_config(config, AwsContext(ACCOUNT, "aws", config.region)),
             settings=config.monitoring,
             logs_key_arn=LOGS_KEY,
             alerts_topic_arn=ALERTS,
             pages_topic_arn=PAGES,
             vault=VaultTargets(
                 auto_scaling_group_name=ASG,
-                cluster_size=config.vault.cluster_size,
-                telemetry_cluster_name=config.resource_prefix(),
                 load_balancer_arn_suffix=LOAD_BALANCER,
                 target_group_arn_suffix=TARGET_GROUP,
                 server_log_group_name=SERVER_LOGS,

@@ -1,4 +1,4 @@
-"""The plan-identity check (tools/plan_identity.py) reports every kind of difference a refactoring can make."""
+"""The plan-identity check (tools/plan_identity.py) reports every kind of difference a refactoring makes."""
 
 from __future__ import annotations
 

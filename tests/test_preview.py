@@ -29,7 +29,8 @@ def test_text_preview_shows_components_and_counts(capsys):
         "VaultCluster vault",
     ):
         assert component in out
-    assert "aws:ec2/vpcEndpoint:VpcEndpoint x11" in out
+    # S3 and DynamoDB gateways, and one interface endpoint per service the private subnets call.
+    assert "aws:ec2/vpcEndpoint:VpcEndpoint x13" in out
     assert "aws:ec2/natGateway:NatGateway x3" in out
     assert "aws:autoscaling/group:Group x1" in out
     assert "aws:s3/bucket:Bucket x4" in out
@@ -134,7 +135,7 @@ def test_preview_exits_2_naming_the_line_of_a_stack_file_that_is_not_yaml(tmp_pa
 
 def test_preview_of_an_unknown_stack_names_the_known_ones(capsys):
     assert preview.main(["--stack", "staging"]) == 2
-    assert "stacks here: dev, production" in capsys.readouterr().err
+    assert "stacks here: dev, dr, production" in capsys.readouterr().err
 
 
 def test_a_zone_the_account_cannot_use_is_a_clean_error():

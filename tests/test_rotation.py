@@ -10,7 +10,8 @@ from botocore.exceptions import ClientError
 
 from components.vault.policies import template_text
 from lambdas.rotation import values
-from lambdas.rotation.handler import RotationError, lambda_handler
+from lambdas.rotation.handler import STEPS, RotationError, lambda_handler
+from lambdas.rotation.vault import VaultError
 from tests.support import rotation_driver
 from tools import rotate as rotate_tool
 
@@ -80,6 +81,19 @@ def stages(client, arn):
     return client.describe_secret(SecretId=arn)["VersionIdsToStages"]
 
 
+def handled(capsys):
+    """(event, step) of each line the handler logged: what it did, not what the driver asked of it."""
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    return [(line["event"], line.get("step")) for line in lines]
+
+
+def stopped_before(capsys, step):
+    """The rotation crashed before `step` (the driver's simulated crash, a 500 from RotateSecret): every
+    step before it completed, and the handler neither ran nor failed one."""
+    completed = list(STEPS[: STEPS.index(step)])
+    assert handled(capsys) == [("rotation_step_ok", done) for done in completed]
+
+
 def rotate(client, arn, function_arn, token=TOKEN):
     return client.rotate_secret(
         SecretId=arn,
@@ -91,23 +105,22 @@ def rotate(client, arn, function_arn, token=TOKEN):
 
 
 def test_a_full_rotation_moves_both_stores_to_one_new_value(aws, vault, monkeypatch, capsys):
-    received = rotation_driver.install(monkeypatch)
+    rotation_driver.install(monkeypatch)
     client, arn = make_secret()
     rotate(client, arn, rotation_driver.rotation_function_arn())
-    assert [event["Step"] for event in received] == [
-        "createSecret",
-        "setSecret",
-        "testSecret",
-        "finishSecret",
-    ]
     current = client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
     assert current != INITIAL and len(current) == 64
     assert vault_value(vault) == current
     assert client.get_secret_value(SecretId=arn, VersionStage="AWSPREVIOUS")["SecretString"] == INITIAL
     assert "AWSCURRENT" in stages(client, arn)[TOKEN]
-    logged = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
-    assert [line["event"] for line in logged] == ["rotation_step_ok"] * 4
-    assert current not in json.dumps(logged) and INITIAL not in json.dumps(logged)
+    logged = capsys.readouterr().out
+    assert [(json.loads(line)["event"], json.loads(line)["step"]) for line in logged.splitlines()] == [
+        ("rotation_step_ok", "createSecret"),
+        ("rotation_step_ok", "setSecret"),
+        ("rotation_step_ok", "testSecret"),
+        ("rotation_step_ok", "finishSecret"),
+    ]
+    assert current not in logged and INITIAL not in logged
 
 
 def test_rotation_adds_to_the_seeds_metadata_without_erasing_it(aws, vault, monkeypatch):
@@ -124,7 +137,7 @@ def test_rotation_adds_to_the_seeds_metadata_without_erasing_it(aws, vault, monk
 
 def test_a_new_schedule_checks_the_function_without_rotating(aws, vault, monkeypatch, capsys):
     """SecretRotation with rotate_immediately=false: Secrets Manager runs testSecret on an empty version."""
-    received = rotation_driver.install(monkeypatch)
+    rotation_driver.install(monkeypatch)
     client, arn = make_secret()
     client.rotate_secret(
         SecretId=arn,
@@ -133,19 +146,18 @@ def test_a_new_schedule_checks_the_function_without_rotating(aws, vault, monkeyp
         RotationRules={"AutomaticallyAfterDays": 30},
         RotateImmediately=False,
     )
-    assert [event["Step"] for event in received] == ["testSecret"]
     assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
-    events = [
-        json.loads(line)["event"] for line in capsys.readouterr().out.splitlines() if line.startswith("{")
-    ]
-    assert events == ["rotation_test_skipped", "rotation_step_ok"]
+    assert handled(capsys) == [("rotation_test_skipped", None), ("rotation_step_ok", "testSecret")]
 
 
-def test_a_crash_before_finish_leaves_awscurrent_in_place_and_a_retry_converges(aws, vault, monkeypatch):
+def test_a_crash_before_finish_leaves_awscurrent_in_place_and_a_retry_converges(
+    aws, vault, monkeypatch, capsys
+):
     rotation_driver.install(monkeypatch, stop_before="finishSecret")
     client, arn = make_secret()
     with pytest.raises(ClientError):
         rotate(client, arn, rotation_driver.rotation_function_arn())
+    stopped_before(capsys, "finishSecret")
     assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
     pending = client.get_secret_value(SecretId=arn, VersionStage="AWSPENDING")["SecretString"]
     assert vault_value(vault) == pending  # setSecret ran; readers of AWSCURRENT still get the old value
@@ -159,11 +171,12 @@ def test_a_crash_before_finish_leaves_awscurrent_in_place_and_a_retry_converges(
     )
 
 
-def test_steps_are_idempotent_on_the_request_token(aws, vault, monkeypatch):
+def test_steps_are_idempotent_on_the_request_token(aws, vault, monkeypatch, capsys):
     rotation_driver.install(monkeypatch, stop_before="testSecret")
     client, arn = make_secret()
     with pytest.raises(ClientError):
         rotate(client, arn, rotation_driver.rotation_function_arn())
+    stopped_before(capsys, "testSecret")
     pending = client.get_secret_value(SecretId=arn, VersionStage="AWSPENDING")["SecretString"]
     version_before = vault.secrets.kv.v2.read_secret_metadata(path=VAULT_PATH, mount_point="secret")["data"]
     for step in ("createSecret", "setSecret"):
@@ -173,11 +186,12 @@ def test_steps_are_idempotent_on_the_request_token(aws, vault, monkeypatch):
     assert version_after["current_version"] == version_before["current_version"]
 
 
-def test_test_step_fails_when_vault_does_not_hold_the_pending_value(aws, vault, monkeypatch):
+def test_test_step_fails_when_vault_does_not_hold_the_pending_value(aws, vault, monkeypatch, capsys):
     rotation_driver.install(monkeypatch, stop_before="testSecret")
     client, arn = make_secret()
     with pytest.raises(ClientError):
         rotate(client, arn, rotation_driver.rotation_function_arn())
+    stopped_before(capsys, "testSecret")
     vault.secrets.kv.v2.create_or_update_secret(
         path=VAULT_PATH, mount_point="secret", secret={"value": "example-other"}
     )
@@ -186,11 +200,14 @@ def test_test_step_fails_when_vault_does_not_hold_the_pending_value(aws, vault, 
     assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
 
 
-def test_a_vault_write_racing_the_rotation_is_refused_not_clobbered(aws, vault, vault_server, monkeypatch):
+def test_a_vault_write_racing_the_rotation_is_refused_not_clobbered(
+    aws, vault, vault_server, monkeypatch, capsys
+):
     rotation_driver.install(monkeypatch, stop_before="setSecret")
     client, arn = make_secret()
     with pytest.raises(ClientError):
         rotate(client, arn, rotation_driver.rotation_function_arn())
+    stopped_before(capsys, "setSecret")
     # Someone writes between the rotation's version read and its write: check-and-set refuses the stale write.
     from lambdas.rotation import vault as vault_module
 
@@ -207,6 +224,25 @@ def test_a_vault_write_racing_the_rotation_is_refused_not_clobbered(aws, vault, 
     with pytest.raises(RotationError, match="changed while rotating"):
         lambda_handler({"SecretId": arn, "ClientRequestToken": TOKEN, "Step": "setSecret"}, None)
     assert vault_value(vault) == "example-racer"
+
+
+def test_a_vault_write_refused_for_another_reason_is_not_called_a_race(
+    aws, vault, vault_server, monkeypatch, capsys
+):
+    rotation_driver.install(monkeypatch, stop_before="setSecret")
+    client, arn = make_secret()
+    with pytest.raises(ClientError):
+        rotate(client, arn, rotation_driver.rotation_function_arn())
+    stopped_before(capsys, "setSecret")
+    # A 400 that is not a check-and-set conflict (a malformed write) is Vault's error, not "changed while
+    # rotating": Secrets Manager's retry would not help, and the message must say what Vault said.
+    vault_server.proxy.fail_next(
+        1, status=400, path_prefix="secret/data/", method="POST", message="invalid data"
+    )
+    with pytest.raises(VaultError, match="invalid data") as failed:
+        lambda_handler({"SecretId": arn, "ClientRequestToken": TOKEN, "Step": "setSecret"}, None)
+    assert failed.value.status == 400
+    assert vault_value(vault) == INITIAL
 
 
 def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monkeypatch):
@@ -232,12 +268,19 @@ def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monke
     assert [m["MetricName"] for m in metrics] == ["ManualRotationDue"]
 
 
-def test_a_secret_without_catalog_tags_is_refused(aws, vault, monkeypatch):
+def test_a_secret_without_catalog_tags_is_refused(aws, vault, monkeypatch, capsys):
     rotation_driver.install(monkeypatch)
     client = boto3.client("secretsmanager", config=Config(retries={"total_max_attempts": 1}))
     arn = client.create_secret(Name="stray", SecretString=INITIAL)["ARN"]
     with pytest.raises(ClientError):
         rotate(client, arn, rotation_driver.rotation_function_arn())
+    failure = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (failure["event"], failure["step"], failure["error"]) == (
+        "rotation_failed",
+        "createSecret",
+        "RotationError",
+    )
+    assert failure["detail"] == "secret stray lacks the catalog tags Source, VaultPath; cannot rotate it"
     assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
 
 

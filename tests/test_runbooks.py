@@ -130,7 +130,7 @@ def test_the_snapshot_alarm_fires_when_no_snapshot_succeeded_for_two_hours():
 
 
 def test_a_cluster_that_takes_no_snapshots_has_no_snapshot_alarm():
-    no_snapshots = dataclasses.replace(WATCHED, snapshots=False)
+    no_snapshots = dataclasses.replace(WATCHED, vault=dataclasses.replace(WATCHED.vault, snapshots=False))
     assert "snapshot-stale" not in {spec.key for spec in all_alarms(no_snapshots)}
 
 

@@ -8,7 +8,7 @@ import pytest
 from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs, rotation_code
 from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess
 from components.config.stack import load_stack_config
-from components.lib.iam import AwsContext
+from components.deployment import AwsContext, Deployment
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 
@@ -23,14 +23,13 @@ def catalog_program(*, with_vault=True):
         config = load_stack_config()
         supplied = {
             entry.name: pulumi.Config().require_secret(entry.config_value.key)
-            for entry in config.secrets
+            for entry in config.catalog
             if entry.config_value is not None and entry.config_value.present
         }
         rotation = SecretRotationFunction(
             "rotation",
             SecretRotationFunctionArgs(
-                environment=config.environment,
-                context=AwsContext("123456789012", "aws", "us-east-1"),
+                deployment=Deployment.from_config(config, AwsContext("123456789012", "aws", "us-east-1")),
                 vpc_id="vpc-0example",
                 vpc_cidr=config.network.vpc_cidr,
                 private_subnet_ids=["subnet-0a", "subnet-0b", "subnet-0c"],
@@ -46,10 +45,8 @@ def catalog_program(*, with_vault=True):
         SecretsCatalog(
             "catalog",
             SecretsCatalogArgs(
-                environment=config.environment,
-                production=config.is_production,
-                context=AwsContext("123456789012", "aws", "us-east-1"),
-                entries=config.secrets,
+                deployment=Deployment.from_config(config, AwsContext("123456789012", "aws", "us-east-1")),
+                catalog=config.catalog,
                 secrets_key_arn="arn:aws:kms:us-east-1:123456789012:key/secrets",
                 deployer_role_arn=DEPLOYER,
                 rotation=rotation,

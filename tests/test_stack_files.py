@@ -14,7 +14,7 @@ STACKS = sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
 YAML_TYPES = {"string": str, "integer": int, "boolean": bool, "array": list}
 OBJECT_KEYS = {
     "breakGlass",
-    "initialSecrets",
+    "catalog",
     "tags",
     "teamRoles",
     "vaultApplications",

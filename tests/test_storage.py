@@ -4,10 +4,12 @@ import itertools
 import json
 
 import pytest
+import yaml
 
 from components.lib import bucket_policies
 from components.storage import ACCESS_LOG_PREFIX, SERVER_ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX
 from tests.support.iam_lint import findings
+from tests.support.mocks import ROOT
 
 S3 = "aws:s3/"
 BUCKETS = (
@@ -186,7 +188,9 @@ def test_access_log_bucket_lets_the_regional_elb_account_write_this_accounts_log
     assert allow["Action"] == "s3:PutObject"
     assert allow["Resource"] == f"{arn}/{ACCESS_LOG_PREFIX}/AWSLogs/123456789012/*"
     (rule,) = lifecycle(production, "storage-alb-logs").inputs["rules"]
-    assert rule["expiration"] == {"days": 365}  # production's vaultLogRetentionDays
+    # Kept as long as Vault's own server logs (vaultLogRetentionDays in the production stack file).
+    kept = yaml.safe_load((ROOT / "Pulumi.production.yaml").read_text())["config"]
+    assert rule["expiration"] == {"days": kept["candlefish-secrets:vaultLogRetentionDays"]}
 
 
 def test_regions_opened_since_august_2022_use_the_log_delivery_service_principal():

@@ -13,15 +13,18 @@ def test_every_taggable_resource_has_the_required_tags_and_a_deploy_date(product
         r for r in production.resources if r.custom and r.type.startswith("aws:") and "tags" in r.inputs
     ]
     assert len(taggable) > 40
+    # Stamped with the UTC date of the deployment: the recording ran today (or just before midnight).
+    today = datetime.datetime.now(datetime.UTC).date()
+    recent_dates = {today.isoformat(), (today - datetime.timedelta(days=1)).isoformat()}
     for resource in taggable:
         tags = resource.inputs["tags"]
         if isinstance(tags, list):
             # An Auto Scaling group's tags are a list, propagated to its instances, without DeployedAt.
             assert all(item["propagateAtLaunch"] for item in tags), resource.name
-            tags = {item["key"]: item["value"] for item in tags} | {DEPLOYED_AT: "2000-01-01"}
+            tags = {item["key"]: item["value"] for item in tags} | {DEPLOYED_AT: next(iter(recent_dates))}
         for tag in REQUIRED_TAGS:
             assert tags.get(tag), f"{resource.name} lacks {tag}"
-        assert datetime.date.fromisoformat(tags[DEPLOYED_AT])
+        assert tags[DEPLOYED_AT] in recent_dates, f"{resource.name}: {tags[DEPLOYED_AT]}"
         assert tags["Environment"] == "production"
 
 

@@ -7,7 +7,7 @@ import pulumi
 import pytest
 from pulumi.runtime.sync_await import _sync_await
 
-from components.lib.iam import AwsContext
+from components.deployment import AwsContext, Deployment
 from components.vault.bootstrap import (
     AppRole,
     CiAppRoleSettings,
@@ -29,17 +29,17 @@ DYNAMIC = "pulumi-python:dynamic/candlefish:BootstrappedVault"
 
 def _args(**overrides):
     context = AwsContext(account_id=ACCOUNT_ID, partition="aws", region="us-east-1")
+    deployment = Deployment(
+        environment="test", production=overrides.pop("production", False), aws=context, vault_nodes=5
+    )
     return VaultBootstrapArgs(
-        environment="test",
-        context=context,
-        production=overrides.pop("production", False),
+        deployment=deployment,
         vault_address=pulumi.Output.from_input("https://vault.example.internal"),
         ca_pem=pulumi.Output.from_input(
             "-----BEGIN CERTIFICATE-----\nZXhhbXBsZQ==\n-----END CERTIFICATE-----"
         ),
         secrets_key_arn=SECRETS_KEY,
         node_role_arn=NODE_ROLE,
-        cluster_size=5,
         ci_approle=CiAppRoleSettings(token_policies=["platform-team"], bound_cidrs=["10.20.0.0/16"]),
         app_roles=[
             AppRole("payments", f"arn:aws:iam::{ACCOUNT_ID}:role/payments-api", ["candlefish/payments"])

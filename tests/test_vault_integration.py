@@ -25,7 +25,7 @@ from providers.common import fingerprint
 from providers.vault_kv_seed import VaultKvSeedProvider
 
 pytestmark = [
-    pytest.mark.integration,
+    pytest.mark.integration(target="vault"),
     pytest.mark.skipif(
         not (os.environ.get("VAULT_ADDR") and os.environ.get("VAULT_TOKEN")),
         reason="set VAULT_ADDR and VAULT_TOKEN to run against a real Vault",

@@ -138,12 +138,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m tools.plan_identity", description=__doc__.split("\n\n")[0]
     )
     parser.add_argument("--base", required=True, metavar="GIT-REF", help="revision to compare with")
-    parser.add_argument("--stack", action="append", help="stack(s) to compare (default: production and dev)")
+    parser.add_argument(
+        "--stack", action="append", help="stack(s) to compare (default: every Pulumi.<stack>.yaml)"
+    )
     parser.add_argument("--rename", action="append", type=_rename, default=[], help="OLD_URN=NEW_URN")
     args = parser.parse_args(argv)
     renames = dict(args.rename)
     identical = True
-    for stack in args.stack or ["production", "dev"]:
+    stacks = args.stack or sorted(path.name.split(".")[1] for path in ROOT.glob("Pulumi.*.yaml"))
+    for stack in stacks:
         try:
             before, after = snapshot_at(args.base, stack), snapshot(ROOT, stack)
         except SnapshotError as error:

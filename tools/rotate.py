@@ -27,6 +27,7 @@ from candlefish_secrets.rotate import (
 )
 
 from components.config.stack import ConfigError, parse_stack_config
+from components.deployment import Names
 from tools import stackfile
 
 __all__ = ["Outcome", "RotationFailed", "main", "resolve_arn", "rotate"]
@@ -48,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except (FileNotFoundError, ConfigError) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_USAGE
-    names = [entry.name for entry in config.secrets]
+    names = [entry.name for entry in config.catalog]
     if args.name not in names:
         print(
             f"error: {args.name!r} is not in the {args.stack} catalog ({', '.join(names)})", file=sys.stderr
@@ -60,7 +61,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {error}", file=sys.stderr)
         return error.exit_code
     return rotate_catalog_secret(
-        f"candlefish/{config.environment}/{args.name}",
+        Names(config.environment).secret(args.name),
         region=config.region,
         timeout_s=args.timeout,
         vault_agrees=check,

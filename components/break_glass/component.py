@@ -24,8 +24,9 @@ import pulumi_aws as aws
 from components.alerting import publish_statements
 from components.break_glass import policies
 from components.config.break_glass import BreakGlassConfig
+from components.deployment import AwsContext
 from components.lambda_function import ROOT, FunctionSpec, VpcPlacement, https_within_vpc, logged_function
-from components.lib.iam import AwsContext, assume_role_policy, document, statement, to_json
+from components.lib.iam import assume_role_policy, document, statement, to_json
 from lambdas.break_glass_broker import METRIC_NAMESPACE, SWEPT_METRIC
 from lambdas.break_glass_broker.store import STATUS_INDEX
 
@@ -88,6 +89,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
             f"{name}-table-key",
             description="Break-glass requests table",
             enable_key_rotation=True,
+            tags={"KeyPurpose": "break-glass-requests"},
             deletion_window_in_days=KEY_DELETION_DAYS,
             policy=to_json(
                 policies.table_key_policy(self.broker_role.arn, args.deployer_role_arn, args.context)

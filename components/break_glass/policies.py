@@ -16,7 +16,8 @@ from typing import Any
 
 import pulumi
 
-from components.lib.iam import AwsContext, concat, document, statement
+from components.deployment import AwsContext
+from components.lib.iam import concat, document, statement
 from components.lib.key_policies import ADMIN_ACTIONS
 from lambdas.break_glass_broker import METRIC_NAMESPACE
 from lambdas.break_glass_broker.broker import schedule_name

@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.alerting import publish_statements
+from components.deployment import Deployment
 from components.lambda_function import (
     FunctionSpec,
     VpcPlacement,
@@ -22,7 +23,8 @@ from components.lambda_function import (
     lambda_code,
     logged_function,
 )
-from components.lib.iam import AwsContext, statement
+from components.lib.component import Component
+from components.lib.iam import statement
 from lambdas.rotation import METRIC_NAMESPACE
 
 __all__ = ["METRIC_NAMESPACE", "SecretRotationFunction", "SecretRotationFunctionArgs", "rotation_code"]
@@ -37,8 +39,7 @@ def rotation_code() -> pulumi.AssetArchive:
 class SecretRotationFunctionArgs:
     """Where the function runs, how it reaches Vault, and where it announces manual rotations."""
 
-    environment: str
-    context: AwsContext
+    deployment: Deployment
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
@@ -55,7 +56,7 @@ class SecretRotationFunctionArgs:
     functions_key_arn: pulumi.Input[str] | None = None
 
 
-class SecretRotationFunction(pulumi.ComponentResource):
+class SecretRotationFunction(Component):
     """The rotation Lambda in the private subnets, with its role, security group and encrypted log group."""
 
     role: aws.iam.Role
@@ -71,7 +72,7 @@ class SecretRotationFunction(pulumi.ComponentResource):
             f"{name}-function",
             vpc_id=args.vpc_id,
             vpc_cidr=args.vpc_cidr,
-            name_tag=f"candlefish-{args.environment}-secret-rotation",
+            name_tag=args.deployment.names.resource("secret-rotation"),
             purpose="Secret rotation function: HTTPS to VPC endpoints and Vault only",
             egress_description="HTTPS to the AWS API endpoints and the Vault load balancer inside the VPC",
             parent=self,
@@ -83,12 +84,12 @@ class SecretRotationFunction(pulumi.ComponentResource):
                 "*",
                 condition={"StringEquals": {"cloudwatch:namespace": METRIC_NAMESPACE}},
             ),
-            *publish_statements([args.alerts_topic_arn], args.notifications_key_arn, args.context),
+            *publish_statements([args.alerts_topic_arn], args.notifications_key_arn, args.deployment.aws),
         ]
         made = logged_function(
             f"{name}-function",
             FunctionSpec(
-                function_name=f"candlefish-{args.environment}-secret-rotation",
+                function_name=args.deployment.names.resource("secret-rotation"),
                 package="rotation",
                 description="Secrets Manager rotation for the candlefish catalog (keeps Vault KV in step)",
                 statements=statements,
@@ -100,7 +101,7 @@ class SecretRotationFunction(pulumi.ComponentResource):
                     "VAULT_IAM_SERVER_ID": args.vault_server_name,
                     "ALERTS_TOPIC_ARN": args.alerts_topic_arn,
                 },
-                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id], args.context.partition),
+                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id], args.deployment.aws.partition),
                 timeout=60,
                 memory_size=256,
                 # Secrets Manager may start many rotations at once (one per secret due).
@@ -117,9 +118,11 @@ class SecretRotationFunction(pulumi.ComponentResource):
             action="lambda:InvokeFunction",
             function=self.function.name,
             principal="secretsmanager.amazonaws.com",
-            source_account=args.context.account_id,
+            source_account=args.deployment.aws.account_id,
             # Only rotations of this environment's secrets (a prefix: the function serves the whole catalog).
-            source_arn=args.context.arn("secretsmanager", f"secret:candlefish/{args.environment}/*"),
+            source_arn=args.deployment.aws.arn(
+                "secretsmanager", f"secret:{args.deployment.names.secret('*')}"
+            ),
             opts=pulumi.ResourceOptions(parent=self.function),
         )
         self.register_outputs({"functionArn": self.function.arn, "roleArn": self.role.arn})

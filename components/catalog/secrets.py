@@ -19,7 +19,9 @@ import pulumi_random as random
 
 from components.catalog.rotation import SecretRotationFunction
 from components.config.catalog import SecretEntry
-from components.lib.iam import AwsContext, document, statement, to_json
+from components.deployment import AwsContext, Deployment
+from components.lib.component import Component
+from components.lib.iam import document, statement, to_json
 from components.lib.secret_policy import secret_policy
 from providers.secrets_manager_seed import SecretsManagerSeed
 from providers.vault_kv_seed import VaultKvSeed
@@ -39,10 +41,8 @@ class VaultAccess:
 class SecretsCatalogArgs:
     """Everything the catalog needs, passed in explicitly."""
 
-    environment: str
-    production: bool
-    context: AwsContext
-    entries: Sequence[SecretEntry]
+    deployment: Deployment
+    catalog: Sequence[SecretEntry]
     secrets_key_arn: pulumi.Input[str]
     deployer_role_arn: pulumi.Input[str]
     rotation: SecretRotationFunction
@@ -72,7 +72,7 @@ def catalog_tags(entry: SecretEntry) -> dict[str, str]:
     }
 
 
-class SecretsCatalog(pulumi.ComponentResource):
+class SecretsCatalog(Component):
     """The catalog's secrets, their seeds and their rotation."""
 
     secrets: dict[str, aws.secretsmanager.Secret]
@@ -84,9 +84,9 @@ class SecretsCatalog(pulumi.ComponentResource):
         super().__init__("candlefish:secrets:SecretsCatalog", name, None, opts)
         self._base = name
         self._args = args
-        self.secrets = {entry.name: self._secret(entry) for entry in args.entries}
+        self.secrets = {entry.name: self._secret(entry) for entry in args.catalog}
         access = self._rotation_access()
-        self.status = {entry.name: self._seed_and_rotate(entry, access) for entry in args.entries}
+        self.status = {entry.name: self._seed_and_rotate(entry, access) for entry in args.catalog}
         self.register_outputs(
             {"secretArns": {n: s.arn for n, s in self.secrets.items()}, "status": self.status}
         )
@@ -95,16 +95,16 @@ class SecretsCatalog(pulumi.ComponentResource):
         args = self._args
         secret = aws.secretsmanager.Secret(
             f"{self._base}-{entry.name}",
-            name=f"candlefish/{args.environment}/{entry.name}",
+            name=args.deployment.names.secret(entry.name),
             description=entry.description,
             kms_key_id=args.secrets_key_arn,
-            recovery_window_in_days=30 if args.production else 7,
+            recovery_window_in_days=args.deployment.recovery_window_days,
             tags=catalog_tags(entry),
             opts=pulumi.ResourceOptions(parent=self),
         )
         owner = args.team_roles.get(entry.owner)
         policy = secret_policy(
-            role_arn_pattern(owner, args.context) if owner else None,
+            role_arn_pattern(owner, args.deployment.aws) if owner else None,
             [args.rotation.role.arn, args.deployer_role_arn],
             list(args.reader_role_arns),
         )
@@ -149,7 +149,7 @@ class SecretsCatalog(pulumi.ComponentResource):
                     f"{self._base}-{entry.name}-sm-seed",
                     secret_id=secret.arn,
                     value=value,
-                    region=args.context.region,
+                    region=args.deployment.aws.region,
                     reseed=entry.reseed,
                     opts=pulumi.ResourceOptions(parent=secret),
                 )

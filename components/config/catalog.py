@@ -1,4 +1,4 @@
-"""The secrets catalog section of the stack config: entries from `initialSecrets` and the team roles.
+"""The secrets catalog section of the stack config: the `catalog` entries and the team roles.
 
 Each entry names a secret kept in both Vault KV and Secrets Manager. Its value is either generated
 (pulumi-random, in the entry's `valueFormat`) or supplied (an externally issued credential, read from the
@@ -61,23 +61,21 @@ class SecretEntry:
     destroy_on_delete: bool = False
 
 
-@dataclass(frozen=True)
-class Catalog:
-    """The entries, and the IAM role (name, name pattern or ARN) of each owning team."""
+def read_catalog(
+    reader: ConfigReader, *, production: bool
+) -> tuple[tuple[SecretEntry, ...], Mapping[str, str]]:
+    """Read `catalog` and `teamRoles` (the IAM role name, pattern or ARN of each owning team).
 
-    entries: tuple[SecretEntry, ...]
-    team_roles: Mapping[str, str]
-
-
-def read_catalog(reader: ConfigReader, *, production: bool) -> Catalog:
-    """Read `initialSecrets` and `teamRoles`, recording a problem for anything malformed."""
-    entries = tuple(
+    Records a problem for anything malformed.
+    """
+    catalog = tuple(
         entry
-        for name, body in sorted(reader.mapping("initialSecrets").items())
+        for name, body in sorted(reader.mapping("catalog").items())
         if (entry := _entry(reader, name, body, production=production)) is not None
     )
-    _refuse_shared_paths(reader, entries)
+    _refuse_shared_paths(reader, catalog)
     team_roles: dict[str, str] = {}
+    malformed: set[str] = set()  # reported once, under their own key
     for team, role in reader.mapping("teamRoles", {}).items():
         if not re.fullmatch(TEAM_PATTERN, team):
             reader.problem(f"teamRoles.{team}", "is not a team name", "e.g. platform-team")
@@ -85,16 +83,19 @@ def read_catalog(reader: ConfigReader, *, production: bool) -> Catalog:
             reader.problem(
                 f"teamRoles.{team}", f"{role!r} is not an IAM role name or ARN", "e.g. PlatformTeam"
             )
+            malformed.add(team)
         else:
             team_roles[team] = role
     if production:
-        for owner in sorted({entry.owner for entry in entries} - set(team_roles)):
+        # An entry without a usable owner was reported as such; it needs no role of its own.
+        owners = {entry.owner for entry in catalog if re.fullmatch(TEAM_PATTERN, entry.owner)}
+        for owner in sorted(owners - set(team_roles) - malformed):
             reader.problem(
                 "teamRoles",
                 f"has no role for owner {owner!r}; production secrets admit only their owner's role",
                 f"add teamRoles.{owner}",
             )
-    return Catalog(entries=entries, team_roles=MappingProxyType(team_roles))
+    return catalog, MappingProxyType(team_roles)
 
 
 def vault_path_key(path: str) -> str:
@@ -109,8 +110,8 @@ def _refuse_shared_paths(reader: ConfigReader, entries: tuple[SecretEntry, ...])
         key = vault_path_key(entry.vault_path)
         if key in first_at:
             reader.problem(
-                f"initialSecrets.{entry.name}.vaultPath",
-                f"{entry.vault_path!r} is also the path of initialSecrets.{first_at[key]}; their seeds and "
+                f"catalog.{entry.name}.vaultPath",
+                f"{entry.vault_path!r} is also the path of catalog.{first_at[key]}; their seeds and "
                 "rotations would overwrite each other's value",
                 "a Vault path no other entry uses",
             )
@@ -119,7 +120,7 @@ def _refuse_shared_paths(reader: ConfigReader, entries: tuple[SecretEntry, ...])
 
 
 def _entry(reader: ConfigReader, name: str, body: Any, *, production: bool) -> SecretEntry | None:
-    key = f"initialSecrets.{name}"
+    key = f"catalog.{name}"
     if not re.fullmatch(NAME_PATTERN, name):
         reader.problem(
             key,

@@ -8,7 +8,6 @@ cheaper ones explicitly.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 
 from components.config.reader import ConfigReader
@@ -25,7 +24,7 @@ CACHE_NODE_TYPE_PATTERN = rf"cache\.[a-z][a-z0-9-]*\d[a-z0-9-]*\.{SIZES}"
 # gp3 storage for RDS for PostgreSQL: 20 GiB to 64 TiB.
 GP3_MIN_GIB, GP3_MAX_GIB = 20, 65536
 # RDS refuses a storage autoscaling ceiling less than 10% above the allocated storage.
-AUTOSCALING_HEADROOM = 1.10
+AUTOSCALING_HEADROOM_PERCENT = 10
 MIN_WINDOW_MINUTES = 30
 MIN_BACKUP_DAYS, MAX_BACKUP_DAYS, PRODUCTION_BACKUP_DAYS = 7, 35, 30
 MAX_REDIS_NODES = 6  # a primary and up to five replicas (cluster mode disabled)
@@ -106,7 +105,8 @@ def _postgres(reader: ConfigReader, *, production: bool) -> PostgresConfig:
     allocated = reader.integer("dbAllocatedStorageGb", GP3_MIN_GIB, low=GP3_MIN_GIB, high=GP3_MAX_GIB)
     ceiling = reader.integer("dbMaxAllocatedStorageGb", 100, low=GP3_MIN_GIB, high=GP3_MAX_GIB)
     if allocated is not None and ceiling is not None:
-        needed = min(math.ceil(allocated * AUTOSCALING_HEADROOM), GP3_MAX_GIB)
+        # In whole GiB, without floating point (100 * 1.10 is 110.00000000000001, which ceil makes 111).
+        needed = min(-(-allocated * (100 + AUTOSCALING_HEADROOM_PERCENT) // 100), GP3_MAX_GIB)
         if ceiling < needed:
             reader.problem(
                 "dbMaxAllocatedStorageGb",

@@ -14,6 +14,34 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+# CloudWatch Logs accepts only these retention periods (days).
+LOG_RETENTION_DAYS = (
+    1,
+    3,
+    5,
+    7,
+    14,
+    30,
+    60,
+    90,
+    120,
+    150,
+    180,
+    365,
+    400,
+    545,
+    731,
+    1096,
+    1827,
+    2192,
+    2557,
+    2922,
+    3288,
+    3653,
+)
+# Keys this project once read under another name: the old name is reported with the new one.
+RENAMED_KEYS: Mapping[str, str] = {"initialSecrets": "catalog"}
+
 
 @dataclass(frozen=True)
 class Problem:
@@ -201,7 +229,27 @@ class ConfigReader:
         for key in sorted(set(self.raw) - self.read_keys):
             guess = difflib.get_close_matches(key, sorted(self.read_keys), n=1)
             hint = f"did you mean {guess[0]!r}?" if guess else "remove it or check the README's key list"
+            if key in RENAMED_KEYS:
+                hint = f"renamed: set it as {RENAMED_KEYS[key]!r}"
             self.problem(key, "is not a setting of this project", hint)
+
+
+def log_retention(
+    reader: ConfigReader, key: str, default: int, production_minimum: int | None, production: bool
+) -> int:
+    """Days to keep a CloudWatch log group: one of CloudWatch's periods, and long enough for production."""
+    retention = reader.integer(key, default, low=1, high=3653)
+    if retention is None:
+        return default
+    if retention not in LOG_RETENTION_DAYS:
+        reader.problem(
+            key,
+            f"{retention} is not a CloudWatch retention period",
+            "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
+        )
+    if production and production_minimum is not None and retention < production_minimum:
+        reader.problem(key, f"{retention} days is too short for production", f"{production_minimum} or more")
+    return retention
 
 
 def _as_int(value: Any) -> int | None:

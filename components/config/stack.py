@@ -20,7 +20,22 @@ from components.config.database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODU
 from components.config.database import DatabaseConfig, read_database
 from components.config.dr import DrConfig, read_dr
 from components.config.monitoring import MonitoringConfig, read_monitoring
-from components.config.reader import ConfigError, ConfigReader, Problem, SecretRef
+from components.config.reader import (
+    LOG_RETENTION_DAYS,
+    ConfigError,
+    ConfigReader,
+    Problem,
+    SecretRef,
+    log_retention,
+)
+from components.config.vault import (
+    PRODUCTION_MIN_AUDIT_DAYS,
+    SEMVER_PATTERN,
+    LoadBalancerConfig,
+    VaultConfig,
+    read_load_balancer,
+    read_vault,
+)
 from components.lib import netmath
 
 __all__ = [
@@ -50,47 +65,13 @@ PROJECT = "candlefish-secrets"
 PRODUCTION = "production"
 
 REQUIRED_TAGS = ("Environment", "Project", "Component", "DeployedBy")
-# CloudWatch Logs accepts only these retention periods (days).
-LOG_RETENTION_DAYS = (
-    1,
-    3,
-    5,
-    7,
-    14,
-    30,
-    60,
-    90,
-    120,
-    150,
-    180,
-    365,
-    400,
-    545,
-    731,
-    1096,
-    1827,
-    2192,
-    2557,
-    2922,
-    3288,
-    3653,
-)
 PRODUCTION_MIN_FLOW_LOG_DAYS = 365
-PRODUCTION_MIN_AUDIT_DAYS = 365
-VAULT_CLUSTER_SIZES = (3, 5, 7)
 # The backup bucket moves snapshots to STANDARD_IA after this many days; S3 requires expiry to come later.
 BACKUP_IA_TRANSITION_DAYS = 30
-# The server certificate is re-issued this many days before it expires (README: TLS rotation).
-TLS_EARLY_RENEWAL_DAYS = 30
-LOAD_BALANCER_SCHEMES = ("internal", "internet-facing")
 
-SEMVER_PATTERN = r"\d+\.\d+\.\d+"
 EMAIL_PATTERN = r"[A-Za-z0-9._%+-]+@[A-Za-z0-9-]+(?:\.[A-Za-z0-9-]+)*\.[A-Za-z]{2,}"
-INSTANCE_TYPE_PATTERN = r"[a-z][a-z0-9-]*[0-9][a-z0-9-]*\.(?:nano|micro|small|medium|large|metal|\d*xlarge)"
 REGION_PATTERN = r"[a-z]{2}(?:-gov)?-[a-z]+-\d"
 METADATA_TAG_KEY_PATTERN = r"[A-Za-z0-9+\-=.,_:@]+"
-DNS_NAME_PATTERN = r"(?=.{1,253}$)(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+[a-z][a-z0-9-]{0,61}[a-z0-9]"
-ACM_ARN_PATTERN = r"arn:aws(?:-[a-z]+)*:acm:([a-z0-9-]+):\d{12}:certificate/[0-9a-f-]{36}"
 
 
 @dataclass(frozen=True)
@@ -113,40 +94,6 @@ class KeysConfig:
     enable_hsm: bool
     hsm_trust_anchor_certificate: str | None
     hsm_key_store_connected: bool
-
-
-@dataclass(frozen=True)
-class VaultConfig:
-    """The Vault server cluster: release, size, volumes, TLS and the log groups of its nodes."""
-
-    version: str
-    cluster_size: int
-    instance_type: str
-    dev_mode: bool
-    server_name: str
-    tls_validity_days: int
-    log_retention_days: int
-    audit_log_retention_days: int
-    data_volume_gib: int
-    audit_volume_gib: int
-    # A pinned image; without one the newest Amazon Linux 2023 image is looked up once and then kept.
-    ami_id: str | None = None
-    # Where the machine running `pulumi up` reaches Vault's API, when not at the load balancer itself
-    # (e.g. https://localhost:8443 through a Session Manager port forward).
-    deploy_address: str | None = None
-
-
-@dataclass(frozen=True)
-class LoadBalancerConfig:
-    """How clients reach Vault: the load balancer's scheme, who may connect, and its certificate."""
-
-    scheme: Literal["internal", "internet-facing"]
-    allowed_cidrs: tuple[str, ...]
-    acm_certificate_arn: str | None
-
-    @property
-    def internal(self) -> bool:
-        return self.scheme == "internal"
 
 
 @dataclass(frozen=True)
@@ -183,7 +130,7 @@ class StackConfig:
     dr: DrConfig
     alerting: AlertingConfig
     monitoring: MonitoringConfig
-    secrets: tuple[SecretEntry, ...]
+    catalog: tuple[SecretEntry, ...]
     team_roles: Mapping[str, str]
     access: AccessConfig
     break_glass: BreakGlassConfig
@@ -201,10 +148,6 @@ class StackConfig:
         if self.load_balancer.internal:
             return self.network.private_subnet_cidrs
         return self.network.public_subnet_cidrs
-
-    def resource_prefix(self) -> str:
-        """Prefix for physical names: `candlefish-<environment>`."""
-        return f"candlefish-{self.environment}"
 
 
 def parse_stack_config(
@@ -231,8 +174,8 @@ def parse_stack_config(
     production = environment == PRODUCTION
     network = _network(reader, region=region, production=production)
     keys = _keys(reader, production=production)
-    vault = _vault(reader, environment=environment or "", production=production)
-    load_balancer = _load_balancer(reader, region=region, production=production)
+    vault = read_vault(reader, environment=environment or "", production=production)
+    load_balancer = read_load_balancer(reader, region=region, production=production)
     storage = _storage(reader, region=region, production=production)
     dr = read_dr(reader, region=region, dr_region=storage.dr_region, enable_hsm=keys.enable_hsm)
     alerting = AlertingConfig(
@@ -241,13 +184,13 @@ def parse_stack_config(
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
     monitoring = read_monitoring(reader, production=production, retention_periods=LOG_RETENTION_DAYS)
-    catalog = read_catalog(reader, production=production)
+    catalog, team_roles = read_catalog(reader, production=production)
     access = read_access(reader)
     break_glass = read_break_glass(reader, production=production)
     database = read_database(
         reader,
         production=production,
-        log_retention_days=_log_retention(
+        log_retention_days=log_retention(
             reader, "databaseLogRetentionDays", 365, DATABASE_PRODUCTION_MIN_LOG_DAYS, production
         ),
     )
@@ -271,8 +214,8 @@ def parse_stack_config(
         dr=dr,
         alerting=alerting,
         monitoring=monitoring,
-        secrets=catalog.entries,
-        team_roles=catalog.team_roles,
+        catalog=catalog,
+        team_roles=team_roles,
         access=access,
         break_glass=break_glass,
         tags=MappingProxyType(tags),
@@ -311,7 +254,7 @@ def _network(reader: ConfigReader, *, region: str, production: bool) -> NetworkC
     public = reader.string_list("publicSubnetCidrs", allowed="one CIDR block per availability zone")
     vpc_text = reader.string("vpcCidr", allowed="an IPv4 CIDR block from /16 to /28, e.g. 10.0.0.0/16")
     nat = reader.choice("natGateways", ("one-per-az", "single"), "one-per-az")
-    retention = _log_retention(reader, "flowLogRetentionDays", 365, PRODUCTION_MIN_FLOW_LOG_DAYS, production)
+    retention = log_retention(reader, "flowLogRetentionDays", 365, PRODUCTION_MIN_FLOW_LOG_DAYS, production)
 
     for zone in zones:
         if region and not re.fullmatch(re.escape(region) + r"[a-z]", zone):
@@ -344,24 +287,6 @@ def _network(reader: ConfigReader, *, region: str, production: bool) -> NetworkC
         nat_gateways="single" if nat == "single" else "one-per-az",
         flow_log_retention_days=retention,
     )
-
-
-def _log_retention(
-    reader: ConfigReader, key: str, default: int, production_minimum: int | None, production: bool
-) -> int:
-    """Days to keep a CloudWatch log group: one of CloudWatch's periods, and long enough for production."""
-    retention = reader.integer(key, default, low=1, high=3653)
-    if retention is None:
-        return default
-    if retention not in LOG_RETENTION_DAYS:
-        reader.problem(
-            key,
-            f"{retention} is not a CloudWatch retention period",
-            "one of " + ", ".join(map(str, LOG_RETENTION_DAYS)),
-        )
-    if production and production_minimum is not None and retention < production_minimum:
-        reader.problem(key, f"{retention} days is too short for production", f"{production_minimum} or more")
-    return retention
 
 
 def _check_blocks(reader: ConfigReader, vpc_text: str | None, private: list[str], public: list[str]) -> None:
@@ -413,92 +338,6 @@ def _keys(reader: ConfigReader, *, production: bool) -> KeysConfig:
         enable_hsm=enable_hsm,
         hsm_trust_anchor_certificate=anchor,
         hsm_key_store_connected=connected,
-    )
-
-
-def _vault(reader: ConfigReader, *, environment: str, production: bool) -> VaultConfig:
-    version = reader.string("vaultVersion", pattern=SEMVER_PATTERN, allowed="a release such as 2.2.2")
-    size = reader.integer("vaultClusterSize", low=1, high=99)
-    if size is not None and size not in VAULT_CLUSTER_SIZES:
-        reason = "is even, so a split can leave no quorum" if size % 2 == 0 else "is outside 3 to 7"
-        reader.problem("vaultClusterSize", f"{size} {reason}", "3, 5 or 7 (an odd raft quorum)")
-    instance_type = reader.string(
-        "vaultInstanceType", pattern=INSTANCE_TYPE_PATTERN, allowed="an EC2 instance type such as t3.large"
-    )
-    dev_mode = bool(reader.boolean("enableDevMode", False))
-    if production and dev_mode:
-        reader.problem(
-            "enableDevMode", "dev mode keeps everything in memory, unsealed", "false in production"
-        )
-    # The certificate is re-issued TLS_EARLY_RENEWAL_DAYS before expiry, so it must outlive that window.
-    tls_days = reader.integer("tlsValidityDays", 365, low=2 * TLS_EARLY_RENEWAL_DAYS, high=825)
-    server_name = reader.optional_string(
-        "vaultServerName",
-        pattern=DNS_NAME_PATTERN,
-        allowed="a lowercase DNS name such as vault.example.internal",
-    )
-    return VaultConfig(
-        version=version or "",
-        cluster_size=size or 0,
-        instance_type=instance_type or "",
-        dev_mode=dev_mode,
-        server_name=server_name or f"vault.{environment}.candlefish.internal",
-        tls_validity_days=tls_days or 365,
-        # Server logs (and the rotation function's, which use this too) are evidence like the audit log.
-        log_retention_days=_log_retention(
-            reader, "vaultLogRetentionDays", 90, PRODUCTION_MIN_AUDIT_DAYS, production
-        ),
-        audit_log_retention_days=_log_retention(
-            reader, "auditLogRetentionDays", 365, PRODUCTION_MIN_AUDIT_DAYS, production
-        ),
-        data_volume_gib=reader.integer("vaultDataVolumeGiB", 50, low=10, high=16384) or 50,
-        audit_volume_gib=reader.integer("vaultAuditVolumeGiB", 50, low=10, high=16384) or 50,
-        deploy_address=reader.optional_string(
-            "vaultDeployAddress",
-            pattern=r"https://(?:localhost|127\.0\.0\.1|[a-z0-9.-]+)(?::\d{1,5})?",
-            allowed="an https URL whose name the Vault certificate covers, e.g. https://localhost:8443",
-        ),
-        ami_id=reader.optional_string(
-            "vaultAmiId",
-            pattern=r"ami-(?:[0-9a-f]{8}|[0-9a-f]{17})",
-            allowed="an AMI id such as ami-0123456789abcdef0",
-        ),
-    )
-
-
-def _load_balancer(reader: ConfigReader, *, region: str, production: bool) -> LoadBalancerConfig:
-    scheme = reader.choice("loadBalancerScheme", LOAD_BALANCER_SCHEMES, "internal")
-    cidrs = reader.string_list("allowedCidrs", allowed="IPv4 CIDR blocks allowed to reach Vault")
-    internet_facing = scheme == "internet-facing"
-    if not cidrs:
-        reader.problem("allowedCidrs", "is empty, so nothing could reach Vault", "one or more CIDR blocks")
-    for index, text in enumerate(cidrs):
-        try:
-            block = netmath.parse_cidr(text)
-        except netmath.CidrError as err:
-            reader.problem(f"allowedCidrs[{index}]", str(err), "an IPv4 CIDR block such as 10.0.0.0/16")
-            continue
-        if block.prefixlen == 0 and (production or internet_facing):
-            where = "production" if production else "an internet-facing load balancer"
-            reader.problem(
-                f"allowedCidrs[{index}]",
-                f"{text} admits every address, which {where} does not allow",
-                "the networks of Vault's clients",
-            )
-    arn = reader.optional_string(
-        "acmCertificateArn", pattern=ACM_ARN_PATTERN, allowed="an ACM certificate ARN"
-    )
-    match = re.fullmatch(ACM_ARN_PATTERN, arn) if arn else None
-    if match and region and match.group(1) != region:
-        reader.problem(
-            "acmCertificateArn",
-            f"is in {match.group(1)}, but a load balancer can only use certificates of its own region",
-            f"a certificate in {region}",
-        )
-    return LoadBalancerConfig(
-        scheme="internet-facing" if internet_facing else "internal",
-        allowed_cidrs=tuple(cidrs),
-        acm_certificate_arn=arn,
     )
 
 

@@ -20,7 +20,10 @@ import pulumi_random as random
 from components.catalog.secrets import VaultAccess
 from components.config.database import DatabaseConfig
 from components.database import access
-from components.lib.iam import AwsContext, assume_role_policy
+from components.database.parameters import postgres_parameters
+from components.deployment import Deployment, Names
+from components.lib.component import Component
+from components.lib.iam import assume_role_policy
 from components.vault.security_groups import Rule, create_rules
 from components.vault.userdata import RDS_CA_BUNDLE
 from providers.vault_database import VaultDatabaseEngine
@@ -42,49 +45,11 @@ ELASTICACHE_AUTH_LENGTH = 64
 ELASTICACHE_AUTH_SPECIALS = "!&#$^<>-"
 
 
-# Memory (GiB) of the instance classes this platform uses; RDS derives PostgreSQL's default
-# max_connections from it as LEAST(DBInstanceClassMemory / 9531392, 5000).
-INSTANCE_MEMORY_GIB = {
-    "micro": 1,
-    "small": 2,
-    "medium": 4,
-    "large": 8,
-    "xlarge": 16,
-    "2xlarge": 32,
-    "4xlarge": 64,
-    "8xlarge": 128,
-    "12xlarge": 192,
-    "16xlarge": 256,
-}
-MEMORY_OPTIMISED_FAMILIES = ("r", "x", "z")
-
-
-def default_max_connections(instance_class: str) -> int:
-    """RDS's default PostgreSQL max_connections for a class (memory-optimised classes: twice the memory)."""
-    family, size = instance_class.split(".")[1:3]
-    memory_gib = INSTANCE_MEMORY_GIB.get(size, 8) * (2 if family.startswith(MEMORY_OPTIMISED_FAMILIES) else 1)
-    return min(memory_gib * 1024**3 // 9531392, 5000)
-
-
-def postgres_parameters(major: int) -> list[aws.rds.ParameterGroupParameterArgsDict]:
-    """TLS only, SCRAM password hashes, and every connection and disconnection logged."""
-    # PostgreSQL 18 made log_connections a list of aspects; "on" is kept only for compatibility.
-    log_connections = "1" if major < 18 else "receipt,authentication,authorization"
-    return [
-        {"name": "rds.force_ssl", "value": "1"},
-        {"name": "password_encryption", "value": "scram-sha-256"},
-        {"name": "log_connections", "value": log_connections},
-        {"name": "log_disconnections", "value": "1"},
-    ]
-
-
 @dataclass(frozen=True)
 class DatabaseArgs:
     """What the databases need from the rest of the stack; `vault` set once the cluster is reachable."""
 
-    environment: str
-    production: bool
-    context: AwsContext
+    deployment: Deployment
     vpc_id: pulumi.Input[str]
     private_subnet_ids: Sequence[pulumi.Input[str]]
     data_key_arn: pulumi.Input[str]
@@ -97,7 +62,7 @@ class DatabaseArgs:
     rds_ca_bundle_path: str = RDS_CA_BUNDLE_ON_VAULT_NODES
 
 
-class Database(pulumi.ComponentResource):
+class Database(Component):
     """The RDS PostgreSQL instance, the ElastiCache Redis replication group, and Vault's database engine."""
 
     postgres: aws.rds.Instance
@@ -115,7 +80,7 @@ class Database(pulumi.ComponentResource):
         super().__init__("candlefish:secrets:Database", name, None, opts)
         self._base = name
         self._args = args
-        self._prefix = f"candlefish-{args.environment}"
+        self._names = args.deployment.names
         self._postgres()
         self._redis()
         if args.vault is not None:
@@ -141,7 +106,7 @@ class Database(pulumi.ComponentResource):
             f"{self._base}-{label}-sg",
             vpc_id=args.vpc_id,
             description=f"{purpose}: {port} from the Vault nodes and applications only",
-            tags={"Name": f"{self._prefix}-{label}"},
+            tags={"Name": self._names.resource(label)},
             opts=pulumi.ResourceOptions(parent=self),
         )
         sources = {"vault": args.vault_security_group_id, "applications": args.application_security_group_id}
@@ -175,7 +140,7 @@ class Database(pulumi.ComponentResource):
     def _postgres(self) -> None:
         args, config = self._args, self._args.config.postgres
         child = pulumi.ResourceOptions(parent=self)
-        identifier = f"{self._prefix}-postgres"
+        identifier = self._names.resource("postgres")
         self.postgres_identifier = identifier
         self.postgres_security_group = self._security_group("postgres", POSTGRES_PORT, "PostgreSQL")
         # Vault's database engine connects out from the nodes, whose group allows only the egress it
@@ -208,7 +173,7 @@ class Database(pulumi.ComponentResource):
         )
         # RDS would create these itself on first export, unencrypted and kept forever.
         self.postgres_log_groups = {
-            kind: self._log_group(f"postgres-{kind}-logs", f"/aws/rds/instance/{identifier}/{kind}")
+            kind: self._log_group(f"postgres-{kind}-logs", Names.rds_log_group(identifier, kind))
             for kind in POSTGRES_LOG_EXPORTS
         }
         self.monitoring_role, monitoring_policy = self._monitoring_role(identifier)
@@ -246,9 +211,9 @@ class Database(pulumi.ComponentResource):
             maintenance_window=config.maintenance_window,
             copy_tags_to_snapshot=True,
             deletion_protection=config.deletion_protection,
-            skip_final_snapshot=not args.production,
-            final_snapshot_identifier=f"{identifier}-final" if args.production else None,
-            delete_automated_backups=not args.production,
+            skip_final_snapshot=not args.deployment.deletion_protection,
+            final_snapshot_identifier=f"{identifier}-final" if args.deployment.deletion_protection else None,
+            delete_automated_backups=not args.deployment.deletion_protection,
             # Performance Insights (now the Standard mode of CloudWatch Database Insights). Its KMS key
             # cannot be changed once set, so it is the data key from the start.
             performance_insights_enabled=True,
@@ -268,7 +233,7 @@ class Database(pulumi.ComponentResource):
 
     def _monitoring_role(self, identifier: str) -> tuple[aws.iam.Role, aws.iam.RolePolicyAttachment]:
         """The role Enhanced Monitoring publishes OS metrics with, usable only for this instance."""
-        ctx = self._args.context
+        ctx = self._args.deployment.aws
         role = aws.iam.Role(
             f"{self._base}-postgres-monitoring-role",
             description=f"RDS Enhanced Monitoring for {identifier}",
@@ -294,7 +259,7 @@ class Database(pulumi.ComponentResource):
     def _redis(self) -> None:
         args, config = self._args, self._args.config.redis
         child = pulumi.ResourceOptions(parent=self)
-        group_id = f"{self._prefix}-redis"
+        group_id = self._names.resource("redis")
         self.redis_group_id = group_id
         self.redis_security_group = self._security_group("redis", REDIS_PORT, "Redis")
         subnet_group = aws.elasticache.SubnetGroup(
@@ -305,7 +270,7 @@ class Database(pulumi.ComponentResource):
             opts=child,
         )
         self.redis_log_groups = {
-            kind: self._log_group(f"redis-{kind}s", f"/candlefish/{args.environment}/redis/{kind}")
+            kind: self._log_group(f"redis-{kind}s", args.deployment.names.log_group(f"redis/{kind}"))
             for kind in REDIS_LOGS
         }
         auth_token = random.RandomPassword(
@@ -322,7 +287,7 @@ class Database(pulumi.ComponentResource):
         self.redis = aws.elasticache.ReplicationGroup(
             f"{self._base}-redis",
             replication_group_id=group_id,
-            description=f"{self._prefix}: Redis for platform applications (TLS and AUTH required)",
+            description=f"{self._names.prefix}: Redis for platform applications (TLS and AUTH required)",
             engine="redis",
             engine_version=config.engine_version,
             node_type=config.node_type,
@@ -341,7 +306,7 @@ class Database(pulumi.ComponentResource):
             subnet_group_name=subnet_group.name,
             security_group_ids=[self.redis_security_group.id],
             snapshot_retention_limit=config.snapshot_retention_days,
-            final_snapshot_identifier=f"{group_id}-final" if args.production else None,
+            final_snapshot_identifier=f"{group_id}-final" if args.deployment.deletion_protection else None,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=group.name,
@@ -358,10 +323,10 @@ class Database(pulumi.ComponentResource):
         )
         self.redis_auth_secret = aws.secretsmanager.Secret(
             f"{self._base}-redis-auth",
-            name=f"candlefish/{args.environment}/redis/auth",
+            name=args.deployment.names.secret("redis/auth"),
             description="Redis AUTH token and endpoints for platform applications (TLS required)",
             kms_key_id=args.secrets_key_arn,
-            recovery_window_in_days=30 if args.production else 7,
+            recovery_window_in_days=args.deployment.recovery_window_days,
             opts=child,
         )
         aws.secretsmanager.SecretVersion(
@@ -391,7 +356,7 @@ class Database(pulumi.ComponentResource):
             port=self.postgres.port,
             database=access.DATABASE_NAME,
             master_secret_arn=self.master_user_secret_arn,
-            region=self._args.context.region,
+            region=self._args.deployment.aws.region,
             bootstrap_statements=access.bootstrap_statements(),
             roles=access.vault_roles(),
             management_user=access.MANAGEMENT_USER,

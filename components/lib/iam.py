@@ -7,36 +7,11 @@ Documents are dictionaries that may hold Pulumi Outputs (ARNs not known until de
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 
 POLICY_VERSION = "2012-10-17"
-
-
-@dataclass(frozen=True)
-class AwsContext:
-    """Where the stack is deploying: account, partition and region, for building ARNs."""
-
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    region: str
-
-    def arn(
-        self, service: str, resource: str, *, region: bool = True, account: bool = True
-    ) -> pulumi.Output[str]:
-        """`arn:<partition>:<service>:<region>:<account>:<resource>`; region/account may be left empty."""
-        return pulumi.Output.concat(
-            "arn:",
-            self.partition,
-            f":{service}:{self.region if region else ''}:",
-            self.account_id if account else "",
-            f":{resource}",
-        )
-
-    def account_root(self) -> pulumi.Output[str]:
-        return pulumi.Output.concat("arn:", self.partition, ":iam::", self.account_id, ":root")
 
 
 def statement(

@@ -65,7 +65,11 @@ def parse_weekly(text: str) -> Window:
 
 
 def overlap(first: Window, second: Window) -> bool:
-    """True if the two windows share any minute (a daily window counts on every day of the week)."""
+    """True if the two windows share any minute (a daily window counts on every day of the week).
+
+    A window of no minutes shares none."""
+    if first.length == 0 or second.length == 0:
+        return False
     period = max(first.period, second.period)
     return any(
         a_start < b_end and b_start < a_end

@@ -19,10 +19,7 @@ GroupInServiceInstances among them, for the in-service alarm).
 
 from __future__ import annotations
 
-from collections.abc import Mapping
-from dataclasses import dataclass, field
-
-import pulumi
+from dataclasses import dataclass
 
 from components.monitoring.audit_filters import (
     BREAK_GLASS_USE,
@@ -31,6 +28,7 @@ from components.monitoring.audit_filters import (
     ROOT_TOKEN_USE,
     ROTATION_FAILURES,
 )
+from components.monitoring.targets import Metric, Watched
 
 GUIDE_ALARM_TAG = "GuideAlarm"
 RUNBOOK_PAGE = "docs/runbooks/alarms.md"
@@ -44,8 +42,6 @@ SEAL_STATUS, FAILED_AUTH, OFF_HOURS_ACCESS, AUDIT_LOG_GAP, NODE_FAILURE = (
 GUIDE_ALARMS = (SEAL_STATUS, FAILED_AUTH, OFF_HOURS_ACCESS, AUDIT_LOG_GAP, NODE_FAILURE)
 
 # The contract with the Vault cluster's CloudWatch agent (components/vault/templates/cloudwatch-agent.json).
-TELEMETRY_NAMESPACE = "Candlefish/Vault"
-TELEMETRY_CLUSTER_DIMENSION = "vault_cluster"
 UNSEALED = "vault.core.unsealed"  # gauge: 1 unsealed, 0 sealed
 ACTIVE = "vault.core.active"  # gauge: 1 on the active node
 LEADER_ELECTIONS = "vault.raft.state.leader"  # counter: a node became raft leader
@@ -66,16 +62,6 @@ UTILISATION_PERCENT = 80
 RDS_FREE_STORAGE_FRACTION = 0.10
 RDS_CONNECTION_FRACTION = 0.80
 GIB = 1024**3
-
-
-@dataclass(frozen=True)
-class Metric:
-    """A CloudWatch metric: namespace, name and dimensions (values may be Outputs)."""
-
-    namespace: str
-    name: str
-    dimensions: Mapping[str, pulumi.Input[str]] = field(default_factory=dict)
-    label: str = ""
 
 
 @dataclass(frozen=True)
@@ -112,48 +98,6 @@ class AlarmSpec:
     @property
     def description(self) -> str:
         return f"[{self.severity}] {self.meaning} First step: {self.first_step} Runbook: {self.runbook}"
-
-
-@dataclass(frozen=True)
-class Watched:
-    """The names and dimension values of what the alarms watch."""
-
-    cluster_name: str
-    cluster_size: int
-    auto_scaling_group_name: pulumi.Input[str]
-    load_balancer: pulumi.Input[str]
-    target_group: pulumi.Input[str]
-    audit_log_group_name: pulumi.Input[str]
-    audit_namespace: str
-    rds_instance: pulumi.Input[str]
-    rds_allocated_storage_gib: int
-    rds_max_connections: int
-    redis_nodes: tuple[str, ...]
-    functions: Mapping[str, pulumi.Input[str]]
-    snapshots: bool = True
-
-    def telemetry(self, name: str, label: str = "") -> Metric:
-        return Metric(TELEMETRY_NAMESPACE, name, {TELEMETRY_CLUSTER_DIMENSION: self.cluster_name}, label)
-
-    def audit(self, name: str, label: str = "") -> Metric:
-        return Metric(self.audit_namespace, name, {}, label)
-
-    def lb(self, name: str, *, per_target_group: bool = True) -> Metric:
-        dimensions: dict[str, pulumi.Input[str]] = {"LoadBalancer": self.load_balancer}
-        if per_target_group:
-            dimensions["TargetGroup"] = self.target_group
-        return Metric("AWS/ApplicationELB", name, dimensions)
-
-    def asg(self, namespace: str, name: str) -> Metric:
-        return Metric(namespace, name, {"AutoScalingGroupName": self.auto_scaling_group_name})
-
-    def rds(self, name: str) -> Metric:
-        return Metric("AWS/RDS", name, {"DBInstanceIdentifier": self.rds_instance})
-
-    def redis(self, name: str) -> tuple[Metric, ...]:
-        return tuple(
-            Metric("AWS/ElastiCache", name, {"CacheClusterId": node}, node) for node in self.redis_nodes
-        )
 
 
 # Reasons shared by several alarms for how they treat periods without datapoints.
@@ -503,8 +447,3 @@ def backup_alarms(w: Watched) -> list[AlarmSpec]:
 
 def all_alarms(w: Watched) -> list[AlarmSpec]:
     return [*guide_alarms(w), *security_alarms(w), *service_alarms(w), *backup_alarms(w)]
-
-
-def redis_node_ids(replication_group_id: str, count: int) -> tuple[str, ...]:
-    """A cluster-mode-disabled replication group's member clusters: `<group>-001`, `<group>-002`, ..."""
-    return tuple(f"{replication_group_id}-{index:03d}" for index in range(1, count + 1))

@@ -24,11 +24,6 @@ BREAK_GLASS_POLICY = "break-glass"
 ROOT_POLICY = "root"
 
 
-def audit_namespace(environment: str) -> str:
-    """Where the audit-derived metrics live; per environment, since metric filters cannot add dimensions."""
-    return f"Candlefish/VaultAudit/{environment}"
-
-
 @dataclass(frozen=True)
 class MetricFilterSpec:
     """A metric filter: on which log, what it matches, and the metric (count per matching event) it feeds."""

@@ -19,6 +19,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.config.monitoring import MonitoringConfig, zone_file
+from components.deployment import Deployment
 from components.lambda_function import (
     FunctionSpec,
     LoggedFunction,
@@ -26,57 +27,26 @@ from components.lambda_function import (
     https_within_vpc,
     logged_function,
 )
-from components.lib.iam import AwsContext, statement
+from components.lib.component import Component
+from components.lib.iam import statement
 from components.monitoring import audit_filters
 from components.monitoring.alarms import (
     GUIDE_ALARM_TAG,
     AlarmSpec,
-    Watched,
     all_alarms,
-    redis_node_ids,
 )
-from components.monitoring.audit_filters import LogSource, MetricFilterSpec, audit_namespace
+from components.monitoring.audit_filters import LogSource, MetricFilterSpec
 from components.monitoring.certificates import certificate_alarms
 from components.monitoring.dashboards import DashboardInputs, dashboards
+from components.monitoring.targets import DatabaseTargets, VaultTargets, Watched
 from components.monitoring.widgets import dashboard_body
-
-
-@dataclass(frozen=True)
-class VaultTargets:
-    """The Vault cluster's names: its Auto Scaling group, load balancer, telemetry tag and log groups."""
-
-    auto_scaling_group_name: pulumi.Input[str]
-    cluster_size: int
-    telemetry_cluster_name: str
-    load_balancer_arn_suffix: pulumi.Input[str]
-    target_group_arn_suffix: pulumi.Input[str]
-    server_log_group_name: pulumi.Input[str]
-    audit_log_group_name: pulumi.Input[str]
-    certificate_arn: pulumi.Input[str]  # the load balancer's (ACM) certificate, for the expiry alarm
-    # The hourly raft snapshot job runs (not in dev mode): its success metric is alarmed on.
-    snapshots: bool = True
-    # The nodes' own certificate in ACM when the listener serves another one (acmCertificateArn).
-    node_certificate_arn: pulumi.Input[str] | None = None
-
-
-@dataclass(frozen=True)
-class DatabaseTargets:
-    """The PostgreSQL instance and the Redis replication group (cluster mode disabled)."""
-
-    rds_instance_identifier: pulumi.Input[str]
-    rds_allocated_storage_gib: int
-    rds_max_connections: int
-    redis_replication_group_id: str
-    redis_node_count: int
 
 
 @dataclass(frozen=True)
 class MonitoringArgs:
     """Everything monitoring needs, passed in explicitly."""
 
-    environment: str
-    production: bool
-    context: AwsContext
+    deployment: Deployment
     settings: MonitoringConfig
     logs_key_arn: pulumi.Input[str]
     alerts_topic_arn: pulumi.Input[str]
@@ -95,7 +65,7 @@ class MonitoringArgs:
     functions_key_arn: pulumi.Input[str] | None = None
 
 
-class Monitoring(pulumi.ComponentResource):
+class Monitoring(Component):
     """Metric filters, the audit watcher, alarms, saved queries and dashboards."""
 
     metric_filters: dict[str, aws.cloudwatch.LogMetricFilter]
@@ -109,8 +79,8 @@ class Monitoring(pulumi.ComponentResource):
         super().__init__("candlefish:secrets:Monitoring", name, None, opts)
         self._base = name
         self._args = args
-        self._prefix = f"candlefish-{args.environment}"
-        self._namespace = audit_namespace(args.environment)
+        self._names = args.deployment.names
+        self._namespace = self._names.audit_metrics_namespace
         self.metric_filters = {
             spec.key: self._metric_filter(spec)
             for spec in audit_filters.metric_filters(args.settings.audit_read_prefixes)
@@ -134,7 +104,7 @@ class Monitoring(pulumi.ComponentResource):
         self.queries = {
             query.key: aws.cloudwatch.QueryDefinition(
                 f"{name}-query-{query.key}",
-                name=f"{self._prefix}/{query.key}",
+                name=self._names.saved_query(query.key),
                 log_group_names=[log_groups[query.source]],
                 query_string=query.query,
                 opts=pulumi.ResourceOptions(parent=self),
@@ -142,8 +112,7 @@ class Monitoring(pulumi.ComponentResource):
             for query in audit_filters.QUERIES
         }
         inputs = DashboardInputs(
-            environment=args.environment,
-            region=args.context.region,
+            region=args.deployment.aws.region,
             watched=watched,
             alarms={key: alarm.arn for key, alarm in self.alarms.items()},
             read_prefixes=args.settings.audit_read_prefixes,
@@ -153,8 +122,8 @@ class Monitoring(pulumi.ComponentResource):
         self.dashboards = {
             suffix: aws.cloudwatch.Dashboard(
                 f"{name}-dashboard-{suffix}",
-                dashboard_name=f"{self._prefix}-{suffix}",
-                dashboard_body=dashboard_body(rows, args.context.region),
+                dashboard_name=self._names.resource(suffix),
+                dashboard_body=dashboard_body(rows, args.deployment.aws.region),
                 opts=pulumi.ResourceOptions(parent=self),
             )
             for suffix, rows in dashboards(inputs).items()
@@ -172,7 +141,7 @@ class Monitoring(pulumi.ComponentResource):
         source = args.vault.audit_log_group_name if spec.source == "audit" else args.rotation_log_group_name
         return aws.cloudwatch.LogMetricFilter(
             f"{self._base}-{spec.key}",
-            name=f"{self._prefix}-{spec.key}",
+            name=self._names.resource(spec.key),
             log_group_name=source,
             pattern=spec.pattern,
             metric_transformation={
@@ -198,7 +167,7 @@ class Monitoring(pulumi.ComponentResource):
             base,
             vpc_id=args.vpc_id,
             vpc_cidr=args.vpc_cidr,
-            name_tag=f"{self._prefix}-audit-watcher",
+            name_tag=self._names.resource("audit-watcher"),
             purpose="Audit watcher: HTTPS to the AWS API endpoints inside the VPC only",
             egress_description="HTTPS to the CloudWatch (monitoring) interface endpoint inside the VPC",
             parent=self,
@@ -207,7 +176,7 @@ class Monitoring(pulumi.ComponentResource):
             base,
             FunctionSpec(
                 asynchronous=True,
-                function_name=f"{self._prefix}-audit-watcher",
+                function_name=self._names.resource("audit-watcher"),
                 package="audit_watcher",
                 description="Counts Vault secret reads outside business hours (from the audit log)",
                 statements=[
@@ -229,7 +198,7 @@ class Monitoring(pulumi.ComponentResource):
                 },
                 # The zone's compiled rules from this machine's tz database (README: business hours).
                 extra_files={"lambdas/audit_watcher/zone.tzif": pulumi.FileAsset(str(compiled_zone))},
-                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id], args.context.partition),
+                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id], args.deployment.aws.partition),
                 timeout=60,
                 memory_size=256,
             ),
@@ -238,7 +207,7 @@ class Monitoring(pulumi.ComponentResource):
             retention_days=args.settings.alert_log_retention_days,
             parent=self,
         )
-        context = args.context
+        context = args.deployment.aws
         invoke = aws.lambda_.Permission(
             f"{base}-invoke",
             action="lambda:InvokeFunction",
@@ -258,7 +227,7 @@ class Monitoring(pulumi.ComponentResource):
         )
         aws.cloudwatch.LogSubscriptionFilter(
             f"{base}-subscription",
-            name=f"{self._prefix}-audit-watcher",
+            name=self._names.resource("audit-watcher"),
             log_group=args.vault.audit_log_group_name,
             filter_pattern=audit_filters.watcher_subscription_pattern(args.settings.audit_read_prefixes),
             destination_arn=watcher.function.arn,
@@ -272,26 +241,16 @@ class Monitoring(pulumi.ComponentResource):
         if args.slack_forwarder_function_name is not None:
             functions["slack-forwarder"] = args.slack_forwarder_function_name
         return Watched(
-            cluster_name=args.vault.telemetry_cluster_name,
-            cluster_size=args.vault.cluster_size,
-            snapshots=args.vault.snapshots,
-            auto_scaling_group_name=args.vault.auto_scaling_group_name,
-            load_balancer=args.vault.load_balancer_arn_suffix,
-            target_group=args.vault.target_group_arn_suffix,
-            audit_log_group_name=args.vault.audit_log_group_name,
-            audit_namespace=self._namespace,
-            rds_instance=args.database.rds_instance_identifier,
-            rds_allocated_storage_gib=args.database.rds_allocated_storage_gib,
-            rds_max_connections=args.database.rds_max_connections,
-            redis_nodes=redis_node_ids(
-                args.database.redis_replication_group_id, args.database.redis_node_count
-            ),
+            vault=args.vault,
+            database=args.database,
+            names=args.deployment.names,
+            cluster_size=args.deployment.vault_nodes,
             functions=functions,
         )
 
     def _alarm(self, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
         args = self._args
-        alarm_name = f"{self._prefix}-{spec.key}"
+        alarm_name = self._names.resource(spec.key)
         actions = [args.alerts_topic_arn, args.pages_topic_arn] if spec.page else [args.alerts_topic_arn]
         tags = {"Name": alarm_name, "Severity": spec.severity}
         if spec.guide:

@@ -24,10 +24,9 @@ from components.monitoring.alarms import (
     LEADER_ELECTIONS,
     P99_LATENCY_SECONDS,
     UNSEALED,
-    Metric,
-    Watched,
 )
 from components.monitoring.audit_filters import LogSource
+from components.monitoring.targets import Metric, Watched
 from components.monitoring.widgets import AlarmWidget, Line, LogWidget, MetricWidget, TextWidget, Widget
 
 # The Vault server log: hclog text lines (`... [ERROR] core: ...`) or, with log_format json, `"@level"`.
@@ -43,7 +42,6 @@ Rows = list[list[Widget]]
 class DashboardInputs:
     """What the dashboards show: the watched resources, alarms by key, and the log groups by source."""
 
-    environment: str
     region: str
     watched: Watched
     alarms: Mapping[str, pulumi.Input[str]]

@@ -15,7 +15,7 @@ from typing import Any, ClassVar, Literal
 
 import pulumi
 
-from components.monitoring.alarms import Metric
+from components.monitoring.targets import Metric
 
 GRID_WIDTH = 24
 

@@ -19,7 +19,9 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.lib.iam import AwsContext, document, to_json
+from components.deployment import Deployment
+from components.lib.component import Component
+from components.lib.iam import document, to_json
 from components.lib.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
 from components.vault.policies import app_policy_name, render_policies
 from providers.vault_bootstrap import PROVISIONER_PERIOD, BootstrappedVault
@@ -75,14 +77,11 @@ class CiAppRoleSettings:
 class VaultBootstrapArgs:
     """What the bootstrap needs from the cluster, the keys and IAM."""
 
-    environment: str
-    context: AwsContext
-    production: bool
+    deployment: Deployment
     vault_address: pulumi.Input[str]
     ca_pem: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
     node_role_arn: pulumi.Input[str]
-    cluster_size: int
     ci_approle: CiAppRoleSettings
     rotation_role_arn: pulumi.Input[str] | None = None
     app_roles: Sequence[AppRole] = ()
@@ -106,9 +105,8 @@ class VaultBootstrapArgs:
     break_glass_max_ttl: str = "1h"
     provisioner_period: str = PROVISIONER_PERIOD
     waits: Mapping[str, float] = field(default_factory=dict)
-    # What must exist before Vault is called (the listener, the nodes): Pulumi does not wait for a
-    # component's grandchildren when a resource depends on the component.
-    wait_for: Sequence[pulumi.Resource] = ()
+    # What must exist before Vault is called: the cluster's `ready` (the listener, the nodes).
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
 def deployer_role_arn(caller_arn: str) -> str:
@@ -141,7 +139,7 @@ def break_glass_policy(readers: Any, writers: Any) -> dict[str, Any]:
     )
 
 
-class VaultBootstrap(pulumi.ComponentResource):
+class VaultBootstrap(Component):
     """The break-glass secret and its policy, then the Vault bootstrap that writes to it."""
 
     break_glass_secret: aws.secretsmanager.Secret
@@ -157,16 +155,16 @@ class VaultBootstrap(pulumi.ComponentResource):
         child = pulumi.ResourceOptions(parent=self)
         self.break_glass_secret = aws.secretsmanager.Secret(
             f"{name}-break-glass",
-            name=f"candlefish/{args.environment}/vault/break-glass",
+            name=args.deployment.names.secret("vault/break-glass"),
             description="Vault recovery shares and initial root token, written once at init (break-glass)",
             kms_key_id=args.secrets_key_arn,
             recovery_window_in_days=RECOVERY_WINDOW_DAYS,
-            tags={"Name": f"candlefish-{args.environment}-vault-break-glass", "Purpose": "break-glass"},
+            tags={"Name": args.deployment.names.resource("vault-break-glass"), "Purpose": "break-glass"},
             opts=child,
         )
-        if args.production and not args.recovery_pgp_keys:
+        if args.deployment.production and not args.recovery_pgp_keys:
             pulumi.log.warn(
-                RECOVERY_SHARES_NOTE.format(secret=f"candlefish/{args.environment}/vault/break-glass"),
+                RECOVERY_SHARES_NOTE.format(secret=args.deployment.names.secret("vault/break-glass")),
                 resource=self,
             )
         deployer = pulumi.Output.from_input(
@@ -187,16 +185,16 @@ class VaultBootstrap(pulumi.ComponentResource):
         )
         policies = render_policies(
             ((app.name, app.paths) for app in args.app_roles),
-            region=args.context.region,
+            region=args.deployment.aws.region,
             audit_file_path=args.audit_file_path,
         )
         self.vault = BootstrappedVault(
             f"{name}-vault",
             address=args.vault_address,
             ca_pem=args.ca_pem,
-            region=args.context.region,
+            region=args.deployment.aws.region,
             break_glass_secret_id=self.break_glass_secret.arn,
-            cluster_size=args.cluster_size,
+            cluster_size=args.deployment.vault_nodes,
             node_role_arn=args.node_role_arn,
             policies=policies,
             ci_approle={
@@ -224,11 +222,12 @@ class VaultBootstrap(pulumi.ComponentResource):
             provisioner_period=args.provisioner_period,
             waits=dict(args.waits),
             # The shares may only be written once the policy that guards them is in place.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.break_glass_policy, *args.wait_for]),
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.break_glass_policy, *args.depends_on]),
         )
         # Secret in the program too, not only in state (where additional_secret_outputs puts it).
         self.provisioner_token = pulumi.Output.secret(self.vault.provisioner_token)
         self.provisioner_accessor = self.vault.provisioner_accessor
+        self.ready = [self.vault]
         self.register_outputs(
             {
                 "breakGlassSecretArn": self.break_glass_secret.arn,
@@ -241,5 +240,5 @@ class VaultBootstrap(pulumi.ComponentResource):
     def _break_glass_patterns(args: VaultBootstrapArgs) -> pulumi.Output[list[str]]:
         if args.break_glass_principal_patterns is not None:
             return pulumi.Output.all(*args.break_glass_principal_patterns).apply(list)
-        role = f"role/candlefish-{args.environment}-break-glass"
-        return args.context.arn("iam", role, region=False).apply(principal_patterns)
+        role = f"role/{args.deployment.names.break_glass_role}"
+        return args.deployment.aws.arn("iam", role, region=False).apply(principal_patterns)

@@ -10,15 +10,16 @@ balancer, TLS, IAM and user-data.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
-from components.config.stack import TLS_EARLY_RENEWAL_DAYS, LoadBalancerConfig, VaultConfig
-from components.lib.iam import AwsContext
+from components.config.vault import TLS_EARLY_RENEWAL_DAYS, LoadBalancerConfig, VaultConfig
+from components.deployment import Deployment
+from components.lib.component import Component
 from components.vault import userdata
 from components.vault.iam import METRICS_NAMESPACE, NodeGrants, node_identity, node_role
 from components.vault.load_balancer import (
@@ -59,9 +60,7 @@ def instance_architecture(instance_type: str) -> str:
 class VaultClusterArgs:
     """Everything the cluster takes from the config and from the Keys, Network and Storage components."""
 
-    environment: str
-    context: AwsContext
-    production: bool
+    deployment: Deployment
     vault: VaultConfig
     load_balancer: LoadBalancerConfig
     vpc_id: pulumi.Input[str]
@@ -82,15 +81,14 @@ class VaultClusterArgs:
     access_log_prefix: str
     access_log_policy: pulumi.Resource
     deployer_role_arn: pulumi.Input[str]
-    volume_tags: Mapping[str, str]
     # Configured deployer principals besides the running one (ARN patterns): the TLS bundle admits them too.
     other_deployers: Sequence[pulumi.Input[str]] = ()
-    # What must exist before a node boots: NAT routes and VPC endpoints (its install needs them). A
-    # component stands for its children, but not for its children's children.
-    boot_dependencies: Sequence[pulumi.Resource] = ()
+    # What must exist before a node boots (the network's `ready`: NAT routes and VPC endpoints, which its
+    # install needs).
+    depends_on: Sequence[pulumi.Resource] = ()
 
 
-class VaultCluster(pulumi.ComponentResource):
+class VaultCluster(Component):
     """Vault nodes, their load balancer, TLS, IAM identity and log groups."""
 
     address: pulumi.Output[str]
@@ -118,11 +116,11 @@ class VaultCluster(pulumi.ComponentResource):
         super().__init__("candlefish:secrets:VaultCluster", name, None, opts)
         self._base = name
         self._args = args
-        env, ctx = args.environment, args.context
+        names, ctx = args.deployment.names, args.deployment.aws
         dev_mode = args.vault.dev_mode
         self.mode = "dev" if dev_mode else "cluster"
         self.server_name = args.vault.server_name
-        size = 1 if dev_mode else args.vault.cluster_size
+        size = args.deployment.vault_nodes
         if dev_mode:
             pulumi.log.warn(DEV_MODE_WARNING, resource=self)
 
@@ -131,7 +129,7 @@ class VaultCluster(pulumi.ComponentResource):
 
         groups = vault_security_groups(
             name,
-            environment=env,
+            names=names,
             vpc_id=args.vpc_id,
             endpoint_sg=args.endpoint_security_group_id,
             region=ctx.region,
@@ -142,12 +140,12 @@ class VaultCluster(pulumi.ComponentResource):
         lb = vault_load_balancer(
             name,
             LoadBalancerArgs(
-                environment=env,
+                names=names,
                 internal=args.load_balancer.internal,
                 subnet_ids=args.private_subnet_ids if args.load_balancer.internal else args.public_subnet_ids,
                 security_group_id=groups.load_balancer.id,
                 vpc_id=args.vpc_id,
-                deletion_protection=args.production,
+                deletion_protection=args.deployment.deletion_protection,
                 access_log_bucket=args.access_log_bucket,
                 access_log_prefix=args.access_log_prefix,
                 access_log_policy=args.access_log_policy,
@@ -156,11 +154,11 @@ class VaultCluster(pulumi.ComponentResource):
         )
         self.load_balancer, self.target_group = lb.load_balancer, lb.target_group
 
-        self.node_role = node_role(name, env, parent=self)
+        self.node_role = node_role(name, names, parent=self)
         tls = vault_tls(
             name,
             TlsArgs(
-                environment=env,
+                names=names,
                 server_name=self.server_name,
                 load_balancer_dns_name=lb.load_balancer.dns_name,
                 validity_days=args.vault.tls_validity_days,
@@ -169,7 +167,7 @@ class VaultCluster(pulumi.ComponentResource):
                 reader_role_arn=self.node_role.arn,
                 deployer_role_arn=args.deployer_role_arn,
                 other_deployers=args.other_deployers,
-                recovery_window_days=30 if args.production else 7,
+                recovery_window_days=args.deployment.recovery_window_days,
                 acm_certificate_arn=args.load_balancer.acm_certificate_arn,
             ),
             parent=self,
@@ -178,8 +176,6 @@ class VaultCluster(pulumi.ComponentResource):
         self.certificate_arn = tls.certificate_arn
         self.node_certificate_arn = tls.node_certificate_arn
         self.ca_certificate_pem = tls.ca_certificate_pem
-        # Everything a client of the API needs to exist before it calls Vault (the bootstrap waits on this:
-        # depending on the component alone does not wait for grandchildren such as the listeners).
         lb_listeners = listeners(name, lb, tls.certificate_arn)
         self.https_listener = lb_listeners.https
         self.bootstrap_listener = lb_listeners.bootstrap
@@ -204,16 +200,16 @@ class VaultCluster(pulumi.ComponentResource):
         self.launch_template = self._launch_template(identity.instance_profile, dev_mode)
         placement = aws.ec2.PlacementGroup(
             f"{name}-placement",
-            name=f"candlefish-{env}-vault",
+            name=names.resource("vault"),
             # At most seven running instances per zone, each on its own rack.
             strategy="spread",
             spread_level="rack",
-            tags={"Name": f"candlefish-{env}-vault"},
+            tags={"Name": names.resource("vault")},
             opts=pulumi.ResourceOptions(parent=self),
         )
         self.auto_scaling_group = aws.autoscaling.Group(
             f"{name}-asg",
-            name=f"candlefish-{env}-vault",
+            name=names.resource("vault"),
             min_size=size,
             max_size=size,
             desired_capacity=size,
@@ -249,13 +245,13 @@ class VaultCluster(pulumi.ComponentResource):
             ],
             tags=[
                 aws.autoscaling.GroupTagArgs(
-                    key="Name", value=f"candlefish-{env}-vault", propagate_at_launch=True
+                    key="Name", value=names.resource("vault"), propagate_at_launch=True
                 )
             ],
             opts=pulumi.ResourceOptions(
                 parent=self,
                 depends_on=[
-                    *args.boot_dependencies,
+                    *args.depends_on,
                     identity.policy,
                     *tls.ready,
                     self.server_log_group,
@@ -284,21 +280,24 @@ class VaultCluster(pulumi.ComponentResource):
             "vaultServerLogGroupName": self.server_log_group.name,
             "vaultAuditLogGroupName": self.audit_log_group.name,
         }
+        # Usable once the API listens and the nodes exist; depending on the component alone would not wait
+        # for the listeners (grandchildren) that the bootstrap calls through.
+        self.ready = [self.https_listener, self.bootstrap_listener, self.auto_scaling_group]
         self.register_outputs(self.outputs)
 
     def _log_group(self, kind: str, retention_days: int) -> aws.cloudwatch.LogGroup:
-        env = self._args.environment
+        names = self._args.deployment.names
         return aws.cloudwatch.LogGroup(
             f"{self._base}-{kind}-logs",
-            name=f"/candlefish/{env}/vault/{kind}",
+            name=names.log_group(f"vault/{kind}"),
             retention_in_days=retention_days,
             kms_key_id=self._args.logs_key_arn,
-            tags={"Name": f"candlefish-{env}-vault-{kind}"},
+            tags={"Name": names.resource(f"vault-{kind}")},
             opts=pulumi.ResourceOptions(parent=self),
         )
 
     def _node_settings(self, dev_mode: bool) -> pulumi.Output[userdata.NodeSettings]:
-        args, env = self._args, self._args.environment
+        args, names = self._args, self._args.deployment.names
         resolved = pulumi.Output.all(
             unseal_key_arn=args.unseal_key_arn,
             tls_secret_arn=self.tls_secret.arn,
@@ -309,12 +308,12 @@ class VaultCluster(pulumi.ComponentResource):
         )
         return resolved.apply(
             lambda values: userdata.NodeSettings(
-                cluster_name=f"candlefish-{env}",
-                region=args.context.region,
+                cluster_name=names.telemetry_cluster,
+                region=args.deployment.aws.region,
                 vault_version=args.vault.version,
                 server_name=self.server_name,
                 join_tag_key=JOIN_TAG_KEY,
-                join_tag_value=f"candlefish-{env}",
+                join_tag_value=names.raft_join_tag,
                 snapshot_prefix=args.snapshot_prefix,
                 metrics_namespace=METRICS_NAMESPACE,
                 load_balancer_cidrs=",".join(args.load_balancer_subnet_cidrs),
@@ -324,7 +323,7 @@ class VaultCluster(pulumi.ComponentResource):
         )
 
     def _launch_template(self, profile: aws.iam.InstanceProfile, dev_mode: bool) -> aws.ec2.LaunchTemplate:
-        args, env = self._args, self._args.environment
+        args, names = self._args, self._args.deployment.names
         arch = instance_architecture(args.vault.instance_type)
         pinned = args.vault.ami_id
         ami = aws.ec2.get_ami_output(
@@ -345,16 +344,16 @@ class VaultCluster(pulumi.ComponentResource):
             volumes.append(self._volume(userdata.DATA_DEVICE, args.vault.data_volume_gib))
         volumes.append(self._volume(userdata.AUDIT_DEVICE, args.vault.audit_volume_gib))
         node_tags = {
-            "Name": f"candlefish-{env}-vault",
-            JOIN_TAG_KEY: f"candlefish-{env}",
+            "Name": names.resource("vault"),
+            JOIN_TAG_KEY: names.raft_join_tag,
             "VaultMode": "dev-in-memory" if dev_mode else "raft",
             # The release the nodes install, for the policy pack's advisory check (known at preview).
             "VaultVersion": args.vault.version,
         }
         return aws.ec2.LaunchTemplate(
             f"{self._base}-launch-template",
-            name=f"candlefish-{env}-vault",
-            description=f"Vault {args.vault.version} nodes of candlefish-{env}",
+            name=names.resource("vault"),
+            description=f"Vault {args.vault.version} nodes of {names.prefix}",
             image_id=ami.id,
             instance_type=args.vault.instance_type,
             update_default_version=True,
@@ -383,10 +382,10 @@ class VaultCluster(pulumi.ComponentResource):
             tag_specifications=[
                 aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type="instance", tags=node_tags),
                 aws.ec2.LaunchTemplateTagSpecificationArgs(
-                    resource_type="volume", tags={**args.volume_tags, **node_tags}
+                    resource_type="volume", tags={**args.deployment.tags, **node_tags}
                 ),
             ],
-            tags={"Name": f"candlefish-{env}-vault"},
+            tags={"Name": names.resource("vault")},
             # A new image replaces every node (one at a time); that happens when vaultAmiId is changed on
             # purpose, never merely because Amazon published a newer image than the one first looked up.
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if pinned else ["imageId"]),

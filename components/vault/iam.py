@@ -9,17 +9,13 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.deployment import VAULT_METRICS_NAMESPACE, Names
 from components.lib.iam import assume_role_policy, concat, document, statement, to_json
 
 # CloudWatch metrics the nodes publish (through the agent's statsd listener) go to this namespace only.
-METRICS_NAMESPACE = "Candlefish/Vault"
+METRICS_NAMESPACE = VAULT_METRICS_NAMESPACE
 # Session Manager replaces SSH: AWS's managed policy for the SSM agent.
 SSM_MANAGED_POLICY = "AmazonSSMManagedInstanceCore"
-
-
-def node_role_name(environment: str) -> str:
-    """The role's fixed name: the audit and snapshot bucket policies deny it by ARN before it exists."""
-    return f"candlefish-{environment}-vault-node"
 
 
 @dataclass(frozen=True)
@@ -99,12 +95,12 @@ class NodeIdentity:
     instance_profile: aws.iam.InstanceProfile
 
 
-def node_role(name: str, environment: str, parent: pulumi.Resource) -> aws.iam.Role:
+def node_role(name: str, names: Names, parent: pulumi.Resource) -> aws.iam.Role:
     """The role alone: other resources (the TLS secret's policy) name it before its policy exists."""
     return aws.iam.Role(
         f"{name}-node-role",
-        name=node_role_name(environment),
-        description=f"Vault nodes of candlefish-{environment}",
+        name=names.vault_node_role,
+        description=f"Vault nodes of {names.prefix}",
         assume_role_policy=assume_role_policy("ec2.amazonaws.com"),
         opts=pulumi.ResourceOptions(parent=parent),
     )

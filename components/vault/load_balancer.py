@@ -14,6 +14,8 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from components.deployment import Names
+
 VAULT_API_PORT = 8200
 HTTPS_PORT = 443
 HTTP_PORT = 80
@@ -33,7 +35,7 @@ DEREGISTRATION_DELAY_SECONDS = 15
 
 @dataclass(frozen=True)
 class LoadBalancerArgs:
-    environment: str
+    names: Names
     internal: bool
     subnet_ids: Sequence[pulumi.Input[str]]
     security_group_id: pulumi.Input[str]
@@ -53,7 +55,7 @@ class VaultLoadBalancer:
 
 
 def _target_group(
-    name: str, *, environment: str, role: str, path: str, vpc_id: pulumi.Input[str], parent: pulumi.Resource
+    name: str, *, names: Names, role: str, path: str, vpc_id: pulumi.Input[str], parent: pulumi.Resource
 ) -> aws.lb.TargetGroup:
     return aws.lb.TargetGroup(
         name,
@@ -73,7 +75,7 @@ def _target_group(
             healthy_threshold=2,
             unhealthy_threshold=2,
         ),
-        tags={"Name": f"candlefish-{environment}-vault-{role}"},
+        tags={"Name": names.resource(f"vault-{role}")},
         opts=pulumi.ResourceOptions(parent=parent),
     )
 
@@ -93,16 +95,16 @@ def vault_load_balancer(name: str, args: LoadBalancerArgs, parent: pulumi.Resour
         access_logs=aws.lb.LoadBalancerAccessLogsArgs(
             bucket=args.access_log_bucket, prefix=args.access_log_prefix, enabled=True
         ),
-        tags={"Name": f"candlefish-{args.environment}-vault"},
+        tags={"Name": args.names.resource("vault")},
         opts=pulumi.ResourceOptions(parent=parent, depends_on=[args.access_log_policy]),
     )
-    env, vpc = args.environment, args.vpc_id
+    names, vpc = args.names, args.vpc_id
     target_group = _target_group(
-        f"{name}-nodes", environment=env, role="nodes", path=HEALTH_CHECK_PATH, vpc_id=vpc, parent=parent
+        f"{name}-nodes", names=names, role="nodes", path=HEALTH_CHECK_PATH, vpc_id=vpc, parent=parent
     )
     bootstrap = _target_group(
         f"{name}-bootstrap-nodes",
-        environment=env,
+        names=names,
         role="bootstrap",
         path=BOOTSTRAP_HEALTH_CHECK_PATH,
         vpc_id=vpc,

@@ -16,6 +16,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
+from components.deployment import Names
 from components.vault.load_balancer import BOOTSTRAP_PORT, HTTP_PORT, HTTPS_PORT, VAULT_API_PORT
 
 VAULT_CLUSTER_PORT = 8201
@@ -131,7 +132,7 @@ def load_balancer_rules(*, node_sg: Any, allowed_cidrs: Sequence[str]) -> list[R
                 "ingress",
                 BOOTSTRAP_PORT,
                 f"bootstrap-from-cidr-{index}",
-                f"The deploying machine's bootstrap listener (HTTPS) from allow-listed {cidr}",
+                f"Bootstrap listener (HTTPS) for the deploying machine from allow-listed {cidr}",
                 cidr=cidr,
             ),
         ]
@@ -176,7 +177,7 @@ class VaultSecurityGroups:
 def vault_security_groups(
     name: str,
     *,
-    environment: str,
+    names: Names,
     vpc_id: pulumi.Input[str],
     endpoint_sg: pulumi.Input[str],
     region: str,
@@ -188,7 +189,7 @@ def vault_security_groups(
             f"{name}-{role}-sg",
             vpc_id=vpc_id,
             description=description,
-            tags={"Name": f"candlefish-{environment}-vault-{role}"},
+            tags={"Name": names.resource(f"vault-{role}")},
             opts=pulumi.ResourceOptions(parent=parent),
         )
 

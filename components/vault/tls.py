@@ -15,6 +15,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_tls as tls
 
+from components.deployment import Names
 from components.lib.iam import document, statement, to_json
 from components.lib.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
 
@@ -60,7 +61,7 @@ def secret_policy(
 
 @dataclass(frozen=True)
 class TlsArgs:
-    environment: str
+    names: Names
     server_name: str
     load_balancer_dns_name: pulumi.Input[str]
     validity_days: int
@@ -87,14 +88,14 @@ class VaultTls:
 
 def vault_tls(name: str, args: TlsArgs, parent: pulumi.Resource) -> VaultTls:
     child = pulumi.ResourceOptions(parent=parent)
-    env = args.environment
+    names = args.names
     ca_key = tls.PrivateKey(f"{name}-tls-ca-key", algorithm="RSA", rsa_bits=CA_KEY_BITS, opts=child)
     ca = tls.SelfSignedCert(
         f"{name}-tls-ca",
         private_key_pem=ca_key.private_key_pem,
         is_ca_certificate=True,
         subject=tls.SelfSignedCertSubjectArgs(
-            common_name=f"candlefish-{env} Vault CA", organization="Candlefish"
+            common_name=f"{names.prefix} Vault CA", organization="Candlefish"
         ),
         validity_period_hours=CA_VALIDITY_DAYS * HOURS_PER_DAY,
         allowed_uses=["cert_signing", "crl_signing", "digital_signature"],
@@ -126,7 +127,7 @@ def vault_tls(name: str, args: TlsArgs, parent: pulumi.Resource) -> VaultTls:
 
     secret = aws.secretsmanager.Secret(
         f"{name}-tls-secret",
-        name=f"candlefish/{env}/vault/tls",
+        name=names.secret("vault/tls"),
         description="Vault nodes' TLS certificate, private key and CA (read at boot by the node role)",
         kms_key_id=args.secrets_key_arn,
         recovery_window_in_days=args.recovery_window_days,
@@ -161,7 +162,7 @@ def vault_tls(name: str, args: TlsArgs, parent: pulumi.Resource) -> VaultTls:
         certificate_body=server.cert_pem,
         certificate_chain=ca.cert_pem,
         tags={
-            "Name": f"candlefish-{env}-vault",
+            "Name": names.resource("vault"),
             "Purpose": "expiry-monitoring" if args.acm_certificate_arn else "load-balancer-listener",
         },
         opts=child,

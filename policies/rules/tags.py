@@ -23,6 +23,8 @@ KNOWN_TAGGABLE = frozenset(
         "aws:cloudwatch/logGroup:LogGroup",
         "aws:cloudwatch/metricAlarm:MetricAlarm",
         "aws:ebs/volume:Volume",
+        "aws:dynamodb/table:Table",
+        "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
         "aws:ec2/eip:Eip",
         "aws:ec2/flowLog:FlowLog",
         "aws:ec2/instance:Instance",
@@ -40,6 +42,7 @@ KNOWN_TAGGABLE = frozenset(
         "aws:iam/instanceProfile:InstanceProfile",
         "aws:iam/policy:Policy",
         "aws:iam/role:Role",
+        "aws:iam/serviceLinkedRole:ServiceLinkedRole",
         "aws:kms/key:Key",
         "aws:lambda/function:Function",
         "aws:lb/listener:Listener",
@@ -49,8 +52,11 @@ KNOWN_TAGGABLE = frozenset(
         "aws:rds/parameterGroup:ParameterGroup",
         "aws:rds/subnetGroup:SubnetGroup",
         "aws:s3/bucket:Bucket",
+        "aws:scheduler/scheduleGroup:ScheduleGroup",
         "aws:secretsmanager/secret:Secret",
         "aws:sns/topic:Topic",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     }
 )
 

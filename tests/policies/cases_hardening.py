@@ -41,7 +41,7 @@ CASES = [
                 "httpPutResponseHopLimit": 1,
             }
         },
-        bad={"metadataOptions": {"httpTokens": "optional", "httpPutResponseHopLimit": 2}},
+        bad={"metadataOptions": {"httpTokens": "optional", "httpPutResponseHopLimit": 1}},
         expect="accepts IMDSv1",
     ),
     Case(
@@ -104,7 +104,7 @@ CASES = [
         "rds-deletion-protection",
         type=RDS,
         good=production(deletionProtection=True, skipFinalSnapshot=False),
-        bad=production(deletionProtection=False, skipFinalSnapshot=True),
+        bad=production(deletionProtection=False, skipFinalSnapshot=False),
         expect="no deletion protection",
     ),
     Case(
@@ -153,7 +153,7 @@ CASES = [
         "elasticache-automatic-failover",
         type=CACHE,
         good=production(automaticFailoverEnabled=True, multiAzEnabled=True, numCacheClusters=2),
-        bad=production(automaticFailoverEnabled=False, multiAzEnabled=False, numCacheClusters=1),
+        bad=production(automaticFailoverEnabled=False, multiAzEnabled=True, numCacheClusters=2),
         expect="automatic failover is off",
     ),
     Case(

@@ -4,9 +4,11 @@ import base64
 import gzip
 import importlib
 import json
+import re
 import warnings
 
 import pytest
+from pulumi_policy import EnforcementLevel
 from pulumi_policy.proxy import UnknownValueError
 
 from policies.rules import ALL_POLICIES
@@ -44,12 +46,23 @@ LOG_BUCKET_TAG = {"BucketPurpose": "elb-access-logs"}
 # --- Metadata every rule carries -------------------------------------------------------------------------
 
 
+CATALOGUE_REFS = re.compile(r"(?:checkov|AWSGuard|compliance-policies) [\w.-]+(?:, [\w.-]+)*")
+
+
 @pytest.mark.parametrize("policy", ALL_POLICIES, ids=lambda p: p.name)
 def test_every_rule_names_its_corresponding_checks_and_configurable_settings(policy):
-    assert "Corresponds to: " in policy.description
-    assert policy.enforcement_level is not None
-    assert policy.remediation_steps
-    assert {"environment", "productionEnvironments"} <= set(policy.config_schema.properties)
+    summary, separator, refs = policy.description.partition(" Corresponds to: ")
+    assert summary.endswith(".") and separator, policy.description
+    assert refs == "none." or all(CATALOGUE_REFS.fullmatch(part) for part in refs.rstrip(".").split("; ")), (
+        refs
+    )
+    assert policy.enforcement_level in (EnforcementLevel.MANDATORY, EnforcementLevel.ADVISORY)
+    assert policy.remediation_steps.endswith("."), policy.remediation_steps
+    settings = policy.config_schema.properties
+    assert {"environment", "productionEnvironments"} <= set(settings)
+    # Every default is of its declared type, so the CLI accepts the rule's own defaults as a pack config.
+    defaults = {key: spec["default"] for key, spec in settings.items() if "default" in spec}
+    check_config({policy.name: defaults}, ALL_POLICIES)
 
 
 def test_security_rules_are_mandatory_and_operations_rules_advisory():

@@ -249,3 +249,14 @@ def test_the_pack_entry_point_serves_every_rule(monkeypatch):
     assert [p.name for p in served["policies"]] == [p.name for p in ALL_POLICIES]
     manifest = yaml.safe_load(Path(ROOT, "policies", "PulumiPolicy.yaml").read_text())
     assert manifest["runtime"]["name"] == "python" and manifest["description"]
+
+
+def test_every_type_the_stack_tags_is_one_the_tag_rule_knows(production):
+    # The rule checks a known taggable type even when its `tags` input is missing altogether; a type the
+    # program tags but the rule does not know would lose its tags unnoticed.
+    from policies.rules.tags import KNOWN_TAGGABLE
+
+    tagged = {
+        r.type for r in production.resources if r.custom and r.type.startswith("aws:") and "tags" in r.inputs
+    }
+    assert tagged - KNOWN_TAGGABLE == set()

@@ -9,6 +9,7 @@ for any function that creates resources (a component the program does not compos
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import copy
 import gc
@@ -346,6 +347,11 @@ def run_under_mocks(
     `run_program` records the whole stack's, stack outputs included if `function` exports any.
     `preview=True` records as a first `pulumi preview` would (see `RecordingMocks`).
     """
+    # Pulumi's SDK runs on the thread's current event loop; asyncio.run() (an async test) leaves none set.
+    try:
+        asyncio.get_event_loop_policy().get_event_loop()
+    except RuntimeError:
+        asyncio.set_event_loop(asyncio.new_event_loop())
     mocks = RecordingMocks(region, preview=preview)
     monitor = RecordingMonitor(mocks)
     engine = _WarningCollector()

@@ -18,15 +18,11 @@ from tests.support.vault.core import (
     not_found,
     ok,
     parse_duration,
-    rfc3339,
     string_list,
 )
 from tests.support.vault.tokens import issue_login_token
 
 INVALID_CREDENTIALS = "invalid role or secret ID"
-SECRET_ID_ADMIN_PATHS = frozenset(
-    {"secret-id/lookup", "secret-id/destroy", "secret-id-accessor/lookup", "secret-id-accessor/destroy"}
-)
 
 
 def token_fields(ctx: RequestContext, existing: JSONDict) -> JSONDict:
@@ -127,8 +123,6 @@ class AppRoleBackend(Backend):
             return ok({"keys": accessors}, mount_type="approle")
         if sub in {"secret-id", "custom-secret-id"} and write:
             return self._generate_secret_id(ctx, name, role, custom=sub == "custom-secret-id")
-        if sub in SECRET_ID_ADMIN_PATHS:
-            return self._secret_id_admin(ctx, name, sub)
         if sub in {"role-id", "secret-id", "custom-secret-id"}:
             raise unsupported_operation()
         raise unsupported_path()
@@ -232,44 +226,6 @@ class AppRoleBackend(Backend):
             mount_type="approle",
         )
 
-    def _secret_id_admin(self, ctx: RequestContext, name: str, sub: str) -> Response:
-        if ctx.operation not in {"create", "update"}:
-            raise unsupported_operation()
-        self._live_secret_ids()
-        if sub.startswith("secret-id-accessor"):
-            accessor = str(ctx.param("secret_id_accessor", ""))
-            match = [
-                (k, v) for k, v in self.secret_ids.items() if v["accessor"] == accessor and v["role"] == name
-            ]
-            if not match and sub.endswith("lookup"):
-                raise bad_request(f"failed to find accessor entry for secret_id_accessor: {accessor!r}")
-        else:
-            secret_id = str(ctx.param("secret_id", ""))
-            entry = self.secret_ids.get(secret_id)
-            match = [(secret_id, entry)] if entry is not None and entry["role"] == name else []
-        if sub.endswith("destroy"):
-            for secret_id, _ in match:
-                self.secret_ids.pop(secret_id, None)
-            return no_content()
-        if not match:
-            return no_content()
-        _, entry = match[0]
-        expiry = entry["created"] + entry["ttl"] if entry["ttl"] else None
-        return ok(
-            {
-                "cidr_list": [],
-                "creation_time": rfc3339(entry["created"]),
-                "expiration_time": rfc3339(expiry) or "0001-01-01T00:00:00Z",
-                "last_updated_time": rfc3339(entry["created"]),
-                "metadata": dict(entry["metadata"]),
-                "secret_id_accessor": entry["accessor"],
-                "secret_id_num_uses": entry["num_uses"],
-                "secret_id_ttl": entry["ttl"],
-                "token_bound_cidrs": [],
-            },
-            mount_type="approle",
-        )
-
     # --- login -------------------------------------------------------------------------------------------
 
     def _login(self, ctx: RequestContext) -> Response:
@@ -309,7 +265,3 @@ class AppRoleBackend(Backend):
 
     def export(self) -> JSONDict:
         return {"roles": self.roles, "secret_ids": self.secret_ids}
-
-    def load(self, data: JSONDict) -> None:
-        self.roles = data.get("roles", {})
-        self.secret_ids = data.get("secret_ids", {})

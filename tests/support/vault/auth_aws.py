@@ -454,7 +454,3 @@ class AwsAuthBackend(Backend):
 
     def export(self) -> JSONDict:
         return {"client_config": self.client_config, "roles": self.roles}
-
-    def load(self, data: JSONDict) -> None:
-        self.client_config = data.get("client_config")
-        self.roles = data.get("roles", {})

@@ -71,10 +71,6 @@ class MountEntry:
             "external_entropy_access": self.external_entropy_access,
         }
 
-    @classmethod
-    def from_json(cls, data: JSONDict) -> MountEntry:
-        return cls(**data)
-
 
 @dataclass
 class RequestContext:
@@ -119,12 +115,6 @@ class Backend:
 
     def export(self) -> JSONDict:
         return {}
-
-    def load(self, data: JSONDict) -> None:
-        return None
-
-    def revoke_lease(self, lease_internal: JSONDict) -> None:
-        return None
 
 
 class UnimplementedBackend(Backend):

@@ -75,12 +75,6 @@ class KVKey:
             "custom_metadata": self.custom_metadata,
         }
 
-    @classmethod
-    def from_json(cls, data: JSONDict) -> KVKey:
-        raw = dict(data)
-        versions = {int(n): KVVersion(**v) for n, v in raw.pop("versions").items()}
-        return cls(versions=versions, **raw)
-
 
 class KVBackend(Backend):
     type_name = "kv"
@@ -355,11 +349,6 @@ class KVBackend(Backend):
             "keys": {path: key.to_json() for path, key in self.keys.items()},
             "v1": copy.deepcopy(self.v1),
         }
-
-    def load(self, data: JSONDict) -> None:
-        self.config = dict(data.get("config", self.config))
-        self.keys = {path: KVKey.from_json(raw) for path, raw in data.get("keys", {}).items()}
-        self.v1 = copy.deepcopy(data.get("v1", {}))
 
 
 #: KV v1 reads carry the mount's default lease duration (768h) as a refresh hint.

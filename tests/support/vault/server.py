@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import json
 import socket
 import threading
@@ -21,7 +20,6 @@ from tests.support.vault.core import (
     VaultHTTPError,
     multierror,
 )
-from tests.support.vault.database import DatabaseBackend, IssuedCredential
 from tests.support.vault.faults import FaultInjector, RequestLog, RequestRecord
 from tests.support.vault.policy import parse_policy
 from tests.support.vault.router import Router
@@ -447,26 +445,6 @@ class VaultTestServer:
         a whole, as in Vault 1.20 and earlier."""
         with self.state.lock:
             self.state.per_element_list_matching = enabled
-
-    def set_database_reachable(self, reachable: bool) -> None:
-        with self.state.lock:
-            self.state.database_reachable = reachable
-
-    def database_credentials(self, mount: str = "database") -> list[IssuedCredential]:
-        with self.state.lock:
-            return list(self._database(mount).issued)
-
-    def database_connection(self, name: str, mount: str = "database") -> dict[str, Any] | None:
-        """A copy of a connection as Vault stores it, password included (the API never returns it)."""
-        with self.state.lock:
-            connection = self._database(mount).connections.get(name)
-            return copy.deepcopy(connection) if connection is not None else None
-
-    def _database(self, mount: str) -> DatabaseBackend:
-        backend = self.state.backends.get(mount.strip("/") + "/")
-        if not isinstance(backend, DatabaseBackend):
-            raise KeyError(f"no database mount at {mount!r}")
-        return backend
 
     def put_policy(self, name: str, text: str) -> None:
         with self.state.lock:

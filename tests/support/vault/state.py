@@ -1,8 +1,8 @@
 """Everything the Vault test server knows, behind one re-entrant lock.
 
-``VaultState`` holds the seal/HA status, the mount tables, policies, tokens, leases and the Raft picture.
+``VaultState`` holds the seal/HA status, the mount tables, policies, tokens and the Raft picture.
 The parts Vault keeps in its storage backend (mounts and their data, auth methods, audit devices, policies,
-tokens, leases, autopilot configuration) are what a snapshot captures and a restore replaces.
+tokens, autopilot configuration) are what a snapshot captures.
 """
 
 from __future__ import annotations
@@ -13,14 +13,13 @@ import hashlib
 import json
 import secrets
 import threading
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from tests.support.vault.auth_approle import AppRoleBackend
 from tests.support.vault.auth_aws import AwsAuthBackend, IamEntity, IamIdentity, parse_iam_arn
 from tests.support.vault.backend import Backend, MountEntry, UnimplementedBackend
-from tests.support.vault.core import DEFAULT_LEASE_TTL, Clock, JSONDict, new_uuid
-from tests.support.vault.database import DatabaseBackend
+from tests.support.vault.core import Clock, JSONDict, new_uuid
 from tests.support.vault.kv import KVBackend
 from tests.support.vault.policy import DEFAULT_POLICY, Policy, parse_policy
 from tests.support.vault.raft import RaftState
@@ -28,7 +27,7 @@ from tests.support.vault.tokens import TokenBackend, TokenEntry, TokenStore
 
 SNAPSHOT_FORMAT = "candlefish-vault-test-server-snapshot"
 
-SECRET_ENGINES: dict[str, type[Backend]] = {"kv": KVBackend, "database": DatabaseBackend}
+SECRET_ENGINES: dict[str, type[Backend]] = {"kv": KVBackend}
 AUTH_METHODS: dict[str, type[Backend]] = {
     "token": TokenBackend,
     "approle": AppRoleBackend,
@@ -41,20 +40,6 @@ UNIMPLEMENTED_SECRET_ENGINES = frozenset(
 UNIMPLEMENTED_AUTH_METHODS = frozenset(
     {"userpass", "ldap", "github", "jwt", "oidc", "kubernetes", "cert", "okta", "radius", "azure", "gcp"}
 )
-
-
-@dataclass
-class Lease:
-    id: str
-    issue_time: float
-    ttl: int
-    expire_at: float
-    max_expire_at: float
-    renewable: bool
-    token_accessor: str | None
-    mount_path: str
-    internal: JSONDict = field(default_factory=dict)
-    last_renewal: float | None = None
 
 
 @dataclass
@@ -109,11 +94,9 @@ class VaultState:
         self.audit_devices: dict[str, JSONDict] = {}
         self.policies: dict[str, Policy] = {}
         self.tokens = TokenStore(self)
-        self.leases: dict[str, Lease] = {}
         self.raft = RaftState(node_id=node_id, address=cluster_address)
         # test-only knobs (not part of Vault's storage)
         self.iam_identities: dict[str, IamIdentity] = {}
-        self.database_reachable = True
         # Vault resolves bound IAM ARNs with iam:GetRole/GetUser; False models a node role without them.
         self.iam_lookups_allowed = True
         # Vault 1.21+ also matches each element of a list parameter against allowed/denied values; 1.20 and
@@ -131,7 +114,6 @@ class VaultState:
         self.audit_devices = {}
         self.policies = {"default": parse_policy("default", DEFAULT_POLICY)}
         self.tokens = TokenStore(self)
-        self.leases = {}
         for path, mount_type, description in (
             ("cubbyhole/", "cubbyhole", "per-token private secret storage"),
             ("identity/", "identity", "identity store"),
@@ -207,55 +189,6 @@ class VaultState:
     def policies_for(self, token: TokenEntry) -> list[Policy]:
         return [self.policies[name] for name in token.policies if name in self.policies]
 
-    # --- leases ------------------------------------------------------------------------------------------
-
-    def create_lease(
-        self,
-        *,
-        path: str,
-        ttl: int,
-        max_ttl: int,
-        renewable: bool,
-        token: TokenEntry | None,
-        mount_path: str,
-        internal: JSONDict,
-    ) -> Lease:
-        now = self.clock.now()
-        if token is not None and token.expire_at is not None:
-            ttl = min(ttl, max(0, int(token.expire_at - now)))  # a lease never outlives its token
-        lease = Lease(
-            id=f"{path}/{secrets.token_urlsafe(18)}",
-            issue_time=now,
-            ttl=ttl,
-            expire_at=now + ttl,
-            max_expire_at=now + (max_ttl or DEFAULT_LEASE_TTL),
-            renewable=renewable,
-            token_accessor=token.accessor if token is not None else None,
-            mount_path=mount_path,
-            internal=internal,
-        )
-        self.leases[lease.id] = lease
-        return lease
-
-    def live_lease(self, lease_id: str) -> Lease | None:
-        lease = self.leases.get(lease_id)
-        if lease is not None and self.clock.now() >= lease.expire_at:
-            self.revoke_lease(lease_id)
-            return None
-        return lease
-
-    def revoke_lease(self, lease_id: str) -> None:
-        lease = self.leases.pop(lease_id, None)
-        if lease is None:
-            return
-        backend = self.backends.get(lease.mount_path)
-        if backend is not None:
-            backend.revoke_lease(lease.internal)
-
-    def revoke_leases_of(self, accessor: str) -> None:
-        for lease_id in [lid for lid, lease in self.leases.items() if lease.token_accessor == accessor]:
-            self.revoke_lease(lease_id)
-
     # --- AWS identities (test knob) ----------------------------------------------------------------------
 
     def register_iam_identity(
@@ -318,7 +251,6 @@ class VaultState:
             "audit_devices": self.audit_devices,
             "policies": {name: policy.text for name, policy in self.policies.items()},
             "tokens": self.tokens.export(),
-            "leases": [asdict(lease) for lease in self.leases.values()],
             "autopilot": self.raft.autopilot_config(),
         }
 
@@ -336,38 +268,3 @@ class VaultState:
     def seal_fingerprint(self) -> str:
         material = b"".join(self.seal.keys) if not self.seal.auto_unseal else self.cluster_id.encode()
         return base64.b64encode(hashlib.sha256(self.seal.seal_type.encode() + material).digest()).decode()
-
-    @staticmethod
-    def read_snapshot(blob: bytes) -> JSONDict:
-        try:
-            document = json.loads(gzip.decompress(blob).decode("utf-8"))
-        except (OSError, EOFError, ValueError, UnicodeDecodeError) as exc:
-            raise ValueError(f"failed to read snapshot file: {exc}") from None
-        if not isinstance(document, dict) or document.get("format") != SNAPSHOT_FORMAT:
-            raise ValueError("failed to read snapshot file: not a snapshot taken from a Vault test server")
-        return document
-
-    def restore(self, document: JSONDict) -> None:
-        storage = document["storage"]
-        self.mounts = {}
-        self.auth_mounts = {}
-        self.backends = {}
-        for row in storage["mounts"]:
-            entry = MountEntry.from_json(row["entry"])
-            self.mounts[entry.path] = entry
-            if entry.type not in {"cubbyhole", "identity", "system"}:
-                backend = self._make_backend(entry, auth=False)
-                backend.load(row["data"])
-                self.backends[entry.path] = backend
-        for row in storage["auth_mounts"]:
-            entry = MountEntry.from_json(row["entry"])
-            self.auth_mounts[entry.path] = entry
-            backend = self._make_backend(entry, auth=True)
-            backend.load(row["data"])
-            self.backends["auth/" + entry.path] = backend
-        self.audit_devices = storage["audit_devices"]
-        self.policies = {name: parse_policy(name, text) for name, text in storage["policies"].items()}
-        self.tokens = TokenStore(self)
-        self.tokens.load(storage["tokens"])
-        self.leases = {row["id"]: Lease(**row) for row in storage["leases"]}
-        self.raft.set_autopilot_config(storage["autopilot"])

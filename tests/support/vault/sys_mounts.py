@@ -29,7 +29,7 @@ if TYPE_CHECKING:
     from tests.support.vault.state import VaultState
 
 AUDIT_TYPES = frozenset({"file", "syslog", "socket"})
-IMPLEMENTED_SECRET_ENGINES = frozenset({"kv", "kv-v2", "kv-v1", "database"})
+IMPLEMENTED_SECRET_ENGINES = frozenset({"kv", "kv-v2", "kv-v1"})
 IMPLEMENTED_AUTH_METHODS = frozenset({"approle", "aws"})
 BUILTIN_MOUNTS = frozenset({"system", "cubbyhole", "identity"})
 
@@ -138,10 +138,6 @@ class MountsAPI:
             return
         if entry.type in BUILTIN_MOUNTS:
             raise bad_request(f'cannot unmount "{path}"')
-        # Vault revokes the engine's leases first (running e.g. a database's revocation statements), then
-        # removes the engine and its data.
-        for lease_id in [lid for lid, lease in state.leases.items() if lease.mount_path == path]:
-            state.revoke_lease(lease_id)
         state.mounts.pop(path)
         state.backends.pop(path, None)
 

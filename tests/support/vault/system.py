@@ -134,7 +134,6 @@ class SystemBackend:
             "audit": self.mounts.audit,
             "policy": self.mounts.legacy_policies,
             "policies": self.mounts.acl_policies,
-            "leases": self.storage.leases,
             "storage": self._storage_route,
         }
 

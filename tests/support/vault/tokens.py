@@ -10,7 +10,7 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from tests.support.vault.backend import Backend, RequestContext, unsupported_operation, unsupported_path
 from tests.support.vault.core import (
@@ -209,7 +209,6 @@ class TokenStore:
             siblings = self.by_id[entry.parent].children
             if entry.id in siblings:
                 siblings.remove(entry.id)
-        self.state.revoke_leases_of(entry.accessor)
 
     def use(self, entry: TokenEntry) -> None:
         """Count one use of a limited-use token; the last use revokes it (after the request is served)."""
@@ -233,14 +232,6 @@ class TokenStore:
 
     def export(self) -> list[JSONDict]:
         return [asdict(entry) for entry in self.by_id.values()]
-
-    def load(self, rows: list[JSONDict]) -> None:
-        self.by_id = {}
-        self.by_accessor = {}
-        for row in rows:
-            entry = TokenEntry(**row)
-            self.by_id[entry.id] = entry
-            self.by_accessor[entry.accessor] = entry.id
 
 
 def issue_login_token(
@@ -406,6 +397,3 @@ class TokenBackend(Backend):
 
     def export(self) -> JSONDict:
         return {}
-
-    def load(self, data: dict[str, Any]) -> None:
-        return None

@@ -1,0 +1,157 @@
+"""Faults the providers must name, each on its own: a Vault that lost its storage, secrets being deleted.
+
+- A stack that bootstrapped Vault before and now finds it uninitialised must stop: initialising again would
+  write new recovery shares over the break-glass secret's, and the old cluster's data could never be
+  unsealed or recovered with them again.
+- Secrets Manager refuses calls on a secret scheduled for deletion with InvalidRequestException. AWS's own
+  wording varies ("marked for deletion", "currently marked deleted"); both must become the instruction to
+  restore the secret, not a generic failure.
+"""
+
+import boto3
+import pytest
+from botocore.exceptions import ClientError
+
+from providers import break_glass
+from providers import secrets_manager_seed as seed_module
+from providers.common import BootstrapError
+from providers.secrets_manager_seed import SecretsManagerSeedProvider
+from providers.vault_bootstrap import VaultBootstrapProvider
+from tests.test_vault_bootstrap import CLUSTER_SIZE, join_peers, props
+
+pytestmark = pytest.mark.slow
+SECRET_ID = "candlefish/test/vault/break-glass"
+DELETION_WORDINGS = [
+    "You can't perform this operation on the secret because it was marked for deletion.",
+    "You tried to perform the operation on a secret that's currently marked deleted.",
+]
+
+
+def invalid_request(message, operation="PutSecretValue"):
+    return ClientError({"Error": {"Code": "InvalidRequestException", "Message": message}}, operation)
+
+
+@pytest.fixture
+def break_glass_secret(aws):
+    key = boto3.client("kms").create_key(Description="secrets key")["KeyMetadata"]["Arn"]
+    return boto3.client("secretsmanager").create_secret(Name=SECRET_ID, KmsKeyId=key)["ARN"]
+
+
+def uninitialised_cluster(vault_server_factory):
+    server = vault_server_factory(initialized=False, kv_mount=None)
+    server.set_expected_raft_peers(CLUSTER_SIZE)
+    join_peers(server)
+    return server
+
+
+def test_a_vault_that_lost_its_storage_is_never_initialised_again(vault_server_factory, break_glass_secret):
+    first = uninitialised_cluster(vault_server_factory)
+    given = props(first, break_glass_secret)
+    created = VaultBootstrapProvider().create(given).outs
+    assert created is not None
+    state = {**given, **created}
+    sm = boto3.client("secretsmanager")
+    material = sm.get_secret_value(SecretId=break_glass_secret)["SecretString"]
+
+    # The same stack, its Vault now answering uninitialised (storage wiped, or a new cluster at the address).
+    empty = uninitialised_cluster(vault_server_factory)
+    with pytest.raises(BootstrapError, match=r"is not initialised, yet this stack bootstrapped it before"):
+        VaultBootstrapProvider().update("cluster", state, props(empty, break_glass_secret))
+    assert not empty.state.initialized
+    assert not [entry for entry in empty.request_log if entry.path == "sys/init" and entry.method != "GET"]
+    assert sm.get_secret_value(SecretId=break_glass_secret)["SecretString"] == material
+
+
+@pytest.mark.parametrize("wording", DELETION_WORDINGS)
+def test_break_glass_names_a_secret_scheduled_for_deletion_in_either_wording(wording):
+    explained = str(break_glass.explain(invalid_request(wording), SECRET_ID, "store the recovery shares in"))
+    assert f"the break-glass secret {SECRET_ID} is scheduled for deletion" in explained
+    assert f"aws secretsmanager restore-secret --secret-id {SECRET_ID}" in explained
+
+
+def test_break_glass_does_not_call_every_invalid_request_a_deletion():
+    other = invalid_request("The secret is managed by another service.")
+    explained = str(break_glass.explain(other, SECRET_ID, "write"))
+    assert "scheduled for deletion" not in explained
+    assert "InvalidRequestException" in explained
+
+
+@pytest.mark.parametrize("wording", DELETION_WORDINGS)
+def test_a_seed_names_a_secret_scheduled_for_deletion_in_either_wording(wording):
+    explained = str(seed_module._explain(invalid_request(wording), "candlefish/test/jwt-secret"))
+    assert explained.startswith(
+        "secret candlefish/test/jwt-secret is scheduled for deletion; restore it with"
+    )
+
+
+def test_a_seed_does_not_call_every_invalid_request_a_deletion():
+    explained = str(seed_module._explain(invalid_request("The secret is managed by another service."), "s"))
+    assert explained == "seeding s failed: InvalidRequestException"
+
+
+def test_refreshing_a_seed_whose_secret_is_being_deleted_reports_it_as_drift(aws):
+    client = boto3.client("secretsmanager")
+    arn = client.create_secret(Name="candlefish/test/jwt-secret", SecretString="example-not-a-secret")["ARN"]
+    client.delete_secret(SecretId=arn, RecoveryWindowInDays=7)
+    props_ = {"secret_id": arn, "region": "us-east-1", "reseed": "", "fingerprint": "unknown"}
+    read = SecretsManagerSeedProvider().read(arn, props_)
+    assert read.outs is not None
+    assert read.outs["drift"] == "secret is scheduled for deletion"
+
+
+# --- each failure's instruction, word for word ------------------------------------------------------------
+
+
+def aws_error(code):
+    return ClientError({"Error": {"Code": code, "Message": "example"}}, "PutSecretValue")
+
+
+@pytest.mark.parametrize(
+    ("code", "said"),
+    [
+        (
+            "ResourceNotFoundException",
+            "secret s does not exist; run `pulumi up` again once it has been created",
+        ),
+        (
+            "AccessDeniedException",
+            "not allowed to write secret s: the deployer role needs secretsmanager:PutSecretValue on it and "
+            "kms:GenerateDataKey on the secrets key",
+        ),
+        ("ThrottlingException", "Secrets Manager kept throttling writes to s; re-run `pulumi up`"),
+        ("TooManyRequestsException", "Secrets Manager kept throttling writes to s; re-run `pulumi up`"),
+        (
+            "ResourceExistsException",
+            "secret s already holds a different value under this seed's request token; change the entry's "
+            "`reseed` trigger to overwrite it deliberately",
+        ),
+        ("InternalServiceError", "seeding s failed: InternalServiceError"),
+    ],
+)
+def test_each_seed_failure_says_what_to_do(code, said):
+    assert str(seed_module._explain(aws_error(code), "s")) == said
+
+
+def test_break_glass_material_that_cannot_be_read_says_why(aws):
+    class Refusing:
+        def get_secret_value(self, **_):
+            raise aws_error("AccessDeniedException")
+
+    with pytest.raises(
+        BootstrapError, match=r"^not allowed to read the break-glass secret s: the deployer role"
+    ):
+        break_glass.load(Refusing(), "s")
+
+
+def test_a_refused_provisioner_token_points_at_its_policy_and_a_refused_root_token_at_generate_root():
+    import hvac.exceptions as vault_errors
+
+    from providers.vault_bootstrap import explain
+
+    denied = vault_errors.Forbidden("permission denied")
+    provisioner = str(explain(denied, "https://vault:8200", "writing policies", caller="provisioner"))
+    bootstrap = str(explain(denied, "https://vault:8200", "writing policies"))
+    assert provisioner.startswith("Vault refused the provisioner token (403 permission denied) while writing")
+    assert "the provisioner policy may have been changed by hand" in provisioner
+    assert bootstrap.startswith("Vault refused the bootstrap token (403 permission denied) while writing")
+    assert "`vault operator generate-root` with the recovery shares" in bootstrap
