@@ -8,7 +8,7 @@ from components.lib.key_policies import ADMIN_ACTIONS, KeyPolicyContext, key_pol
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 
-PURPOSES = ("data", "logs", "secrets", "notifications", "unseal")
+PURPOSES = ("data", "logs", "secrets", "notifications", "functions", "unseal")
 CTX = KeyPolicyContext(
     "123456789012", "aws", "us-east-1", "arn:aws:iam::123456789012:role/aws-service-role/x/y"
 )

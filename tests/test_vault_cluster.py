@@ -636,10 +636,13 @@ def brought_certificate():
 
 
 @pytest.mark.slow
-def test_a_brought_acm_certificate_replaces_the_import(brought_certificate):
+def test_a_brought_acm_certificate_replaces_the_import_on_the_listener(brought_certificate):
     arn, recording = brought_certificate
-    assert not recording.of_type("aws:acm/certificate:Certificate")
     assert listener(recording, 443)["certificateArn"] == arn
+    # The node certificate is still imported, only so that its expiry is watched.
+    (imported,) = recording.of_type("aws:acm/certificate:Certificate")
+    assert imported.inputs["tags"]["Purpose"] == "expiry-monitoring"
+    assert imported.outputs["arn"] != arn
 
 
 @pytest.fixture(scope="module")

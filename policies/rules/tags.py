@@ -44,6 +44,7 @@ KNOWN_TAGGABLE = frozenset(
         "aws:iam/role:Role",
         "aws:iam/serviceLinkedRole:ServiceLinkedRole",
         "aws:kms/key:Key",
+        "aws:kinesis/firehoseDeliveryStream:FirehoseDeliveryStream",
         "aws:lambda/function:Function",
         "aws:lb/listener:Listener",
         "aws:lb/loadBalancer:LoadBalancer",
@@ -55,6 +56,7 @@ KNOWN_TAGGABLE = frozenset(
         "aws:scheduler/scheduleGroup:ScheduleGroup",
         "aws:secretsmanager/secret:Secret",
         "aws:sns/topic:Topic",
+        "aws:sqs/queue:Queue",
         "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
     }

@@ -302,7 +302,10 @@ STACK_CONDITIONS += [
         "s3-bucket-sse-kms",
         audit_bucket,
         {"algorithm": "AES256", "key": None},
-        (BUCKET_LABEL + " uses SSE-S3: only the load balancer's access-log bucket may use SSE-S3",),
+        (
+            BUCKET_LABEL
+            + " uses SSE-S3: only the load balancer's access-log bucket and the S3 server-access-log",
+        ),
     ),
     StackCondition(
         "s3-bucket-sse-kms",
