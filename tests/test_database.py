@@ -288,6 +288,7 @@ def test_the_redis_auth_token_is_kept_in_secrets_manager_under_the_secrets_key(p
     group = replication_group(production)
     assert stored == {
         "auth_token": group.inputs["authToken"],
+        "auth_token_generation": 1,
         "primary_endpoint": group.outputs["primaryEndpointAddress"],
         "reader_endpoint": group.outputs["readerEndpointAddress"],
         "port": 6379,

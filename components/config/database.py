@@ -64,6 +64,10 @@ class RedisConfig:
     node_type: str
     nodes: int
     snapshot_retention_days: int
+    # Raising the generation issues a new AUTH token; the strategy says what happens to the old one:
+    # ROTATE keeps it valid beside the new one, SET then makes the new one the only one.
+    auth_token_generation: int = 1
+    auth_token_update_strategy: str = "ROTATE"  # noqa: S105 - a strategy name, not a credential
 
     @property
     def multi_az(self) -> bool:
@@ -220,6 +224,11 @@ def _window(reader: ConfigReader, key: str, text: str | None, allowed: str) -> t
     return window
 
 
+# ElastiCache's auth_token_update_strategy values for a token change (DELETE would turn AUTH off).
+AUTH_TOKEN_STRATEGIES = ("ROTATE", "SET")
+MAX_AUTH_TOKEN_GENERATION = 1_000_000
+
+
 def _redis(reader: ConfigReader, *, production: bool) -> RedisConfig:
     version = reader.string("redisEngineVersion", REDIS_VERSIONS[-1])
     if version is not None and version not in REDIS_VERSIONS:
@@ -251,9 +260,13 @@ def _redis(reader: ConfigReader, *, production: bool) -> RedisConfig:
             f"{snapshots} days of snapshots is too few for production; 0 turns snapshots off",
             f"{PRODUCTION_MIN_SNAPSHOT_DAYS} to {MAX_SNAPSHOT_DAYS} in production",
         )
+    generation = reader.integer("redisAuthTokenGeneration", 1, low=1, high=MAX_AUTH_TOKEN_GENERATION)
+    strategy = reader.choice("redisAuthTokenUpdateStrategy", AUTH_TOKEN_STRATEGIES, "ROTATE")
     return RedisConfig(
         engine_version=version or REDIS_VERSIONS[-1],
         node_type=node_type or "",
         nodes=nodes or 2,
         snapshot_retention_days=snapshots if snapshots is not None else PRODUCTION_MIN_SNAPSHOT_DAYS,
+        auth_token_generation=generation or 1,
+        auth_token_update_strategy=strategy or "ROTATE",
     )

@@ -282,6 +282,13 @@ class Database(Component):
             min_lower=4,
             min_numeric=4,
             min_special=2,
+            # A new generation is a new token (README: "Rotating the Redis AUTH token"); the first keeps
+            # no keepers, so stacks created before them keep their token.
+            keepers=(
+                {"generation": str(config.auth_token_generation)}
+                if config.auth_token_generation > 1
+                else None
+            ),
             opts=child,
         )
         self.redis = aws.elasticache.ReplicationGroup(
@@ -301,8 +308,8 @@ class Database(Component):
             transit_encryption_enabled=True,
             transit_encryption_mode="required",
             auth_token=auth_token.result,
-            # A changed token is added beside the old one, so clients can move before it goes.
-            auth_token_update_strategy="ROTATE",  # noqa: S106 - a strategy name, not a credential
+            # ROTATE adds a changed token beside the old one, so clients can move before SET drops the old.
+            auth_token_update_strategy=config.auth_token_update_strategy,
             subnet_group_name=subnet_group.name,
             security_group_ids=[self.redis_security_group.id],
             snapshot_retention_limit=config.snapshot_retention_days,
@@ -335,6 +342,7 @@ class Database(Component):
             secret_string=pulumi.Output.json_dumps(
                 {
                     "auth_token": auth_token.result,
+                    "auth_token_generation": config.auth_token_generation,
                     "primary_endpoint": self.redis.primary_endpoint_address,
                     "reader_endpoint": self.redis.reader_endpoint_address,
                     "port": REDIS_PORT,
