@@ -15,6 +15,7 @@ import pytest
 import yaml
 
 from components.monitoring.alarms import RUNBOOK_PAGE, all_alarms
+from components.monitoring.certificates import certificate_alarms
 from lambdas.slack_forwarder.message import parse_description
 from tests.support.mocks import ROOT
 from tests.test_alarm_specs import WATCHED
@@ -103,7 +104,11 @@ def test_the_drill_command_parses_as_the_drill_parses_it(monkeypatch):
     assert seen == {"secrets": 1000}
 
 
-@pytest.mark.parametrize("spec", all_alarms(WATCHED), ids=lambda spec: spec.key)
+@pytest.mark.parametrize(
+    "spec",
+    [*all_alarms(WATCHED), *certificate_alarms("arn:example:acm", "arn:example:acm-node")],
+    ids=lambda spec: spec.key,
+)
 def test_every_alarm_links_a_section_that_exists(spec):
     page, _, anchor = spec.runbook.partition("#")
     assert page == RUNBOOK_PAGE and anchor == spec.key
