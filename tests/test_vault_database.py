@@ -17,6 +17,7 @@ from tests.test_vault_database_real import (  # noqa: F401  (fixtures)
     CONNECTION,
     bootstrap_passwords,
     connections,
+    engine_props,
     fast_retries,
     master_secret,
     outs_of,
@@ -35,28 +36,11 @@ def mount(real_vault):
 @pytest.fixture
 def props(real_vault, postgres_database, master_secret, mount):  # noqa: F811
     """Through the fault proxy (the provisioner policy's sufficiency is tested in the real-server file)."""
-    tls = postgres_database.server.tls
 
     def build(**changes):
-        return {
-            "address": real_vault.url,
-            "ca_pem": "",
-            "token": real_vault.root_token,
-            "mount": mount,
-            "connection": CONNECTION,
-            "host": tls.host,
-            "port": tls.port,
-            "database": postgres_database.name,
-            "ssl_mode": "verify-full",
-            "ssl_root_cert": str(tls.ca.ca_cert),
-            "management_user": access.MANAGEMENT_USER,
-            "master_secret_arn": master_secret,
-            "region": "us-east-1",
-            "bootstrap_statements": access.bootstrap_statements(),
-            "roles": access.vault_roles(),
-            "rebootstrap": "",
-            **changes,
-        }
+        return engine_props(
+            real_vault.url, real_vault.root_token, postgres_database, master_secret, mount, **changes
+        )
 
     return build
 

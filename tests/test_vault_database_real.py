@@ -45,30 +45,36 @@ def mount(openbao_client, unique_path):
     openbao_client.sys.disable_secrets_engine(path)
 
 
+def engine_props(address, token, postgres_database, master_secret, mount, /, **changes):
+    """The engine's inputs for one test's mount and database, reached at `address` with `token`."""
+    tls = postgres_database.server.tls
+    return {
+        "address": address,
+        "ca_pem": "",
+        "token": token,
+        "mount": mount,
+        "connection": CONNECTION,
+        "host": tls.host,
+        "port": tls.port,
+        "database": postgres_database.name,
+        "ssl_mode": "verify-full",
+        "ssl_root_cert": str(tls.ca.ca_cert),
+        "management_user": access.MANAGEMENT_USER,
+        "master_secret_arn": master_secret,
+        "region": "us-east-1",
+        "bootstrap_statements": access.bootstrap_statements(),
+        "roles": access.vault_roles(),
+        "rebootstrap": "",
+        **changes,
+    }
+
+
 @pytest.fixture
 def props(openbao_dev, postgres_database, master_secret, mount):
-    tls = postgres_database.server.tls
-
     def build(**changes):
-        return {
-            "address": openbao_dev.addr,
-            "ca_pem": "",
-            "token": openbao_dev.root_token,
-            "mount": mount,
-            "connection": CONNECTION,
-            "host": tls.host,
-            "port": tls.port,
-            "database": postgres_database.name,
-            "ssl_mode": "verify-full",
-            "ssl_root_cert": str(tls.ca.ca_cert),
-            "management_user": access.MANAGEMENT_USER,
-            "master_secret_arn": master_secret,
-            "region": "us-east-1",
-            "bootstrap_statements": access.bootstrap_statements(),
-            "roles": access.vault_roles(),
-            "rebootstrap": "",
-            **changes,
-        }
+        return engine_props(
+            openbao_dev.addr, openbao_dev.root_token, postgres_database, master_secret, mount, **changes
+        )
 
     return build
 
