@@ -68,6 +68,11 @@ class Names:
         """`candlefish-<env>-<what>`: a named AWS resource (role, topic, function, Name tag)."""
         return f"{self.prefix}-{what}"
 
+    def bucket(self, role: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+        """`candlefish-<env>-<role>-<account>`: an S3 bucket (bucket names are global; the account keeps
+        them unique, and lets a policy name a bucket before it exists)."""
+        return pulumi.Output.concat(self.resource(f"{role}-"), account_id)
+
     def secret(self, what: str) -> str:
         """`candlefish/<env>/<what>`: a Secrets Manager secret."""
         return f"{PROJECT}/{self.environment}/{what}"
