@@ -120,7 +120,7 @@ class VaultCluster(Component):
             names=names,
             vpc_id=args.vpc_id,
             endpoint_sg=args.endpoint_security_group_id,
-            region=ctx.region,
+            aws_context=ctx,
             allowed_cidrs=args.load_balancer.allowed_cidrs,
             parent=self,
         )
