@@ -22,7 +22,6 @@ from components.config.dr import DrConfig, read_dr
 from components.config.functions import CodeSigningMode, read_code_signing
 from components.config.monitoring import MonitoringConfig, read_monitoring
 from components.config.reader import (
-    LOG_RETENTION_DAYS,
     ConfigError,
     ConfigReader,
     Problem,
@@ -185,7 +184,7 @@ def parse_stack_config(
         slack_webhook_url=reader.secret("slackWebhookUrl"),
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
-    monitoring = read_monitoring(reader, production=production, retention_periods=LOG_RETENTION_DAYS)
+    monitoring = read_monitoring(reader, production=production)
     catalog, team_roles = read_catalog(reader, production=production)
     access = read_access(reader)
     break_glass = read_break_glass(reader, production=production)
