@@ -11,7 +11,7 @@ Which buckets exist and what their policies say is the Storage component's (comp
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -47,11 +47,12 @@ def private_bucket(
     lifecycle: list[Lifecycle],
     object_lock: tuple[str, int] | None = None,
     region: str | None = None,
+    tags: Mapping[str, str] | None = None,
 ) -> ManagedBucket:
     """The bucket `<base>-<role>` (child of `parent`), named `candlefish-<env>-<role>-<account>`.
 
     `kms_key_arn` None means SSE-S3; `object_lock` is (mode, days) of the default retention; `region`
-    None is the stack's region.
+    None is the stack's region; `tags` are added to the bucket's own.
     """
     label = f"{base}-{role}"
     names = deployment.names
@@ -62,7 +63,7 @@ def private_bucket(
         object_lock_enabled=object_lock is not None,
         force_destroy=False,
         region=region,
-        tags={"Name": names.resource(role), "DataClass": role},
+        tags={"Name": names.resource(role), "DataClass": role, **(tags or {})},
         opts=pulumi.ResourceOptions(parent=parent),
     )
     chain: list[pulumi.Resource] = []

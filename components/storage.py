@@ -30,6 +30,8 @@ ACCESS_LOG_PREFIX = "vault-alb"
 SERVER_ACCESS_LOG_PREFIX = "s3-access/"
 # Buckets whose every request is logged (same region and account as the log bucket, as S3 requires).
 LOGGED_BUCKETS = ("audit", "snapshots", "alb-logs")
+# The tag that marks the load balancer's access-log bucket (policies/rules/settings.py reads the same).
+ELB_LOG_BUCKET_TAG = ("BucketPurpose", "elb-access-logs")
 
 
 @dataclass(frozen=True)
@@ -118,6 +120,9 @@ class Storage(Component):
                 policies.elb_log_delivery(arn, ACCESS_LOG_PREFIX, ctx.account_id, elb_principal),
             ],
             lifecycle=access_log_lifecycle(args.access_log_retention_days),
+            # The policy pack lets this bucket use SSE-S3 because its policy grants ELB log delivery; on
+            # a first preview that policy is still unknown, and this tag is what the rule decides by.
+            tags={ELB_LOG_BUCKET_TAG[0]: ELB_LOG_BUCKET_TAG[1]},
         )
         for role, managed in zip(LOGGED_BUCKETS, (self.audit, self.snapshots, self.access_logs), strict=True):
             self._log_requests(role, managed)
