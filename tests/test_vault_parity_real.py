@@ -19,6 +19,7 @@ import pytest
 import requests
 
 from tests.support.openbao import OpenBaoCluster, OpenBaoDevServer
+from tests.support.vault_proxy import FaultProxy
 from tests.support.vault_server import VaultTestServer
 
 FAKE_PGP_KEY = base64.b64encode(b"example-not-a-pgp-key" * 8).decode()
@@ -229,3 +230,36 @@ def test_a_standby_answers_health_with_429(server: Server, request):
     assert answer.status_code == 429
     assert answer.json()["standby"] is True
     assert answer.json()["sealed"] is False
+
+
+SEALED_REQUESTS = [
+    ("GET", "sys/health"),
+    ("GET", "sys/health?sealedcode=200&standbyok=true&uninitcode=200"),
+    ("HEAD", "sys/health"),
+    ("GET", "sys/seal-status"),
+    ("GET", "secret/data/anything"),
+]
+
+
+@pytest.mark.openbao
+def test_the_proxys_sealed_answers_are_a_sealed_servers(openbao_dev: OpenBaoDevServer):
+    """A real dev server sealed with sys/seal against the fault proxy's `sealed` mode in front of an
+    unsealed one: the same status codes and the same documents (but the clock)."""
+    sealed = OpenBaoDevServer().start()
+    proxy = FaultProxy(openbao_dev.addr).start()
+    try:
+        headers = {"X-Vault-Token": sealed.root_token}
+        requests.put(f"{sealed.addr}/v1/sys/seal", headers=headers, timeout=10).raise_for_status()
+        proxy.sealed = True
+        for method, target in SEALED_REQUESTS:
+            real = requests.request(method, f"{sealed.addr}/v1/{target}", headers=headers, timeout=10)
+            imitated = requests.request(method, f"{proxy.url}/v1/{target}", headers=headers, timeout=10)
+            assert imitated.status_code == real.status_code, (target, real.text)
+            if method == "GET":
+                real_body, imitated_body = real.json(), imitated.json()
+                real_body.pop("server_time_utc", None)
+                imitated_body.pop("server_time_utc", None)
+                assert imitated_body == real_body, target
+    finally:
+        proxy.stop()
+        sealed.stop()

@@ -9,8 +9,9 @@ and its answers returned unchanged, except where a test asked for a fault:
 - `add_latency(seconds)`: delay before forwarding (client timeouts);
 - `aws_auth`: an `AwsAuthStandIn` answering the AWS auth paths OpenBao lacks (and listing `aws/` in
   `sys/auth`), with access decided by the real server;
-- `sealed = True`: answer as a sealed node does (sys/health 503 with `sealed: true`, sys/seal-status
-  `sealed: true`, everything else 503 "Vault is sealed") while the real server stays unsealed.
+- `sealed = True`: answer as a sealed node does (sys/health 503, or the `sealedcode` the caller asked
+  for, with a sealed node's fields; sys/seal-status `sealed: true`; everything else 503 "Vault is
+  sealed") while the real server stays unsealed.
 
 `request_log` records method, path (no query values, bodies or tokens), status and the injected fault.
 """
@@ -22,6 +23,7 @@ import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 import requests
 
@@ -32,6 +34,9 @@ from tests.support.vault.faults import FaultInjector, RequestLog, RequestRecord
 FORWARDED_REQUEST_HEADERS = ("X-Vault-Token", "Content-Type", "X-Vault-Request", "X-Vault-Wrap-TTL", "Accept")
 FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Retry-After", "Location")
 SEALED_ERROR = "Vault is sealed"
+SEALED_HEALTH_CODE = 503  # sys/health's default code for a sealed node (Vault's API docs, sys/health)
+# sys/seal-status fields only an unsealed node reports (it knows its cluster once its keyring is open).
+UNSEALED_ONLY_FIELDS = ("cluster_name", "cluster_id", "build_date")
 
 
 class FaultProxy:
@@ -109,12 +114,32 @@ class FaultProxy:
 
     # --- answering ---
 
-    def sealed_answer(self, path: str) -> tuple[int, dict[str, Any]]:
+    def sealed_answer(self, path: str, query: str) -> tuple[int, dict[str, Any]]:
+        """What a sealed node answers (checked against a really sealed server in
+        tests/test_vault_parity_real.py): sys/health 503 unless `sealedcode` asks otherwise, with the
+        fields a sealed node still reports; sys/seal-status 200 with `sealed: true`; the rest 503."""
         if path == "sys/health":
-            return 503, {"initialized": True, "sealed": True, "standby": True}
+            asked = parse_qs(query).get("sealedcode", [""])[0]
+            status = int(asked) if asked.isdigit() else SEALED_HEALTH_CODE
+            upstream = self._upstream_json("sys/health?standbyok=true&perfstandbyok=true")
+            return status, {
+                "initialized": True,
+                "sealed": True,
+                "standby": True,
+                "replication_performance_mode": "unknown",
+                "replication_dr_mode": "unknown",
+                "server_time_utc": int(time.time()),
+                "version": upstream.get("version", ""),
+            }
         if path == "sys/seal-status":
-            return 200, {"type": "static", "initialized": True, "sealed": True, "t": 3, "n": 5, "progress": 0}
+            upstream = self._upstream_json("sys/seal-status")
+            kept = {key: value for key, value in upstream.items() if key not in UNSEALED_ONLY_FIELDS}
+            return 200, {**kept, "sealed": True, "progress": 0, "nonce": ""}
         return 503, {"errors": [SEALED_ERROR]}
+
+    def _upstream_json(self, target: str) -> dict[str, Any]:
+        answer = self._session.get(f"{self.upstream}/v1/{target}", timeout=10, verify=self._session.verify)
+        return _json(answer.content)
 
     def forward(self, method: str, target: str, headers: dict[str, str], body: bytes) -> requests.Response:
         return self._session.request(
@@ -174,7 +199,7 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 label = f"fail:{fault.status}"
                 self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
             elif proxy.sealed:
-                status, payload = proxy.sealed_answer(path)
+                status, payload = proxy.sealed_answer(path, self.path.partition("?")[2])
                 label = "sealed"
                 self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
             elif proxy.aws_auth is not None and proxy.aws_auth.handles(path):
