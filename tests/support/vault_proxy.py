@@ -55,9 +55,10 @@ class FaultProxy:
 
     # --- lifecycle ---
 
-    def with_aws_auth(self, checker_token: str | None = None) -> FaultProxy:
-        """Serve the AWS auth method's paths from a stand-in (OpenBao has none); see AwsAuthStandIn."""
-        self.aws_auth = AwsAuthStandIn(self.upstream, checker_token, self._session.verify)
+    def with_aws_auth(self, minter_token: str | None = None) -> FaultProxy:
+        """Serve the AWS auth method's paths from a stand-in (OpenBao has none); see AwsAuthStandIn.
+        `minter_token` (root) mints the tokens its logins return."""
+        self.aws_auth = AwsAuthStandIn(self.upstream, minter_token, self._session.verify)
         return self
 
     def start(self) -> FaultProxy:
