@@ -9,6 +9,9 @@ and its answers returned unchanged, except where a test asked for a fault:
 - `add_latency(seconds)`: delay before forwarding (client timeouts);
 - `aws_auth`: an `AwsAuthStandIn` answering the AWS auth paths OpenBao lacks (and listing `aws/` in
   `sys/auth`), with access decided by the real server;
+- `seal_after_init(polls)`: sys/health sealed for that many polls after a successful sys/init (an
+  auto-unseal that is slow or never finishes); `rewrite(path, change)`: alter a real JSON answer (e.g.
+  autopilot reporting a peer unhealthy);
 - `sealed = True`: answer as a sealed node does (sys/health 503, or the `sealedcode` the caller asked
   for, with a sealed node's fields; sys/seal-status `sealed: true`; everything else 503 "Vault is
   sealed") while the real server stays unsealed.
@@ -21,6 +24,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
@@ -28,7 +32,7 @@ from urllib.parse import parse_qs
 import requests
 
 from tests.support.aws_auth_standin import AwsAuthStandIn
-from tests.support.vault.faults import FaultInjector, RequestLog, RequestRecord
+from tests.support.proxy_faults import FaultInjector, RequestLog, RequestRecord
 
 # Headers passed through in each direction (hop-by-hop and length headers are the proxy's own business).
 FORWARDED_REQUEST_HEADERS = ("X-Vault-Token", "Content-Type", "X-Vault-Request", "X-Vault-Wrap-TTL", "Accept")
@@ -47,9 +51,13 @@ class FaultProxy:
         self.faults = FaultInjector()
         self.log = RequestLog()
         self.sealed = False
+        self.sealed_after_init: int | None = None  # polls answered sealed once sys/init succeeded
+        self.rewrites: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self.aws_auth: AwsAuthStandIn | None = None
         self._session = requests.Session()
         self._session.verify = ca_cert or True
+        self._initialised = False
+        self._poll_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
@@ -104,10 +112,21 @@ class FaultProxy:
     ) -> None:
         self.faults.add_latency(seconds, path_prefix=path_prefix, count=count)
 
+    def seal_after_init(self, polls: int) -> None:
+        """Once sys/init succeeds, answer the next `polls` sys/health requests as a sealed node: an
+        auto-unseal that takes that long (or, with a large number, never completes)."""
+        self.sealed_after_init = polls
+
+    def rewrite(self, path: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Pass the real server's JSON answer for `path` through `change` (a state it cannot be put in)."""
+        self.rewrites[path] = change
+
     def clear(self) -> None:
         self.faults.clear()
         self.log.clear()
+        self.rewrites.clear()
         self.sealed = False
+        self.sealed_after_init = None
 
     @property
     def request_log(self) -> list[RequestRecord]:
@@ -137,6 +156,13 @@ class FaultProxy:
             kept = {key: value for key, value in upstream.items() if key not in UNSEALED_ONLY_FIELDS}
             return 200, {**kept, "sealed": True, "progress": 0, "nonce": ""}
         return 503, {"errors": [SEALED_ERROR]}
+
+    def take_sealed_poll(self) -> bool:
+        with self._poll_lock:
+            if not self._initialised or not self.sealed_after_init:
+                return False
+            self.sealed_after_init -= 1
+            return True
 
     def _upstream_json(self, target: str) -> dict[str, Any]:
         answer = self._session.get(f"{self.upstream}/v1/{target}", timeout=10, verify=self._session.verify)
@@ -199,7 +225,7 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 payload: dict[str, Any] = {"errors": [fault.error_message(path)]}
                 label = f"fail:{fault.status}"
                 self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
-            elif proxy.sealed:
+            elif proxy.sealed or (path == "sys/health" and proxy.take_sealed_poll()):
                 status, payload = proxy.sealed_answer(path, self.path.partition("?")[2])
                 label = "sealed"
                 self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
@@ -218,6 +244,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 status, content = answer.status_code, answer.content
                 if proxy.aws_auth is not None and path == "sys/auth" and method == "GET" and status == 200:
                     content = _with_aws_mount(content, proxy.aws_auth)
+                if path == "sys/init" and method == "PUT" and status == 200:
+                    proxy._initialised = True
+                if path in proxy.rewrites and status == 200:
+                    content = json.dumps(proxy.rewrites[path](_json(content))).encode()
                 kept = {
                     name: answer.headers[name]
                     for name in FORWARDED_RESPONSE_HEADERS
