@@ -64,7 +64,7 @@ class Adopted:
         return hvac.Client(url=self.target.url, token=self.state["provisioner_token"])
 
     def news(self, **extra) -> dict:
-        return props(self.target, self.secret, **extra)
+        return dict(props(self.target, self.secret, **extra))
 
     def mint(self, *policies: str) -> str:
         return str(self.admin().auth.token.create(policies=list(policies), ttl="1h")["auth"]["client_token"])
