@@ -95,10 +95,13 @@ def run(entries: int) -> dict[str, float]:
     }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=200)
-    result = run(parser.parse_args().entries)
+    entries = parser.parse_args(argv).entries
+    if entries < 1:
+        parser.error("--entries must be at least 1")
+    result = run(entries)
     print("Seeding catalog entries into Secrets Manager (moto) and Vault KV (OpenBao dev server), loopback:")
     print(f"  entries      {result['entries']:.0f}")
     print(f"  elapsed      {result['seconds']:.2f} s")
