@@ -334,3 +334,20 @@ def test_many_threads_reading_a_stale_value_cause_one_refresh(openbao_client, ba
     assert served == [VALUE] * 32  # nobody waited for the server
     assert len(checks) == 1
     assert client.stats().stale_serves == 32
+
+
+def test_vault_cacert_verifies_a_tls_cluster_with_its_own_ca(openbao_cluster):
+    """VAULT_CACERT reaches the pooled session (hvac prefers a given session's own `verify` setting)."""
+    leader = openbao_cluster.leader()
+    admin = openbao_cluster.client(leader)
+    mount = f"sdk-tls-{time.monotonic_ns()}"
+    admin.sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
+    write(admin, "candlefish/tls", {"value": VALUE}, mount=mount)
+    environ = {
+        "VAULT_ADDR": leader.addr,
+        "VAULT_CACERT": openbao_cluster.ca_cert_path,
+        "VAULT_TOKEN": openbao_cluster.root_token,
+        "CANDLEFISH_KV_MOUNT": mount,
+    }
+    with SecretsClient.from_env(environ) as client:
+        assert client.get("vault://candlefish/tls") == VALUE

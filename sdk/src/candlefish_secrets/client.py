@@ -24,7 +24,7 @@ from candlefish_secrets.errors import (
     VaultUnavailable,
 )
 from candlefish_secrets.values import parse_json, pick_field, pick_from_string
-from candlefish_secrets.vault import VaultSession
+from candlefish_secrets.vault import DEFAULT_POOL_SIZE, VaultSession
 
 log = logging.getLogger("candlefish_secrets")
 VAULT, AWS_SM, FALLBACK = "vault", "aws-sm", "aws-sm-fallback"
@@ -79,6 +79,7 @@ class SecretsClient:
                 auth or auth_from_env(env),
                 verify=verify,
                 timeout_s=_float(env, "CANDLEFISH_VAULT_TIMEOUT", 5.0),
+                pool_size=_count(env, "CANDLEFISH_VAULT_POOL_SIZE", DEFAULT_POOL_SIZE),
             )
         fallback = None
         if env.get("CANDLEFISH_FALLBACK_ENV"):
@@ -364,6 +365,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigurationError(f"{name}={raw!r} must be greater than 0")
     return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{name}={raw!r} must be a whole number of at least 1")
+    return int(raw)
 
 
 def vars_of(stats: CacheStats) -> dict[str, Any]:
