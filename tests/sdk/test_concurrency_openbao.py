@@ -1,7 +1,8 @@
 """Many callers, many keys, one real OpenBao dev server: one fetch per missing key, one refresh per stale key.
 
 The callers are threads calling `get` and coroutines calling `aget` on one event loop, all on one client
-(one cache). Each reads every key in its own order, so every key is wanted by many callers at once.
+(one cache). Each reads every key in its own order, so every key is wanted by many callers at once, and a
+fetch led by a coroutine on the loop is waited for by the threads (and the other way round).
 """
 
 import asyncio
@@ -53,6 +54,17 @@ def counting(function, calls, delay_s):
     return counted
 
 
+def counting_async(function, calls, delay_s):
+    """`counting` for the async read that `aget` makes on the event loop."""
+
+    async def counted(mount, path, *rest):
+        calls.append(path)
+        await asyncio.sleep(delay_s)
+        return await function(mount, path, *rest)
+
+    return counted
+
+
 def read_everything(client, kv_path):
     """Every caller reads every key, in its own shuffled order; returns {caller: {index: value}}."""
     results = {}
@@ -92,6 +104,7 @@ def test_many_callers_missing_many_keys_fetch_each_key_once(openbao_client, bao_
     client = bao_sdk()
     reads: list[str] = []
     client._vault.kv_read = counting(client._vault.kv_read, reads, 0.02)
+    client._vault.akv_read = counting_async(client._vault.akv_read, reads, 0.02)
 
     results = read_everything(client, kv_path)
 
@@ -121,6 +134,7 @@ def test_many_callers_reading_many_stale_keys_cause_one_refresh_per_key(openbao_
     vault = client._vault
     vault.kv_current_version = counting(vault.kv_current_version, checks, 0.02)
     vault.kv_read = counting(vault.kv_read, reads, 0.0)
+    vault.akv_read = counting_async(vault.akv_read, reads, 0.0)
     clock.now += 11  # every entry past its soft TTL, none past the hard limit
 
     results = read_everything(client, kv_path)

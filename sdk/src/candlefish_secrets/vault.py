@@ -10,18 +10,23 @@ hung server never blocks a caller for longer than that.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
 import os
 import threading
 import time
+import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import hvac
 import hvac.exceptions
 import requests
 
+from candlefish_secrets.async_http import AsyncGetter, AsyncHttpError
 from candlefish_secrets.auth import Login, VaultAuth, login_from_auth
 from candlefish_secrets.errors import (
     AccessDenied,
@@ -81,6 +86,13 @@ class VaultSession:
         self._clock = clock
         session, verify = _pooled(self.address, verify, pool_size)
         self._client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s, session=session)
+        # `aget` reads without a thread when no proxy stands between the client and Vault.
+        self._async: AsyncGetter | None = (
+            None if session.proxies else AsyncGetter(self.address, verify, timeout_s, pool_size)
+        )
+        self._token_tasks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
+            weakref.WeakKeyDictionary()
+        )
         self._login_client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
         # hvac falls back to $VAULT_TOKEN and ~/.vault-token; only the configured auth may supply a token.
         self._client.token = None
@@ -261,13 +273,46 @@ class VaultSession:
                 path=path, mount_point=mount, version=version, raise_on_deleted_version=True
             )
 
-        answer = self.call(where, read)
-        body = answer.get("data") or {}
-        metadata = body.get("metadata") or {}
-        data = body.get("data")
-        if data is None:
-            raise SecretNotFound(f"{where}: the version is deleted or destroyed")
-        return KvRead(dict(data), int(metadata.get("version") or 0), _epoch(metadata.get("created_time")))
+        return _kv_result(where, self.call(where, read))
+
+    async def _aensure_token(self) -> None:
+        """`ensure_token` in one worker thread that every coroutine of this loop needing it awaits."""
+        loop = asyncio.get_running_loop()
+        pending = self._token_tasks.get(loop)
+        if pending is None or pending.done():
+            pending = self._token_tasks[loop] = loop.create_task(asyncio.to_thread(self.ensure_token))
+        await asyncio.shield(pending)
+
+    async def akv_read(self, mount: str, path: str, version: int | None = None) -> KvRead | None:
+        """`kv_read` on the running event loop, without a thread, when the answer is a plain 200 (a login
+        or renewal that is due first runs in a thread). None in every other case (a proxy in the way, a
+        failed login, any other status, a connection problem): the caller then makes the synchronous
+        call, which handles each of them (re-login, typed errors, fallback) in one place."""
+        if self._async is None:
+            return None
+        expires_at = self._expires_at
+        if self._login is None or (
+            expires_at is not None and expires_at - self._clock() <= self._granted_ttl * RENEW_FRACTION
+        ):
+            try:
+                await self._aensure_token()
+            except (SecretsError, requests.RequestException, hvac.exceptions.VaultError):
+                return None
+        token = self._client.token
+        if token is None:
+            return None
+        target = f"/v1/{quote(mount)}/data/{quote(path)}" + (f"?version={version}" if version else "")
+        try:
+            status, body = await self._async.get(target, {"X-Vault-Token": token, "X-Vault-Request": "true"})
+        except AsyncHttpError:
+            return None
+        if status != 200:
+            return None
+        where = f"vault://{path}" + (f"?version={version}" if version else "")
+        try:
+            return _kv_result(where, json.loads(body))
+        except (ValueError, SecretNotFound):
+            return None
 
     def kv_current_version(self, mount: str, path: str) -> int:
         """The secret's `current_version` from its metadata (no value crosses the wire)."""
@@ -293,6 +338,8 @@ class VaultSession:
 
     def close(self) -> None:
         self._closed.set()
+        if self._async is not None:
+            self._async.close()
         self._client.adapter.close()
         self._login_client.adapter.close()
 
@@ -317,6 +364,15 @@ def _pooled(address: str, verify: bool | str, connections: int) -> tuple[request
     for scheme in ("http://", "https://"):
         session.mount(scheme, HTTPAdapter(pool_connections=1, pool_maxsize=connections))
     return session, verify
+
+
+def _kv_result(where: str, answer: Any) -> KvRead:
+    body = answer.get("data") or {}
+    metadata = body.get("metadata") or {}
+    data = body.get("data")
+    if data is None:
+        raise SecretNotFound(f"{where}: the version is deleted or destroyed")
+    return KvRead(dict(data), int(metadata.get("version") or 0), _epoch(metadata.get("created_time")))
 
 
 def _describe(error: BaseException) -> str:
