@@ -6,7 +6,8 @@ server on 127.0.0.1 and measures, with interleaved repetitions and medians:
 - cached reads: ``SecretsClient.get`` against aws-secretsmanager-caching's
   ``SecretCache.get_secret_string`` (ns/op on one thread, and p99 per read with 32 threads reading);
 - uncached reads: the SDK on a miss against raw hvac ``read_secret_version`` and raw boto3
-  ``get_secret_value`` (the overhead is the SDK's own work around the same HTTP call);
+  ``get_secret_value`` (the overhead is the SDK's own work around the same HTTP call), and the calling
+  thread's CPU time per Vault read for raw hvac, the SDK's `get` and its `aget` (read on the event loop);
 - uncached Vault reads by 32 concurrent callers, each reading its own key: reads per second, p50 and
   p99 of the SDK's `get` (a thread per caller), of its `aget` (coroutines on one event loop) and of raw
   hvac (one client per thread), all with the same least-privilege token;
@@ -179,9 +180,16 @@ def uncached(servers: Servers, sizes: Sizes) -> dict[str, float]:
 
         return read
 
+    loop = asyncio.new_event_loop()
+
+    def sdk_amiss() -> object:
+        sdk.invalidate("vault://bench/small#password")
+        return loop.run_until_complete(sdk.aget("vault://bench/small#password"))
+
     variants: dict[str, Callable[[], object]] = {
         "hvac": lambda: raw_kv.read_secret_version(path="bench/small", raise_on_deleted_version=True),
         "sdk_vault": sdk_miss("vault://bench/small#password"),
+        "sdk_vault_aget": sdk_amiss,
         "boto3": lambda: raw_sm.get_secret_value(SecretId="bench/small"),
         "sdk_sm": sdk_miss("aws-sm://bench/small#password"),
     }
@@ -189,28 +197,40 @@ def uncached(servers: Servers, sizes: Sizes) -> dict[str, float]:
         for _ in range(20):
             read()
     results: dict[str, list[float]] = {name: [] for name in variants}
-    clock = time.perf_counter_ns
+    cpu_results: dict[str, list[float]] = {name: [] for name in variants}
+    clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
     for _ in range(sizes.reps):
         # Interleaved read by read (not batch by batch), so a busy moment on a shared machine hits every
         # variant alike; each repetition gives one mean per variant, and the medians are compared.
         # The order rotates every read: moto runs inside this process, so whichever variant follows a
         # Secrets Manager call would otherwise always share the CPU with moto finishing that request.
+        # Beside the wall time, the CPU time of this thread (the caller's own work: the servers' threads
+        # and processes are not counted), which a busy machine inflates far less than the wall time.
         totals = dict.fromkeys(variants, 0)
+        cpu_totals = dict.fromkeys(variants, 0)
         names = list(variants)
         for index in range(sizes.uncached_ops):
             shift = index % len(names)
             for name in names[shift:] + names[:shift]:
-                before = clock()
+                before, cpu_before = clock(), cpu_clock()
                 variants[name]()
                 totals[name] += clock() - before
+                cpu_totals[name] += cpu_clock() - cpu_before
         for name, total in totals.items():
             results[name].append(total / sizes.uncached_ops)
+            cpu_results[name].append(cpu_totals[name] / sizes.uncached_ops)
     sdk.close()
+    loop.close()
     medians = {name: statistics.median(values) for name, values in results.items()}
-    return {f"{name}_ns": value for name, value in medians.items()} | {
-        "overhead_vs_hvac": medians["sdk_vault"] / medians["hvac"] - 1,
-        "overhead_vs_boto3": medians["sdk_sm"] / medians["boto3"] - 1,
-    }
+    cpu = {f"{name}_cpu_ns": statistics.median(values) for name, values in cpu_results.items()}
+    return (
+        {f"{name}_ns": value for name, value in medians.items()}
+        | cpu
+        | {
+            "overhead_vs_hvac": medians["sdk_vault"] / medians["hvac"] - 1,
+            "overhead_vs_boto3": medians["sdk_sm"] / medians["boto3"] - 1,
+        }
+    )
 
 
 def concurrent_reads(read: Callable[[int], object], per_caller: int) -> dict[str, float]:
@@ -392,6 +412,9 @@ def report(results: dict[str, dict[str, float]], figures: dict[str, float]) -> s
             "uncached get (median µs/op; the same HTTP call underneath)",
             f"  raw hvac  {us['hvac_ns']:>8.0f} µs   SDK vault:// miss  {us['sdk_vault_ns']:>8.0f} µs   "
             f"overhead {figures['uncached_overhead_vs_hvac']:+.1%}",
+            f"  client CPU per vault:// read: raw hvac {us['hvac_cpu_ns']:.0f} µs, SDK get "
+            f"{us['sdk_vault_cpu_ns']:.0f} µs, SDK aget {us['sdk_vault_aget_cpu_ns']:.0f} µs "
+            f"(wall {us['sdk_vault_aget_ns']:.0f} µs)",
             f"  raw boto3 {us['boto3_ns']:>8.0f} µs   SDK aws-sm:// miss {us['sdk_sm_ns']:>8.0f} µs   "
             f"overhead {figures['uncached_overhead_vs_boto3']:+.1%}",
             f"uncached Vault reads, {THREADS} concurrent callers, one key each (OpenBao dev server; "
