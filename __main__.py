@@ -18,9 +18,10 @@ from components.monitoring.component import Monitoring, MonitoringArgs
 from components.monitoring.targets import DatabaseTargets, VaultTargets
 from components.network import Network, NetworkArgs
 from components.storage import ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX, Storage, StorageArgs
-from components.vault.bootstrap import AppRole, CiAppRoleSettings, VaultBootstrap, VaultBootstrapArgs
+from components.vault.bootstrap import AppRole, VaultBootstrap, VaultBootstrapArgs
 from components.vault.cluster import VaultCluster, VaultClusterArgs
 from components.vault.userdata import AUDIT_LOG_PATH
+from providers.bootstrap_inputs import CiAppRole
 
 SECURITY_TEAM = "security-team"
 
@@ -224,9 +225,7 @@ bootstrap = VaultBootstrap(
         secrets_key_arn=keys.secrets.arn,
         node_role_arn=vault.node_role.arn,
         # CI manages the catalog's structure (the platform-team policy), never reads values.
-        ci_approle=CiAppRoleSettings(
-            token_policies=["platform-team"], bound_cidrs=config.access.ci_bound_cidrs
-        ),
+        ci_approle=CiAppRole(token_policies=["platform-team"], bound_cidrs=config.access.ci_bound_cidrs),
         rotation_role_arn=rotation.role.arn,
         app_roles=applications,
         recovery_pgp_keys=config.access.recovery_pgp_keys,
