@@ -63,3 +63,30 @@ def test_a_missing_secret_and_a_denied_path_fail_as_in_get(openbao_client, bao_s
     denied = bao_sdk(TokenAuth(narrow["client_token"]))
     with pytest.raises(AccessDenied, match=f"vault://{kv_path}: permission denied"):
         asyncio.run(denied.aget(f"vault://{kv_path}"))
+
+
+def test_an_event_loop_per_call_leaves_no_connection_open(openbao_client, bao_sdk, kv_path):
+    import gc
+    import warnings
+    from pathlib import Path
+
+    def open_files():
+        return sum(1 for _ in Path("/proc/self/fd").iterdir())
+
+    write(openbao_client, kv_path, {"value": "example-not-a-secret"})
+    client = bao_sdk()
+
+    def read_in_a_new_loop():
+        client.invalidate(f"vault://{kv_path}")
+        return asyncio.run(client.aget(f"vault://{kv_path}"))
+
+    read_in_a_new_loop()  # logged in, one connection kept by a loop that is now closed
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", ResourceWarning)  # the dropped transports say they were unclosed
+        gc.collect()
+        open_before = open_files()
+        for _ in range(10):
+            assert read_in_a_new_loop() == "example-not-a-secret"
+        gc.collect()
+    assert open_files() <= open_before + 1  # at most the last loop's connection
+    assert len(client._vault._async._idle) == 1

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import asyncio
 import ssl
-import weakref
 from urllib.parse import urlsplit
 
 MAX_HEADER_BYTES = 64 * 1024
@@ -39,14 +38,15 @@ class AsyncGetter:
         self._tls = parts.scheme == "https"
         self._verify = verify
         self._ssl: ssl.SSLContext | None = None  # made on first use: a bad CA file fails the read, not here
-        # Streams belong to the loop that opened them; a loop that goes away takes its entry with it.
-        self._idle: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, list[_Connection]] = (
-            weakref.WeakKeyDictionary()
-        )
+        # Streams belong to the loop that opened them. A closed loop's are dropped on the next call, and
+        # their transports close their sockets when collected (`asyncio.run` per call leaks nothing).
+        self._idle: dict[asyncio.AbstractEventLoop, list[_Connection]] = {}
 
     async def get(self, path: str, headers: dict[str, str]) -> tuple[int, bytes]:
         """(status, body) of `GET path`; AsyncHttpError when it cannot be made or read."""
         loop = asyncio.get_running_loop()
+        for gone in [other for other in self._idle if other.is_closed()]:
+            del self._idle[gone]
         idle = self._idle.setdefault(loop, [])
         lines = [f"GET {path} HTTP/1.1", f"Host: {self.host_header}", "Accept: application/json"]
         if any("\r" in text or "\n" in text for text in (path, *headers.values())):

@@ -16,7 +16,6 @@ import logging
 import os
 import threading
 import time
-import weakref
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -90,9 +89,7 @@ class VaultSession:
         self._async: AsyncGetter | None = (
             None if session.proxies else AsyncGetter(self.address, verify, timeout_s, pool_size)
         )
-        self._token_tasks: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, asyncio.Task[None]] = (
-            weakref.WeakKeyDictionary()
-        )
+        self._token_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         self._login_client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
         # hvac falls back to $VAULT_TOKEN and ~/.vault-token; only the configured auth may supply a token.
         self._client.token = None
@@ -278,6 +275,8 @@ class VaultSession:
     async def _aensure_token(self) -> None:
         """`ensure_token` in one worker thread that every coroutine of this loop needing it awaits."""
         loop = asyncio.get_running_loop()
+        for gone in [other for other in self._token_tasks if other.is_closed()]:
+            del self._token_tasks[gone]
         pending = self._token_tasks.get(loop)
         if pending is None or pending.done():
             pending = self._token_tasks[loop] = loop.create_task(asyncio.to_thread(self.ensure_token))
