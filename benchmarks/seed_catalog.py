@@ -19,10 +19,16 @@ from pathlib import Path
 import boto3
 from moto.server import ThreadedMotoServer
 
-from benchmarks.vault_server_kv_reads import percentile
 from providers.secrets_manager_seed import SecretsManagerSeedProvider
 from providers.vault_kv_seed import VaultKvSeedProvider
 from tests.support.openbao import OpenBaoDevServer
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The sample at `fraction` of the sorted samples (nearest rank)."""
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
 
 METADATA = {"owner": "platform-team", "type": "crypto", "rotation_days": "90", "source": "generate"}
 
