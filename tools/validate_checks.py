@@ -173,6 +173,7 @@ SM_NOT_ALLOWED = ("AccessDeniedException", "KMSAccessDeniedException", "Unrecogn
 SM_BROKEN = ("ResourceNotFoundException", "KMSDisabledException", "KMSNotFoundException",
              "KMSInvalidStateException", "DecryptionFailure", "EncryptionFailure")  # fmt: skip
 SM_CANARY = "secrets manager canary"
+HTTP_FORBIDDEN = 403
 
 
 def canary_marker() -> str:
@@ -204,7 +205,8 @@ def secrets_manager_canary(client: Any, secret_id: str | None) -> Check:
         read = client.get_secret_value(SecretId=secret_id, VersionStage="AWSCURRENT")
     except Exception as error:  # every AWS answer becomes a finding, none a crash
         code = _aws_code(error)
-        if code in SM_NOT_ALLOWED:
+        status = (getattr(error, "response", None) or {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in SM_NOT_ALLOWED or status == HTTP_FORBIDDEN:
             return Check(
                 SM_CANARY,
                 UNKNOWN,
