@@ -16,7 +16,8 @@ token must stay valid until every client has read the new one. The steps:
   only after ModifyReplicationGroup succeeded) and has applied it: the group is `available` with no
   pending AUTH token change, and AUTH and in-transit encryption are on. (The function has no network path
   to Redis itself, so it does not send `AUTH` with the new token.)
-- finishSecret: move `AWSCURRENT` to the new version. Clients pick it up on their next read.
+- finishSecret: move `AWSCURRENT` to the new version (and release `AWSPENDING`). Clients pick it up on their
+  next read.
 
 So the interval between a token's ROTATE and the SET that removes its predecessor is one rotation period
 (`redisAuthRotationDays`): every client has that long to re-read the secret, and a token stays valid for
@@ -148,13 +149,17 @@ class RedisAuthRotation:
 
     def finish(self) -> None:
         current = _holder(self._stages(), "AWSCURRENT")
-        if current == self.token:
-            return
+        if current != self.token:
+            self.sm.update_secret_version_stage(
+                SecretId=self.arn,
+                VersionStage="AWSCURRENT",
+                MoveToVersionId=self.token,
+                RemoveFromVersionId=current,
+            )
+        # Release AWSPENDING too: a later version written outside rotation (the stack's, after a manual
+        # rotation) must not leave it on an old version, which would block the next rotation.
         self.sm.update_secret_version_stage(
-            SecretId=self.arn,
-            VersionStage="AWSCURRENT",
-            MoveToVersionId=self.token,
-            RemoveFromVersionId=current,
+            SecretId=self.arn, VersionStage="AWSPENDING", RemoveFromVersionId=self.token
         )
 
     # --- helpers ------------------------------------------------------------------------------------------
