@@ -10,9 +10,9 @@ token change, so it has Lambda's longest timeout; Secrets Manager retries a step
 
 Pulumi does not fight the rotation: ElastiCache never returns the token, so a refresh sees no drift on the
 group, and the stack's own secret version keeps its value while rotations add newer ones (its staging
-labels, which rotation moves, are ignored). The manual path (`redisAuthTokenGeneration`) still works: it
-writes a new current version and ROTATEs its token in, and the next scheduled rotation leaves that
-rotation's SET to the operator (README: "Rotating the Redis AUTH token").
+labels, which rotation moves, are ignored). With a schedule, a rotation by hand is `rotate-secret`; the
+`redisAuthTokenGeneration` path is for stacks without one (`redisAuthRotationDays: 0`): its ROTATE has
+no room while the schedule keeps two tokens valid (README: "Rotating the Redis AUTH token").
 """
 
 from __future__ import annotations
