@@ -71,7 +71,8 @@ def rotate(client, arn, token=None):
 
 
 def current(client, arn) -> dict:
-    return json.loads(client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"])
+    body: dict = json.loads(client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"])
+    return body
 
 
 def holder(client, arn, label):

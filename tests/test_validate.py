@@ -173,7 +173,7 @@ def _fake_pulumi(tmp_path, monkeypatch, outputs: dict) -> None:
 
 
 def _canary(client) -> str:
-    return client.create_secret(Name="candlefish/test/canary/validate")["ARN"]
+    return str(client.create_secret(Name="candlefish/test/canary/validate")["ARN"])
 
 
 def test_the_secrets_manager_canary_writes_a_fresh_marker_and_reads_it_back(aws):

@@ -30,7 +30,8 @@ def recording():
 
 
 def canary_policy(recording) -> dict:
-    return json.loads(recording.one(POLICY, "canary-policy").inputs["policy"])
+    policy: dict = json.loads(recording.one(POLICY, "canary-policy").inputs["policy"])
+    return policy
 
 
 def test_the_canary_is_named_encrypted_with_the_secrets_key_tagged_and_exported(recording):
