@@ -314,7 +314,7 @@ if config.database.redis.auth_rotation_days:
             private_subnet_ids=network.private_subnet_ids,
             secrets_key_arn=keys.secrets.arn,
             logs_key_arn=keys.logs.arn,
-            log_retention_days=config.vault.log_retention_days,
+            log_retention_days=config.database.log_retention_days,
             functions_key_arn=keys.functions.arn,
             depends_on=[database.redis, database.redis_auth_value],
         ),

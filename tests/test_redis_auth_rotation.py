@@ -100,3 +100,10 @@ def test_other_environments_rotate_quarterly_and_zero_days_leaves_only_the_manua
     manual_only = run_program("dev", overrides={f"{NS}:redisAuthRotationDays": 0})
     assert not [r for r in manual_only.of_type(SCHEDULE) if r.name.startswith("redis-auth-rotation")]
     assert not [r for r in manual_only.of_type(FUNCTION) if r.name.startswith("redis-auth-rotation")]
+
+
+def test_the_function_logs_to_an_encrypted_group_kept_as_long_as_the_database_logs(production, dev):
+    for recording, environment, days in ((production, "production", 365), (dev, "dev", 30)):
+        group = recording.one("aws:cloudwatch/logGroup:LogGroup", "redis-auth-rotation-function-logs")
+        assert group.inputs["name"] == f"/aws/lambda/candlefish-{environment}-redis-auth-rotation"
+        assert group.inputs["retentionInDays"] == days and group.inputs["kmsKeyId"]
