@@ -301,7 +301,7 @@ database = Database(
     ),
 )
 # The Redis AUTH token rotates on a schedule (ROTATE, then SET one period later); 0 days: manual only.
-if config.database.redis.auth_rotation_days:
+redis_auth_rotation = (
     RedisAuthRotation(
         "redis-auth-rotation",
         RedisAuthRotationArgs(
@@ -319,6 +319,9 @@ if config.database.redis.auth_rotation_days:
             depends_on=[database.redis, database.redis_auth_value],
         ),
     )
+    if config.database.redis.auth_rotation_days
+    else None
+)
 monitoring = Monitoring(
     "monitoring",
     MonitoringArgs(
@@ -354,6 +357,7 @@ monitoring = Monitoring(
         slack_forwarder_function_name=alerting.slack_forwarder.function.name
         if alerting.slack_forwarder
         else None,
+        redis_auth_rotation_function_name=redis_auth_rotation.function.name if redis_auth_rotation else None,
         after=[bootstrap],
     ),
 )

@@ -107,3 +107,11 @@ def test_the_function_logs_to_an_encrypted_group_kept_as_long_as_the_database_lo
         group = recording.one("aws:cloudwatch/logGroup:LogGroup", "redis-auth-rotation-function-logs")
         assert group.inputs["name"] == f"/aws/lambda/candlefish-{environment}-redis-auth-rotation"
         assert group.inputs["retentionInDays"] == days and group.inputs["kmsKeyId"]
+
+
+def test_a_failed_rotation_step_raises_an_alert_with_its_runbook(production):
+    function = production.one(FUNCTION, "redis-auth-rotation-function")
+    alarm = production.one("aws:cloudwatch/metricAlarm:MetricAlarm", "monitoring-redis-auth-rotation-errors")
+    assert alarm.inputs["dimensions"] == {"FunctionName": function.inputs["name"]}
+    assert alarm.inputs["metricName"] == "Errors"
+    assert "docs/runbooks/alarms.md#redis-auth-rotation-errors" in alarm.inputs["alarmDescription"]
