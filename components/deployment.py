@@ -10,6 +10,7 @@ A leaf module: it imports nothing from `components`, so `lib/` and `config/` may
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -126,6 +127,11 @@ class Names:
     def audit_metrics_namespace(self) -> str:
         """Where audit-derived metrics live; per environment, since metric filters cannot add dimensions."""
         return f"Candlefish/VaultAudit/{self.environment}"
+
+    @property
+    def signing_profile_prefix(self) -> str:
+        """`candlefish_<env>_`: AWS Signer profile names allow letters, digits and underscores only."""
+        return re.sub(r"[^A-Za-z0-9]", "_", f"{self.prefix}_")
 
     @staticmethod
     def lambda_log_group(function_name: str) -> str:

@@ -16,10 +16,22 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from components.audit_staging import (
+    STAGING_DAYS,
+    LockedDestination,
+    kms_replication_rule,
+    replicate_audit_staging,
+)
 from components.deployment import Deployment
 from components.keys import key_policy_json
 from components.lib import bucket_policies as policies
-from components.lib.bucket_lifecycles import access_log_lifecycle, audit_lifecycle, snapshot_lifecycle
+from components.lib.bucket_lifecycles import (
+    access_log_lifecycle,
+    artifact_lifecycle,
+    audit_lifecycle,
+    snapshot_lifecycle,
+    staging_lifecycle,
+)
 from components.lib.component import Component
 from components.lib.iam import assume_role_policy, to_json
 from components.private_bucket import ManagedBucket, private_bucket
@@ -29,7 +41,7 @@ ACCESS_LOG_PREFIX = "vault-alb"
 # Server access logs of each bucket land under `<prefix><bucket role>/` in the server-access-log bucket.
 SERVER_ACCESS_LOG_PREFIX = "s3-access/"
 # Buckets whose every request is logged (same region and account as the log bucket, as S3 requires).
-LOGGED_BUCKETS = ("audit", "snapshots", "alb-logs")
+LOGGED_BUCKETS = ("audit", "snapshots", "alb-logs", "audit-staging")
 # The tag that marks the load balancer's access-log bucket (policies/rules/settings.py reads the same).
 ELB_LOG_BUCKET_TAG = ("BucketPurpose", "elb-access-logs")
 
@@ -47,17 +59,21 @@ class StorageArgs:
     access_log_retention_days: int
     key_deletion_window_days: int = 30
     dr_region: str | None = None
+    # A versioned bucket for Lambda packages and what AWS Signer signs (lambdaCodeSigning enforce/warn).
+    function_artifacts: bool = False
 
 
 class Storage(Component):
     """Audit-log, snapshot and access-log buckets; a replica snapshot bucket when a DR region is set."""
 
     audit: ManagedBucket
+    audit_staging: ManagedBucket
     snapshots: ManagedBucket
     access_logs: ManagedBucket
     server_access_logs: ManagedBucket
     replica: ManagedBucket | None = None
     audit_replica: ManagedBucket | None = None
+    artifacts: ManagedBucket | None = None
     replica_key: aws.kms.Key | None = None
     outputs: dict[str, pulumi.Output[Any]]
 
@@ -84,7 +100,7 @@ class Storage(Component):
             pulumi.Output.concat(
                 "arn:", ctx.partition, ":s3:::", args.deployment.names.bucket(role, ctx.account_id)
             )
-            for role in LOGGED_BUCKETS
+            for role in self._logged_roles()
         ]
         self.server_access_logs = self._bucket(
             "s3-access-logs",
@@ -102,6 +118,13 @@ class Storage(Component):
             statements=guarded,
             lifecycle=audit_lifecycle(args.audit_object_lock_days),
             object_lock=(lock_mode, args.audit_object_lock_days),
+        )
+        # Firehose writes here; S3 replication copies every object into the locked audit bucket(s).
+        self.audit_staging = self._bucket(
+            "audit-staging",
+            kms_key_arn=args.data_key_arn,
+            statements=guarded,
+            lifecycle=staging_lifecycle(STAGING_DAYS),
         )
         self.snapshots = self._bucket(
             "snapshots",
@@ -124,13 +147,31 @@ class Storage(Component):
             # a first preview that policy is still unknown, and this tag is what the rule decides by.
             tags={ELB_LOG_BUCKET_TAG[0]: ELB_LOG_BUCKET_TAG[1]},
         )
-        for role, managed in zip(LOGGED_BUCKETS, (self.audit, self.snapshots, self.access_logs), strict=True):
+        if args.function_artifacts:
+            # Signer reads the uploaded version and writes the signed package here (same region as the
+            # signing profile); Lambda deploys from it. No encryption-header conditions: AWS does not document
+            # the headers Signer writes with; the bucket's default (SSE-KMS, data key) applies to all.
+            self.artifacts = self._bucket(
+                "artifacts",
+                kms_key_arn=args.data_key_arn,
+                statements=lambda arn: [
+                    policies.tls_only(arn),
+                    policies.deny_tampering_by(args.vault_node_role_arn, arn),
+                ],
+                lifecycle=artifact_lifecycle(),
+            )
+        managed_logged = (self.audit, self.snapshots, self.access_logs, self.audit_staging)
+        for role, managed in zip(LOGGED_BUCKETS, managed_logged, strict=True):
             self._log_requests(role, managed)
+        if self.artifacts is not None:
+            self._log_requests("artifacts", self.artifacts)
         if args.dr_region:
             self._replicate_snapshots(args.dr_region)
+        self._replicate_audit_staging(args.dr_region)
 
         self.outputs = {
             "auditBucketName": self.audit.bucket.bucket,
+            "auditStagingBucketName": self.audit_staging.bucket.bucket,
             "snapshotBucketName": self.snapshots.bucket.bucket,
             "accessLogBucketName": self.access_logs.bucket.bucket,
             "serverAccessLogBucketName": self.server_access_logs.bucket.bucket,
@@ -139,7 +180,13 @@ class Storage(Component):
             self.outputs["snapshotReplicaBucketName"] = self.replica.bucket.bucket
         if self.audit_replica is not None:
             self.outputs["auditReplicaBucketName"] = self.audit_replica.bucket.bucket
+        if self.artifacts is not None:
+            self.outputs["functionArtifactsBucketName"] = self.artifacts.bucket.bucket
         self.register_outputs(self.outputs)
+
+    def _logged_roles(self) -> tuple[str, ...]:
+        """The buckets whose requests are logged: the fixed ones, and the artifacts bucket if any."""
+        return (*LOGGED_BUCKETS, "artifacts") if self._args.function_artifacts else LOGGED_BUCKETS
 
     def _log_requests(self, role: str, source: ManagedBucket) -> None:
         """Server access logging for `source`, once the log bucket's policy lets S3 deliver there."""
@@ -215,8 +262,31 @@ class Storage(Component):
         self._replicate(
             "snapshots", self.snapshots, self.replica, SNAPSHOT_PREFIX, dr_region=dr_region, key=key
         )
-        self._replicate(
-            "audit", self.audit, self.audit_replica, "", dr_region=dr_region, key=key, object_lock=True
+        # The audit replica is filled from the staging bucket (components/audit_staging.py).
+
+    def _replicate_audit_staging(self, dr_region: str | None) -> None:
+        """Staged audit objects into the locked audit bucket here and, with a DR region, the replica there."""
+        args = self._args
+        region = args.deployment.aws.region
+        destinations = [
+            LockedDestination("audit", self.audit.bucket, self.audit.versioning, args.data_key_arn, region)
+        ]
+        if dr_region and self.audit_replica is not None and self.replica_key is not None:
+            replica = self.audit_replica
+            destinations.append(
+                LockedDestination(
+                    "audit-dr", replica.bucket, replica.versioning, self.replica_key.arn, dr_region
+                )
+            )
+        replicate_audit_staging(
+            f"{self._base}-audit-staging-replication",
+            staging=self.audit_staging.bucket,
+            staging_versioning=self.audit_staging.versioning,
+            staging_key_arn=args.data_key_arn,
+            region=region,
+            account_id=args.deployment.aws.account_id,
+            destinations=destinations,
+            parent=self,
         )
 
     def _replicate(
@@ -228,7 +298,6 @@ class Storage(Component):
         *,
         dr_region: str,
         key: aws.kms.Key,
-        object_lock: bool = False,
     ) -> None:
         """The role S3 replicates SSE-KMS objects of `source_bucket` with, and the replication rule."""
         args = self._args
@@ -262,7 +331,6 @@ class Storage(Component):
                     replica_key_arn=key.arn,
                     source_region=args.deployment.aws.region,
                     destination_region=dr_region,
-                    object_lock=object_lock,
                 )
             ),
             opts=pulumi.ResourceOptions(parent=role),
@@ -273,29 +341,8 @@ class Storage(Component):
             bucket=source.id,
             role=role.arn,
             rules=[
-                aws.s3.BucketReplicationConfigRuleArgs(
-                    id=f"{role_name}-to-dr",
-                    status="Enabled",
-                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=prefix),
-                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
-                        status="Disabled"
-                    ),
-                    # SSE-KMS objects are only replicated when asked for, re-encrypted with a key there.
-                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
-                        sse_kms_encrypted_objects=(
-                            aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
-                                status="Enabled"
-                            )
-                        )
-                    ),
-                    destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
-                        bucket=replica.arn,
-                        encryption_configuration=(
-                            aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
-                                replica_kms_key_id=key.arn
-                            )
-                        ),
-                    ),
+                kms_replication_rule(
+                    f"{role_name}-to-dr", prefix=prefix, destination_arn=replica.arn, replica_key_arn=key.arn
                 )
             ],
             opts=pulumi.ResourceOptions(

@@ -46,7 +46,9 @@ def test_the_broker_sits_in_the_private_subnets_behind_an_iam_authenticated_url(
     assert function["vpcConfig"]["subnetIds"] and function["handler"].startswith(
         "lambdas.break_glass_broker."
     )
-    assert "lambdas/rotation/vault.py" in function["code"].assets
+    # Production deploys the signed package of the archive it uploads (tests/test_code_signing.py).
+    package = production.one("aws:s3/bucketObjectv2:BucketObjectv2", "break-glass-broker-package").inputs
+    assert "lambdas/rotation/vault.py" in package["source"].assets
     variables = function["environment"]["variables"]
     assert variables["MIN_APPROVALS"] == "2" and variables["MAX_DURATION_SECONDS"] == "3600"
     assert json.loads(variables["PEOPLE"])["marcus"] == ["approver", "requester"]

@@ -360,6 +360,14 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("boolean malformed", {"enableDevMode": "yes"}, "enableDevMode", "is not a boolean"),
     ("single nat in production", {"natGateways": "single"}, "natGateways", "one NAT gateway per zone"),
     ("nat mode unknown", {"natGateways": "none"}, "natGateways", "one of one-per-az, single"),
+    ("code signing only warns in production", {"lambdaCodeSigning": "warn"}, "lambdaCodeSigning", "enforce"),
+    ("code signing off in production", {"lambdaCodeSigning": "off"}, "lambdaCodeSigning", "signed function"),
+    (
+        "code signing mode unknown",
+        {"lambdaCodeSigning": "strict"},
+        "lambdaCodeSigning",
+        "one of enforce, warn, off",
+    ),
     ("short kms window in production", {"kmsDeletionWindowDays": 7}, "kmsDeletionWindowDays", "too short"),
     ("kms window out of range", {"kmsDeletionWindowDays": 45}, "kmsDeletionWindowDays", "out of range"),
     (

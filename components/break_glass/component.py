@@ -25,7 +25,14 @@ from components.alerting import publish_statements
 from components.break_glass import policies
 from components.config.break_glass import BreakGlassConfig
 from components.deployment import Deployment
-from components.lambda_function import ROOT, FunctionSpec, VpcPlacement, https_within_vpc, logged_function
+from components.lambda_function import (
+    ROOT,
+    CodeSigning,
+    FunctionSpec,
+    VpcPlacement,
+    https_within_vpc,
+    logged_function,
+)
 from components.lib.component import Component
 from components.lib.iam import assume_role_policy, document, statement, to_json
 from lambdas.break_glass_broker import METRIC_NAMESPACE, SWEPT_METRIC
@@ -56,6 +63,8 @@ class BreakGlassAccessArgs:
     deployer_role_arn: pulumi.Input[str]
     # The customer-managed key for function environments and dead-letter queues.
     functions_key_arn: pulumi.Input[str] | None = None
+    # Deploy the function from a package signed by the stack's Signer profile (lambdaCodeSigning).
+    code_signing: CodeSigning | None = None
 
 
 class BreakGlassAccess(Component):
@@ -190,6 +199,7 @@ class BreakGlassAccess(Component):
             ),
             logs_key_arn=args.logs_key_arn,
             functions_key_arn=args.functions_key_arn,
+            code_signing=args.code_signing,
             retention_days=args.log_retention_days,
             parent=self,
             role=self.broker_role,

@@ -19,6 +19,7 @@ from components.config.catalog import ROTATION_LIMITS, SecretEntry, read_catalog
 from components.config.database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODUCTION_MIN_LOG_DAYS
 from components.config.database import DatabaseConfig, read_database
 from components.config.dr import DrConfig, read_dr
+from components.config.functions import CodeSigningMode, read_code_signing
 from components.config.monitoring import MonitoringConfig, read_monitoring
 from components.config.reader import (
     ConfigError,
@@ -136,6 +137,7 @@ class StackConfig:
     tags: Mapping[str, str]
     sealed_secrets_version: str | None
     database: DatabaseConfig
+    code_signing: CodeSigningMode = "off"
 
     @property
     def is_production(self) -> bool:
@@ -194,6 +196,7 @@ def parse_stack_config(
         ),
     )
     tags = _tags(reader, environment=environment)
+    code_signing = read_code_signing(reader, production=production)
     sealed_secrets_version = reader.optional_string(
         "sealedSecretsVersion", pattern=SEMVER_PATTERN, allowed="a version like 0.18.0"
     )
@@ -220,6 +223,7 @@ def parse_stack_config(
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,
         database=database,
+        code_signing=code_signing,
     )
 
 

@@ -24,7 +24,13 @@ import pulumi
 import pulumi_aws as aws
 
 from components.deployment import Deployment
-from components.lambda_function import FunctionSpec, VpcPlacement, https_within_vpc, logged_function
+from components.lambda_function import (
+    CodeSigning,
+    FunctionSpec,
+    VpcPlacement,
+    https_within_vpc,
+    logged_function,
+)
 from components.lib.component import Component
 from components.lib.iam import statement
 
@@ -54,6 +60,8 @@ class RedisAuthRotationArgs:
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
     functions_key_arn: pulumi.Input[str] | None = None
+    # The stack's code signing (Signer profile and configuration), when lambdaCodeSigning is not off.
+    code_signing: CodeSigning | None = None
     # What must exist before the first rotation can run (the group, the stack's secret version).
     depends_on: Sequence[pulumi.Resource] = field(default_factory=list)
 
@@ -109,6 +117,7 @@ class RedisAuthRotation(Component):
             logs_key_arn=args.logs_key_arn,
             functions_key_arn=args.functions_key_arn,
             retention_days=args.log_retention_days,
+            code_signing=args.code_signing,
             parent=self,
         )
         self.function, self.role, self.log_group = made.function, made.role, made.log_group

@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from components.config.monitoring import MonitoringConfig, zone_file
 from components.deployment import Deployment
 from components.lambda_function import (
+    CodeSigning,
     FunctionSpec,
     LoggedFunction,
     VpcPlacement,
@@ -62,6 +63,8 @@ class MonitoringArgs:
     after: Sequence[pulumi.Resource] = ()
     # The customer-managed key for function environments and dead-letter queues.
     functions_key_arn: pulumi.Input[str] | None = None
+    # Deploy the function from a package signed by the stack's Signer profile (lambdaCodeSigning).
+    code_signing: CodeSigning | None = None
 
 
 class Monitoring(Component):
@@ -203,6 +206,7 @@ class Monitoring(Component):
             ),
             logs_key_arn=args.logs_key_arn,
             functions_key_arn=args.functions_key_arn,
+            code_signing=args.code_signing,
             retention_days=args.settings.alert_log_retention_days,
             parent=self,
         )
