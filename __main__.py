@@ -6,12 +6,14 @@ import pulumi_aws as aws
 from components.alerting import Alerting, AlertingArgs
 from components.audit_delivery import AuditDelivery, AuditDeliveryArgs
 from components.break_glass.component import BreakGlassAccess, BreakGlassAccessArgs
+from components.catalog.canary import ValidationCanary, ValidationCanaryArgs
 from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs
 from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
 from components.code_signing import FunctionCodeSigning, FunctionCodeSigningArgs
 from components.config.stack import ConfigError, check_zones, load_stack_config
 from components.database.datastores import Database, DatabaseArgs
 from components.database.parameters import default_max_connections
+from components.database.redis_rotation import RedisAuthRotation, RedisAuthRotationArgs
 from components.deployment import AwsContext, Deployment, Names
 from components.keys import DR_ENVIRONMENT_SUFFIX, Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.lib import tagging
@@ -290,6 +292,17 @@ catalog = SecretsCatalog(
         vault=vault_access,
     ),
 )
+# The Secrets Manager canary `tools.validate` writes and reads back (deployers and validators only).
+canary = ValidationCanary(
+    "canary",
+    ValidationCanaryArgs(
+        deployment=deployment,
+        secrets_key_arn=keys.secrets.arn,
+        deployer_role_arn=deployer_role_arn,
+        other_deployers=other_deployers,
+        validators=[role_arn_pattern(role, deployment.aws) for role in config.access.validator_principals],
+    ),
+)
 database = Database(
     "database",
     DatabaseArgs(
@@ -304,6 +317,29 @@ database = Database(
         config=config.database,
         vault=vault_access,
     ),
+)
+# The Redis AUTH token rotates on a schedule (ROTATE, then SET one period later); 0 days: manual only.
+redis_auth_rotation = (
+    RedisAuthRotation(
+        "redis-auth-rotation",
+        RedisAuthRotationArgs(
+            deployment=deployment,
+            secret=database.redis_auth_secret,
+            replication_group_id=database.redis_group_id,
+            rotation_days=config.database.redis.auth_rotation_days,
+            vpc_id=network.vpc.id,
+            vpc_cidr=config.network.vpc_cidr,
+            private_subnet_ids=network.private_subnet_ids,
+            secrets_key_arn=keys.secrets.arn,
+            logs_key_arn=keys.logs.arn,
+            log_retention_days=config.database.log_retention_days,
+            functions_key_arn=keys.functions.arn,
+            code_signing=code_signing,
+            depends_on=[database.redis, database.redis_auth_value],
+        ),
+    )
+    if config.database.redis.auth_rotation_days
+    else None
 )
 monitoring = Monitoring(
     "monitoring",
@@ -341,6 +377,7 @@ monitoring = Monitoring(
         slack_forwarder_function_name=alerting.slack_forwarder.function.name
         if alerting.slack_forwarder
         else None,
+        redis_auth_rotation_function_name=redis_auth_rotation.function.name if redis_auth_rotation else None,
         after=[bootstrap],
     ),
 )
@@ -368,6 +405,7 @@ pulumi.export("breakGlassSecretArn", bootstrap.break_glass_secret.arn)
 if break_glass:
     pulumi.export("breakGlassBrokerUrl", break_glass.url.function_url)
     pulumi.export("breakGlassRequestsTable", break_glass.table.name)
+pulumi.export("canarySecretArn", canary.secret.arn)
 pulumi.export("vaultProvisionerAccessor", bootstrap.provisioner_accessor)
 pulumi.export("catalog", catalog.status)
 pulumi.export("dashboards", {key: board.dashboard_name for key, board in monitoring.dashboards.items()})

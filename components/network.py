@@ -20,6 +20,8 @@ from components.lib.iam import assume_role_policy, document, statement, to_json
 INTERFACE_ENDPOINT_SERVICES = (
     "ec2",
     "ec2messages",
+    # The Redis AUTH rotation function changes the replication group's token through the ElastiCache API.
+    "elasticache",
     "kms",
     "logs",
     "monitoring",

@@ -28,7 +28,7 @@ WATCHED = Watched(
     ),
     names=Names("test"),
     cluster_size=3,
-    functions={"audit-watcher": "watcher"},
+    functions={"audit-watcher": "watcher", "redis-auth-rotation": "redis-rotation"},
 )
 
 

@@ -395,6 +395,24 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         "'*' is not an IAM role name, name pattern or ARN",
     ),
     (
+        "a validator principal that admits every role",
+        {"validatorPrincipals": ["/*"]},
+        "validatorPrincipals[0]",
+        "'/*' is not an IAM role name, name pattern or ARN",
+    ),
+    (
+        "production without a Redis AUTH rotation schedule",
+        {"redisAuthRotationDays": 0},
+        "redisAuthRotationDays",
+        "0 does not rotate the Redis AUTH token at least monthly",
+    ),
+    (
+        "production rotating the Redis AUTH token less than monthly",
+        {"redisAuthRotationDays": 45},
+        "redisAuthRotationDays",
+        "45 does not rotate the Redis AUTH token at least monthly",
+    ),
+    (
         "two entries share a vault path",
         {
             "catalog": {

@@ -26,6 +26,7 @@ from components.lib.component import Component
 from components.lib.iam import assume_role_policy
 from components.vault.security_groups import Rule, create_rules
 from components.vault.userdata import RDS_CA_BUNDLE
+from lambdas.rotation.redis_auth import TARGET as REDIS_ROTATION_TARGET
 from providers.vault_database import VaultDatabaseEngine
 
 POSTGRES_PORT = 5432
@@ -74,6 +75,7 @@ class Database(Component):
     redis_security_group: aws.ec2.SecurityGroup
     redis_log_groups: dict[str, aws.cloudwatch.LogGroup]
     redis_auth_secret: aws.secretsmanager.Secret
+    redis_auth_value: aws.secretsmanager.SecretVersion
     vault_engine: VaultDatabaseEngine | None = None
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -338,9 +340,11 @@ class Database(Component):
             description="Redis AUTH token and endpoints for platform applications (TLS required)",
             kms_key_id=args.secrets_key_arn,
             recovery_window_in_days=args.deployment.recovery_window_days,
+            # The rotation function finds the Redis steps and the group by these (redis_rotation.py).
+            tags={"RotationTarget": REDIS_ROTATION_TARGET, "ReplicationGroupId": group_id},
             opts=child,
         )
-        aws.secretsmanager.SecretVersion(
+        self.redis_auth_value = aws.secretsmanager.SecretVersion(
             f"{self._base}-redis-auth-value",
             secret_id=self.redis_auth_secret.id,
             secret_string=pulumi.Output.json_dumps(
@@ -353,7 +357,8 @@ class Database(Component):
                     "tls": True,
                 }
             ),
-            opts=pulumi.ResourceOptions(parent=self.redis_auth_secret),
+            # Scheduled rotations move AWSCURRENT to newer versions; this one keeps its value.
+            opts=pulumi.ResourceOptions(parent=self.redis_auth_secret, ignore_changes=["versionStages"]),
         )
 
     # --- Vault --------------------------------------------------------------------------------------------

@@ -56,6 +56,8 @@ class MonitoringArgs:
     vpc_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
     slack_forwarder_function_name: pulumi.Input[str] | None = None
+    # The Redis AUTH rotation function, when the stack has a schedule: a failed rotation step is an error.
+    redis_auth_rotation_function_name: pulumi.Input[str] | None = None
     # Alarms and metric filters wait for these (the bootstrap): a first deployment pages no one while the
     # cluster is still uninitialised, and the bootstrap's own root token (revoked at its end) counts nothing.
     after: Sequence[pulumi.Resource] = ()
@@ -241,6 +243,8 @@ class Monitoring(Component):
         functions: dict[str, pulumi.Input[str]] = {"audit-watcher": self.audit_watcher.function.name}
         if args.slack_forwarder_function_name is not None:
             functions["slack-forwarder"] = args.slack_forwarder_function_name
+        if args.redis_auth_rotation_function_name is not None:
+            functions["redis-auth-rotation"] = args.redis_auth_rotation_function_name
         return Watched(
             vault=args.vault,
             database=args.database,
