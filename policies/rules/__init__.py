@@ -14,6 +14,7 @@ from . import (
     hardening,
     identity,
     internet_facing,
+    recovery_shares,
     secrets_material,
     tags,
     vault,
@@ -34,6 +35,7 @@ ALL_POLICIES: list[Policy] = [
     *secrets_material.POLICIES,
     *tags.POLICIES,
     *break_glass.POLICIES,
+    *recovery_shares.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "PACK_ENFORCEMENT_LEVEL"]
