@@ -129,3 +129,20 @@ def test_a_resume_copy_that_could_not_be_kept_is_named_when_a_later_step_fails(t
     assert "not allowed to keep the root token in the bootstrap-resume secret" in message
     assert "vaultAdoptToken" in message
     assert as_reader(shares)["root_token"] not in message
+
+
+def test_a_failed_root_revocation_leaves_the_token_in_the_resume_secret_for_the_next_run(
+    target, secrets, deployer
+):
+    shares, resume = secrets
+    target.proxy.fail_next(1, status=503, path_prefix="auth/token/revoke-self")
+    with pytest.raises(BootstrapError, match="resumes with the root token the bootstrap stored"):
+        VaultBootstrapProvider().create(props(target, shares, resume_secret_id=resume))
+    kept = bootstrap_resume.load(boto3.client("secretsmanager"), resume)
+    assert kept is not None  # not emptied: the token still works
+    assert target.client(kept).auth.token.lookup_self()["data"]["policies"] == ["root"]
+    outs = VaultBootstrapProvider().create(props(target, shares, resume_secret_id=resume)).outs
+    assert outs is not None
+    assert outs["bootstrap"] == "resumed" and outs["root_token_revoked"] is True
+    assert "GetSecretValue" not in deployer.operations_on(shares)
+    assert bootstrap_resume.load(boto3.client("secretsmanager"), resume) is None
