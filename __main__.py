@@ -188,10 +188,8 @@ break_glass = (
     BreakGlassAccess(
         "break-glass",
         BreakGlassAccessArgs(
+            deployment=deployment,
             functions_key_arn=keys.functions.arn,
-            environment=deployment.environment,
-            production=deployment.production,
-            context=deployment.aws,
             settings=config.break_glass,
             vpc_id=network.vpc.id,
             vpc_cidr=config.network.vpc_cidr,

@@ -15,7 +15,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.deployment import Deployment
+from components.deployment import Deployment, Names
+from components.lib.component import Component
 from components.lib.iam import assume_role_policy, concat, document, statement, to_json
 
 AUDIT_PREFIX = "vault-audit/"
@@ -81,7 +82,7 @@ def logs_to_firehose_policy(stream_arn: Any) -> dict[str, Any]:
     )
 
 
-class AuditDelivery(pulumi.ComponentResource):
+class AuditDelivery(Component):
     """Subscription filter → Firehose → audit bucket, with the two roles and Firehose's error log."""
 
     stream: aws.kinesis.FirehoseDeliveryStream
@@ -93,14 +94,15 @@ class AuditDelivery(pulumi.ComponentResource):
         super().__init__("candlefish:secrets:AuditDelivery", name, None, opts)
         ctx = args.deployment.aws
         child = pulumi.ResourceOptions(parent=self)
-        stream_name = args.deployment.names.resource("vault-audit")
+        names = args.deployment.names
+        stream_name = names.resource("vault-audit")
 
         error_group = aws.cloudwatch.LogGroup(
             f"{name}-errors",
-            name=f"/aws/kinesisfirehose/{stream_name}",
+            name=Names.firehose_log_group(stream_name),
             retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn,
-            tags={"Name": f"{stream_name}-errors"},
+            tags={"Name": names.resource("vault-audit-errors")},
             opts=child,
         )
         error_stream = aws.cloudwatch.LogStream(

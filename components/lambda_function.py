@@ -131,12 +131,12 @@ def logged_function(
     queue = (
         aws.sqs.Queue(
             f"{base}-dlq",
-            name=f"{spec.function_name}-dlq",
+            name=Names.dead_letter_queue(spec.function_name),
             message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
             kms_master_key_id=functions_key_arn,
             # SQS-managed encryption only when no key is given (a stack without the functions key).
             sqs_managed_sse_enabled=None if functions_key_arn is not None else True,
-            tags={"Name": f"{spec.function_name}-dlq"},
+            tags={"Name": Names.dead_letter_queue(spec.function_name)},
             opts=child,
         )
         if spec.asynchronous

@@ -1,15 +1,15 @@
 """The buckets around the Vault cluster: audit logs, raft snapshots (optionally replicated to a DR region),
-and the load balancer's access logs.
+the load balancer's access logs, and the server access logs of those three.
 
-Every bucket is private (public access block, ACLs disabled), versioned, encrypted by default and TLS-only.
-S3 rejects concurrent changes to one bucket's configuration ("A conflicting conditional operation is
-currently in progress"), so each bucket's settings are applied one after another.
+Every bucket is a `private_bucket` (components/private_bucket.py: private, versioned, encrypted by default,
+its settings applied one after another); this module decides which buckets exist, what their policies
+allow, how long they keep objects, and how the snapshots and audit log reach the DR region.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import functools
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,14 +19,10 @@ import pulumi_aws as aws
 from components.deployment import Deployment
 from components.keys import key_policy_json
 from components.lib import bucket_policies as policies
-from components.lib.bucket_lifecycles import (
-    Lifecycle,
-    access_log_lifecycle,
-    audit_lifecycle,
-    snapshot_lifecycle,
-)
+from components.lib.bucket_lifecycles import access_log_lifecycle, audit_lifecycle, snapshot_lifecycle
 from components.lib.component import Component
 from components.lib.iam import assume_role_policy, to_json
+from components.private_bucket import ManagedBucket, private_bucket
 
 SNAPSHOT_PREFIX = "raft-snapshots/"
 ACCESS_LOG_PREFIX = "vault-alb"
@@ -34,7 +30,8 @@ ACCESS_LOG_PREFIX = "vault-alb"
 SERVER_ACCESS_LOG_PREFIX = "s3-access/"
 # Buckets whose every request is logged (same region and account as the log bucket, as S3 requires).
 LOGGED_BUCKETS = ("audit", "snapshots", "alb-logs")
-Statements = Callable[[pulumi.Output[str]], Sequence[Any]]
+# The tag that marks the load balancer's access-log bucket (policies/rules/settings.py reads the same).
+ELB_LOG_BUCKET_TAG = ("BucketPurpose", "elb-access-logs")
 
 
 @dataclass(frozen=True)
@@ -50,15 +47,6 @@ class StorageArgs:
     access_log_retention_days: int
     key_deletion_window_days: int = 30
     dr_region: str | None = None
-
-
-@dataclass(frozen=True)
-class ManagedBucket:
-    """A bucket with the settings other resources may have to wait for."""
-
-    bucket: aws.s3.Bucket
-    versioning: aws.s3.BucketVersioning
-    policy: aws.s3.BucketPolicy
 
 
 class Storage(Component):
@@ -77,6 +65,8 @@ class Storage(Component):
         super().__init__("candlefish:secrets:Storage", name, None, opts)
         self._base = name
         self._args = args
+        # Every bucket is `<name>-<role>`, a child of this component.
+        self._bucket = functools.partial(private_bucket, name, deployment=args.deployment, parent=self)
         ctx = args.deployment.aws
 
         def guarded(arn: pulumi.Output[str]) -> list[Any]:
@@ -92,7 +82,7 @@ class Storage(Component):
         # Its bucket names are derived, so the grant names the logged buckets before they exist.
         logged = [
             pulumi.Output.concat(
-                "arn:", ctx.partition, ":s3:::", args.deployment.names.resource(f"{role}-"), ctx.account_id
+                "arn:", ctx.partition, ":s3:::", args.deployment.names.bucket(role, ctx.account_id)
             )
             for role in LOGGED_BUCKETS
         ]
@@ -130,6 +120,9 @@ class Storage(Component):
                 policies.elb_log_delivery(arn, ACCESS_LOG_PREFIX, ctx.account_id, elb_principal),
             ],
             lifecycle=access_log_lifecycle(args.access_log_retention_days),
+            # The policy pack lets this bucket use SSE-S3 because its policy grants ELB log delivery; on
+            # a first preview that policy is still unknown, and this tag is what the rule decides by.
+            tags={ELB_LOG_BUCKET_TAG[0]: ELB_LOG_BUCKET_TAG[1]},
         )
         for role, managed in zip(LOGGED_BUCKETS, (self.audit, self.snapshots, self.access_logs), strict=True):
             self._log_requests(role, managed)
@@ -168,124 +161,6 @@ class Storage(Component):
             region=region, opts=pulumi.InvokeOutputOptions(parent=self)
         )
         return {"AWS": account.arn}
-
-    def _bucket(
-        self,
-        role: str,
-        *,
-        kms_key_arn: pulumi.Input[str] | None,
-        statements: Statements,
-        lifecycle: list[Lifecycle],
-        object_lock: tuple[str, int] | None = None,
-        region: str | None = None,
-    ) -> ManagedBucket:
-        """A private, versioned, encrypted bucket; SSE-KMS with a bucket key, or SSE-S3 without a key."""
-        label = f"{self._base}-{role}"
-        names = self._args.deployment.names
-        bucket = aws.s3.Bucket(
-            label,
-            bucket=pulumi.Output.concat(names.resource(f"{role}-"), self._args.deployment.aws.account_id),
-            # Object lock can only be turned on when a bucket is created (and S3 then requires versioning).
-            object_lock_enabled=object_lock is not None,
-            force_destroy=False,
-            region=region,
-            tags={"Name": names.resource(role), "DataClass": role},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        chain: list[pulumi.Resource] = []
-
-        def after(previous: list[pulumi.Resource]) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=bucket, depends_on=previous[-1:])
-
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{label}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            region=region,
-            opts=after(chain),
-        )
-        chain.append(ownership)
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{label}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            region=region,
-            opts=after(chain),
-        )
-        chain.append(public_access)
-        policy = aws.s3.BucketPolicy(
-            f"{label}-policy",
-            bucket=bucket.id,
-            policy=to_json(policies.bucket_policy(*statements(bucket.arn))),
-            region=region,
-            opts=after(chain),
-        )
-        chain.append(policy)
-        versioning = aws.s3.BucketVersioning(
-            f"{label}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            region=region,
-            opts=after(chain),
-        )
-        chain.append(versioning)
-        chain.append(self._encryption(label, bucket, kms_key_arn, region, after(chain)))
-        if object_lock is not None:
-            mode, days = object_lock
-            chain.append(
-                aws.s3.BucketObjectLockConfiguration(
-                    f"{label}-object-lock",
-                    bucket=bucket.id,
-                    rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
-                        default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                            mode=mode, days=days
-                        )
-                    ),
-                    region=region,
-                    opts=after(chain),
-                )
-            )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{label}-lifecycle", bucket=bucket.id, rules=lifecycle, region=region, opts=after(chain)
-        )
-        return ManagedBucket(bucket=bucket, versioning=versioning, policy=policy)
-
-    @staticmethod
-    def _encryption(
-        label: str,
-        bucket: aws.s3.Bucket,
-        kms_key_arn: pulumi.Input[str] | None,
-        region: str | None,
-        opts: pulumi.ResourceOptions,
-    ) -> aws.s3.BucketServerSideEncryptionConfiguration:
-        if kms_key_arn is None:
-            default = (
-                aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"
-                )
-            )
-            rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=default
-            )
-        else:
-            default = (
-                aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
-                )
-            )
-            rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=default,
-                # A bucket key cuts KMS requests (and cost) by deriving object keys from one data key.
-                bucket_key_enabled=True,
-                # Customer-provided keys would put objects beyond the data key's policy and rotation.
-                blocked_encryption_types=["SSE-C"],
-            )
-        return aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{label}-encryption", bucket=bucket.id, rules=[rule], region=region, opts=opts
-        )
 
     def _replica_key(self, dr_region: str) -> aws.kms.Key:
         """One key in `dr_region` for every replica bucket."""

@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.break_glass.component import role_prefix
+from components.deployment import Names
 from tests.support.iam_lint import findings, trust_findings
 from tests.support.mocks import Recording, run_program
 
@@ -96,8 +96,10 @@ def test_each_person_has_an_mfa_role_that_only_reaches_the_broker(production: Re
         for r in production.of_type("aws:iam/role:Role")
         if r.name.startswith("break-glass-person-")
     }
-    assert set(roles) == {f"{role_prefix('production')}{p}" for p in ("elena", "marcus", "priya", "tomas")}
-    marcus = roles[f"{role_prefix('production')}marcus"]
+    names = Names("production")
+    assert set(roles) == {names.break_glass_person_role(p) for p in ("elena", "marcus", "priya", "tomas")}
+    assert set(roles) == {f"candlefish-production-bg-{p}" for p in ("elena", "marcus", "priya", "tomas")}
+    marcus = roles[names.break_glass_person_role("marcus")]
     trust = json.loads(marcus.inputs["assumeRolePolicy"])
     [only] = trust["Statement"]
     assert only["Condition"] == {

@@ -8,6 +8,7 @@ import yaml
 
 from components.lib import bucket_policies
 from components.storage import ACCESS_LOG_PREFIX, SERVER_ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX
+from policies.rules import settings
 from tests.support.iam_lint import findings
 from tests.support.mocks import ROOT
 
@@ -178,6 +179,15 @@ def test_access_log_bucket_uses_sse_s3_as_alb_requires(production):
                  "BucketServerSideEncryptionConfiguration").inputs["rules"][0]  # fmt: skip
     assert rule["applyServerSideEncryptionByDefault"] == {"sseAlgorithm": "AES256"}
     assert "bucketKeyEnabled" not in rule
+
+
+def test_only_the_alb_log_bucket_carries_the_tag_the_pack_exempts_from_sse_kms_by(production):
+    # On a first preview the bucket policy is unknown, and the pack's s3-bucket-sse-kms rule decides the
+    # SSE-S3 exemption by this tag (policies/rules/settings.py; tests/policies/test_rule_details.py has the
+    # tagged bucket with an unknown policy); any other bucket with it would be refused.
+    key, value = settings.LOG_BUCKET_TAG_KEY, settings.LOG_BUCKET_TAG_VALUE
+    tagged = [label for label in BUCKETS if bucket(production, label).inputs["tags"].get(key) == value]
+    assert tagged == ["storage-alb-logs"]
 
 
 def test_access_log_bucket_lets_the_regional_elb_account_write_this_accounts_logs(production):

@@ -10,8 +10,9 @@ import pytest
 import requests
 
 from components.vault import userdata
-from components.vault.cluster import DEV_MODE_WARNING, instance_architecture, rolling_min_healthy_percentage
+from components.vault.cluster import DEV_MODE_WARNING, rolling_min_healthy_percentage
 from components.vault.iam import NodeGrants, node_policy
+from components.vault.launch_template import instance_architecture
 from components.vault.load_balancer import BOOTSTRAP_HEALTH_CHECK_PATH, HEALTH_CHECK_PATH, SSL_POLICY
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program

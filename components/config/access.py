@@ -167,7 +167,7 @@ def check_recovery_shares(
                 "one of " + (", ".join(sorted(people)) or "the people in breakGlass.requesters/approvers"),
             )
             continue
-        role = Names(environment).resource(f"bg-{name}")  # components/break_glass: the person's role
+        role = Names(environment).break_glass_person_role(name)
         covering = [pattern for pattern in access.deployer_principals if _covers(pattern, role)]
         if covering:
             reader.problem(

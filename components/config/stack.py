@@ -21,7 +21,6 @@ from components.config.database import DatabaseConfig, read_database
 from components.config.dr import DrConfig, read_dr
 from components.config.monitoring import MonitoringConfig, read_monitoring
 from components.config.reader import (
-    LOG_RETENTION_DAYS,
     ConfigError,
     ConfigReader,
     Problem,
@@ -183,7 +182,7 @@ def parse_stack_config(
         slack_webhook_url=reader.secret("slackWebhookUrl"),
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
-    monitoring = read_monitoring(reader, production=production, retention_periods=LOG_RETENTION_DAYS)
+    monitoring = read_monitoring(reader, production=production)
     catalog, team_roles = read_catalog(reader, production=production)
     access = read_access(reader)
     break_glass = read_break_glass(reader, production=production)

@@ -165,7 +165,7 @@ class Database(Component):
         parameters = aws.rds.ParameterGroup(
             f"{self._base}-postgres-params",
             # The family is part of the name, so a major upgrade creates the new group before the old goes.
-            name=f"{identifier}-{config.parameter_group_family}",
+            name=self._names.resource(f"postgres-{config.parameter_group_family}"),
             family=config.parameter_group_family,
             description="TLS only, SCRAM passwords, connections logged",
             parameters=postgres_parameters(config.engine_major),
@@ -212,7 +212,9 @@ class Database(Component):
             copy_tags_to_snapshot=True,
             deletion_protection=config.deletion_protection,
             skip_final_snapshot=not args.deployment.deletion_protection,
-            final_snapshot_identifier=f"{identifier}-final" if args.deployment.deletion_protection else None,
+            final_snapshot_identifier=self._names.resource("postgres-final")
+            if args.deployment.deletion_protection
+            else None,
             delete_automated_backups=not args.deployment.deletion_protection,
             # Performance Insights (now the Standard mode of CloudWatch Database Insights). Its KMS key
             # cannot be changed once set, so it is the data key from the start.
@@ -313,7 +315,9 @@ class Database(Component):
             subnet_group_name=subnet_group.name,
             security_group_ids=[self.redis_security_group.id],
             snapshot_retention_limit=config.snapshot_retention_days,
-            final_snapshot_identifier=f"{group_id}-final" if args.deployment.deletion_protection else None,
+            final_snapshot_identifier=self._names.resource("redis-final")
+            if args.deployment.deletion_protection
+            else None,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=group.name,

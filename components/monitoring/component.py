@@ -30,11 +30,8 @@ from components.lambda_function import (
 from components.lib.component import Component
 from components.lib.iam import statement
 from components.monitoring import audit_filters
-from components.monitoring.alarms import (
-    GUIDE_ALARM_TAG,
-    AlarmSpec,
-    all_alarms,
-)
+from components.monitoring.alarm_spec import GUIDE_ALARM_TAG, AlarmSpec
+from components.monitoring.alarms import all_alarms
 from components.monitoring.audit_filters import LogSource, MetricFilterSpec
 from components.monitoring.certificates import certificate_alarms
 from components.monitoring.dashboards import DashboardInputs, dashboards
