@@ -86,6 +86,12 @@ def test_the_shares_secret_has_its_own_key_and_the_bootstrap_resumes_from_its_ow
     assert vault.inputs["break_glass_secret_id"] == plan["secret_arn"]
     assert vault.inputs["recovery_pgp_keys"] == []  # no placeholder keys
     assert plan["resume"].inputs["name"] == "candlefish/production/vault/bootstrap-resume"
+    # Both policies are in place before the bootstrap may write either secret.
+    policies = {
+        plan["recording"].one(POLICY_TYPE, name).urn
+        for name in ("bootstrap-break-glass-policy", "bootstrap-resume-policy")
+    }
+    assert policies <= set(vault.dependencies)
     assert not [w for w in plan["recording"].warnings if "vaultRecoveryPgpKeys" in w]
 
 

@@ -22,7 +22,10 @@ Because the bootstrap can no longer read the root token back from this secret, i
 short-lived secret (`resume_secret_policy`) that only the deployers may read, and empties it once the root
 token is revoked (providers/bootstrap_resume.py).
 
-Documents are plain data with Outputs inside (components/lib/iam.py); tests evaluate them.
+The documents are plain data with Outputs inside (components/lib/iam.py; tests/test_recovery_shares.py
+evaluates them); `shares_key` and `resume_secret` create the key and the resume secret for `VaultBootstrap`.
+What a deployer can still do is rewrite these policies (it manages them): a reviewed change that the
+pack's `recovery-shares-protected` rule refuses in production, and that CloudTrail records.
 """
 
 from __future__ import annotations
