@@ -193,3 +193,26 @@ def test_protected_differences_name_the_break_glass_settings():
         "AWS auth role break-glass-broker is missing",
         "token role break-glass is missing",
     ]
+
+
+def test_a_ci_role_without_lifetimes_gets_the_documented_ones():
+    # CiAppRoleSettings: one login per secret ID within the hour; the CI token lives 20 minutes and may be
+    # renewed up to an hour. A role given no lifetimes (state from before they were inputs) gets these.
+    ci = desired({**PROPS, "ci_approle": {"token_policies": ["platform-team"]}})["approle_roles"]["ci"]
+    assert (ci["token_ttl"], ci["token_max_ttl"]) == (20 * 60, 60 * 60)
+    assert (ci["secret_id_ttl"], ci["secret_id_num_uses"]) == (60 * 60, 1)
+
+
+@pytest.mark.parametrize(
+    ("server_id", "header"),
+    [
+        # Set: Vault refuses a signed login not made for this server (a login signed for another
+        # Vault cannot be replayed here). Unset: Vault requires no header, so clients need not send one.
+        ("vault.candlefish.example", "vault.candlefish.example"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_the_aws_auth_server_id_header_is_the_one_configured(server_id, header):
+    wanted = desired({**PROPS, "iam_server_id": server_id})
+    assert wanted["aws_client"]["iam_server_id_header_value"] == header
