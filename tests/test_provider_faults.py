@@ -176,14 +176,3 @@ def test_the_break_glass_record_says_when_vault_was_initialised_in_utc():
     stamp = datetime.fromisoformat(json.loads(material.to_json())["initialized_at"])
     assert stamp.utcoffset() == timedelta(0)
     assert before <= stamp <= datetime.now(UTC)
-
-
-def test_storing_the_record_clears_the_marker_of_the_init_it_was_written_for(aws):
-    # The marker says "an init started and its shares may be lost"; once they are stored it must go, or
-    # the next run would refuse to proceed as if the shares had been lost.
-    sm = boto3.client("secretsmanager")
-    secret = sm.create_secret(Name="candlefish/test/vault/break-glass-marker")["ARN"]
-    marker = break_glass.preflight(sm, secret, MATERIAL.vault_address)
-    assert break_glass.init_pending(sm, secret)
-    break_glass.store(sm, secret, MATERIAL, marker)
-    assert not break_glass.init_pending(sm, secret)
