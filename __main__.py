@@ -6,11 +6,14 @@ import pulumi_aws as aws
 from components.alerting import Alerting, AlertingArgs
 from components.audit_delivery import AuditDelivery, AuditDeliveryArgs
 from components.break_glass.component import BreakGlassAccess, BreakGlassAccessArgs
+from components.catalog.canary import ValidationCanary, ValidationCanaryArgs
 from components.catalog.rotation import SecretRotationFunction, SecretRotationFunctionArgs
 from components.catalog.secrets import SecretsCatalog, SecretsCatalogArgs, VaultAccess, role_arn_pattern
+from components.code_signing import FunctionCodeSigning, FunctionCodeSigningArgs
 from components.config.stack import ConfigError, check_zones, load_stack_config
 from components.database.datastores import Database, DatabaseArgs
 from components.database.parameters import default_max_connections
+from components.database.redis_rotation import RedisAuthRotation, RedisAuthRotationArgs
 from components.deployment import AwsContext, Deployment, Names
 from components.keys import DR_ENVIRONMENT_SUFFIX, Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.lib import tagging
@@ -18,9 +21,10 @@ from components.monitoring.component import Monitoring, MonitoringArgs
 from components.monitoring.targets import DatabaseTargets, VaultTargets
 from components.network import Network, NetworkArgs
 from components.storage import ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX, Storage, StorageArgs
-from components.vault.bootstrap import AppRole, CiAppRoleSettings, VaultBootstrap, VaultBootstrapArgs
+from components.vault.bootstrap import AppRole, VaultBootstrap, VaultBootstrapArgs
 from components.vault.cluster import VaultCluster, VaultClusterArgs
 from components.vault.userdata import AUDIT_LOG_PATH
+from providers.bootstrap_inputs import CiAppRole
 
 SECURITY_TEAM = "security-team"
 
@@ -102,7 +106,22 @@ storage = Storage(
         access_log_retention_days=config.vault.log_retention_days,
         key_deletion_window_days=config.keys.deletion_window_days,
         dr_region=config.storage.dr_region,
+        function_artifacts=config.code_signing != "off",
     ),
+)
+# Every Lambda function is deployed from a package signed by the stack's Signer profile (lambdaCodeSigning).
+code_signing = (
+    FunctionCodeSigning(
+        "code-signing",
+        FunctionCodeSigningArgs(
+            deployment=deployment,
+            mode="enforce" if config.code_signing == "enforce" else "warn",
+            artifacts_bucket=storage.artifacts.bucket.bucket,
+            artifacts_ready=[storage.artifacts.versioning, storage.artifacts.policy],
+        ),
+    ).signing
+    if storage.artifacts is not None
+    else None
 )
 vault = VaultCluster(
     "vault",
@@ -131,14 +150,14 @@ vault = VaultCluster(
         depends_on=network.ready,
     ),
 )
-# Vault's audit log, archived from CloudWatch Logs into the object-locked audit bucket.
+# Vault's audit log, from CloudWatch Logs through a staging bucket into the object-locked audit bucket.
 AuditDelivery(
     "audit-delivery",
     AuditDeliveryArgs(
         deployment=deployment,
         audit_log_group_name=vault.audit_log_group.name,
-        audit_bucket_arn=storage.audit.bucket.arn,
-        audit_bucket_policy=storage.audit.policy,
+        staging_bucket_arn=storage.audit_staging.bucket.arn,
+        staging_bucket_policy=storage.audit_staging.policy,
         data_key_arn=keys.data.arn,
         logs_key_arn=keys.logs.arn,
         log_retention_days=config.vault.log_retention_days,
@@ -148,6 +167,7 @@ alerting = Alerting(
     "alerting",
     AlertingArgs(
         functions_key_arn=keys.functions.arn,
+        code_signing=code_signing,
         deployment=deployment,
         notifications_key_arn=keys.notifications.arn,
         secrets_key_arn=keys.secrets.arn,
@@ -169,6 +189,7 @@ rotation = SecretRotationFunction(
     "rotation",
     SecretRotationFunctionArgs(
         functions_key_arn=keys.functions.arn,
+        code_signing=code_signing,
         deployment=deployment,
         vpc_id=network.vpc.id,
         vpc_cidr=config.network.vpc_cidr,
@@ -188,10 +209,9 @@ break_glass = (
     BreakGlassAccess(
         "break-glass",
         BreakGlassAccessArgs(
+            deployment=deployment,
             functions_key_arn=keys.functions.arn,
-            environment=deployment.environment,
-            production=deployment.production,
-            context=deployment.aws,
+            code_signing=code_signing,
             settings=config.break_glass,
             vpc_id=network.vpc.id,
             vpc_cidr=config.network.vpc_cidr,
@@ -226,9 +246,7 @@ bootstrap = VaultBootstrap(
         secrets_key_arn=keys.secrets.arn,
         node_role_arn=vault.node_role.arn,
         # CI manages the catalog's structure (the platform-team policy), never reads values.
-        ci_approle=CiAppRoleSettings(
-            token_policies=["platform-team"], bound_cidrs=config.access.ci_bound_cidrs
-        ),
+        ci_approle=CiAppRole(token_policies=["platform-team"], bound_cidrs=config.access.ci_bound_cidrs),
         rotation_role_arn=rotation.role.arn,
         app_roles=applications,
         recovery_pgp_keys=config.access.recovery_pgp_keys,
@@ -274,6 +292,17 @@ catalog = SecretsCatalog(
         vault=vault_access,
     ),
 )
+# The Secrets Manager canary `tools.validate` writes and reads back (deployers and validators only).
+canary = ValidationCanary(
+    "canary",
+    ValidationCanaryArgs(
+        deployment=deployment,
+        secrets_key_arn=keys.secrets.arn,
+        deployer_role_arn=deployer_role_arn,
+        other_deployers=other_deployers,
+        validators=[role_arn_pattern(role, deployment.aws) for role in config.access.validator_principals],
+    ),
+)
 database = Database(
     "database",
     DatabaseArgs(
@@ -289,10 +318,34 @@ database = Database(
         vault=vault_access,
     ),
 )
+# The Redis AUTH token rotates on a schedule (ROTATE, then SET one period later); 0 days: manual only.
+redis_auth_rotation = (
+    RedisAuthRotation(
+        "redis-auth-rotation",
+        RedisAuthRotationArgs(
+            deployment=deployment,
+            secret=database.redis_auth_secret,
+            replication_group_id=database.redis_group_id,
+            rotation_days=config.database.redis.auth_rotation_days,
+            vpc_id=network.vpc.id,
+            vpc_cidr=config.network.vpc_cidr,
+            private_subnet_ids=network.private_subnet_ids,
+            secrets_key_arn=keys.secrets.arn,
+            logs_key_arn=keys.logs.arn,
+            log_retention_days=config.database.log_retention_days,
+            functions_key_arn=keys.functions.arn,
+            code_signing=code_signing,
+            depends_on=[database.redis, database.redis_auth_value],
+        ),
+    )
+    if config.database.redis.auth_rotation_days
+    else None
+)
 monitoring = Monitoring(
     "monitoring",
     MonitoringArgs(
         functions_key_arn=keys.functions.arn,
+        code_signing=code_signing,
         deployment=deployment,
         settings=config.monitoring,
         logs_key_arn=keys.logs.arn,
@@ -324,6 +377,7 @@ monitoring = Monitoring(
         slack_forwarder_function_name=alerting.slack_forwarder.function.name
         if alerting.slack_forwarder
         else None,
+        redis_auth_rotation_function_name=redis_auth_rotation.function.name if redis_auth_rotation else None,
         after=[bootstrap],
     ),
 )
@@ -351,6 +405,7 @@ pulumi.export("breakGlassSecretArn", bootstrap.break_glass_secret.arn)
 if break_glass:
     pulumi.export("breakGlassBrokerUrl", break_glass.url.function_url)
     pulumi.export("breakGlassRequestsTable", break_glass.table.name)
+pulumi.export("canarySecretArn", canary.secret.arn)
 pulumi.export("vaultProvisionerAccessor", bootstrap.provisioner_accessor)
 pulumi.export("catalog", catalog.status)
 pulumi.export("dashboards", {key: board.dashboard_name for key, board in monitoring.dashboards.items()})

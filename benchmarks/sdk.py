@@ -6,9 +6,11 @@ server on 127.0.0.1 and measures, with interleaved repetitions and medians:
 - cached reads: ``SecretsClient.get`` against aws-secretsmanager-caching's
   ``SecretCache.get_secret_string`` (ns/op on one thread, and p99 per read with 32 threads reading);
 - uncached reads: the SDK on a miss against raw hvac ``read_secret_version`` and raw boto3
-  ``get_secret_value`` (the overhead is the SDK's own work around the same HTTP call);
-- uncached Vault reads by 32 concurrent callers: reads per second, p50 and p99 (and raw hvac's, one
-  client per caller, for scale);
+  ``get_secret_value`` (the overhead is the SDK's own work around the same HTTP call), and the calling
+  thread's CPU time per Vault read for raw hvac, the SDK's `get` and its `aget` (read on the event loop);
+- uncached Vault reads by 32 concurrent callers, each reading its own key: reads per second, p50 and
+  p99 of the SDK's `get` (a thread per caller), of its `aget` (coroutines on one event loop) and of raw
+  hvac (one client per thread), all with the same least-privilege token;
 - staleness after a rotation: seconds from writing a new version to the SDK returning it, with readers
   polling and the same 1 s refresh setting for both libraries.
 
@@ -20,6 +22,7 @@ The numbers describe this machine and these local servers, not a production clus
 from __future__ import annotations
 
 import argparse
+import asyncio
 import json
 import logging
 import statistics
@@ -42,6 +45,12 @@ from moto.server import ThreadedMotoServer
 from tests.support.openbao import OpenBaoDevServer
 
 THREADS = 32
+BENCH_POLICY = """
+path "secret/data/bench/*" { capabilities = ["read"] }
+path "secret/metadata/bench/*" { capabilities = ["read"] }
+path "auth/token/lookup-self" { capabilities = ["read"] }
+path "auth/token/renew-self" { capabilities = ["update"] }
+"""
 SMALL = json.dumps({"username": "bench", "password": "example-not-a-secret-bench", "port": 5432})
 
 
@@ -106,6 +115,13 @@ class Servers:
         self.hvac.secrets.kv.v2.create_or_update_secret(path="bench/small", secret=json.loads(SMALL))
         for index in range(THREADS):
             self.hvac.secrets.kv.v2.create_or_update_secret(path=f"bench/k{index}", secret={"value": SMALL})
+        # Reads go out with an application's least-privilege token, not the root token (which skips the
+        # ACL check): read-only on bench/, and without the `default` policy, whose templated paths the
+        # server parses again on every request (see README, "Vault read throughput").
+        self.hvac.sys.create_or_update_policy("bench-reader", BENCH_POLICY)
+        self.token = self.hvac.auth.token.create(policies=["bench-reader"], no_default_policy=True, ttl="2h")[
+            "auth"
+        ]["client_token"]
         self.sm_client().create_secret(Name="bench/small", SecretString=SMALL)
 
     def sm_client(self) -> Any:
@@ -118,7 +134,7 @@ class Servers:
         )
 
     def sdk(self, **cache: Any) -> SecretsClient:
-        session = VaultSession(self.bao.addr, TokenAuth(self.bao.root_token))
+        session = VaultSession(self.bao.addr, TokenAuth(self.token))
         return SecretsClient(
             vault=session,
             secrets_manager=SecretsManagerReader(client=self.sm_client()),
@@ -155,7 +171,7 @@ def cached(servers: Servers, sizes: Sizes) -> dict[str, float]:
 def uncached(servers: Servers, sizes: Sizes) -> dict[str, float]:
     sdk = servers.sdk()
     raw_sm = servers.sm_client()
-    kv = servers.hvac.secrets.kv.v2
+    raw_kv = servers.bao.client(servers.token).secrets.kv.v2
 
     def sdk_miss(reference: str) -> Callable[[], object]:
         def read() -> object:
@@ -164,9 +180,16 @@ def uncached(servers: Servers, sizes: Sizes) -> dict[str, float]:
 
         return read
 
+    loop = asyncio.new_event_loop()
+
+    def sdk_amiss() -> object:
+        sdk.invalidate("vault://bench/small#password")
+        return loop.run_until_complete(sdk.aget("vault://bench/small#password"))
+
     variants: dict[str, Callable[[], object]] = {
-        "hvac": lambda: kv.read_secret_version(path="bench/small", raise_on_deleted_version=True),
+        "hvac": lambda: raw_kv.read_secret_version(path="bench/small", raise_on_deleted_version=True),
         "sdk_vault": sdk_miss("vault://bench/small#password"),
+        "sdk_vault_aget": sdk_amiss,
         "boto3": lambda: raw_sm.get_secret_value(SecretId="bench/small"),
         "sdk_sm": sdk_miss("aws-sm://bench/small#password"),
     }
@@ -174,28 +197,40 @@ def uncached(servers: Servers, sizes: Sizes) -> dict[str, float]:
         for _ in range(20):
             read()
     results: dict[str, list[float]] = {name: [] for name in variants}
-    clock = time.perf_counter_ns
+    cpu_results: dict[str, list[float]] = {name: [] for name in variants}
+    clock, cpu_clock = time.perf_counter_ns, time.thread_time_ns
     for _ in range(sizes.reps):
         # Interleaved read by read (not batch by batch), so a busy moment on a shared machine hits every
         # variant alike; each repetition gives one mean per variant, and the medians are compared.
         # The order rotates every read: moto runs inside this process, so whichever variant follows a
         # Secrets Manager call would otherwise always share the CPU with moto finishing that request.
+        # Beside the wall time, the CPU time of this thread (the caller's own work: the servers' threads
+        # and processes are not counted), which a busy machine inflates far less than the wall time.
         totals = dict.fromkeys(variants, 0)
+        cpu_totals = dict.fromkeys(variants, 0)
         names = list(variants)
         for index in range(sizes.uncached_ops):
             shift = index % len(names)
             for name in names[shift:] + names[:shift]:
-                before = clock()
+                before, cpu_before = clock(), cpu_clock()
                 variants[name]()
                 totals[name] += clock() - before
+                cpu_totals[name] += cpu_clock() - cpu_before
         for name, total in totals.items():
             results[name].append(total / sizes.uncached_ops)
+            cpu_results[name].append(cpu_totals[name] / sizes.uncached_ops)
     sdk.close()
+    loop.close()
     medians = {name: statistics.median(values) for name, values in results.items()}
-    return {f"{name}_ns": value for name, value in medians.items()} | {
-        "overhead_vs_hvac": medians["sdk_vault"] / medians["hvac"] - 1,
-        "overhead_vs_boto3": medians["sdk_sm"] / medians["boto3"] - 1,
-    }
+    cpu = {f"{name}_cpu_ns": statistics.median(values) for name, values in cpu_results.items()}
+    return (
+        {f"{name}_ns": value for name, value in medians.items()}
+        | cpu
+        | {
+            "overhead_vs_hvac": medians["sdk_vault"] / medians["hvac"] - 1,
+            "overhead_vs_boto3": medians["sdk_sm"] / medians["boto3"] - 1,
+        }
+    )
 
 
 def concurrent_reads(read: Callable[[int], object], per_caller: int) -> dict[str, float]:
@@ -228,8 +263,40 @@ def concurrent_reads(read: Callable[[int], object], per_caller: int) -> dict[str
     }
 
 
+def concurrent_coroutines(read: Callable[[int], Any], per_caller: int) -> dict[str, float]:
+    """`concurrent_reads` for asyncio: THREADS coroutines on one event loop, each awaiting its reads."""
+
+    async def caller(index: int, start: asyncio.Event, mine: list[float]) -> None:
+        await read(index)  # warm-up, as the threads do
+        await start.wait()
+        for _ in range(per_caller):
+            before = time.perf_counter()
+            await read(index)
+            mine.append(time.perf_counter() - before)
+
+    async def all_callers() -> tuple[list[list[float]], float]:
+        start = asyncio.Event()
+        latencies: list[list[float]] = [[] for _ in range(THREADS)]
+        tasks = [asyncio.create_task(caller(i, start, latencies[i])) for i in range(THREADS)]
+        await asyncio.sleep(0.2)  # every caller warmed up and waiting
+        started = time.perf_counter()
+        start.set()
+        await asyncio.gather(*tasks)
+        return latencies, time.perf_counter() - started
+
+    latencies, elapsed = asyncio.run(all_callers())
+    flat = [value for chunk in latencies for value in chunk]
+    return {
+        "reads_per_s": len(flat) / elapsed,
+        "p50_ms": percentile(flat, 0.50) * 1000,
+        "p99_ms": percentile(flat, 0.99) * 1000,
+    }
+
+
 def concurrent_vault(servers: Servers, sizes: Sizes) -> dict[str, float]:
-    """Uncached Vault reads by THREADS callers through the SDK, then through raw hvac (one client each)."""
+    """Uncached Vault reads by THREADS callers through the SDK's `get` (threads) and `aget` (coroutines on
+    one loop), and through raw hvac (one client per thread). Every caller reads its own key (bench/k<i>),
+    and every read is invalidated first, so each one goes to the server and no two share a fetch."""
     sdk = servers.sdk()
 
     def sdk_read(index: int) -> object:
@@ -237,18 +304,28 @@ def concurrent_vault(servers: Servers, sizes: Sizes) -> dict[str, float]:
         sdk.invalidate(reference)
         return sdk.get(reference)
 
-    raw = [servers.bao.client() for _ in range(THREADS)]
+    async def sdk_aread(index: int) -> object:
+        reference = f"vault://bench/k{index}"
+        sdk.invalidate(reference)
+        return await sdk.aget(reference)
+
+    raw = [servers.bao.client(servers.token) for _ in range(THREADS)]
 
     def hvac_read(index: int) -> object:
         return raw[index].secrets.kv.v2.read_secret_version(
             path=f"bench/k{index}", raise_on_deleted_version=True
         )
 
-    runs: dict[str, list[dict[str, float]]] = {"sdk": [], "hvac": []}
-    for rep in range(sizes.reps):  # interleaved, alternating which goes first
-        order = [("sdk", sdk_read), ("hvac", hvac_read)]
-        for name, read in order if rep % 2 == 0 else order[::-1]:
-            runs[name].append(concurrent_reads(read, sizes.concurrent_ops))
+    measures: dict[str, Callable[[], dict[str, float]]] = {
+        "sdk": lambda: concurrent_reads(sdk_read, sizes.concurrent_ops),
+        "aget": lambda: concurrent_coroutines(sdk_aread, sizes.concurrent_ops),
+        "hvac": lambda: concurrent_reads(hvac_read, sizes.concurrent_ops),
+    }
+    runs: dict[str, list[dict[str, float]]] = {name: [] for name in measures}
+    names = list(measures)
+    for rep in range(sizes.reps):  # interleaved, rotating which goes first
+        for name in names[rep % len(names) :] + names[: rep % len(names)]:
+            runs[name].append(measures[name]())
     sdk.close()
     for client in raw:
         client.adapter.close()
@@ -256,7 +333,9 @@ def concurrent_vault(servers: Servers, sizes: Sizes) -> dict[str, float]:
         name: {key: statistics.median(run[key] for run in results) for key in results[0]}
         for name, results in runs.items()
     }
-    return medians["sdk"] | {f"hvac_{key}": value for key, value in medians["hvac"].items()}
+    return medians["sdk"] | {
+        f"{name}_{key}": value for name in ("aget", "hvac") for key, value in medians[name].items()
+    }
 
 
 def staleness(servers: Servers, sizes: Sizes) -> dict[str, float]:
@@ -333,14 +412,18 @@ def report(results: dict[str, dict[str, float]], figures: dict[str, float]) -> s
             "uncached get (median µs/op; the same HTTP call underneath)",
             f"  raw hvac  {us['hvac_ns']:>8.0f} µs   SDK vault:// miss  {us['sdk_vault_ns']:>8.0f} µs   "
             f"overhead {figures['uncached_overhead_vs_hvac']:+.1%}",
+            f"  client CPU per vault:// read: raw hvac {us['hvac_cpu_ns']:.0f} µs, SDK get "
+            f"{us['sdk_vault_cpu_ns']:.0f} µs, SDK aget {us['sdk_vault_aget_cpu_ns']:.0f} µs "
+            f"(wall {us['sdk_vault_aget_ns']:.0f} µs)",
             f"  raw boto3 {us['boto3_ns']:>8.0f} µs   SDK aws-sm:// miss {us['sdk_sm_ns']:>8.0f} µs   "
             f"overhead {figures['uncached_overhead_vs_boto3']:+.1%}",
-            f"uncached Vault reads, {THREADS} concurrent callers (OpenBao dev server)",
+            f"uncached Vault reads, {THREADS} concurrent callers, one key each (OpenBao dev server; "
+            "get and hvac: a thread per caller; aget: coroutines on one loop)",
             *(
                 f"  {label:<9} {concurrent_r[prefix + 'reads_per_s']:>6.0f} reads/s   "
                 f"p50 {concurrent_r[prefix + 'p50_ms']:>6.1f} ms   "
                 f"p99 {concurrent_r[prefix + 'p99_ms']:>6.1f} ms"
-                for label, prefix in (("SDK", ""), ("raw hvac", "hvac_"))
+                for label, prefix in (("SDK get", ""), ("SDK aget", "aget_"), ("raw hvac", "hvac_"))
             ),
             "staleness after a rotation (median s until the new value is returned; 1 s refresh for both)",
             f"  SDK vault:// {stale_r['sdk_vault_s']:.2f} s   SDK aws-sm:// {stale_r['sdk_sm_s']:.2f} s   "

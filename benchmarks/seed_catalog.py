@@ -19,10 +19,16 @@ from pathlib import Path
 import boto3
 from moto.server import ThreadedMotoServer
 
-from benchmarks.vault_server_kv_reads import percentile
 from providers.secrets_manager_seed import SecretsManagerSeedProvider
 from providers.vault_kv_seed import VaultKvSeedProvider
 from tests.support.openbao import OpenBaoDevServer
+
+def percentile(samples: list[float], fraction: float) -> float:
+    """The sample at `fraction` of the sorted samples (nearest rank)."""
+    ordered = sorted(samples)
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
 
 METADATA = {"owner": "platform-team", "type": "crypto", "rotation_days": "90", "source": "generate"}
 
@@ -89,10 +95,13 @@ def run(entries: int) -> dict[str, float]:
     }
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--entries", type=int, default=200)
-    result = run(parser.parse_args().entries)
+    entries = parser.parse_args(argv).entries
+    if entries < 1:
+        parser.error("--entries must be at least 1")
+    result = run(entries)
     print("Seeding catalog entries into Secrets Manager (moto) and Vault KV (OpenBao dev server), loopback:")
     print(f"  entries      {result['entries']:.0f}")
     print(f"  elapsed      {result['seconds']:.2f} s")

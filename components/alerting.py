@@ -28,7 +28,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.deployment import AwsContext, Deployment
-from components.lambda_function import FunctionSpec, LoggedFunction, logged_function
+from components.lambda_function import CodeSigning, FunctionSpec, LoggedFunction, logged_function
 from components.lib.component import Component
 from components.lib.iam import document, statement, to_json
 from components.lib.secret_policy import secret_policy
@@ -65,6 +65,8 @@ class AlertingArgs:
     pagerduty_integration_key: pulumi.Input[str] | None = None
     # The customer-managed key for function environments and dead-letter queues.
     functions_key_arn: pulumi.Input[str] | None = None
+    # Deploy the function from a package signed by the stack's Signer profile (lambdaCodeSigning).
+    code_signing: CodeSigning | None = None
 
 
 def topic_policy(topic_arn: pulumi.Input[str], context: AwsContext) -> dict[str, Any]:
@@ -231,6 +233,7 @@ class Alerting(Component):
             ),
             logs_key_arn=args.logs_key_arn,
             functions_key_arn=args.functions_key_arn,
+            code_signing=args.code_signing,
             retention_days=args.log_retention_days,
             parent=self,
         )

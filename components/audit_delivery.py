@@ -1,10 +1,12 @@
 """Vault's audit log from CloudWatch Logs into the compliance-locked audit bucket.
 
 A subscription filter on the audit log group sends every event to a Kinesis Data Firehose stream, which
-batches them into the audit bucket under `vault-audit/` (SSE-KMS with the bucket's data key) and logs
-its own delivery errors to a log group. Two roles, each allowed one step: CloudWatch Logs may only put
-records into this stream; Firehose may only write this bucket's prefixes, use the data key through S3
-for this bucket, and write its error log stream.
+batches them into the audit staging bucket under `vault-audit/` (SSE-KMS with the bucket's data key) and
+logs its own delivery errors to a log group; S3 replication copies each object into the object-locked
+audit bucket (components/audit_staging.py: S3 refuses uploads to a bucket with default retention that carry
+no Content-MD5 or checksum header, and Firehose is not documented to send one). Two roles, each allowed one
+step: CloudWatch Logs may only put records into this stream; Firehose may only write the staging bucket's
+prefixes, use the data key through S3 for that bucket, and write its error log stream.
 """
 
 from __future__ import annotations
@@ -15,7 +17,8 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from components.deployment import Deployment
+from components.deployment import Deployment, Names
+from components.lib.component import Component
 from components.lib.iam import assume_role_policy, concat, document, statement, to_json
 
 AUDIT_PREFIX = "vault-audit/"
@@ -28,12 +31,13 @@ BUFFER_MIB = 5
 
 @dataclass(frozen=True)
 class AuditDeliveryArgs:
-    """The audit log group, the bucket it is archived in and the keys that encrypt each step."""
+    """The audit log group, the staging bucket Firehose writes (replicated into the locked audit bucket) and
+    the keys that encrypt each step."""
 
     deployment: Deployment
     audit_log_group_name: pulumi.Input[str]
-    audit_bucket_arn: pulumi.Input[str]
-    audit_bucket_policy: pulumi.Resource
+    staging_bucket_arn: pulumi.Input[str]
+    staging_bucket_policy: pulumi.Resource
     data_key_arn: pulumi.Input[str]
     logs_key_arn: pulumi.Input[str]
     log_retention_days: int
@@ -81,7 +85,7 @@ def logs_to_firehose_policy(stream_arn: Any) -> dict[str, Any]:
     )
 
 
-class AuditDelivery(pulumi.ComponentResource):
+class AuditDelivery(Component):
     """Subscription filter → Firehose → audit bucket, with the two roles and Firehose's error log."""
 
     stream: aws.kinesis.FirehoseDeliveryStream
@@ -93,14 +97,15 @@ class AuditDelivery(pulumi.ComponentResource):
         super().__init__("candlefish:secrets:AuditDelivery", name, None, opts)
         ctx = args.deployment.aws
         child = pulumi.ResourceOptions(parent=self)
-        stream_name = args.deployment.names.resource("vault-audit")
+        names = args.deployment.names
+        stream_name = names.resource("vault-audit")
 
         error_group = aws.cloudwatch.LogGroup(
             f"{name}-errors",
-            name=f"/aws/kinesisfirehose/{stream_name}",
+            name=Names.firehose_log_group(stream_name),
             retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn,
-            tags={"Name": f"{stream_name}-errors"},
+            tags={"Name": names.resource("vault-audit-errors")},
             opts=child,
         )
         error_stream = aws.cloudwatch.LogStream(
@@ -112,7 +117,7 @@ class AuditDelivery(pulumi.ComponentResource):
         stream_arn = ctx.arn("firehose", f"deliverystream/{stream_name}")
         firehose_role = aws.iam.Role(
             f"{name}-firehose-role",
-            description="Lets Firehose write Vault's audit log into the audit bucket",
+            description="Lets Firehose write Vault's audit log into the audit staging bucket",
             assume_role_policy=assume_role_policy(
                 "firehose.amazonaws.com",
                 condition={
@@ -127,7 +132,7 @@ class AuditDelivery(pulumi.ComponentResource):
             role=firehose_role.id,
             policy=to_json(
                 firehose_policy(
-                    bucket_arn=args.audit_bucket_arn,
+                    bucket_arn=args.staging_bucket_arn,
                     data_key_arn=args.data_key_arn,
                     error_log_group_arn=error_group.arn,
                     region=ctx.region,
@@ -141,7 +146,7 @@ class AuditDelivery(pulumi.ComponentResource):
             destination="extended_s3",
             extended_s3_configuration=aws.kinesis.FirehoseDeliveryStreamExtendedS3ConfigurationArgs(
                 role_arn=firehose_role.arn,
-                bucket_arn=args.audit_bucket_arn,
+                bucket_arn=args.staging_bucket_arn,
                 prefix=f"{AUDIT_PREFIX}!{{timestamp:yyyy/MM/dd}}/",
                 error_output_prefix=f"{ERROR_PREFIX}!{{firehose:error-output-type}}/!{{timestamp:yyyy/MM/dd}}/",
                 buffering_interval=BUFFER_SECONDS,
@@ -156,7 +161,9 @@ class AuditDelivery(pulumi.ComponentResource):
                 ),
             ),
             tags={"Name": stream_name},
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[firehose_access, args.audit_bucket_policy]),
+            opts=pulumi.ResourceOptions(
+                parent=self, depends_on=[firehose_access, args.staging_bucket_policy]
+            ),
         )
         logs_role = aws.iam.Role(
             f"{name}-logs-role",

@@ -10,6 +10,7 @@ A leaf module: it imports nothing from `components`, so `lib/` and `config/` may
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
@@ -45,6 +46,10 @@ class AwsContext:
             f":{resource}",
         )
 
+    def service_name(self, service: str) -> str:
+        """`com.amazonaws.<region>.<service>`: a VPC endpoint service, or its managed prefix list."""
+        return f"com.amazonaws.{self.region}.{service}"
+
     def account_root(self) -> pulumi.Output[str]:
         return pulumi.Output.concat("arn:", self.partition, ":iam::", self.account_id, ":root")
 
@@ -67,6 +72,11 @@ class Names:
     def resource(self, what: str) -> str:
         """`candlefish-<env>-<what>`: a named AWS resource (role, topic, function, Name tag)."""
         return f"{self.prefix}-{what}"
+
+    def bucket(self, role: str, account_id: pulumi.Input[str]) -> pulumi.Output[str]:
+        """`candlefish-<env>-<role>-<account>`: an S3 bucket (bucket names are global; the account keeps
+        them unique, and lets a policy name a bucket before it exists)."""
+        return pulumi.Output.concat(self.resource(f"{role}-"), account_id)
 
     def secret(self, what: str) -> str:
         """`candlefish/<env>/<what>`: a Secrets Manager secret."""
@@ -104,14 +114,39 @@ class Names:
         return self.resource("break-glass")
 
     @property
+    def break_glass_person_prefix(self) -> str:
+        """`candlefish-<env>-bg-`: each break-glass person's role is this plus their name; the broker
+        identifies its callers by it."""
+        return self.resource("bg-")
+
+    def break_glass_person_role(self, person: str) -> str:
+        """The role one person assumes to reach the break-glass broker."""
+        return f"{self.break_glass_person_prefix}{person}"
+
+    @property
     def audit_metrics_namespace(self) -> str:
         """Where audit-derived metrics live; per environment, since metric filters cannot add dimensions."""
         return f"Candlefish/VaultAudit/{self.environment}"
+
+    @property
+    def signing_profile_prefix(self) -> str:
+        """`candlefish_<env>_`: AWS Signer profile names allow letters, digits and underscores only."""
+        return re.sub(r"[^A-Za-z0-9]", "_", f"{self.prefix}_")
 
     @staticmethod
     def lambda_log_group(function_name: str) -> str:
         """The log group Lambda writes a function's logs to (AWS fixes this name)."""
         return f"/aws/lambda/{function_name}"
+
+    @staticmethod
+    def firehose_log_group(stream_name: str) -> str:
+        """The log group Firehose's console and docs expect a stream's delivery errors in."""
+        return f"/aws/kinesisfirehose/{stream_name}"
+
+    @staticmethod
+    def dead_letter_queue(function_name: str) -> str:
+        """The SQS queue an asynchronous function's failed events go to."""
+        return f"{function_name}-dlq"
 
     @staticmethod
     def rds_log_group(instance_identifier: str, log: str) -> str:

@@ -3,6 +3,13 @@
 Every function here is packaged from `lambdas/` alone (the code depends only on what the Python runtime
 ships), logs to a log group created before it with the stack's retention and the logs key, and gets a role
 that may write to that log group and do what its inline statements say, nothing more.
+
+With `CodeSigning` (the stack's `lambdaCodeSigning` is enforce or warn), a function is never deployed from
+the archive Pulumi builds: the archive is uploaded to the versioned artifacts bucket, an AWS Signer signing
+job signs that object version into `signed/<function>/`, and the function is created from the signed object
+with the stack's code-signing configuration attached. Lambda then refuses (Enforce) or flags (Warn) any
+package not signed by the stack's profile, whoever deploys it. Code signing covers .zip packages, in a VPC
+or not; container-image functions cannot use it (none here are).
 """
 
 from __future__ import annotations
@@ -26,6 +33,9 @@ ARCHITECTURE = "arm64"
 VPC_ACCESS_POLICY = "policy/service-role/AWSLambdaVPCAccessExecutionRole"
 # Events an asynchronous invocation could not deliver stay in the dead-letter queue this long (SQS maximum).
 DEAD_LETTER_RETENTION_SECONDS = 14 * 24 * 3600
+# Where packages wait for signing and where Signer writes what it signed, in the artifacts bucket.
+UNSIGNED_PREFIX = "unsigned/"
+SIGNED_PREFIX = "signed/"
 
 
 def lambda_code(package: str, extra: Mapping[str, pulumi.Asset] | None = None) -> pulumi.AssetArchive:
@@ -71,6 +81,69 @@ def https_within_vpc(
 
 
 @dataclass(frozen=True)
+class CodeSigning:
+    """Where function packages are signed and the code-signing configuration functions attach
+    (`components/code_signing.py` builds it)."""
+
+    bucket: pulumi.Input[str]  # the versioned artifacts bucket (Signer requires versioning on the source)
+    profile_name: pulumi.Input[str]
+    config_arn: pulumi.Input[str]
+    ready: Sequence[pulumi.Resource]  # the bucket's versioning and policy, the profile
+
+
+@dataclass(frozen=True)
+class SignedPackage:
+    """A function package as uploaded, the signing job, and the signed object Lambda deploys."""
+
+    upload: aws.s3.BucketObjectv2
+    job: aws.signer.SigningJob
+    bucket: pulumi.Output[str]
+    key: pulumi.Output[str]
+
+
+def signed_package(
+    base: str, function_name: str, archive: pulumi.Archive, signing: CodeSigning, parent: pulumi.Resource
+) -> SignedPackage:
+    """Upload `archive` as `unsigned/<function>.zip` and sign that version into `signed/<function>/`.
+
+    A changed package is a new object version, hence a new signing job (every input of a job forces a
+    replacement) and a new signed key, so the function is redeployed exactly when its code changes.
+    """
+    upload = aws.s3.BucketObjectv2(
+        f"{base}-package",
+        bucket=signing.bucket,
+        key=f"{UNSIGNED_PREFIX}{function_name}.zip",
+        source=archive,
+        content_type="application/zip",
+        opts=pulumi.ResourceOptions(parent=parent, depends_on=list(signing.ready)),
+    )
+    job = aws.signer.SigningJob(
+        f"{base}-signing",
+        profile_name=signing.profile_name,
+        source=aws.signer.SigningJobSourceArgs(
+            s3=aws.signer.SigningJobSourceS3Args(
+                bucket=signing.bucket, key=upload.key, version=upload.version_id
+            )
+        ),
+        destination=aws.signer.SigningJobDestinationArgs(
+            s3=aws.signer.SigningJobDestinationS3Args(
+                bucket=signing.bucket, prefix=f"{SIGNED_PREFIX}{function_name}/"
+            )
+        ),
+        # A failed job fails the deployment: never deploy what Signer did not sign.
+        ignore_signing_job_failure=False,
+        opts=pulumi.ResourceOptions(parent=upload),
+    )
+    signed = job.signed_objects.apply(lambda objects: objects[0].s3s[0])  # type: ignore[index]
+    return SignedPackage(
+        upload=upload,
+        job=job,
+        bucket=signed.apply(lambda s3: str(s3.bucket)),
+        key=signed.apply(lambda s3: str(s3.key)),
+    )
+
+
+@dataclass(frozen=True)
 class VpcPlacement:
     """Where a function runs inside the VPC."""
 
@@ -109,6 +182,7 @@ class LoggedFunction:
     log_group: aws.cloudwatch.LogGroup
     policy: aws.iam.RolePolicy
     dead_letter_queue: aws.sqs.Queue | None = None
+    package: SignedPackage | None = None
 
 
 def logged_function(
@@ -120,23 +194,25 @@ def logged_function(
     parent: pulumi.Resource,
     role: aws.iam.Role | None = None,
     functions_key_arn: pulumi.Input[str] | None = None,
+    code_signing: CodeSigning | None = None,
 ) -> LoggedFunction:
     """Create `<base>-logs`, `<base>-role`, `<base>-policy` and the function `<base>` under `parent`.
     Pass `role` when others must name the function's role before the function exists (a key policy).
 
     With `functions_key_arn`, the function's environment variables are encrypted with that customer-managed
     key (the role may decrypt with it), and an asynchronous function's dead-letter queue `<base>-dlq` too.
+    With `code_signing`, the function is deployed from its signed package (`<base>-package`, `-signing`).
     """
     child = pulumi.ResourceOptions(parent=parent)
     queue = (
         aws.sqs.Queue(
             f"{base}-dlq",
-            name=f"{spec.function_name}-dlq",
+            name=Names.dead_letter_queue(spec.function_name),
             message_retention_seconds=DEAD_LETTER_RETENTION_SECONDS,
             kms_master_key_id=functions_key_arn,
             # SQS-managed encryption only when no key is given (a stack without the functions key).
             sqs_managed_sse_enabled=None if functions_key_arn is not None else True,
-            tags={"Name": f"{spec.function_name}-dlq"},
+            tags={"Name": Names.dead_letter_queue(spec.function_name)},
             opts=child,
         )
         if spec.asynchronous
@@ -175,6 +251,12 @@ def logged_function(
                 opts=pulumi.ResourceOptions(parent=role),
             )
         )
+    archive = lambda_code(spec.package, spec.extra_files)
+    package = (
+        signed_package(base, spec.function_name, archive, code_signing, parent)
+        if code_signing is not None
+        else None
+    )
     function = aws.lambda_.Function(
         base,
         name=spec.function_name,
@@ -182,7 +264,10 @@ def logged_function(
         role=role.arn,
         runtime=RUNTIME,
         handler=f"lambdas.{spec.package}.handler.lambda_handler",
-        code=lambda_code(spec.package, spec.extra_files),
+        code=archive if package is None else None,
+        s3_bucket=package.bucket if package is not None else None,
+        s3_key=package.key if package is not None else None,
+        code_signing_config_arn=code_signing.config_arn if code_signing is not None else None,
         architectures=[ARCHITECTURE],
         timeout=spec.timeout,
         memory_size=spec.memory_size,
@@ -201,7 +286,12 @@ def logged_function(
         opts=pulumi.ResourceOptions(parent=parent, depends_on=ready),
     )
     return LoggedFunction(
-        function=function, role=role, log_group=log_group, policy=policy, dead_letter_queue=queue
+        function=function,
+        role=role,
+        log_group=log_group,
+        policy=policy,
+        dead_letter_queue=queue,
+        package=package,
     )
 
 

@@ -20,6 +20,8 @@ from components.lib.iam import assume_role_policy, document, statement, to_json
 INTERFACE_ENDPOINT_SERVICES = (
     "ec2",
     "ec2messages",
+    # The Redis AUTH rotation function changes the replication group's token through the ElastiCache API.
+    "elasticache",
     "kms",
     "logs",
     "monitoring",
@@ -277,7 +279,7 @@ class Network(Component):
         aws.ec2.VpcEndpoint(
             f"{self._base}-s3-endpoint",
             vpc_id=self.vpc.id,
-            service_name=f"com.amazonaws.{args.deployment.aws.region}.s3",
+            service_name=args.deployment.aws.service_name("s3"),
             vpc_endpoint_type="Gateway",
             route_table_ids=[table.id for table in self.private_route_tables],
             tags={"Name": self._names.resource("s3")},
@@ -287,7 +289,7 @@ class Network(Component):
         self.dynamodb_endpoint = aws.ec2.VpcEndpoint(
             f"{self._base}-dynamodb-endpoint",
             vpc_id=self.vpc.id,
-            service_name=f"com.amazonaws.{args.deployment.aws.region}.dynamodb",
+            service_name=args.deployment.aws.service_name("dynamodb"),
             vpc_endpoint_type="Gateway",
             route_table_ids=[table.id for table in self.private_route_tables],
             tags={"Name": self._names.resource("dynamodb")},
@@ -297,7 +299,7 @@ class Network(Component):
             aws.ec2.VpcEndpoint(
                 f"{self._base}-{service}-endpoint",
                 vpc_id=self.vpc.id,
-                service_name=f"com.amazonaws.{args.deployment.aws.region}.{service}",
+                service_name=args.deployment.aws.service_name(service),
                 vpc_endpoint_type="Interface",
                 private_dns_enabled=True,
                 subnet_ids=self.private_subnet_ids,

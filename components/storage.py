@@ -1,40 +1,49 @@
 """The buckets around the Vault cluster: audit logs, raft snapshots (optionally replicated to a DR region),
-and the load balancer's access logs.
+the load balancer's access logs, and the server access logs of those three.
 
-Every bucket is private (public access block, ACLs disabled), versioned, encrypted by default and TLS-only.
-S3 rejects concurrent changes to one bucket's configuration ("A conflicting conditional operation is
-currently in progress"), so each bucket's settings are applied one after another.
+Every bucket is a `private_bucket` (components/private_bucket.py: private, versioned, encrypted by default,
+its settings applied one after another); this module decides which buckets exist, what their policies
+allow, how long they keep objects, and how the snapshots and audit log reach the DR region.
 """
 
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Callable, Sequence
+import functools
 from dataclasses import dataclass
 from typing import Any
 
 import pulumi
 import pulumi_aws as aws
 
+from components.audit_staging import (
+    STAGING_DAYS,
+    LockedDestination,
+    kms_replication_rule,
+    replicate_audit_staging,
+)
 from components.deployment import Deployment
 from components.keys import key_policy_json
 from components.lib import bucket_policies as policies
 from components.lib.bucket_lifecycles import (
-    Lifecycle,
     access_log_lifecycle,
+    artifact_lifecycle,
     audit_lifecycle,
     snapshot_lifecycle,
+    staging_lifecycle,
 )
 from components.lib.component import Component
 from components.lib.iam import assume_role_policy, to_json
+from components.private_bucket import ManagedBucket, private_bucket
 
 SNAPSHOT_PREFIX = "raft-snapshots/"
 ACCESS_LOG_PREFIX = "vault-alb"
 # Server access logs of each bucket land under `<prefix><bucket role>/` in the server-access-log bucket.
 SERVER_ACCESS_LOG_PREFIX = "s3-access/"
 # Buckets whose every request is logged (same region and account as the log bucket, as S3 requires).
-LOGGED_BUCKETS = ("audit", "snapshots", "alb-logs")
-Statements = Callable[[pulumi.Output[str]], Sequence[Any]]
+LOGGED_BUCKETS = ("audit", "snapshots", "alb-logs", "audit-staging")
+# The tag that marks the load balancer's access-log bucket (policies/rules/settings.py reads the same).
+ELB_LOG_BUCKET_TAG = ("BucketPurpose", "elb-access-logs")
 
 
 @dataclass(frozen=True)
@@ -50,26 +59,21 @@ class StorageArgs:
     access_log_retention_days: int
     key_deletion_window_days: int = 30
     dr_region: str | None = None
-
-
-@dataclass(frozen=True)
-class ManagedBucket:
-    """A bucket with the settings other resources may have to wait for."""
-
-    bucket: aws.s3.Bucket
-    versioning: aws.s3.BucketVersioning
-    policy: aws.s3.BucketPolicy
+    # A versioned bucket for Lambda packages and what AWS Signer signs (lambdaCodeSigning enforce/warn).
+    function_artifacts: bool = False
 
 
 class Storage(Component):
     """Audit-log, snapshot and access-log buckets; a replica snapshot bucket when a DR region is set."""
 
     audit: ManagedBucket
+    audit_staging: ManagedBucket
     snapshots: ManagedBucket
     access_logs: ManagedBucket
     server_access_logs: ManagedBucket
     replica: ManagedBucket | None = None
     audit_replica: ManagedBucket | None = None
+    artifacts: ManagedBucket | None = None
     replica_key: aws.kms.Key | None = None
     outputs: dict[str, pulumi.Output[Any]]
 
@@ -77,6 +81,8 @@ class Storage(Component):
         super().__init__("candlefish:secrets:Storage", name, None, opts)
         self._base = name
         self._args = args
+        # Every bucket is `<name>-<role>`, a child of this component.
+        self._bucket = functools.partial(private_bucket, name, deployment=args.deployment, parent=self)
         ctx = args.deployment.aws
 
         def guarded(arn: pulumi.Output[str]) -> list[Any]:
@@ -92,9 +98,9 @@ class Storage(Component):
         # Its bucket names are derived, so the grant names the logged buckets before they exist.
         logged = [
             pulumi.Output.concat(
-                "arn:", ctx.partition, ":s3:::", args.deployment.names.resource(f"{role}-"), ctx.account_id
+                "arn:", ctx.partition, ":s3:::", args.deployment.names.bucket(role, ctx.account_id)
             )
-            for role in LOGGED_BUCKETS
+            for role in self._logged_roles()
         ]
         self.server_access_logs = self._bucket(
             "s3-access-logs",
@@ -113,6 +119,13 @@ class Storage(Component):
             lifecycle=audit_lifecycle(args.audit_object_lock_days),
             object_lock=(lock_mode, args.audit_object_lock_days),
         )
+        # Firehose writes here; S3 replication copies every object into the locked audit bucket(s).
+        self.audit_staging = self._bucket(
+            "audit-staging",
+            kms_key_arn=args.data_key_arn,
+            statements=guarded,
+            lifecycle=staging_lifecycle(STAGING_DAYS),
+        )
         self.snapshots = self._bucket(
             "snapshots",
             kms_key_arn=args.data_key_arn,
@@ -130,14 +143,35 @@ class Storage(Component):
                 policies.elb_log_delivery(arn, ACCESS_LOG_PREFIX, ctx.account_id, elb_principal),
             ],
             lifecycle=access_log_lifecycle(args.access_log_retention_days),
+            # The policy pack lets this bucket use SSE-S3 because its policy grants ELB log delivery; on
+            # a first preview that policy is still unknown, and this tag is what the rule decides by.
+            tags={ELB_LOG_BUCKET_TAG[0]: ELB_LOG_BUCKET_TAG[1]},
         )
-        for role, managed in zip(LOGGED_BUCKETS, (self.audit, self.snapshots, self.access_logs), strict=True):
+        if args.function_artifacts:
+            # Signer reads the uploaded version and writes the signed package here (same region as the
+            # signing profile); Lambda deploys from it. No encryption-header conditions: AWS does not document
+            # the headers Signer writes with; the bucket's default (SSE-KMS, data key) applies to all.
+            self.artifacts = self._bucket(
+                "artifacts",
+                kms_key_arn=args.data_key_arn,
+                statements=lambda arn: [
+                    policies.tls_only(arn),
+                    policies.deny_tampering_by(args.vault_node_role_arn, arn),
+                ],
+                lifecycle=artifact_lifecycle(),
+            )
+        managed_logged = (self.audit, self.snapshots, self.access_logs, self.audit_staging)
+        for role, managed in zip(LOGGED_BUCKETS, managed_logged, strict=True):
             self._log_requests(role, managed)
+        if self.artifacts is not None:
+            self._log_requests("artifacts", self.artifacts)
         if args.dr_region:
             self._replicate_snapshots(args.dr_region)
+        self._replicate_audit_staging(args.dr_region)
 
         self.outputs = {
             "auditBucketName": self.audit.bucket.bucket,
+            "auditStagingBucketName": self.audit_staging.bucket.bucket,
             "snapshotBucketName": self.snapshots.bucket.bucket,
             "accessLogBucketName": self.access_logs.bucket.bucket,
             "serverAccessLogBucketName": self.server_access_logs.bucket.bucket,
@@ -146,7 +180,13 @@ class Storage(Component):
             self.outputs["snapshotReplicaBucketName"] = self.replica.bucket.bucket
         if self.audit_replica is not None:
             self.outputs["auditReplicaBucketName"] = self.audit_replica.bucket.bucket
+        if self.artifacts is not None:
+            self.outputs["functionArtifactsBucketName"] = self.artifacts.bucket.bucket
         self.register_outputs(self.outputs)
+
+    def _logged_roles(self) -> tuple[str, ...]:
+        """The buckets whose requests are logged: the fixed ones, and the artifacts bucket if any."""
+        return (*LOGGED_BUCKETS, "artifacts") if self._args.function_artifacts else LOGGED_BUCKETS
 
     def _log_requests(self, role: str, source: ManagedBucket) -> None:
         """Server access logging for `source`, once the log bucket's policy lets S3 deliver there."""
@@ -168,124 +208,6 @@ class Storage(Component):
             region=region, opts=pulumi.InvokeOutputOptions(parent=self)
         )
         return {"AWS": account.arn}
-
-    def _bucket(
-        self,
-        role: str,
-        *,
-        kms_key_arn: pulumi.Input[str] | None,
-        statements: Statements,
-        lifecycle: list[Lifecycle],
-        object_lock: tuple[str, int] | None = None,
-        region: str | None = None,
-    ) -> ManagedBucket:
-        """A private, versioned, encrypted bucket; SSE-KMS with a bucket key, or SSE-S3 without a key."""
-        label = f"{self._base}-{role}"
-        names = self._args.deployment.names
-        bucket = aws.s3.Bucket(
-            label,
-            bucket=pulumi.Output.concat(names.resource(f"{role}-"), self._args.deployment.aws.account_id),
-            # Object lock can only be turned on when a bucket is created (and S3 then requires versioning).
-            object_lock_enabled=object_lock is not None,
-            force_destroy=False,
-            region=region,
-            tags={"Name": names.resource(role), "DataClass": role},
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        chain: list[pulumi.Resource] = []
-
-        def after(previous: list[pulumi.Resource]) -> pulumi.ResourceOptions:
-            return pulumi.ResourceOptions(parent=bucket, depends_on=previous[-1:])
-
-        ownership = aws.s3.BucketOwnershipControls(
-            f"{label}-ownership",
-            bucket=bucket.id,
-            rule=aws.s3.BucketOwnershipControlsRuleArgs(object_ownership="BucketOwnerEnforced"),
-            region=region,
-            opts=after(chain),
-        )
-        chain.append(ownership)
-        public_access = aws.s3.BucketPublicAccessBlock(
-            f"{label}-public-access",
-            bucket=bucket.id,
-            block_public_acls=True,
-            block_public_policy=True,
-            ignore_public_acls=True,
-            restrict_public_buckets=True,
-            region=region,
-            opts=after(chain),
-        )
-        chain.append(public_access)
-        policy = aws.s3.BucketPolicy(
-            f"{label}-policy",
-            bucket=bucket.id,
-            policy=to_json(policies.bucket_policy(*statements(bucket.arn))),
-            region=region,
-            opts=after(chain),
-        )
-        chain.append(policy)
-        versioning = aws.s3.BucketVersioning(
-            f"{label}-versioning",
-            bucket=bucket.id,
-            versioning_configuration=aws.s3.BucketVersioningVersioningConfigurationArgs(status="Enabled"),
-            region=region,
-            opts=after(chain),
-        )
-        chain.append(versioning)
-        chain.append(self._encryption(label, bucket, kms_key_arn, region, after(chain)))
-        if object_lock is not None:
-            mode, days = object_lock
-            chain.append(
-                aws.s3.BucketObjectLockConfiguration(
-                    f"{label}-object-lock",
-                    bucket=bucket.id,
-                    rule=aws.s3.BucketObjectLockConfigurationRuleArgs(
-                        default_retention=aws.s3.BucketObjectLockConfigurationRuleDefaultRetentionArgs(
-                            mode=mode, days=days
-                        )
-                    ),
-                    region=region,
-                    opts=after(chain),
-                )
-            )
-        aws.s3.BucketLifecycleConfiguration(
-            f"{label}-lifecycle", bucket=bucket.id, rules=lifecycle, region=region, opts=after(chain)
-        )
-        return ManagedBucket(bucket=bucket, versioning=versioning, policy=policy)
-
-    @staticmethod
-    def _encryption(
-        label: str,
-        bucket: aws.s3.Bucket,
-        kms_key_arn: pulumi.Input[str] | None,
-        region: str | None,
-        opts: pulumi.ResourceOptions,
-    ) -> aws.s3.BucketServerSideEncryptionConfiguration:
-        if kms_key_arn is None:
-            default = (
-                aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="AES256"
-                )
-            )
-            rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=default
-            )
-        else:
-            default = (
-                aws.s3.BucketServerSideEncryptionConfigurationRuleApplyServerSideEncryptionByDefaultArgs(
-                    sse_algorithm="aws:kms", kms_master_key_id=kms_key_arn
-                )
-            )
-            rule = aws.s3.BucketServerSideEncryptionConfigurationRuleArgs(
-                apply_server_side_encryption_by_default=default,
-                # A bucket key cuts KMS requests (and cost) by deriving object keys from one data key.
-                bucket_key_enabled=True,
-                # Customer-provided keys would put objects beyond the data key's policy and rotation.
-                blocked_encryption_types=["SSE-C"],
-            )
-        return aws.s3.BucketServerSideEncryptionConfiguration(
-            f"{label}-encryption", bucket=bucket.id, rules=[rule], region=region, opts=opts
-        )
 
     def _replica_key(self, dr_region: str) -> aws.kms.Key:
         """One key in `dr_region` for every replica bucket."""
@@ -340,8 +262,31 @@ class Storage(Component):
         self._replicate(
             "snapshots", self.snapshots, self.replica, SNAPSHOT_PREFIX, dr_region=dr_region, key=key
         )
-        self._replicate(
-            "audit", self.audit, self.audit_replica, "", dr_region=dr_region, key=key, object_lock=True
+        # The audit replica is filled from the staging bucket (components/audit_staging.py).
+
+    def _replicate_audit_staging(self, dr_region: str | None) -> None:
+        """Staged audit objects into the locked audit bucket here and, with a DR region, the replica there."""
+        args = self._args
+        region = args.deployment.aws.region
+        destinations = [
+            LockedDestination("audit", self.audit.bucket, self.audit.versioning, args.data_key_arn, region)
+        ]
+        if dr_region and self.audit_replica is not None and self.replica_key is not None:
+            replica = self.audit_replica
+            destinations.append(
+                LockedDestination(
+                    "audit-dr", replica.bucket, replica.versioning, self.replica_key.arn, dr_region
+                )
+            )
+        replicate_audit_staging(
+            f"{self._base}-audit-staging-replication",
+            staging=self.audit_staging.bucket,
+            staging_versioning=self.audit_staging.versioning,
+            staging_key_arn=args.data_key_arn,
+            region=region,
+            account_id=args.deployment.aws.account_id,
+            destinations=destinations,
+            parent=self,
         )
 
     def _replicate(
@@ -353,7 +298,6 @@ class Storage(Component):
         *,
         dr_region: str,
         key: aws.kms.Key,
-        object_lock: bool = False,
     ) -> None:
         """The role S3 replicates SSE-KMS objects of `source_bucket` with, and the replication rule."""
         args = self._args
@@ -387,7 +331,6 @@ class Storage(Component):
                     replica_key_arn=key.arn,
                     source_region=args.deployment.aws.region,
                     destination_region=dr_region,
-                    object_lock=object_lock,
                 )
             ),
             opts=pulumi.ResourceOptions(parent=role),
@@ -398,29 +341,8 @@ class Storage(Component):
             bucket=source.id,
             role=role.arn,
             rules=[
-                aws.s3.BucketReplicationConfigRuleArgs(
-                    id=f"{role_name}-to-dr",
-                    status="Enabled",
-                    filter=aws.s3.BucketReplicationConfigRuleFilterArgs(prefix=prefix),
-                    delete_marker_replication=aws.s3.BucketReplicationConfigRuleDeleteMarkerReplicationArgs(
-                        status="Disabled"
-                    ),
-                    # SSE-KMS objects are only replicated when asked for, re-encrypted with a key there.
-                    source_selection_criteria=aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaArgs(
-                        sse_kms_encrypted_objects=(
-                            aws.s3.BucketReplicationConfigRuleSourceSelectionCriteriaSseKmsEncryptedObjectsArgs(
-                                status="Enabled"
-                            )
-                        )
-                    ),
-                    destination=aws.s3.BucketReplicationConfigRuleDestinationArgs(
-                        bucket=replica.arn,
-                        encryption_configuration=(
-                            aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
-                                replica_kms_key_id=key.arn
-                            )
-                        ),
-                    ),
+                kms_replication_rule(
+                    f"{role_name}-to-dr", prefix=prefix, destination_arn=replica.arn, replica_key_arn=key.arn
                 )
             ],
             opts=pulumi.ResourceOptions(

@@ -47,16 +47,13 @@ from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvide
 from pulumi.runtime import rpc
 
 from providers import break_glass, common, vault_config, vault_reconcile, vault_waits
+from providers.bootstrap_inputs import ECHOED_INPUTS, PROVISIONER_PERIOD, BootstrapInputs
 from providers.common import BootstrapError, fingerprint, plain
 
 TIMEOUT_S = 10
 RETRY_TOTAL = 5
 RETRY_BACKOFF_S = 0.5
-RECOVERY_SHARES = 5
-RECOVERY_THRESHOLD = 3
 PROVISIONER_POLICY = "provisioner"
-# Long enough for a quiet month between runs; every run renews it, and so does an overdue `pulumi up`.
-PROVISIONER_PERIOD = "720h"
 DELETE_NOTE = (
     "deleting this resource removes nothing from Vault: the cluster, its data, policies, auth methods, "
     "audit devices and the provisioner token stay, and the break-glass secret keeps the recovery shares. "
@@ -65,27 +62,6 @@ DELETE_NOTE = (
 )
 # Inputs that change what `update` does; the configuration itself is compared through its digest.
 DIFF_INPUTS = ("address", "ca_pem", "region", "break_glass_secret_id", "provisioner_period")
-ECHOED_INPUTS = (
-    "address",
-    "ca_pem",
-    "region",
-    "break_glass_secret_id",
-    "cluster_size",
-    "recovery_shares",
-    "recovery_threshold",
-    "recovery_pgp_keys",
-    "node_role_arn",
-    "rotation_role_arn",
-    "app_roles",
-    "ci_approle",
-    "policies",
-    "audit_file_path",
-    "autopilot",
-    "iam_server_id",
-    "provisioner_period",
-    "waits",
-    "break_glass",
-)
 
 
 @dataclass
@@ -234,16 +210,17 @@ class VaultBootstrapProvider(ResourceProvider):
 
     def _run(self, props: dict[str, Any], olds: dict[str, Any] | None) -> dict[str, Any]:
         vault_config.validate(props)
-        address = props["address"]
-        waits = vault_waits.Waits.from_props(props.get("waits"))
-        sm = break_glass.client(props["region"])
+        inputs = BootstrapInputs.from_properties(props)
+        address = str(inputs.address)
+        waits = vault_waits.Waits.from_props(inputs.waits)
+        sm = break_glass.client(inputs.region)
         with vault_clients(props) as (vault, direct):
             health = vault_waits.wait_until_answering(direct, address, waits)
             session: Session | None = None
             if not health.get("initialized"):
                 if olds is not None:
                     raise _storage_lost(address)
-                session = self._initialise(direct, sm, props)
+                session = self._initialise(direct, sm, props, inputs)
             unsealed = vault_waits.wait_until_unsealed(direct, address, waits)
             vault_waits.wait_for_leader(direct, address, waits)
             if session is None:
@@ -252,7 +229,7 @@ class VaultBootstrapProvider(ResourceProvider):
             vault.token = direct.token = session.token
             try:
                 if session.kind != "provisioner":
-                    vault_waits.wait_for_peers(direct, address, int(props["cluster_size"]), waits)
+                    vault_waits.wait_for_peers(direct, address, int(inputs.cluster_size), waits)
                 wanted = vault_config.desired(props)
                 live = vault_reconcile.live_view(vault, wanted)
                 with _admin_for_protected_policies(props, session, wanted, live) as admin:
@@ -264,7 +241,7 @@ class VaultBootstrapProvider(ResourceProvider):
                         retired_aws_roles=list((olds or {}).get("managed_aws_roles") or []),
                         admin=admin,
                     )
-                provisioner = self._provisioner(direct, props, olds, session)
+                provisioner = self._provisioner(direct, inputs, olds, session)
                 root_revoked = False
                 if session.is_root:
                     self._revoke_root(vault, direct, address, str(provisioner["provisioner_accessor"]))
@@ -276,7 +253,7 @@ class VaultBootstrapProvider(ResourceProvider):
         return {
             **{key: props.get(key) for key in ECHOED_INPUTS},
             **provisioner,
-            "_cluster_id": str(unsealed.get("cluster_id") or props["break_glass_secret_id"]),
+            "_cluster_id": str(unsealed.get("cluster_id") or inputs.break_glass_secret_id),
             "config_digest": vault_config.digest(wanted),
             "drift": "",
             "changes": changes,
@@ -286,17 +263,17 @@ class VaultBootstrapProvider(ResourceProvider):
             "break_glass_version_id": session.break_glass_version_id
             or str((olds or {}).get("break_glass_version_id") or ""),
             "root_token_revoked": root_revoked or bool((olds or {}).get("root_token_revoked")),
-            "adopt_token_fingerprint": _token_fingerprint(props.get("adopt_token")),
+            "adopt_token_fingerprint": _token_fingerprint(inputs.adopt_token),
             "on_delete": DELETE_NOTE,
         }
 
-    def _initialise(self, direct: Any, sm: Any, props: Mapping[str, Any]) -> Session:
+    def _initialise(self, direct: Any, sm: Any, props: Mapping[str, Any], inputs: BootstrapInputs) -> Session:
         """`sys/init` with recovery shares, and the shares stored before anything else can fail."""
-        address, secret_id = props["address"], props["break_glass_secret_id"]
+        address, secret_id = str(inputs.address), str(inputs.break_glass_secret_id)
         marker = break_glass.preflight(sm, secret_id, address)
-        shares = int(props.get("recovery_shares") or RECOVERY_SHARES)
-        threshold = int(props.get("recovery_threshold") or RECOVERY_THRESHOLD)
-        pgp_keys = list(props.get("recovery_pgp_keys") or [])
+        shares = int(inputs.recovery_shares)
+        threshold = int(inputs.recovery_threshold)
+        pgp_keys = list(inputs.recovery_pgp_keys)
         request: dict[str, Any] = {"recovery_shares": shares, "recovery_threshold": threshold}
         if pgp_keys:
             request["recovery_pgp_keys"] = pgp_keys
@@ -427,10 +404,10 @@ class VaultBootstrapProvider(ResourceProvider):
 
     @staticmethod
     def _provisioner(
-        direct: Any, props: Mapping[str, Any], olds: Mapping[str, Any] | None, session: Session
+        direct: Any, inputs: BootstrapInputs, olds: Mapping[str, Any] | None, session: Session
     ) -> dict[str, Any]:
         """The provisioner token for later runs: renewed if this run used it, else newly issued."""
-        period = str(props.get("provisioner_period") or PROVISIONER_PERIOD)
+        period = str(inputs.provisioner_period or PROVISIONER_PERIOD)
         renew_after = (_now() + timedelta(seconds=vault_config.duration_seconds(period) / 2)).isoformat()
         if session.kind == "provisioner" and olds is not None:
             return {
@@ -548,6 +525,24 @@ def _token_fingerprint(value: Any) -> str:
     return fingerprint(str(token)) if token else ""
 
 
+# The provider's own outputs besides the echoed inputs: property names in state, like the inputs.
+OUTPUTS = (
+    "provisioner_token",
+    "provisioner_accessor",
+    "provisioner_renew_after",
+    "config_digest",
+    "drift",
+    "changes",
+    "managed_policies",
+    "managed_aws_roles",
+    "bootstrap",
+    "break_glass_version_id",
+    "root_token_revoked",
+    "adopt_token_fingerprint",
+    "on_delete",
+)
+
+
 class BootstrappedVault(pulumi.dynamic.Resource, module="candlefish", name="BootstrappedVault"):
     """A Vault cluster initialised and configured by the bootstrap provider (see the module docstring)."""
 
@@ -560,65 +555,10 @@ class BootstrappedVault(pulumi.dynamic.Resource, module="candlefish", name="Boot
     on_delete: pulumi.Output[str]
 
     def __init__(
-        self,
-        name: str,
-        *,
-        address: pulumi.Input[str],
-        ca_pem: pulumi.Input[str],
-        region: str,
-        break_glass_secret_id: pulumi.Input[str],
-        cluster_size: int,
-        node_role_arn: pulumi.Input[str],
-        policies: Mapping[str, str],
-        ci_approle: Mapping[str, Any],
-        rotation_role_arn: pulumi.Input[str] | None = None,
-        app_roles: list[Mapping[str, Any]] | None = None,
-        recovery_pgp_keys: list[str] | None = None,
-        adopt_token: pulumi.Input[str] | None = None,
-        audit_file_path: str = vault_config.AUDIT_FILE_PATH,
-        autopilot: Mapping[str, Any] | None = None,
-        iam_server_id: str = "",
-        provisioner_period: str = PROVISIONER_PERIOD,
-        waits: Mapping[str, float] | None = None,
-        break_glass: Mapping[str, Any] | None = None,
-        opts: pulumi.ResourceOptions | None = None,
+        self, name: str, inputs: BootstrapInputs, opts: pulumi.ResourceOptions | None = None
     ) -> None:
-        props = {
-            "address": address,
-            "ca_pem": ca_pem,
-            "region": region,
-            "break_glass_secret_id": break_glass_secret_id,
-            "cluster_size": cluster_size,
-            "recovery_shares": RECOVERY_SHARES,
-            "recovery_threshold": RECOVERY_THRESHOLD,
-            "recovery_pgp_keys": list(recovery_pgp_keys or []),
-            "adopt_token": pulumi.Output.secret(adopt_token) if adopt_token is not None else None,
-            "node_role_arn": node_role_arn,
-            "rotation_role_arn": rotation_role_arn or "",
-            "app_roles": list(app_roles or []),
-            "ci_approle": dict(ci_approle),
-            "policies": dict(policies),
-            "audit_file_path": audit_file_path,
-            "autopilot": dict(autopilot or vault_config.AUTOPILOT_DEFAULTS),
-            "iam_server_id": iam_server_id,
-            "provisioner_period": provisioner_period,
-            "waits": dict(waits or {}),
-            # Break-glass access (vault_break_glass): {"broker_role_arn", "max_ttl"}, or None when off.
-            "break_glass": dict(break_glass) if break_glass else None,
-            "provisioner_token": None,
-            "provisioner_accessor": None,
-            "provisioner_renew_after": None,
-            "config_digest": None,
-            "drift": None,
-            "changes": None,
-            "managed_policies": None,
-            "managed_aws_roles": None,
-            "bootstrap": None,
-            "break_glass_version_id": None,
-            "root_token_revoked": None,
-            "adopt_token_fingerprint": None,
-            "on_delete": None,
-        }
+        # The outputs start unknown; `OUTPUTS` names them (as the provider's results do).
+        props = {**inputs.to_properties(), **dict.fromkeys(OUTPUTS)}
         # The engine encrypts the provisioner token in state because it is listed here.
         secret_outputs = pulumi.ResourceOptions(additional_secret_outputs=["provisioner_token"])
         super().__init__(

@@ -9,7 +9,6 @@ from tests.support.mocks import Recording, run_program
 
 pytest_plugins = [
     "tests.support.moto_server",
-    "tests.support.vault_fixtures",
     "tests.support.openbao_fixtures",
     "tests.support.postgres_fixtures",
     "tests.support.break_glass",

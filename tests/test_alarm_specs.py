@@ -3,7 +3,8 @@
 import pytest
 
 from components.deployment import Names
-from components.monitoring.alarms import GUIDE_ALARMS, all_alarms
+from components.monitoring.alarm_spec import GUIDE_ALARMS
+from components.monitoring.alarms import all_alarms
 from components.monitoring.certificates import certificate_alarms
 from components.monitoring.targets import DatabaseTargets, Metric, VaultTargets, Watched, redis_node_ids
 from components.monitoring.widgets import GRID_WIDTH, Line, MetricWidget, TextWidget, layout
@@ -27,7 +28,7 @@ WATCHED = Watched(
     ),
     names=Names("test"),
     cluster_size=3,
-    functions={"audit-watcher": "watcher"},
+    functions={"audit-watcher": "watcher", "redis-auth-rotation": "redis-rotation"},
 )
 
 

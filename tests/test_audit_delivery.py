@@ -46,10 +46,10 @@ def test_every_audit_event_is_subscribed_to_the_firehose_stream(production):
     assert policy.urn in subscription.dependencies
 
 
-def test_firehose_delivers_into_the_audit_bucket_with_sse_kms_and_logs_its_errors(production):
+def test_firehose_delivers_into_the_staging_bucket_with_sse_kms_and_logs_its_errors(production):
     stream = production.one(STREAM)
     s3 = stream.inputs["extendedS3Configuration"]
-    audit = production.one("aws:s3/bucket:Bucket", "storage-audit")
+    audit = production.one("aws:s3/bucket:Bucket", "storage-audit-staging")
     data_key = production.one("aws:kms/key:Key", "keys-data").outputs["arn"]
     assert stream.inputs["destination"] == "extended_s3"
     assert s3["bucketArn"] == audit.outputs["arn"]
@@ -72,7 +72,7 @@ def test_firehose_role_is_least_privilege_and_guarded_against_confused_deputies(
     assert statement["Principal"] == {"Service": "firehose.amazonaws.com"}
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
     found = role_policy(production, "audit-delivery-firehose-policy")
-    arn = production.one("aws:s3/bucket:Bucket", "storage-audit").outputs["arn"]
+    arn = production.one("aws:s3/bucket:Bucket", "storage-audit-staging").outputs["arn"]
     assert found["WriteAuditObjects"]["Resource"] == [f"{arn}/{AUDIT_PREFIX}*", f"{arn}/{ERROR_PREFIX}*"]
     assert "s3:DeleteObject" not in json.dumps(found)
     assert found["EncryptWithTheDataKeyThroughS3"]["Condition"] == {
@@ -98,11 +98,11 @@ def test_logs_role_may_only_put_records_into_this_stream(production):
     assert only["Resource"] == [production.one(STREAM).outputs["arn"]]
 
 
-def test_the_stream_waits_for_its_role_policy_and_the_audit_bucket_policy(production):
+def test_the_stream_waits_for_its_role_policy_and_the_staging_bucket_policy(production):
     stream = production.one(STREAM)
     assert (
         production.one("aws:iam/rolePolicy:RolePolicy", "audit-delivery-firehose-policy").urn
         in stream.dependencies
     )
-    audit_policy = production.one("aws:s3/bucketPolicy:BucketPolicy", "storage-audit-policy")
+    audit_policy = production.one("aws:s3/bucketPolicy:BucketPolicy", "storage-audit-staging-policy")
     assert audit_policy.urn in stream.dependencies

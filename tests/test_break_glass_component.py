@@ -8,7 +8,7 @@ from typing import Any
 
 import pytest
 
-from components.break_glass.component import role_prefix
+from components.deployment import Names
 from tests.support.iam_lint import findings, trust_findings
 from tests.support.mocks import Recording, run_program
 
@@ -46,7 +46,9 @@ def test_the_broker_sits_in_the_private_subnets_behind_an_iam_authenticated_url(
     assert function["vpcConfig"]["subnetIds"] and function["handler"].startswith(
         "lambdas.break_glass_broker."
     )
-    assert "lambdas/rotation/vault.py" in function["code"].assets
+    # Production deploys the signed package of the archive it uploads (tests/test_code_signing.py).
+    package = production.one("aws:s3/bucketObjectv2:BucketObjectv2", "break-glass-broker-package").inputs
+    assert "lambdas/rotation/vault.py" in package["source"].assets
     variables = function["environment"]["variables"]
     assert variables["MIN_APPROVALS"] == "2" and variables["MAX_DURATION_SECONDS"] == "3600"
     assert json.loads(variables["PEOPLE"])["marcus"] == ["approver", "requester"]
@@ -96,8 +98,10 @@ def test_each_person_has_an_mfa_role_that_only_reaches_the_broker(production: Re
         for r in production.of_type("aws:iam/role:Role")
         if r.name.startswith("break-glass-person-")
     }
-    assert set(roles) == {f"{role_prefix('production')}{p}" for p in ("elena", "marcus", "priya", "tomas")}
-    marcus = roles[f"{role_prefix('production')}marcus"]
+    names = Names("production")
+    assert set(roles) == {names.break_glass_person_role(p) for p in ("elena", "marcus", "priya", "tomas")}
+    assert set(roles) == {f"candlefish-production-bg-{p}" for p in ("elena", "marcus", "priya", "tomas")}
+    marcus = roles[names.break_glass_person_role("marcus")]
     trust = json.loads(marcus.inputs["assumeRolePolicy"])
     [only] = trust["Statement"]
     assert only["Condition"] == {

@@ -361,6 +361,14 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ("boolean malformed", {"enableDevMode": "yes"}, "enableDevMode", "is not a boolean"),
     ("single nat in production", {"natGateways": "single"}, "natGateways", "one NAT gateway per zone"),
     ("nat mode unknown", {"natGateways": "none"}, "natGateways", "one of one-per-az, single"),
+    ("code signing only warns in production", {"lambdaCodeSigning": "warn"}, "lambdaCodeSigning", "enforce"),
+    ("code signing off in production", {"lambdaCodeSigning": "off"}, "lambdaCodeSigning", "signed function"),
+    (
+        "code signing mode unknown",
+        {"lambdaCodeSigning": "strict"},
+        "lambdaCodeSigning",
+        "one of enforce, warn, off",
+    ),
     ("short kms window in production", {"kmsDeletionWindowDays": 7}, "kmsDeletionWindowDays", "too short"),
     ("kms window out of range", {"kmsDeletionWindowDays": 45}, "kmsDeletionWindowDays", "out of range"),
     (
@@ -386,6 +394,24 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
         {"deployerPrincipals": ["*"]},
         "deployerPrincipals[0]",
         "'*' is not an IAM role name, name pattern or ARN",
+    ),
+    (
+        "a validator principal that admits every role",
+        {"validatorPrincipals": ["/*"]},
+        "validatorPrincipals[0]",
+        "'/*' is not an IAM role name, name pattern or ARN",
+    ),
+    (
+        "production without a Redis AUTH rotation schedule",
+        {"redisAuthRotationDays": 0},
+        "redisAuthRotationDays",
+        "0 does not rotate the Redis AUTH token at least monthly",
+    ),
+    (
+        "production rotating the Redis AUTH token less than monthly",
+        {"redisAuthRotationDays": 45},
+        "redisAuthRotationDays",
+        "45 does not rotate the Redis AUTH token at least monthly",
     ),
     (
         "two entries share a vault path",

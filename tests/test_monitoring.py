@@ -15,7 +15,8 @@ from components.config.monitoring import zone_file
 from components.config.stack import load_stack_config
 from components.deployment import AwsContext, Deployment
 from components.monitoring import audit_filters
-from components.monitoring.alarms import AGENT_METRICS, GUIDE_ALARMS
+from components.monitoring.alarm_spec import GUIDE_ALARMS
+from components.monitoring.alarms import AGENT_METRICS
 from components.monitoring.component import Monitoring, MonitoringArgs
 from components.monitoring.dashboards import SERVER_ERRORS
 from components.monitoring.targets import TELEMETRY_NAMESPACE, DatabaseTargets, VaultTargets

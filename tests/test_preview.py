@@ -33,8 +33,9 @@ def test_text_preview_shows_components_and_counts(capsys):
     assert "aws:ec2/vpcEndpoint:VpcEndpoint x13" in out
     assert "aws:ec2/natGateway:NatGateway x3" in out
     assert "aws:autoscaling/group:Group x1" in out
-    # audit, snapshots, ALB logs, S3 server access logs, and the audit and snapshot replicas in the DR region.
-    assert "aws:s3/bucket:Bucket x6" in out
+    # audit and its staging, snapshots, ALB logs, S3 server access logs, function artifacts, and the audit and
+    # snapshot replicas in the DR region.
+    assert "aws:s3/bucket:Bucket x8" in out
 
 
 def test_json_plan_lists_every_resource_with_engine_shaped_fields(tmp_path):

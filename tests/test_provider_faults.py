@@ -12,6 +12,7 @@ import json
 from datetime import UTC, datetime, timedelta
 
 import boto3
+import hvac
 import pytest
 from botocore.exceptions import ClientError
 
@@ -20,7 +21,7 @@ from providers import secrets_manager_seed as seed_module
 from providers.common import BootstrapError
 from providers.secrets_manager_seed import SecretsManagerSeedProvider
 from providers.vault_bootstrap import VaultBootstrapProvider
-from tests.test_vault_bootstrap import CLUSTER_SIZE, join_peers, props
+from tests.test_vault_bootstrap_real import fast_retries, props, target_factory  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
 SECRET_ID = "candlefish/test/vault/break-glass"
@@ -40,15 +41,8 @@ def break_glass_secret(aws):
     return boto3.client("secretsmanager").create_secret(Name=SECRET_ID, KmsKeyId=key)["ARN"]
 
 
-def uninitialised_cluster(vault_server_factory):
-    server = vault_server_factory(initialized=False, kv_mount=None)
-    server.set_expected_raft_peers(CLUSTER_SIZE)
-    join_peers(server)
-    return server
-
-
-def test_a_vault_that_lost_its_storage_is_never_initialised_again(vault_server_factory, break_glass_secret):
-    first = uninitialised_cluster(vault_server_factory)
+def test_a_vault_that_lost_its_storage_is_never_initialised_again(target_factory, break_glass_secret):  # noqa: F811
+    first = target_factory(1)
     given = props(first, break_glass_secret)
     created = VaultBootstrapProvider().create(given).outs
     assert created is not None
@@ -57,11 +51,13 @@ def test_a_vault_that_lost_its_storage_is_never_initialised_again(vault_server_f
     material = sm.get_secret_value(SecretId=break_glass_secret)["SecretString"]
 
     # The same stack, its Vault now answering uninitialised (storage wiped, or a new cluster at the address).
-    empty = uninitialised_cluster(vault_server_factory)
+    empty = target_factory(1)
     with pytest.raises(BootstrapError, match=r"is not initialised, yet this stack bootstrapped it before"):
-        VaultBootstrapProvider().update("cluster", state, props(empty, break_glass_secret))
-    assert not empty.state.initialized
-    assert not [entry for entry in empty.request_log if entry.path == "sys/init" and entry.method != "GET"]
+        VaultBootstrapProvider().update("cluster", state, {**given, "address": empty.url})
+    assert hvac.Client(url=empty.url).sys.read_init_status()["initialized"] is False
+    assert not [
+        entry for entry in empty.proxy.request_log if entry.path == "sys/init" and entry.method != "GET"
+    ]
     assert sm.get_secret_value(SecretId=break_glass_secret)["SecretString"] == material
 
 

@@ -14,7 +14,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from components.monitoring.alarms import RUNBOOK_PAGE, all_alarms
+from components.monitoring.alarm_spec import RUNBOOK_PAGE
+from components.monitoring.alarms import all_alarms
 from components.monitoring.certificates import certificate_alarms
 from lambdas.slack_forwarder.message import parse_description
 from tests.support.mocks import ROOT

@@ -193,6 +193,7 @@ def test_rotation_function_package_is_only_the_lambda_code():
         "lambdas/__init__.py",
         "lambdas/rotation/__init__.py",
         "lambdas/rotation/handler.py",
+        "lambdas/rotation/redis_auth.py",
         "lambdas/rotation/values.py",
         "lambdas/rotation/vault.py",
     ]

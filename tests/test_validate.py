@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 import time
+import urllib.request
 from datetime import UTC, datetime, timedelta
 
 import boto3
@@ -163,13 +164,112 @@ def test_a_snapshot_without_a_recorded_checksum_fails(aws):
     assert found.status == FAIL and "no sha256 recorded" in found.detail
 
 
-def test_the_secrets_manager_canary_round_trips_and_a_missing_secret_fails(aws):
+def _fake_pulumi(tmp_path, monkeypatch, outputs: dict) -> None:
+    """The Pulumi CLI cannot run here: a stand-in prints what `pulumi stack output --json` would."""
+    fake = tmp_path / "pulumi"
+    fake.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(outputs)}\nEOF\n")
+    fake.chmod(0o755)
+    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+
+
+def _canary(client) -> str:
+    return str(client.create_secret(Name="candlefish/test/canary/validate")["ARN"])
+
+
+def test_the_secrets_manager_canary_writes_a_fresh_marker_and_reads_it_back(aws):
     client = boto3.client("secretsmanager")
-    arn = client.create_secret(Name="candlefish/test/canary", SecretString="example-not-a-secret")["ARN"]
+    arn = _canary(client)
+    first = checks.secrets_manager_canary(client, arn)
+    assert first.status == PASS and first.detail.startswith("written and read back (version ")
+    marker = client.get_secret_value(SecretId=arn)["SecretString"]
+    assert marker.startswith("validate-canary-not-a-secret-")
     assert checks.secrets_manager_canary(client, arn).status == PASS
+    # Each run writes a new marker, and the marker never appears in what the check reports.
+    assert client.get_secret_value(SecretId=arn)["SecretString"] != marker
+    assert marker not in repr(first)
+
+
+class _RacingWriter:
+    """A client whose every write is followed at once by another writer's (a second validate, or a writer
+    outside the policy): the read-back is that writer's value."""
+
+    def __init__(self, client) -> None:
+        self._client = client
+
+    def put_secret_value(self, **kwargs):
+        written = self._client.put_secret_value(**kwargs)
+        self._client.put_secret_value(SecretId=kwargs["SecretId"], SecretString="example-not-a-secret")
+        return written
+
+    def get_secret_value(self, **kwargs):
+        return self._client.get_secret_value(**kwargs)
+
+
+def test_a_different_value_read_back_fails_and_names_the_first_step(aws):
+    client = boto3.client("secretsmanager")
+    found = checks.secrets_manager_canary(_RacingWriter(client), _canary(client))
+    assert found.status == FAIL and found.detail.startswith("read back a different value than version ")
+    assert "CloudTrail" in found.first_step and "example-not-a-secret" not in repr(found)
+
+
+def test_a_missing_canary_fails_and_no_canary_at_all_cannot_be_checked(aws):
+    client = boto3.client("secretsmanager")
+    arn = _canary(client)
     missing = checks.secrets_manager_canary(client, arn.replace("canary", "absent"))
     assert missing.status == FAIL and missing.detail == "ResourceNotFoundException"
-    assert checks.secrets_manager_canary(client, None).status == UNKNOWN
+    assert "pulumi up" in missing.first_step
+    none = checks.secrets_manager_canary(client, None)
+    assert none.status == UNKNOWN and "canarySecretArn" in none.first_step
+
+
+@pytest.fixture
+def enforced_iam(aws):
+    """moto checks IAM identity policies from here on (its `reset-auth`), and stops again afterwards."""
+
+    def reset_auth(count: str) -> None:
+        request = urllib.request.Request(
+            f"{aws.url}/moto-api/reset-auth",
+            data=count.encode(),
+            method="POST",
+            headers={"Content-Type": "text/plain"},  # a form content type would hide the body from moto
+        )
+        with urllib.request.urlopen(request, timeout=10):
+            pass
+
+    yield lambda: reset_auth("0")
+    reset_auth("inf")
+
+
+def test_a_caller_its_policy_refuses_could_not_check_and_is_told_which_setting_admits_it(aws, enforced_iam):
+    client = boto3.client("secretsmanager")
+    arn = _canary(client)
+    iam = boto3.client("iam")
+    iam.create_user(UserName="someone-else")
+    iam.put_user_policy(
+        UserName="someone-else",
+        PolicyName="other-secrets-only",
+        PolicyDocument=json.dumps(
+            {
+                "Version": "2012-10-17",
+                "Statement": [
+                    {
+                        "Effect": "Allow",
+                        "Action": ["secretsmanager:GetSecretValue", "secretsmanager:PutSecretValue"],
+                        "Resource": "arn:aws:secretsmanager:*:*:secret:candlefish/test/other-*",
+                    }
+                ],
+            }
+        ),
+    )
+    key = iam.create_access_key(UserName="someone-else")["AccessKey"]
+    stranger = boto3.client(
+        "secretsmanager", aws_access_key_id=key["AccessKeyId"], aws_secret_access_key=key["SecretAccessKey"]
+    )
+    enforced_iam()
+    found = checks.secrets_manager_canary(stranger, arn)
+    # AWS answers AccessDeniedException; moto's refusal parses only as its HTTP status, 403: both count.
+    assert found.status == UNKNOWN and found.detail.endswith("this caller may not use the canary")
+    assert "validatorPrincipals" in found.first_step
 
 
 @pytest.mark.parametrize(
@@ -232,12 +332,8 @@ def test_without_the_pulumi_cli_the_stack_outputs_cannot_be_read(monkeypatch, ca
 
 @pytest.mark.openbao
 def test_the_stack_outputs_give_the_address_and_region(openbao_dev, monkeypatch, capsys, tmp_path):
-    # The Pulumi CLI cannot run here: a stand-in prints what `pulumi stack output --json` would.
     outputs = {"vaultAddress": openbao_dev.addr, "unsealKeyArn": "arn:aws:kms:us-west-2:123456789012:key/k"}
-    fake = tmp_path / "pulumi"
-    fake.write_text(f"#!/bin/sh\ncat <<'EOF'\n{json.dumps(outputs)}\nEOF\n")
-    fake.chmod(0o755)
-    monkeypatch.setenv("PATH", f"{tmp_path}:/usr/bin:/bin")
+    _fake_pulumi(tmp_path, monkeypatch, outputs)
     monkeypatch.setenv("VAULT_TOKEN", openbao_dev.root_token)
     skip = [arg for name in validate.ALL_CHECKS if name != "leader" for arg in ("--skip", name)]
     assert validate.main(["--stack", "production", "--json", *skip]) == validate.EXIT_OK
@@ -246,3 +342,16 @@ def test_the_stack_outputs_give_the_address_and_region(openbao_dev, monkeypatch,
         {"name": "leader", "status": PASS, "detail": "single node without HA", "first_step": ""}
     ]
     assert validate.region_of(outputs["unsealKeyArn"]) == "us-west-2"
+
+
+def test_by_default_validate_writes_the_canary_the_stack_exports(aws, monkeypatch, capsys, tmp_path):
+    client = boto3.client("secretsmanager")
+    arn = _canary(client)
+    outputs = {"vaultAddress": "https://vault.internal:8200", "canarySecretArn": arn}
+    _fake_pulumi(tmp_path, monkeypatch, outputs)
+    monkeypatch.setenv("VAULT_TOKEN", "example-not-a-secret")
+    skip = [arg for name in validate.ALL_CHECKS if name != "sm-canary" for arg in ("--skip", name)]
+    assert validate.main(["--stack", "production", "--json", *skip]) == validate.EXIT_OK
+    (check,) = json.loads(capsys.readouterr().out)["checks"]
+    assert check["name"] == "secrets manager canary" and check["status"] == PASS
+    assert client.get_secret_value(SecretId=arn)["SecretString"].startswith("validate-canary-not-a-secret-")

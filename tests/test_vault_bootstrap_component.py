@@ -10,13 +10,13 @@ from pulumi.runtime.sync_await import _sync_await
 from components.deployment import AwsContext, Deployment
 from components.vault.bootstrap import (
     AppRole,
-    CiAppRoleSettings,
     VaultBootstrap,
     VaultBootstrapArgs,
     break_glass_policy,
     deployer_role_arn,
     principal_patterns,
 )
+from providers.bootstrap_inputs import CiAppRole
 from tests.support.fakes import ACCOUNT_ID
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_under_mocks
@@ -40,7 +40,7 @@ def _args(**overrides):
         ),
         secrets_key_arn=SECRETS_KEY,
         node_role_arn=NODE_ROLE,
-        ci_approle=CiAppRoleSettings(token_policies=["platform-team"], bound_cidrs=["10.20.0.0/16"]),
+        ci_approle=CiAppRole(token_policies=["platform-team"], bound_cidrs=["10.20.0.0/16"]),
         app_roles=[
             AppRole("payments", f"arn:aws:iam::{ACCOUNT_ID}:role/payments-api", ["candlefish/payments"])
         ],

@@ -6,6 +6,8 @@ the bootstrap initialises it. What a real server cannot be made to do here (peer
 IAM lookups refused, auto-unseal that never completes) stays in tests/test_vault_bootstrap.py.
 """
 
+import time
+
 import boto3
 import hvac
 import hvac.exceptions as hx
@@ -222,3 +224,23 @@ def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(targ
     assert done["outs"]["root_token_revoked"] is True
     provisioner = hvac.Client(url=target.url, token=done["outs"]["provisioner_token"])
     assert provisioner.auth.token.lookup_self()["data"]["policies"] == ["provisioner"]
+
+
+def test_a_cluster_sealed_between_runs_is_reported_as_sealed_promptly(bootstrapped):
+    """The proxy answers sys/health as a sealed node does (the `sealedcode` the bootstrap asks for), so
+    the bootstrap sees a sealed node at once and waits only `unseal_s`, not `ready_s`, before saying so."""
+
+    target, given, outs = bootstrapped
+    target.proxy.log.clear()
+    target.proxy.sealed = True
+    began = time.monotonic()
+    with pytest.raises(
+        BootstrapError,
+        match=r"is still sealed after 0.5 s: auto-unseal has not completed.*re-run `pulumi up` \(init is not "
+        r"repeated\)",
+    ):
+        VaultBootstrapProvider().update(
+            "cluster", {**given, **outs}, {**given, "waits": {**WAITS, "ready_s": 30, "unseal_s": 0.5}}
+        )
+    assert time.monotonic() - began < 10
+    assert not sent(target, "sys/init", "PUT")

@@ -136,6 +136,9 @@ def test_first_run_initialises_stores_the_shares_and_revokes_the_root_token(boot
     material = stored_material(secret_arn)
     assert len(material["recovery_shares"]) == 5
     assert material["recovery_threshold"] == 3
+    assert material["recovery_shares_pgp_encrypted"] is False
+    assert outs["bootstrap"] == "initialised" and outs["root_token_revoked"] is True
+    assert not break_glass.init_pending(boto3.client("secretsmanager"), secret_arn)
     status = target.client("").sys.read_seal_status()
     assert status["initialized"] is True and status["recovery_seal"] is True
     with pytest.raises(hx.Forbidden):
@@ -144,6 +147,28 @@ def test_first_run_initialises_stores_the_shares_and_revokes_the_root_token(boot
     assert provisioner["policies"] == ["provisioner"]
     assert provisioner["period"] == 720 * 3600
     assert provisioner["orphan"] is True
+    assert provisioner["accessor"] == outs["provisioner_accessor"]
+    # Nothing secret in the outputs but the provisioner token (a Pulumi secret, see the resource class).
+    public = json.dumps({key: value for key, value in outs.items() if key != "provisioner_token"})
+    assert material["root_token"] not in public and outs["provisioner_token"] not in public
+    assert not any(share in json.dumps(outs) for share in material["recovery_shares"])
+
+
+def test_the_shares_are_stored_and_audit_enabled_before_any_other_configuration(bootstrapped):
+    """The shares reach Secrets Manager before the first configuration request, and everything the root
+    token does after init (policies, engines, auth methods, roles) is audited."""
+    target, _, _ = bootstrapped
+    writes = [r.path for r in target.proxy.request_log if r.method not in {"GET", "HEAD", "LIST"}]
+    configuration = [
+        path
+        for path in writes
+        if path.startswith(
+            ("sys/audit/", "sys/policies/", "sys/mounts/", "sys/auth/", "auth/aws/", "auth/approle/")
+        )
+    ]
+    assert writes[0] == "sys/init"
+    assert configuration[:2] == ["sys/audit/file", "sys/audit/syslog"]
+    assert "sys/audit/file" not in configuration[2:] and "sys/audit/syslog" not in configuration[2:]
 
 
 def test_first_run_configures_the_real_server(bootstrapped):
@@ -156,17 +181,27 @@ def test_first_run_configures_the_real_server(bootstrapped):
     role = vault.read("auth/approle/role/ci")["data"]
     assert role["token_policies"] == ["platform-team"]
     assert role["secret_id_num_uses"] == 1
+    assert audit["syslog/"]["options"] == {"facility": "AUTH", "tag": "vault"}
+    assert (role["secret_id_ttl"], role["token_ttl"], role["token_max_ttl"]) == (3600, 1200, 3600)
+    assert role["token_bound_cidrs"] == ["127.0.0.0/8"] and role["secret_id_bound_cidrs"] == ["127.0.0.0/8"]
     autopilot = vault.read("sys/storage/raft/autopilot/configuration")["data"]
     assert autopilot["dead_server_last_contact_threshold"] in {"10m0s", "10m"}
-    assert autopilot["min_quorum"] == 3
-    for name in ("admin", "provisioner", "break-glass", app_policy_name("payments")):
-        assert vault.sys.read_acl_policy(name)["data"]["policy"].strip()
+    assert autopilot["min_quorum"] == 3 and autopilot["cleanup_dead_servers"] is True
+    assert autopilot["last_contact_threshold"] == "10s" and autopilot["server_stabilization_time"] == "10s"
+    declared = render_policies(APPS, region=REGION, audit_file_path=str(target.audit_log))
+    for name, text in declared.items():
+        assert vault.sys.read_acl_policy(name)["data"]["policy"] == text.strip(), name
+    assert outs["config_digest"].startswith("sha256:") and outs["drift"] == ""
     # The snapshot timer's set-up: its AWS auth role (stand-in) bound to the node role, snapshot policy only.
     assert target.proxy.aws_auth is not None
     snapshot = target.proxy.aws_auth.roles["snapshot"]
     assert snapshot["bound_iam_principal_arn"] == [NODE_ROLE]
     assert snapshot["token_policies"] == ["snapshot"]
-    assert snapshot["token_no_default_policy"] is True
+    assert snapshot["token_no_default_policy"] is True and snapshot["auth_type"] == "iam"
+    assert target.proxy.aws_auth.roles["rotation"]["token_policies"] == ["rotation"]
+    payments = target.proxy.aws_auth.roles["payments"]
+    assert payments["bound_iam_principal_arn"] == [PAYMENTS_ROLE]
+    assert payments["token_policies"] == [app_policy_name("payments")]
 
 
 def test_the_audit_log_records_the_bootstrap_with_secrets_hmaced(bootstrapped, openbao_syslog):
@@ -180,11 +215,19 @@ def test_the_audit_log_records_the_bootstrap_with_secrets_hmaced(bootstrapped, o
     assert outs["provisioner_token"] not in target.audit_log.read_text()
 
 
-def test_a_rerun_writes_nothing(bootstrapped):
+def test_a_rerun_writes_nothing(bootstrapped, secret_arn):
     target, given, outs = bootstrapped
+    provider = VaultBootstrapProvider()
+    assert provider.diff("id", {**given, **outs}, given).changes is False
+    version = boto3.client("secretsmanager").describe_secret(SecretId=secret_arn)["VersionIdsToStages"]
     target.proxy.log.clear()
-    again = VaultBootstrapProvider().update("id", {**given, **outs}, given).outs
+    again = provider.update("id", {**given, **outs}, given).outs
     assert again is not None
+    assert again["provisioner_token"] == outs["provisioner_token"]
+    assert again["config_digest"] == outs["config_digest"] and again["changes"] == []
+    assert (
+        boto3.client("secretsmanager").describe_secret(SecretId=secret_arn)["VersionIdsToStages"] == version
+    )
     changed = [
         (r.method, r.path) for r in target.proxy.request_log if r.method not in {"GET", "HEAD", "LIST"}
     ]
@@ -201,9 +244,15 @@ def test_drift_is_reported_by_refresh_and_put_back_by_update(bootstrapped):
     read = provider.read("id", {**given, **outs}).outs
     assert read is not None
     assert read["config_digest"] != outs["config_digest"]
+    assert read["drift"] == "policy platform-team differs"
+    assert read["provisioner_token"] == outs["provisioner_token"]
     assert provider.diff("id", {**given, **read}, given).changes is True
-    provider.update("id", {**given, **read}, given)
+    fixed = provider.update("id", {**given, **read}, given).outs
+    assert fixed is not None and fixed["changes"] == ["wrote policy platform-team"]
     assert "secret/data/*" not in root.sys.read_acl_policy("platform-team")["data"]["policy"]
+    again = provider.read("id", {**given, **outs, **fixed}).outs
+    assert again is not None
+    assert again["config_digest"] == outs["config_digest"] and again["drift"] == ""
 
 
 def test_resuming_after_a_failure_half_way_finishes_without_a_second_init(target, secret_arn):

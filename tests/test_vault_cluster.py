@@ -10,12 +10,14 @@ import pytest
 import requests
 
 from components.vault import userdata
-from components.vault.cluster import DEV_MODE_WARNING, instance_architecture, rolling_min_healthy_percentage
+from components.vault.cluster import DEV_MODE_WARNING, rolling_min_healthy_percentage
 from components.vault.iam import NodeGrants, node_policy
+from components.vault.launch_template import instance_architecture
 from components.vault.load_balancer import BOOTSTRAP_HEALTH_CHECK_PATH, HEALTH_CHECK_PATH, SSL_POLICY
 from tests.support.iam_lint import findings
 from tests.support.mocks import run_program
 from tests.support.shell_lint import shellcheck
+from tests.support.vault_proxy import FaultProxy
 
 ZONES = {"us-east-1a", "us-east-1b", "us-east-1c"}
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -312,20 +314,33 @@ def test_target_groups_check_vault_health_over_https_on_8200(production, name, p
 @pytest.mark.parametrize(
     ("state", "serving", "bootstrap"),
     [
-        ({}, True, True),  # active
-        ({"standby": True}, True, True),
-        ({"performance_standby": True}, True, True),
-        ({"initialized": False}, False, True),  # a replacement node before it joins, or a new cluster
-        ({"sealed": True}, False, False),
+        ("active", True, True),
+        ("standby", True, True),
+        ("uninitialised", False, True),  # a replacement node before it joins, or a new cluster
+        ("sealed", False, False),
     ],
 )
 def test_clients_reach_only_initialised_unsealed_nodes_and_the_bootstrap_also_a_new_one(
-    vault_server_factory, state, serving, bootstrap
+    openbao_cluster, request, state, serving, bootstrap
 ):
-    """The target groups' checks against the Vault test server's sys/health (parity-tested with Vault)."""
-    server = vault_server_factory(**state)
+    """The target groups' checks against real OpenBao nodes in each state (a sealed one from the fault
+    proxy, whose sealed answers are checked against a really sealed server in test_vault_parity_real)."""
+    leader = openbao_cluster.leader()
+    verify: str | bool = openbao_cluster.ca_cert_path
+    if state == "active":
+        url = leader.addr
+    elif state == "standby":
+        url = next(node for node in openbao_cluster.nodes if node is not leader).addr
+    elif state == "uninitialised":
+        fresh = request.getfixturevalue("openbao_cluster_factory")(1, initialize=False)
+        url, verify = fresh.addrs[0], fresh.ca_cert_path
+    else:
+        proxy = FaultProxy(leader.addr, ca_cert=openbao_cluster.ca_cert_path).start()
+        request.addfinalizer(proxy.stop)
+        proxy.sealed = True
+        url, verify = proxy.url, True
     for path, healthy in ((HEALTH_CHECK_PATH, serving), (BOOTSTRAP_HEALTH_CHECK_PATH, bootstrap)):
-        response = requests.get(server.url + path, timeout=10)
+        response = requests.get(url + path, timeout=10, verify=verify)
         assert (response.status_code == 200) is healthy, (path, response.status_code)
 
 

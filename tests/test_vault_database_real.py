@@ -176,6 +176,25 @@ def test_a_rebootstrap_as_rds_master_user_resets_vault_admin(
         assert conn.execute("SELECT current_user").fetchone() == (creds["data"]["username"],)
 
 
+def test_a_new_database_host_triggers_a_rebootstrap(
+    openbao_client, postgres_database, props, mount, bootstrap_passwords
+):
+    """A replaced database (a new host) needs vault_admin made again there: the same server is reached
+    here under another name its certificate covers (`localhost` for 127.0.0.1), so verify-full still holds."""
+    provider = VaultDatabaseEngineProvider()
+    outs = outs_of(provider.create(props()))
+    assert props()["host"] != "localhost"
+    assert provider.diff("id", outs, props(host="localhost")).changes is True
+    provider.update("id", outs, props(host="localhost"))
+    assert len(bootstrap_passwords) == 2
+    assert connections(openbao_client, mount) == [CONNECTION]  # the bootstrap connection is gone again
+    url = openbao_client.secrets.database.read_connection(CONNECTION, mount_point=mount)["data"]
+    assert "@localhost:" in url["connection_details"]["connection_url"]
+    creds = openbao_client.secrets.database.generate_credentials("app-readonly", mount_point=mount)
+    with psycopg.connect(login_dsn(postgres_database, creds)) as conn:
+        assert conn.execute("SELECT current_user").fetchone() == (creds["data"]["username"],)
+
+
 def test_a_rerun_adopts_the_working_connection(openbao_client, props, mount, bootstrap_passwords):
     VaultDatabaseEngineProvider().create(props())
     again = VaultDatabaseEngineProvider().create(props()).outs

@@ -1,8 +1,11 @@
-"""Parity: the same requests against real OpenBao and against what remains of the hand-written Vault test
-server, which the tests still use for what OpenBao cannot do (AWS IAM auth, fault states). Where they
-differ, the difference is either fixed in the test server or listed, with its reason, in the divergence
-table of tests/support/README.md; `DIVERGENT` names those rows, and a listed row that stops diverging
-fails here so the table stays true.
+"""Parity: real OpenBao's answers pinned down, and what is still imitated compared with the real thing.
+
+The hand-written Vault test server is gone; what remains imitated is the fault proxy's sealed node and
+the AWS auth stand-in (tests/support/README.md). The proxy's sealed answers are compared here with a
+really sealed OpenBao; the stand-in has no real counterpart (OpenBao has no AWS auth), so its access
+decisions are the real server's own (see tests/support/aws_auth_standin.py). The checks on OpenBao alone
+are the behaviours the test server once diverged on (its divergence table rows), kept so that a change
+of the real server's answers shows here.
 """
 
 from __future__ import annotations
@@ -10,7 +13,7 @@ from __future__ import annotations
 import base64
 import io
 import tarfile
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +22,7 @@ import pytest
 import requests
 
 from tests.support.openbao import OpenBaoCluster, OpenBaoDevServer
-from tests.support.vault_server import VaultTestServer
+from tests.support.vault_proxy import FaultProxy
 
 FAKE_PGP_KEY = base64.b64encode(b"example-not-a-pgp-key" * 8).decode()
 
@@ -41,52 +44,24 @@ class Server:
         )
 
 
-# Rows of the divergence table (tests/support/README.md) that these checks exercise.
-DIVERGENT: dict[tuple[str, str], str] = {
-    ("test-server", "snapshot_is_a_raft_archive"): "its own snapshot format, not Raft's archive",
-    ("test-server", "kv_v2_subkeys"): "no secret/subkeys endpoint",
-    ("test-server", "token_leases_can_be_listed"): "sys/leases/lookup lists nothing",
-    ("test-server", "audit_hash_of_an_input"): "no sys/audit-hash endpoint",
-}
+@pytest.fixture
+def server(request, openbao_dev: OpenBaoDevServer, openbao_cluster: OpenBaoCluster) -> Server:
+    openbao_cluster_factory = request.getfixturevalue("openbao_cluster_factory")
 
+    def fresh_openbao() -> tuple[str, str | bool]:
+        node = openbao_cluster_factory(1, initialize=False)
+        return node.addrs[0], node.ca_cert_path
 
-@pytest.fixture(params=[pytest.param("openbao", marks=pytest.mark.openbao), "test-server"])
-def server(request) -> Iterator[Server]:
-    if request.param == "openbao":
-        openbao_cluster_factory = request.getfixturevalue("openbao_cluster_factory")
-        dev: OpenBaoDevServer = request.getfixturevalue("openbao_dev")
-        cluster: OpenBaoCluster = request.getfixturevalue("openbao_cluster")
-
-        def fresh_openbao() -> tuple[str, str | bool]:
-            node = openbao_cluster_factory(1, initialize=False)
-            return node.addrs[0], node.ca_cert_path
-
-        request.node.raft = (cluster.leader().addr, cluster.root_token, cluster.ca_cert_path)
-        yield Server("openbao", dev.addr, dev.client(), True, fresh_openbao)
-        return
-    started: list[VaultTestServer] = []
-
-    def fresh_test_server() -> tuple[str, str | bool]:
-        other = VaultTestServer(initialized=False).start()
-        started.append(other)
-        return other.url, True
-
-    test_server = VaultTestServer().start()
-    started.append(test_server)
-    request.node.raft = (test_server.url, test_server.root_token, True)
-    try:
-        yield Server("test-server", test_server.url, test_server.client(), True, fresh_test_server)
-    finally:
-        for each in started:
-            each.stop()
+    request.node.raft = (
+        openbao_cluster.leader().addr,
+        openbao_cluster.root_token,
+        openbao_cluster.ca_cert_path,
+    )
+    return Server("openbao", openbao_dev.addr, openbao_dev.client(), True, fresh_openbao)
 
 
 def check(server: Server, name: str, condition: bool, detail: Any = "") -> None:
-    """Assert `condition`, or, for a listed divergence, assert that it still diverges."""
-    if (server.kind, name) in DIVERGENT:
-        assert not condition, f"{server.kind} no longer diverges on {name}: drop its row from the table"
-    else:
-        assert condition, detail
+    assert condition, f"{server.kind}: {name}: {detail}"
 
 
 def test_health_of_an_uninitialised_node(server: Server):
@@ -216,16 +191,42 @@ def test_audit_hash_of_an_input(server: Server, unique_path: str, tmp_path):
         server.client.sys.disable_audit_device(unique_path)
 
 
-def test_a_standby_answers_health_with_429(server: Server, request):
-    if server.kind == "openbao":
-        cluster: OpenBaoCluster = request.getfixturevalue("openbao_cluster")
-        standby = next(node for node in cluster.nodes if node is not cluster.leader())
-        url, verify = standby.addr, cluster.ca_cert_path  # type: str, str | bool
-    else:
-        other = VaultTestServer(standby=True).start()
-        request.addfinalizer(other.stop)
-        url, verify = other.url, True
-    answer = requests.get(f"{url}/v1/sys/health", verify=verify, timeout=10)
+def test_a_standby_answers_health_with_429(openbao_cluster: OpenBaoCluster):
+    standby = next(node for node in openbao_cluster.nodes if node is not openbao_cluster.leader())
+    answer = requests.get(f"{standby.addr}/v1/sys/health", verify=openbao_cluster.ca_cert_path, timeout=10)
     assert answer.status_code == 429
     assert answer.json()["standby"] is True
     assert answer.json()["sealed"] is False
+
+
+SEALED_REQUESTS = [
+    ("GET", "sys/health"),
+    ("GET", "sys/health?sealedcode=200&standbyok=true&uninitcode=200"),
+    ("HEAD", "sys/health"),
+    ("GET", "sys/seal-status"),
+    ("GET", "secret/data/anything"),
+]
+
+
+@pytest.mark.openbao
+def test_the_proxys_sealed_answers_are_a_sealed_servers(openbao_dev: OpenBaoDevServer):
+    """A real dev server sealed with sys/seal against the fault proxy's `sealed` mode in front of an
+    unsealed one: the same status codes and the same documents (but the clock)."""
+    sealed = OpenBaoDevServer().start()
+    proxy = FaultProxy(openbao_dev.addr).start()
+    try:
+        headers = {"X-Vault-Token": sealed.root_token}
+        requests.put(f"{sealed.addr}/v1/sys/seal", headers=headers, timeout=10).raise_for_status()
+        proxy.sealed = True
+        for method, target in SEALED_REQUESTS:
+            real = requests.request(method, f"{sealed.addr}/v1/{target}", headers=headers, timeout=10)
+            imitated = requests.request(method, f"{proxy.url}/v1/{target}", headers=headers, timeout=10)
+            assert imitated.status_code == real.status_code, (target, real.text)
+            if method == "GET":
+                real_body, imitated_body = real.json(), imitated.json()
+                real_body.pop("server_time_utc", None)
+                imitated_body.pop("server_time_utc", None)
+                assert imitated_body == real_body, target
+    finally:
+        proxy.stop()
+        sealed.stop()

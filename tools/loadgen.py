@@ -125,7 +125,7 @@ async def seed_keys(
             if response.status == 403:
                 raise LoadTestError(
                     f"the token may not write {mount}/data/{prefix}/: give it the loadtest policy "
-                    "(`vault token create -policy=loadtest -ttl=1h` by an administrator)"
+                    "(`vault token create -policy=loadtest -no-default-policy -ttl=1h` by an administrator)"
                 )
             if response.status >= 400:
                 raise LoadTestError(

@@ -4,11 +4,13 @@
         [--concurrency 32] [--duration 30] [--rate 0] [--read-ratio 0.9] [--direct-to-active] [--json]
 
 The token should carry only the `loadtest` policy (created by the bootstrap): create, read and update
-under `secret/data/canary/loadtest/`. The tool first measures its own ceiling against a trivial local HTTP
-endpoint with the same client and concurrency, then runs against Vault, and reports p50/p95/p99/max
-latency, throughput, errors by kind, which node answered (the active node or a standby) and a verdict
-against the guide's targets: p99 under 100 ms and more than 1000 secrets/s. When the Vault figure comes
-within reach of the generator's own ceiling, the verdict says the generator, not Vault, was the limit.
+under `secret/data/canary/loadtest/`, and not Vault's `default` policy (`-no-default-policy`): its
+templated paths make the server parse it again on every request, which halves the read rate. The tool
+first measures its own ceiling against a trivial local HTTP endpoint with the same client and
+concurrency, then runs against Vault, and reports p50/p95/p99/max latency, throughput, errors by kind,
+which node answered (the active node or a standby) and a verdict against the guide's targets: p99 under
+100 ms and more than 1000 secrets/s. When the Vault figure comes within reach of the generator's own
+ceiling, the verdict says the generator, not Vault, was the limit.
 
 Vault Community serves every request on the active node (a standby forwards it), so the figures through
 the load balancer include a forwarding hop; `--direct-to-active` sends everything to the active node's

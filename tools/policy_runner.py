@@ -36,6 +36,7 @@ from pulumi_policy.policy import _NotApplicableError
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE, UnknownValueError, unknown_checking_proxy
 
 from policies.rules import ALL_POLICIES, PACK_ENFORCEMENT_LEVEL
+from policies.rules.framework import TypedResourcePolicy
 from tools.plan import UNKNOWN, Plan, PlannedResource
 
 PACK_NAME = "candlefish-secrets"
@@ -268,6 +269,9 @@ def run_policies(
         (resource, unknown_checking_proxy(engine_value(resource.inputs)), _options(resource))
         for resource in plan.resources
     ]
+    # A rule that declares its types (policies/rules/framework.py) sees only resources of those types: it
+    # returns at once for any other, so skipping them changes no finding. One list per set of types.
+    by_types: dict[frozenset[str], list[tuple[PlannedResource, Any, PolicyResourceOptions]]] = {}
     stack_resources: list[PolicyResource] | None = None
     for policy in chosen:
         level = effective_level(policy, config)
@@ -275,7 +279,10 @@ def run_policies(
             continue
         settings = _policy_settings(policy, config)
         if isinstance(policy, ResourceValidationPolicy):
-            for resource, props, options in inputs:
+            types = policy.resource_types if isinstance(policy, TypedResourcePolicy) else None
+            if types is not None and types not in by_types:
+                by_types[types] = [entry for entry in inputs if entry[0].type in types]
+            for resource, props, options in inputs if types is None else by_types[types]:
                 args = ResourceValidationArgs(
                     resource.type, props, resource.urn, resource.name, options, None, settings
                 )

@@ -167,21 +167,70 @@ def vault_canary(entry: VaultHttp, mount: str = "secret") -> Check:
     return _guard("vault canary", "", run)
 
 
+# Answers that mean this caller may not run the check, not that Secrets Manager is broken.
+SM_NOT_ALLOWED = ("AccessDeniedException", "KMSAccessDeniedException", "UnrecognizedClientException")
+# Answers that mean the stack's canary (or its key) is missing or unusable.
+SM_BROKEN = ("ResourceNotFoundException", "KMSDisabledException", "KMSNotFoundException",
+             "KMSInvalidStateException", "DecryptionFailure", "EncryptionFailure")  # fmt: skip
+SM_CANARY = "secrets manager canary"
+HTTP_FORBIDDEN = 403
+
+
+def canary_marker() -> str:
+    """A fresh, obviously non-secret value for the canary (never a credential, safe to see in a console)."""
+    return f"validate-canary-not-a-secret-{secrets.token_hex(8)}"
+
+
+def _aws_code(error: Exception) -> str:
+    return str((getattr(error, "response", None) or {}).get("Error", {}).get("Code", type(error).__name__))
+
+
 def secrets_manager_canary(client: Any, secret_id: str | None) -> Check:
+    """Write a fresh marker to the stack's canary secret (output canarySecretArn) and read AWSCURRENT back.
+
+    A refusal of this caller (its role is neither a deployer nor a validator principal, or lacks the
+    secrets key) means the check could not run; a missing canary or key, or a different value read back,
+    fails. Neither the marker nor anything read back is ever shown.
+    """
     if not secret_id:
-        return Check("secrets manager canary", UNKNOWN, "no canary secret given", "pass --sm-canary <arn>")
-    try:
-        nonce = secrets.token_hex(8)
-        client.put_secret_value(SecretId=secret_id, SecretString=nonce)
-        got = client.get_secret_value(SecretId=secret_id)["SecretString"]
-    except Exception as error:
-        code = (getattr(error, "response", None) or {}).get("Error", {}).get("Code", type(error).__name__)
         return Check(
-            "secrets manager canary", FAIL, f"{code}", "check the caller's access to the canary secret"
+            SM_CANARY,
+            UNKNOWN,
+            "no canary secret: the stack has no canarySecretArn output",
+            "run `pulumi up` (it creates the canary and exports canarySecretArn), or pass --sm-canary <arn>",
         )
-    if got != nonce:
-        return Check("secrets manager canary", FAIL, "read back a different value", "retry; then open a case")
-    return Check("secrets manager canary", PASS, "written and read back")
+    marker = canary_marker()
+    try:
+        written = client.put_secret_value(SecretId=secret_id, SecretString=marker)
+        read = client.get_secret_value(SecretId=secret_id, VersionStage="AWSCURRENT")
+    except Exception as error:  # every AWS answer becomes a finding, none a crash
+        code = _aws_code(error)
+        status = (getattr(error, "response", None) or {}).get("ResponseMetadata", {}).get("HTTPStatusCode")
+        if code in SM_NOT_ALLOWED or status == HTTP_FORBIDDEN:
+            return Check(
+                SM_CANARY,
+                UNKNOWN,
+                f"{code}: this caller may not use the canary",
+                "run validate as a deployer role, or add the role to validatorPrincipals (with kms:Decrypt "
+                "and kms:GenerateDataKey on the secrets key) and `pulumi up`",
+            )
+        if code in SM_BROKEN:
+            return Check(
+                SM_CANARY,
+                FAIL,
+                code,
+                "check that the canary secret and the secrets key exist and are enabled "
+                "(`pulumi refresh`, then `pulumi up` re-creates what is missing)",
+            )
+        return Check(SM_CANARY, UNKNOWN, code, "check the region and the network path to Secrets Manager")
+    if read.get("SecretString") != marker:
+        return Check(
+            SM_CANARY,
+            FAIL,
+            f"read back a different value than version {written.get('VersionId', '?')} written",
+            "run validate again; if it repeats, look in CloudTrail for another PutSecretValue on the canary",
+        )
+    return Check(SM_CANARY, PASS, f"written and read back (version {written.get('VersionId', '?')})")
 
 
 def tls_expiry(

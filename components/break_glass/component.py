@@ -24,8 +24,16 @@ import pulumi_aws as aws
 from components.alerting import publish_statements
 from components.break_glass import policies
 from components.config.break_glass import BreakGlassConfig
-from components.deployment import AwsContext
-from components.lambda_function import ROOT, FunctionSpec, VpcPlacement, https_within_vpc, logged_function
+from components.deployment import Deployment
+from components.lambda_function import (
+    ROOT,
+    CodeSigning,
+    FunctionSpec,
+    VpcPlacement,
+    https_within_vpc,
+    logged_function,
+)
+from components.lib.component import Component
 from components.lib.iam import assume_role_policy, document, statement, to_json
 from lambdas.break_glass_broker import METRIC_NAMESPACE, SWEPT_METRIC
 from lambdas.break_glass_broker.store import STATUS_INDEX
@@ -36,9 +44,9 @@ KEY_DELETION_DAYS = 30
 
 @dataclass(frozen=True)
 class BreakGlassAccessArgs:
-    environment: str
-    production: bool
-    context: AwsContext
+    """Who may break the glass and how (the config), where the broker runs, and whom it pages."""
+
+    deployment: Deployment
     settings: BreakGlassConfig
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
@@ -55,13 +63,11 @@ class BreakGlassAccessArgs:
     deployer_role_arn: pulumi.Input[str]
     # The customer-managed key for function environments and dead-letter queues.
     functions_key_arn: pulumi.Input[str] | None = None
+    # Deploy the function from a package signed by the stack's Signer profile (lambdaCodeSigning).
+    code_signing: CodeSigning | None = None
 
 
-def role_prefix(environment: str) -> str:
-    return f"candlefish-{environment}-bg-"
-
-
-class BreakGlassAccess(pulumi.ComponentResource):
+class BreakGlassAccess(Component):
     table: aws.dynamodb.Table
     table_key: aws.kms.Key
     event_log_group: aws.cloudwatch.LogGroup
@@ -75,11 +81,13 @@ class BreakGlassAccess(pulumi.ComponentResource):
     ) -> None:
         super().__init__("candlefish:secrets:BreakGlassAccess", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        prefix = f"candlefish-{args.environment}-break-glass"
+        names, ctx = args.deployment.names, args.deployment.aws
+        # The revocation schedules' group; the broker schedules into it by name.
+        group = names.resource("break-glass")
         # The broker's role exists first (empty of rights) so the table's key policy can name it.
         self.broker_role = aws.iam.Role(
             f"{name}-broker-role",
-            name=f"{prefix}-broker",
+            name=names.resource("break-glass-broker"),
             description="The break-glass broker Lambda: the only holder of the right to mint break-glass "
             "tokens",
             assume_role_policy=assume_role_policy("lambda.amazonaws.com"),
@@ -91,20 +99,18 @@ class BreakGlassAccess(pulumi.ComponentResource):
             enable_key_rotation=True,
             tags={"KeyPurpose": "break-glass-requests"},
             deletion_window_in_days=KEY_DELETION_DAYS,
-            policy=to_json(
-                policies.table_key_policy(self.broker_role.arn, args.deployer_role_arn, args.context)
-            ),
+            policy=to_json(policies.table_key_policy(self.broker_role.arn, args.deployer_role_arn, ctx)),
             opts=child,
         )
         aws.kms.Alias(
             f"{name}-table-key-alias",
-            name=f"alias/{prefix}-requests",
+            name=names.kms_alias("break-glass-requests"),
             target_key_id=self.table_key.key_id,
             opts=pulumi.ResourceOptions(parent=self.table_key),
         )
         self.table = aws.dynamodb.Table(
             f"{name}-requests",
-            name=f"{prefix}-requests",
+            name=names.resource("break-glass-requests"),
             billing_mode="PAY_PER_REQUEST",
             hash_key="request_id",
             range_key="sk",
@@ -125,30 +131,30 @@ class BreakGlassAccess(pulumi.ComponentResource):
             server_side_encryption={"enabled": True, "kms_key_arn": self.table_key.arn},
             point_in_time_recovery={"enabled": True},
             ttl={"attribute_name": "expires_record_at", "enabled": True},
-            deletion_protection_enabled=args.production,
-            tags={"Name": f"{prefix}-requests"},
+            deletion_protection_enabled=args.deployment.deletion_protection,
+            tags={"Name": names.resource("break-glass-requests")},
             opts=child,
         )
         self.event_log_group = aws.cloudwatch.LogGroup(
             f"{name}-events",
-            name=f"/candlefish/{args.environment}/break-glass/events",
+            name=names.log_group("break-glass/events"),
             retention_in_days=args.log_retention_days,
             kms_key_id=args.logs_key_arn,
             opts=child,
         )
-        schedule_group = aws.scheduler.ScheduleGroup(f"{name}-schedules", name=prefix, opts=child)
+        schedule_group = aws.scheduler.ScheduleGroup(f"{name}-schedules", name=group, opts=child)
         scheduler_role = aws.iam.Role(
             f"{name}-scheduler-role",
-            name=f"{prefix}-scheduler",
+            name=names.resource("break-glass-scheduler"),
             description="EventBridge Scheduler invoking the break-glass broker (revocations, sweeper)",
-            assume_role_policy=to_json(policies.scheduler_trust(args.context)),
+            assume_role_policy=to_json(policies.scheduler_trust(ctx)),
             opts=child,
         )
         security_group = https_within_vpc(
             f"{name}-broker",
             vpc_id=args.vpc_id,
             vpc_cidr=args.vpc_cidr,
-            name_tag=f"{prefix}-broker",
+            name_tag=names.resource("break-glass-broker"),
             purpose="Break-glass broker: HTTPS to VPC endpoints and the Vault load balancer only",
             egress_description="HTTPS to the AWS API endpoints and the Vault load balancer inside the VPC",
             parent=self,
@@ -167,7 +173,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
             f"{name}-broker",
             FunctionSpec(
                 asynchronous=True,
-                function_name=f"{prefix}-broker",
+                function_name=names.resource("break-glass-broker"),
                 package="break_glass_broker",
                 description="Break-glass broker: requests, approvals, wrapped short-lived Vault tokens",
                 statements=[
@@ -175,24 +181,25 @@ class BreakGlassAccess(pulumi.ComponentResource):
                         table_arn=self.table.arn,
                         table_key_arn=self.table_key.arn,
                         event_log_group_arn=self.event_log_group.arn,
-                        schedule_group=prefix,
+                        schedule_group=group,
                         scheduler_role_arn=scheduler_role.arn,
-                        context=args.context,
+                        context=ctx,
                     ),
-                    *publish_statements([args.pages_topic_arn], args.notifications_key_arn, args.context),
+                    *publish_statements([args.pages_topic_arn], args.notifications_key_arn, ctx),
                 ],
-                environment=self._environment(args, prefix, scheduler_role.arn),
+                environment=self._environment(args, group, scheduler_role.arn),
                 # The broker speaks to Vault with the rotation function's small HTTP client.
                 extra_files={
                     f"lambdas/rotation/{file}": pulumi.FileAsset(str(ROOT / "lambdas" / "rotation" / file))
                     for file in ("__init__.py", "vault.py")
                 },
-                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id], args.context.partition),
+                vpc=VpcPlacement(args.private_subnet_ids, [security_group.id], ctx.partition),
                 timeout=60,
                 memory_size=256,
             ),
             logs_key_arn=args.logs_key_arn,
             functions_key_arn=args.functions_key_arn,
+            code_signing=args.code_signing,
             retention_days=args.log_retention_days,
             parent=self,
             role=self.broker_role,
@@ -214,7 +221,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
         )
         aws.scheduler.Schedule(
             f"{name}-sweeper",
-            name=f"{prefix}-sweeper",
+            name=names.resource("break-glass-sweeper"),
             group_name=schedule_group.name,
             description="Revokes break-glass grants past their window; expires stale requests",
             schedule_expression=SWEEP_EVERY,
@@ -230,7 +237,7 @@ class BreakGlassAccess(pulumi.ComponentResource):
         self.person_roles = self._people(name, args)
         aws.cloudwatch.MetricAlarm(
             f"{name}-swept",
-            name=f"{prefix}-sweeper-revoked",
+            name=names.resource("break-glass-sweeper-revoked"),
             alarm_description="The break-glass sweeper had to revoke a grant past its window: the one-shot "
             "revocation failed. Check the broker's log and the event log.",
             namespace=METRIC_NAMESPACE,
@@ -247,20 +254,20 @@ class BreakGlassAccess(pulumi.ComponentResource):
         self.register_outputs({"brokerUrl": self.url.function_url, "tableName": self.table.name})
 
     def _environment(
-        self, args: BreakGlassAccessArgs, prefix: str, scheduler_role_arn: pulumi.Output[str]
+        self, args: BreakGlassAccessArgs, schedule_group: str, scheduler_role_arn: pulumi.Output[str]
     ) -> dict[str, pulumi.Input[str]]:
         settings = args.settings
         return {
             "TABLE_NAME": self.table.name,
             "EVENT_LOG_GROUP": self.event_log_group.name,
             "PAGE_TOPIC_ARN": args.pages_topic_arn,
-            "ACCOUNT_ID": args.context.account_id,
-            "ROLE_PREFIX": role_prefix(args.environment),
+            "ACCOUNT_ID": args.deployment.aws.account_id,
+            "ROLE_PREFIX": args.deployment.names.break_glass_person_prefix,
             "PEOPLE": json.dumps({person: sorted(may) for person, may in settings.people.items()}),
             "VAULT_ADDR": args.vault_address,
             "VAULT_CA_PEM": args.vault_ca_pem,
             "VAULT_IAM_SERVER_ID": args.vault_server_name,
-            "SCHEDULE_GROUP": prefix,
+            "SCHEDULE_GROUP": schedule_group,
             "SCHEDULER_ROLE_ARN": scheduler_role_arn,
             "MIN_APPROVALS": str(settings.minimum_approvals),
             "MAX_DURATION_SECONDS": str(settings.max_duration_s),
@@ -273,10 +280,10 @@ class BreakGlassAccess(pulumi.ComponentResource):
         for person in args.settings.people:
             role = aws.iam.Role(
                 f"{name}-person-{person}",
-                name=f"{role_prefix(args.environment)}{person}",
+                name=args.deployment.names.break_glass_person_role(person),
                 description=f"Break-glass: {person}, through the broker only",
                 assume_role_policy=to_json(
-                    policies.person_trust(person, args.settings.principals(person), args.context)
+                    policies.person_trust(person, args.settings.principals(person), args.deployment.aws)
                 ),
                 max_session_duration=3600,
                 opts=pulumi.ResourceOptions(parent=self),

@@ -17,6 +17,7 @@ import pulumi_aws as aws
 from components.alerting import publish_statements
 from components.deployment import Deployment
 from components.lambda_function import (
+    CodeSigning,
     FunctionSpec,
     VpcPlacement,
     https_within_vpc,
@@ -54,6 +55,8 @@ class SecretRotationFunctionArgs:
     vault_kv_mount: str = "secret"
     # The customer-managed key for function environments and dead-letter queues.
     functions_key_arn: pulumi.Input[str] | None = None
+    # Deploy the function from a package signed by the stack's Signer profile (lambdaCodeSigning).
+    code_signing: CodeSigning | None = None
 
 
 class SecretRotationFunction(Component):
@@ -109,6 +112,7 @@ class SecretRotationFunction(Component):
             ),
             logs_key_arn=args.logs_key_arn,
             functions_key_arn=args.functions_key_arn,
+            code_signing=args.code_signing,
             retention_days=args.log_retention_days,
             parent=self,
         )

@@ -39,6 +39,9 @@ class AccessConfig:
     # Every role that runs `pulumi up` besides the one running it now (CI's, operators' SSO roles): names,
     # name patterns or ARNs. They may read and change the TLS bundle and write the break-glass secret.
     deployer_principals: tuple[str, ...] = ()
+    # Roles that run `tools.validate` besides the deployers (a scheduled checker's role): they may write and
+    # read the Secrets Manager canary, nothing else.
+    validator_principals: tuple[str, ...] = ()
 
 
 def read_access(reader: ConfigReader) -> AccessConfig:
@@ -89,27 +92,30 @@ def read_access(reader: ConfigReader) -> AccessConfig:
     for index, key in enumerate(pgp_keys):
         if not _is_base64(key):
             reader.problem(f"vaultRecoveryPgpKeys[{index}]", "is not base64", "`gpg --export <id> | base64`")
-    deployers = _deployer_principals(reader)
+    deployers = _principals(reader, "deployerPrincipals")
+    validators = _principals(reader, "validatorPrincipals")
     return AccessConfig(
         applications=tuple(applications),
         ci_bound_cidrs=tuple(cidrs),
         recovery_pgp_keys=tuple(pgp_keys),
         adopt_token=reader.secret("vaultAdoptToken"),
         deployer_principals=tuple(deployers),
+        validator_principals=tuple(validators),
     )
 
 
-def _deployer_principals(reader: ConfigReader) -> list[str]:
-    deployers = reader.string_list("deployerPrincipals", [], allowed="IAM role names, patterns or ARNs")
-    for index, role in enumerate(deployers):
+def _principals(reader: ConfigReader, key: str) -> list[str]:
+    """A list of IAM roles (names, name patterns or ARNs) that a resource policy admits by name."""
+    roles = reader.string_list(key, [], allowed="IAM role names, patterns or ARNs")
+    for index, role in enumerate(roles):
         # A bare wildcard would admit every role in the account.
         if not re.fullmatch(ROLE_PATTERN, role) or role.strip("*/") == "":
             reader.problem(
-                f"deployerPrincipals[{index}]",
+                f"{key}[{index}]",
                 f"{role!r} is not an IAM role name, name pattern or ARN",
                 "e.g. candlefish-ci-deploy or aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformAdmin_*",
             )
-    return deployers
+    return roles
 
 
 def _is_base64(text: str) -> bool:

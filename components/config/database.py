@@ -68,6 +68,9 @@ class RedisConfig:
     # ROTATE keeps it valid beside the new one, SET then makes the new one the only one.
     auth_token_generation: int = 1
     auth_token_update_strategy: str = "ROTATE"  # noqa: S105 - a strategy name, not a credential
+    # Days between scheduled rotations of the token in Secrets Manager (ROTATE, then SET one period later);
+    # 0 leaves only the manual path above.
+    auth_rotation_days: int = 0
 
     @property
     def multi_az(self) -> bool:
@@ -227,6 +230,11 @@ def _window(reader: ConfigReader, key: str, text: str | None, allowed: str) -> t
 # ElastiCache's auth_token_update_strategy values for a token change (DELETE would turn AUTH off).
 AUTH_TOKEN_STRATEGIES = ("ROTATE", "SET")
 MAX_AUTH_TOKEN_GENERATION = 1_000_000
+# A token stays valid for up to two rotation periods (the old one is dropped one period after the new one is
+# added), so production rotates at least monthly; elsewhere quarterly by default.
+PRODUCTION_AUTH_ROTATION_DAYS = 30
+DEFAULT_AUTH_ROTATION_DAYS = 90
+MAX_AUTH_ROTATION_DAYS = 365
 
 
 def _redis(reader: ConfigReader, *, production: bool) -> RedisConfig:
@@ -262,6 +270,18 @@ def _redis(reader: ConfigReader, *, production: bool) -> RedisConfig:
         )
     generation = reader.integer("redisAuthTokenGeneration", 1, low=1, high=MAX_AUTH_TOKEN_GENERATION)
     strategy = reader.choice("redisAuthTokenUpdateStrategy", AUTH_TOKEN_STRATEGIES, "ROTATE")
+    rotation_days = reader.integer(
+        "redisAuthRotationDays",
+        PRODUCTION_AUTH_ROTATION_DAYS if production else DEFAULT_AUTH_ROTATION_DAYS,
+        low=0,
+        high=MAX_AUTH_ROTATION_DAYS,
+    )
+    if production and rotation_days is not None and not 1 <= rotation_days <= PRODUCTION_AUTH_ROTATION_DAYS:
+        reader.problem(
+            "redisAuthRotationDays",
+            f"{rotation_days} does not rotate the Redis AUTH token at least monthly",
+            f"1 to {PRODUCTION_AUTH_ROTATION_DAYS} in production (0, no schedule, only elsewhere)",
+        )
     return RedisConfig(
         engine_version=version or REDIS_VERSIONS[-1],
         node_type=node_type or "",
@@ -269,4 +289,5 @@ def _redis(reader: ConfigReader, *, production: bool) -> RedisConfig:
         snapshot_retention_days=snapshots if snapshots is not None else PRODUCTION_MIN_SNAPSHOT_DAYS,
         auth_token_generation=generation or 1,
         auth_token_update_strategy=strategy or "ROTATE",
+        auth_rotation_days=rotation_days if rotation_days is not None else DEFAULT_AUTH_ROTATION_DAYS,
     )

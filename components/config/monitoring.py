@@ -10,12 +10,11 @@ from __future__ import annotations
 
 import re
 import zoneinfo
-from collections.abc import Sequence
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
 
-from components.config.reader import ConfigReader
+from components.config.reader import ConfigReader, log_retention
 
 DAY_NAMES = ("Mon", "Tue", "Wed", "Thu", "Fri", "Sat", "Sun")
 DEFAULT_DAYS = DAY_NAMES[:5]
@@ -71,21 +70,15 @@ def zone_file(key: str) -> Path | None:
     return Path(str(packaged)) if packaged.is_file() else None
 
 
-def read_monitoring(
-    reader: ConfigReader, *, production: bool, retention_periods: Sequence[int]
-) -> MonitoringConfig:
+def read_monitoring(reader: ConfigReader, *, production: bool) -> MonitoringConfig:
     """Read the monitoring keys, recording a problem for anything malformed."""
     hours = _business_hours(reader)
-    retention = reader.retention_days(
-        "alertLogRetentionDays",
-        DEFAULT_ALERT_LOG_DAYS,
-        periods=retention_periods,
-        production=production,
-        production_minimum=PRODUCTION_MIN_ALERT_LOG_DAYS,
+    retention = log_retention(
+        reader, "alertLogRetentionDays", DEFAULT_ALERT_LOG_DAYS, PRODUCTION_MIN_ALERT_LOG_DAYS, production
     )
     return MonitoringConfig(
         business_hours=hours,
-        alert_log_retention_days=retention or DEFAULT_ALERT_LOG_DAYS,
+        alert_log_retention_days=retention,
         audit_read_prefixes=_read_prefixes(reader),
         off_hours_exempt_policies=_exempt_policies(reader),
     )

@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import json
 import re
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -155,19 +155,6 @@ class ConfigReader:
             self.problem(key, f"{number} is out of range", allowed)
             return default
         return number
-
-    def retention_days(
-        self, key: str, default: int, *, periods: Sequence[int], production: bool, production_minimum: int
-    ) -> int | None:
-        """Days of CloudWatch Logs retention: one of `periods`; `production_minimum` or more in production."""
-        days = self.integer(key, default, low=1, high=max(periods))
-        if days is not None and days not in periods:
-            self.problem(
-                key, f"{days} is not a CloudWatch retention period", "one of " + ", ".join(map(str, periods))
-            )
-        if production and days is not None and days < production_minimum:
-            self.problem(key, f"{days} days is too short for production", f"{production_minimum} or more")
-        return days
 
     def boolean(self, key: str, default: bool | None = None) -> bool | None:
         value = self._take(key)

@@ -19,9 +19,9 @@ from components.config.catalog import ROTATION_LIMITS, SecretEntry, read_catalog
 from components.config.database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODUCTION_MIN_LOG_DAYS
 from components.config.database import DatabaseConfig, read_database
 from components.config.dr import DrConfig, read_dr
+from components.config.functions import CodeSigningMode, read_code_signing
 from components.config.monitoring import MonitoringConfig, read_monitoring
 from components.config.reader import (
-    LOG_RETENTION_DAYS,
     ConfigError,
     ConfigReader,
     Problem,
@@ -137,6 +137,7 @@ class StackConfig:
     tags: Mapping[str, str]
     sealed_secrets_version: str | None
     database: DatabaseConfig
+    code_signing: CodeSigningMode = "off"
 
     @property
     def is_production(self) -> bool:
@@ -183,7 +184,7 @@ def parse_stack_config(
         slack_webhook_url=reader.secret("slackWebhookUrl"),
         pagerduty_integration_key=reader.secret("pagerdutyIntegrationKey"),
     )
-    monitoring = read_monitoring(reader, production=production, retention_periods=LOG_RETENTION_DAYS)
+    monitoring = read_monitoring(reader, production=production)
     catalog, team_roles = read_catalog(reader, production=production)
     access = read_access(reader)
     break_glass = read_break_glass(reader, production=production)
@@ -195,6 +196,7 @@ def parse_stack_config(
         ),
     )
     tags = _tags(reader, environment=environment)
+    code_signing = read_code_signing(reader, production=production)
     sealed_secrets_version = reader.optional_string(
         "sealedSecretsVersion", pattern=SEMVER_PATTERN, allowed="a version like 0.18.0"
     )
@@ -221,6 +223,7 @@ def parse_stack_config(
         tags=MappingProxyType(tags),
         sealed_secrets_version=sealed_secrets_version,
         database=database,
+        code_signing=code_signing,
     )
 
 

@@ -26,6 +26,7 @@ from components.lib.component import Component
 from components.lib.iam import assume_role_policy
 from components.vault.security_groups import Rule, create_rules
 from components.vault.userdata import RDS_CA_BUNDLE
+from lambdas.rotation.redis_auth import TARGET as REDIS_ROTATION_TARGET
 from providers.vault_database import VaultDatabaseEngine
 
 POSTGRES_PORT = 5432
@@ -74,6 +75,7 @@ class Database(Component):
     redis_security_group: aws.ec2.SecurityGroup
     redis_log_groups: dict[str, aws.cloudwatch.LogGroup]
     redis_auth_secret: aws.secretsmanager.Secret
+    redis_auth_value: aws.secretsmanager.SecretVersion
     vault_engine: VaultDatabaseEngine | None = None
 
     def __init__(self, name: str, args: DatabaseArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -165,7 +167,7 @@ class Database(Component):
         parameters = aws.rds.ParameterGroup(
             f"{self._base}-postgres-params",
             # The family is part of the name, so a major upgrade creates the new group before the old goes.
-            name=f"{identifier}-{config.parameter_group_family}",
+            name=self._names.resource(f"postgres-{config.parameter_group_family}"),
             family=config.parameter_group_family,
             description="TLS only, SCRAM passwords, connections logged",
             parameters=postgres_parameters(config.engine_major),
@@ -212,7 +214,9 @@ class Database(Component):
             copy_tags_to_snapshot=True,
             deletion_protection=config.deletion_protection,
             skip_final_snapshot=not args.deployment.deletion_protection,
-            final_snapshot_identifier=f"{identifier}-final" if args.deployment.deletion_protection else None,
+            final_snapshot_identifier=self._names.resource("postgres-final")
+            if args.deployment.deletion_protection
+            else None,
             delete_automated_backups=not args.deployment.deletion_protection,
             # Performance Insights (now the Standard mode of CloudWatch Database Insights). Its KMS key
             # cannot be changed once set, so it is the data key from the start.
@@ -313,7 +317,9 @@ class Database(Component):
             subnet_group_name=subnet_group.name,
             security_group_ids=[self.redis_security_group.id],
             snapshot_retention_limit=config.snapshot_retention_days,
-            final_snapshot_identifier=f"{group_id}-final" if args.deployment.deletion_protection else None,
+            final_snapshot_identifier=self._names.resource("redis-final")
+            if args.deployment.deletion_protection
+            else None,
             log_delivery_configurations=[
                 aws.elasticache.ReplicationGroupLogDeliveryConfigurationArgs(
                     destination=group.name,
@@ -334,9 +340,11 @@ class Database(Component):
             description="Redis AUTH token and endpoints for platform applications (TLS required)",
             kms_key_id=args.secrets_key_arn,
             recovery_window_in_days=args.deployment.recovery_window_days,
+            # The rotation function finds the Redis steps and the group by these (redis_rotation.py).
+            tags={"RotationTarget": REDIS_ROTATION_TARGET, "ReplicationGroupId": group_id},
             opts=child,
         )
-        aws.secretsmanager.SecretVersion(
+        self.redis_auth_value = aws.secretsmanager.SecretVersion(
             f"{self._base}-redis-auth-value",
             secret_id=self.redis_auth_secret.id,
             secret_string=pulumi.Output.json_dumps(
@@ -349,7 +357,8 @@ class Database(Component):
                     "tls": True,
                 }
             ),
-            opts=pulumi.ResourceOptions(parent=self.redis_auth_secret),
+            # Scheduled rotations move AWSCURRENT to newer versions; this one keeps its value.
+            opts=pulumi.ResourceOptions(parent=self.redis_auth_secret, ignore_changes=["versionStages"]),
         )
 
     # --- Vault --------------------------------------------------------------------------------------------

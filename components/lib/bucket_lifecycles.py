@@ -76,3 +76,21 @@ def access_log_lifecycle(retention_days: int) -> list[Lifecycle]:
             noncurrent_version_expiration=_expire_noncurrent(NONCURRENT_ACCESS_LOG_DAYS),
         )
     ]
+
+
+def artifact_lifecycle() -> list[Lifecycle]:
+    """Function packages: the current ones stay (functions are deployed from them); superseded versions go
+    after 30 days, time enough to roll back to the previous package."""
+    return [_rule("artifacts-old-versions-expire", noncurrent_version_expiration=_expire_noncurrent(30))]
+
+
+def staging_lifecycle(days: int) -> list[Lifecycle]:
+    """Staged audit objects expire once replication has long copied them into the locked buckets (S3 does
+    not replicate lifecycle actions, so the copies stay)."""
+    return [
+        _rule(
+            "staged-audit-expire",
+            expiration=aws.s3.BucketLifecycleConfigurationRuleExpirationArgs(days=days),
+            noncurrent_version_expiration=_expire_noncurrent(1),
+        )
+    ]

@@ -1,14 +1,10 @@
-"""Every alarm the platform raises, as data: what it watches, when it fires, who hears, and what to do first.
+"""Which alarms the platform raises on Vault, as data: the guide's five, security events, Vault's service
+level and backups; `all_alarms` adds the datastores' and functions' (service_alarms.py). What an alarm spec
+is (severity, description, runbook) is alarm_spec.py's.
 
-The deployment guide asks for five alarms (seal status, failed authentications over 5 a minute, secret
-access outside business hours, audit log gaps over 15 minutes, cluster node failures); each carries the tag
-`GuideAlarm=<id>` the policy pack's guide-alarms rule looks for. Node failure is three alarms (in-service
-instances, unhealthy targets, EC2 status checks) sharing one id: each pages on its own, and a composite
-alarm would need children without actions, which the rule rejects as notifying no one.
-
-Severity: `page` alarms publish to both the alerts and the pages topic (PagerDuty), `alert` alarms to the
-alerts topic only (Slack and e-mail). Each description reads `[<severity>] <meaning> First step: <step>`,
-which the Slack forwarder splits back into fields.
+Node failure is three alarms (in-service instances, unhealthy targets, EC2 status checks) sharing one
+guide id: each pages on its own, and a composite alarm would need children without actions, which the
+policy pack's guide-alarms rule rejects as notifying no one.
 
 Vault telemetry is the CloudWatch agent's: the Vault cluster's nodes send DogStatsD with the tag
 `vault_cluster:<cluster name>` and `disable_hostname = true`; the agent publishes under TELEMETRY_NAMESPACE
@@ -19,8 +15,16 @@ GroupInServiceInstances among them, for the in-service alarm).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-
+from components.monitoring.alarm_spec import (
+    AUDIT_LOG_GAP,
+    COUNTED_EVENTS,
+    FAILED_AUTH,
+    NO_TELEMETRY,
+    NODE_FAILURE,
+    OFF_HOURS_ACCESS,
+    SEAL_STATUS,
+    AlarmSpec,
+)
 from components.monitoring.audit_filters import (
     BREAK_GLASS_USE,
     FAILED_AUTHENTICATIONS,
@@ -28,18 +32,8 @@ from components.monitoring.audit_filters import (
     ROOT_TOKEN_USE,
     ROTATION_FAILURES,
 )
+from components.monitoring.service_alarms import datastore_alarms, function_alarms
 from components.monitoring.targets import Metric, Watched
-
-GUIDE_ALARM_TAG = "GuideAlarm"
-RUNBOOK_PAGE = "docs/runbooks/alarms.md"
-SEAL_STATUS, FAILED_AUTH, OFF_HOURS_ACCESS, AUDIT_LOG_GAP, NODE_FAILURE = (
-    "seal-status",
-    "failed-auth",
-    "off-hours-access",
-    "audit-log-gap",
-    "node-failure",
-)
-GUIDE_ALARMS = (SEAL_STATUS, FAILED_AUTH, OFF_HOURS_ACCESS, AUDIT_LOG_GAP, NODE_FAILURE)
 
 # The contract with the Vault cluster's CloudWatch agent (components/vault/templates/cloudwatch-agent.json).
 UNSEALED = "vault.core.unsealed"  # gauge: 1 unsealed, 0 sealed
@@ -58,61 +52,6 @@ P99_LATENCY_SECONDS = 0.1  # the guide's "<100ms p99 latency for secret retrieva
 LB_5XX_PER_5_MINUTES = 10
 LEADER_ELECTIONS_PER_15_MINUTES = 1
 NODE_REPLACEMENT_MINUTES = 10
-UTILISATION_PERCENT = 80
-RDS_FREE_STORAGE_FRACTION = 0.10
-RDS_CONNECTION_FRACTION = 0.80
-GIB = 1024**3
-
-
-@dataclass(frozen=True)
-class AlarmSpec:
-    """One alarm. Several metrics are combined with `combine` (MAX or SUM) in a metric-math expression."""
-
-    key: str
-    meaning: str
-    first_step: str
-    page: bool
-    metrics: tuple[Metric, ...]
-    # Why `treat_missing_data` is what it is for this alarm: what a period without datapoints means here.
-    missing_data_reason: str
-    # By default an alarm fires on any event counted in one minute.
-    statistic: str = "Sum"
-    period: int = 60
-    evaluation_periods: int = 1
-    comparison: str = "GreaterThanThreshold"
-    threshold: float = 0
-    treat_missing_data: str = "notBreaching"
-    datapoints_to_alarm: int | None = None
-    combine: str | None = None
-    guide: str | None = None
-
-    @property
-    def severity(self) -> str:
-        return "page" if self.page else "alert"
-
-    @property
-    def runbook(self) -> str:
-        """Where the first steps are written out, in the repository (docs/runbooks/alarms.md)."""
-        return f"{RUNBOOK_PAGE}#{self.key}"
-
-    @property
-    def description(self) -> str:
-        return f"[{self.severity}] {self.meaning} First step: {self.first_step} Runbook: {self.runbook}"
-
-
-# Reasons shared by several alarms for how they treat periods without datapoints.
-COUNTED_EVENTS = (
-    "The metric filter publishes a datapoint only when a matching event is logged; no data means no such "
-    "event, so it does not breach."
-)
-NO_TELEMETRY = (
-    "Nodes that stop reporting telemetry may be sealed, stopped or cut off: missing data breaches, as "
-    "the deployment guide's seal-status alarm requires."
-)
-INSTANCE_METRIC = (
-    "RDS and ElastiCache publish this every minute while the instance runs; a gap is the service's "
-    "(reported by its own events), not high usage, so it does not breach."
-)
 
 
 def guide_alarms(w: Watched) -> list[AlarmSpec]:
@@ -262,7 +201,7 @@ def security_alarms(w: Watched) -> list[AlarmSpec]:
 
 
 def service_alarms(w: Watched) -> list[AlarmSpec]:
-    """Vault's load balancer and raft, the databases, and the monitoring's own functions."""
+    """Vault's load balancer and raft, then the datastores and the monitoring's own functions."""
     specs = [
         AlarmSpec(
             key="vault-leader-elections",
@@ -322,101 +261,8 @@ def service_alarms(w: Watched) -> list[AlarmSpec]:
             evaluation_periods=3,
             threshold=P99_LATENCY_SECONDS,
         ),
-        AlarmSpec(
-            key="rds-cpu",
-            missing_data_reason=INSTANCE_METRIC,
-            page=False,
-            meaning=f"PostgreSQL CPU has been over {UTILISATION_PERCENT}% for 15 minutes.",
-            first_step="open Performance Insights for the top SQL by load.",
-            metrics=(w.rds("CPUUtilization"),),
-            statistic="Average",
-            period=300,
-            evaluation_periods=3,
-            threshold=UTILISATION_PERCENT,
-        ),
-        AlarmSpec(
-            key="rds-free-storage",
-            missing_data_reason=INSTANCE_METRIC,
-            page=False,
-            meaning="PostgreSQL has less than 10% of its storage free.",
-            first_step="check for runaway tables or WAL growth, then raise allocated storage (or its "
-            "autoscaling limit).",
-            metrics=(w.rds("FreeStorageSpace"),),
-            statistic="Minimum",
-            period=300,
-            comparison="LessThanThreshold",
-            threshold=RDS_FREE_STORAGE_FRACTION * w.rds_allocated_storage_gib * GIB,
-        ),
-        AlarmSpec(
-            key="rds-connections",
-            missing_data_reason=INSTANCE_METRIC,
-            page=False,
-            meaning=f"PostgreSQL has been above {RDS_CONNECTION_FRACTION:.0%} of its "
-            f"{w.rds_max_connections} connections for 15 minutes.",
-            first_step="list connections by client in pg_stat_activity and look for leaked pools.",
-            metrics=(w.rds("DatabaseConnections"),),
-            statistic="Maximum",
-            period=300,
-            evaluation_periods=3,
-            threshold=RDS_CONNECTION_FRACTION * w.rds_max_connections,
-        ),
-        AlarmSpec(
-            key="redis-cpu",
-            missing_data_reason=INSTANCE_METRIC,
-            page=False,
-            meaning=f"A Redis node's engine CPU has been over {UTILISATION_PERCENT}% for 15 minutes.",
-            first_step="run SLOWLOG GET on the busy node and look for expensive commands (KEYS, big sets).",
-            metrics=w.redis("EngineCPUUtilization"),
-            combine="MAX",
-            statistic="Average",
-            period=300,
-            evaluation_periods=3,
-            threshold=UTILISATION_PERCENT,
-        ),
-        AlarmSpec(
-            key="redis-memory",
-            missing_data_reason=INSTANCE_METRIC,
-            page=False,
-            meaning=f"A Redis node has used over {UTILISATION_PERCENT}% of its memory for 15 minutes.",
-            first_step="check key counts and TTLs (INFO keyspace); scale the node type if the data is "
-            "needed.",
-            metrics=w.redis("DatabaseMemoryUsagePercentage"),
-            combine="MAX",
-            statistic="Average",
-            period=300,
-            evaluation_periods=3,
-            threshold=UTILISATION_PERCENT,
-        ),
-        AlarmSpec(
-            key="redis-evictions",
-            missing_data_reason=INSTANCE_METRIC,
-            page=False,
-            meaning="Redis has been evicting keys for 15 minutes: it is out of memory and dropping data.",
-            first_step="see redis-memory; check maxmemory-policy and which keys lack a TTL.",
-            metrics=w.redis("Evictions"),
-            combine="SUM",
-            period=300,
-            evaluation_periods=3,
-        ),
     ]
-    for role, function_name in w.functions.items():
-        specs.append(
-            AlarmSpec(
-                key=f"{role}-errors",
-                missing_data_reason=(
-                    "Lambda publishes Errors only for periods in which the function ran; no data means no "
-                    "failed invocations."
-                ),
-                page=False,
-                meaning=f"The {role.replace('-', ' ')} function failed; what it watches or delivers is "
-                "going unseen until it works again.",
-                first_step="read the function's recent errors in its log group (/aws/lambda/<function "
-                "name>): look for Traceback lines.",
-                metrics=(Metric("AWS/Lambda", "Errors", {"FunctionName": function_name}),),
-                period=300,
-            )
-        )
-    return specs
+    return [*specs, *datastore_alarms(w), *function_alarms(w)]
 
 
 def backup_alarms(w: Watched) -> list[AlarmSpec]:

@@ -10,7 +10,8 @@ from __future__ import annotations
 
 import pulumi
 
-from components.monitoring.alarms import AlarmSpec, Metric
+from components.monitoring.alarm_spec import AlarmSpec
+from components.monitoring.targets import Metric
 
 EXPIRY_WARNING_DAYS = 30
 DAY_SECONDS = 86400

@@ -21,6 +21,7 @@ import pulumi_aws as aws
 from components.config.monitoring import MonitoringConfig, zone_file
 from components.deployment import Deployment
 from components.lambda_function import (
+    CodeSigning,
     FunctionSpec,
     LoggedFunction,
     VpcPlacement,
@@ -30,11 +31,8 @@ from components.lambda_function import (
 from components.lib.component import Component
 from components.lib.iam import statement
 from components.monitoring import audit_filters
-from components.monitoring.alarms import (
-    GUIDE_ALARM_TAG,
-    AlarmSpec,
-    all_alarms,
-)
+from components.monitoring.alarm_spec import GUIDE_ALARM_TAG, AlarmSpec
+from components.monitoring.alarms import all_alarms
 from components.monitoring.audit_filters import LogSource, MetricFilterSpec
 from components.monitoring.certificates import certificate_alarms
 from components.monitoring.dashboards import DashboardInputs, dashboards
@@ -58,11 +56,15 @@ class MonitoringArgs:
     vpc_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
     slack_forwarder_function_name: pulumi.Input[str] | None = None
+    # The Redis AUTH rotation function, when the stack has a schedule: a failed rotation step is an error.
+    redis_auth_rotation_function_name: pulumi.Input[str] | None = None
     # Alarms and metric filters wait for these (the bootstrap): a first deployment pages no one while the
     # cluster is still uninitialised, and the bootstrap's own root token (revoked at its end) counts nothing.
     after: Sequence[pulumi.Resource] = ()
     # The customer-managed key for function environments and dead-letter queues.
     functions_key_arn: pulumi.Input[str] | None = None
+    # Deploy the function from a package signed by the stack's Signer profile (lambdaCodeSigning).
+    code_signing: CodeSigning | None = None
 
 
 class Monitoring(Component):
@@ -204,6 +206,7 @@ class Monitoring(Component):
             ),
             logs_key_arn=args.logs_key_arn,
             functions_key_arn=args.functions_key_arn,
+            code_signing=args.code_signing,
             retention_days=args.settings.alert_log_retention_days,
             parent=self,
         )
@@ -240,6 +243,8 @@ class Monitoring(Component):
         functions: dict[str, pulumi.Input[str]] = {"audit-watcher": self.audit_watcher.function.name}
         if args.slack_forwarder_function_name is not None:
             functions["slack-forwarder"] = args.slack_forwarder_function_name
+        if args.redis_auth_rotation_function_name is not None:
+            functions["redis-auth-rotation"] = args.redis_auth_rotation_function_name
         return Watched(
             vault=args.vault,
             database=args.database,

@@ -24,7 +24,14 @@ from components.lib.component import Component
 from components.lib.iam import document, to_json
 from components.lib.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
 from components.vault.policies import app_policy_name, render_policies
-from providers.vault_bootstrap import PROVISIONER_PERIOD, BootstrappedVault
+from providers.bootstrap_inputs import (
+    PROVISIONER_PERIOD,
+    AwsLoginRole,
+    BootstrapInputs,
+    BrokerBinding,
+    CiAppRole,
+)
+from providers.vault_bootstrap import BootstrappedVault
 from providers.vault_config import AUDIT_FILE_PATH
 
 RECOVERY_WINDOW_DAYS = 30
@@ -61,19 +68,6 @@ class AppRole:
 
 
 @dataclass(frozen=True)
-class CiAppRoleSettings:
-    """The `ci` AppRole role: which policies CI tokens get and how long things live. A secret ID logs in
-    once and expires after an hour: issue one per pipeline run."""
-
-    token_policies: Sequence[str]
-    secret_id_ttl: str = "1h"  # noqa: S105 - a duration, not a credential
-    secret_id_num_uses: int = 1
-    token_ttl: str = "20m"  # noqa: S105
-    token_max_ttl: str = "1h"  # noqa: S105
-    bound_cidrs: Sequence[str] = ()
-
-
-@dataclass(frozen=True)
 class VaultBootstrapArgs:
     """What the bootstrap needs from the cluster, the keys and IAM."""
 
@@ -82,7 +76,7 @@ class VaultBootstrapArgs:
     ca_pem: pulumi.Input[str]
     secrets_key_arn: pulumi.Input[str]
     node_role_arn: pulumi.Input[str]
-    ci_approle: CiAppRoleSettings
+    ci_approle: CiAppRole
     rotation_role_arn: pulumi.Input[str] | None = None
     app_roles: Sequence[AppRole] = ()
     recovery_pgp_keys: Sequence[str] = ()
@@ -188,8 +182,7 @@ class VaultBootstrap(Component):
             region=args.deployment.aws.region,
             audit_file_path=args.audit_file_path,
         )
-        self.vault = BootstrappedVault(
-            f"{name}-vault",
+        inputs = BootstrapInputs(
             address=args.vault_address,
             ca_pem=args.ca_pem,
             region=args.deployment.aws.region,
@@ -197,30 +190,31 @@ class VaultBootstrap(Component):
             cluster_size=args.deployment.vault_nodes,
             node_role_arn=args.node_role_arn,
             policies=policies,
-            ci_approle={
-                "token_policies": list(args.ci_approle.token_policies),
-                "secret_id_ttl": args.ci_approle.secret_id_ttl,
-                "secret_id_num_uses": args.ci_approle.secret_id_num_uses,
-                "token_ttl": args.ci_approle.token_ttl,
-                "token_max_ttl": args.ci_approle.token_max_ttl,
-                "bound_cidrs": list(args.ci_approle.bound_cidrs),
-            },
-            rotation_role_arn=args.rotation_role_arn,
+            ci_approle=args.ci_approle,
+            rotation_role_arn=args.rotation_role_arn or "",
             app_roles=[
-                {"name": app.name, "bound_arn": app.bound_arn, "token_policies": [app_policy_name(app.name)]}
+                AwsLoginRole(
+                    name=app.name, bound_arn=app.bound_arn, token_policies=[app_policy_name(app.name)]
+                )
                 for app in args.app_roles
             ],
-            recovery_pgp_keys=list(args.recovery_pgp_keys),
+            recovery_pgp_keys=args.recovery_pgp_keys,
             adopt_token=args.adopt_token,
             audit_file_path=args.audit_file_path,
             iam_server_id=args.iam_server_id,
             break_glass=(
-                {"broker_role_arn": args.break_glass_broker_role_arn, "max_ttl": args.break_glass_max_ttl}
+                BrokerBinding(
+                    broker_role_arn=args.break_glass_broker_role_arn, max_ttl=args.break_glass_max_ttl
+                )
                 if args.break_glass_broker_role_arn is not None
                 else None
             ),
             provisioner_period=args.provisioner_period,
-            waits=dict(args.waits),
+            waits=args.waits,
+        )
+        self.vault = BootstrappedVault(
+            f"{name}-vault",
+            inputs,
             # The shares may only be written once the policy that guards them is in place.
             opts=pulumi.ResourceOptions(parent=self, depends_on=[self.break_glass_policy, *args.depends_on]),
         )

@@ -4,12 +4,11 @@ Nodes run Amazon Linux 2023 (the AWS CLI, SSM agent and EBS device links come wi
 agent comes from its S3-hosted repository), boot from user-data rendered by components/vault/userdata.py,
 unseal with the KMS unseal key, find each other by tag and join over TLS. The group rolls one node at a
 time when the launch template changes. Its pieces live in their own modules: security groups, load
-balancer, TLS, IAM and user-data.
+balancer, TLS, IAM, and what a node boots from (launch_template.py, with the user-data of userdata.py).
 """
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -22,6 +21,7 @@ from components.deployment import Deployment
 from components.lib.component import Component
 from components.vault import userdata
 from components.vault.iam import METRICS_NAMESPACE, NodeGrants, node_identity, node_role
+from components.vault.launch_template import NodeLaunchArgs, node_launch_template
 from components.vault.load_balancer import (
     BOOTSTRAP_PORT,
     LoadBalancerArgs,
@@ -31,13 +31,7 @@ from components.vault.load_balancer import (
 from components.vault.security_groups import vault_security_groups
 from components.vault.tls import TlsArgs, vault_tls
 
-JOIN_TAG_KEY = "VaultCluster"
-ROOT_VOLUME_GIB = 20
 INSTANCE_WARMUP_SECONDS = 300
-# Amazon Linux 2023 (standard, not minimal), pinned to Amazon's own account.
-AMI_OWNER = "amazon"
-# One kernel line only, so a lookup never switches between AL2023's 6.1 and 6.12 kernels.
-AMI_NAME_PATTERN = "al2023-ami-2023.*-kernel-6.1-{arch}"
 DEV_MODE_WARNING = (
     "enableDevMode is on: Vault runs as ONE node keeping everything in memory; every secret is lost when "
     "it restarts. Never put real secrets in it."
@@ -48,12 +42,6 @@ def rolling_min_healthy_percentage(size: int) -> int:
     """The largest minimum-healthy percentage that still lets an instance refresh replace one node at a
     time: AWS rounds the minimum up to whole instances, so it must round up to exactly size - 1."""
     return 100 * (size - 1) // size
-
-
-def instance_architecture(instance_type: str) -> str:
-    """arm64 for Graviton families (a "g" after the generation digit: t4g, m7gd, c6gn), else x86_64."""
-    family = instance_type.split(".", 1)[0]
-    return "arm64" if re.fullmatch(r"[a-z]+\d+[a-z]*g[a-z]*", family) else "x86_64"
 
 
 @dataclass(frozen=True)
@@ -132,7 +120,7 @@ class VaultCluster(Component):
             names=names,
             vpc_id=args.vpc_id,
             endpoint_sg=args.endpoint_security_group_id,
-            region=ctx.region,
+            aws_context=ctx,
             allowed_cidrs=args.load_balancer.allowed_cidrs,
             parent=self,
         )
@@ -197,7 +185,24 @@ class VaultCluster(Component):
             ),
             ctx.partition,
         )
-        self.launch_template = self._launch_template(identity.instance_profile, dev_mode)
+        self.launch_template = node_launch_template(
+            name,
+            NodeLaunchArgs(
+                deployment=args.deployment,
+                vault=args.vault,
+                instance_profile_arn=identity.instance_profile.arn,
+                node_security_group_id=self.node_security_group.id,
+                unseal_key_arn=args.unseal_key_arn,
+                data_key_arn=args.data_key_arn,
+                tls_secret_arn=tls.secret.arn,
+                snapshot_bucket=args.snapshot_bucket,
+                snapshot_prefix=args.snapshot_prefix,
+                server_log_group=self.server_log_group.name,
+                audit_log_group=self.audit_log_group.name,
+                load_balancer_subnet_cidrs=args.load_balancer_subnet_cidrs,
+            ),
+            parent=self,
+        )
         placement = aws.ec2.PlacementGroup(
             f"{name}-placement",
             name=names.resource("vault"),
@@ -294,115 +299,4 @@ class VaultCluster(Component):
             kms_key_id=self._args.logs_key_arn,
             tags={"Name": names.resource(f"vault-{kind}")},
             opts=pulumi.ResourceOptions(parent=self),
-        )
-
-    def _node_settings(self, dev_mode: bool) -> pulumi.Output[userdata.NodeSettings]:
-        args, names = self._args, self._args.deployment.names
-        resolved = pulumi.Output.all(
-            unseal_key_arn=args.unseal_key_arn,
-            tls_secret_arn=self.tls_secret.arn,
-            data_key_arn=args.data_key_arn,
-            snapshot_bucket=args.snapshot_bucket,
-            server_log_group=self.server_log_group.name,
-            audit_log_group=self.audit_log_group.name,
-        )
-        return resolved.apply(
-            lambda values: userdata.NodeSettings(
-                cluster_name=names.telemetry_cluster,
-                region=args.deployment.aws.region,
-                vault_version=args.vault.version,
-                server_name=self.server_name,
-                join_tag_key=JOIN_TAG_KEY,
-                join_tag_value=names.raft_join_tag,
-                snapshot_prefix=args.snapshot_prefix,
-                metrics_namespace=METRICS_NAMESPACE,
-                load_balancer_cidrs=",".join(args.load_balancer_subnet_cidrs),
-                dev_mode=dev_mode,
-                **values,
-            )
-        )
-
-    def _launch_template(self, profile: aws.iam.InstanceProfile, dev_mode: bool) -> aws.ec2.LaunchTemplate:
-        args, names = self._args, self._args.deployment.names
-        arch = instance_architecture(args.vault.instance_type)
-        pinned = args.vault.ami_id
-        ami = aws.ec2.get_ami_output(
-            most_recent=True,
-            owners=[AMI_OWNER],
-            filters=[
-                aws.ec2.GetAmiFilterArgs(name="image-id", values=[pinned])
-                if pinned
-                else aws.ec2.GetAmiFilterArgs(name="name", values=[AMI_NAME_PATTERN.format(arch=arch)]),
-                aws.ec2.GetAmiFilterArgs(name="architecture", values=[arch]),
-                aws.ec2.GetAmiFilterArgs(name="virtualization-type", values=["hvm"]),
-                aws.ec2.GetAmiFilterArgs(name="root-device-type", values=["ebs"]),
-            ],
-            opts=pulumi.InvokeOutputOptions(parent=self),
-        )
-        volumes = [self._volume(ami.root_device_name, ROOT_VOLUME_GIB)]
-        if not dev_mode:
-            volumes.append(self._volume(userdata.DATA_DEVICE, args.vault.data_volume_gib))
-        volumes.append(self._volume(userdata.AUDIT_DEVICE, args.vault.audit_volume_gib))
-        node_tags = {
-            "Name": names.resource("vault"),
-            JOIN_TAG_KEY: names.raft_join_tag,
-            "VaultMode": "dev-in-memory" if dev_mode else "raft",
-            # The release the nodes install, for the policy pack's advisory check (known at preview).
-            "VaultVersion": args.vault.version,
-        }
-        return aws.ec2.LaunchTemplate(
-            f"{self._base}-launch-template",
-            name=names.resource("vault"),
-            description=f"Vault {args.vault.version} nodes of {names.prefix}",
-            image_id=ami.id,
-            instance_type=args.vault.instance_type,
-            update_default_version=True,
-            ebs_optimized="true",
-            iam_instance_profile=aws.ec2.LaunchTemplateIamInstanceProfileArgs(arn=profile.arn),
-            # IMDSv2 only; one hop, so nothing the node might run in a container reaches its credentials.
-            metadata_options=aws.ec2.LaunchTemplateMetadataOptionsArgs(
-                http_endpoint="enabled",
-                http_tokens="required",
-                http_put_response_hop_limit=1,
-                instance_metadata_tags="enabled",
-            ),
-            monitoring=aws.ec2.LaunchTemplateMonitoringArgs(enabled=True),
-            # No public address and no key pair: operators use Session Manager.
-            network_interfaces=[
-                aws.ec2.LaunchTemplateNetworkInterfaceArgs(
-                    device_index=0,
-                    associate_public_ip_address="false",
-                    delete_on_termination="true",
-                    security_groups=[self.node_security_group.id],
-                )
-            ],
-            block_device_mappings=volumes,
-            instance_initiated_shutdown_behavior="terminate",
-            user_data=self._node_settings(dev_mode).apply(userdata.user_data),
-            tag_specifications=[
-                aws.ec2.LaunchTemplateTagSpecificationArgs(resource_type="instance", tags=node_tags),
-                aws.ec2.LaunchTemplateTagSpecificationArgs(
-                    resource_type="volume", tags={**args.deployment.tags, **node_tags}
-                ),
-            ],
-            tags={"Name": names.resource("vault")},
-            # A new image replaces every node (one at a time); that happens when vaultAmiId is changed on
-            # purpose, never merely because Amazon published a newer image than the one first looked up.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=[] if pinned else ["imageId"]),
-        )
-
-    def _volume(
-        self, device_name: pulumi.Input[str], size_gib: int
-    ) -> aws.ec2.LaunchTemplateBlockDeviceMappingArgs:
-        """An encrypted gp3 volume (data key) deleted with its instance: raft data re-replicates to a
-        replacement node and audit logs are already shipped to CloudWatch."""
-        return aws.ec2.LaunchTemplateBlockDeviceMappingArgs(
-            device_name=device_name,
-            ebs=aws.ec2.LaunchTemplateBlockDeviceMappingEbsArgs(
-                volume_type="gp3",
-                volume_size=size_gib,
-                encrypted="true",
-                kms_key_id=self._args.data_key_arn,
-                delete_on_termination="true",
-            ),
         )

@@ -16,7 +16,7 @@ from typing import Any, Literal
 import pulumi
 import pulumi_aws as aws
 
-from components.deployment import Names
+from components.deployment import AwsContext, Names
 from components.vault.load_balancer import BOOTSTRAP_PORT, HTTP_PORT, HTTPS_PORT, VAULT_API_PORT
 
 VAULT_CLUSTER_PORT = 8201
@@ -180,7 +180,7 @@ def vault_security_groups(
     names: Names,
     vpc_id: pulumi.Input[str],
     endpoint_sg: pulumi.Input[str],
-    region: str,
+    aws_context: AwsContext,
     allowed_cidrs: Sequence[str],
     parent: pulumi.Resource,
 ) -> VaultSecurityGroups:
@@ -198,7 +198,7 @@ def vault_security_groups(
     )
     lb = group("lb", "Vault load balancer: HTTPS (and HTTP redirect) from the allow-list")
     s3 = aws.ec2.get_managed_prefix_list_output(
-        name=f"com.amazonaws.{region}.s3", opts=pulumi.InvokeOutputOptions(parent=parent)
+        name=aws_context.service_name("s3"), opts=pulumi.InvokeOutputOptions(parent=parent)
     )
     create_rules(
         f"{name}-nodes",

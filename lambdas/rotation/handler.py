@@ -11,6 +11,8 @@ staged as AWSPENDING until finishSecret makes it AWSCURRENT, so readers never se
   credential, so it does not pretend to. It publishes a rotation-due notice to the alerts topic, records
   the `ManualRotationDue` metric, tags the secret `RotationStatus=manual-rotation-required`, and leaves
   the current value in place.
+- The Redis AUTH token (tag `RotationTarget=elasticache-auth-token`, served by its own function whose role
+  may change that one replication group): `lambdas/rotation/redis_auth.py`.
 
 Every log line is one JSON object (`event`, `secret`, `step`, ...) and never contains a secret value.
 """
@@ -24,7 +26,7 @@ from typing import Any
 
 import boto3
 
-from lambdas.rotation import METRIC_NAMESPACE
+from lambdas.rotation import METRIC_NAMESPACE, redis_auth
 from lambdas.rotation.values import new_value
 from lambdas.rotation.vault import VaultClient, VaultError
 
@@ -67,7 +69,7 @@ class Entry:
         )
 
 
-def lambda_handler(event: dict[str, Any], _context: Any) -> None:
+def lambda_handler(event: dict[str, Any], context: Any) -> None:
     arn, token, step = event["SecretId"], event["ClientRequestToken"], event["Step"]
     if step not in STEPS:
         raise RotationError(f"unknown rotation step {step!r}")
@@ -85,8 +87,18 @@ def lambda_handler(event: dict[str, Any], _context: Any) -> None:
             return
         if "AWSPENDING" not in stages:
             raise RotationError(f"version {token} of {name} is not AWSPENDING")
-        entry = Entry.from_tags(name, described.get("Tags") or [])
-        Rotation(secrets_manager, arn, token, entry).run(step)
+        tags = described.get("Tags") or []
+        if redis_auth.tag_value(tags, "RotationTarget") == redis_auth.TARGET:
+            redis_auth.RedisAuthRotation(
+                secrets_manager,
+                boto3.client("elasticache"),
+                arn,
+                token,
+                group_id=redis_auth.tag_value(tags, "ReplicationGroupId"),
+                remaining_ms=getattr(context, "get_remaining_time_in_millis", None),
+            ).run(step)
+        else:
+            Rotation(secrets_manager, arn, token, Entry.from_tags(name, tags)).run(step)
     except Exception as error:
         log("rotation_failed", secret=name, step=step, error=type(error).__name__, detail=str(error)[:300])
         raise

@@ -9,6 +9,7 @@ from pulumi_policy import EnforcementLevel, Policy
 
 from . import (
     break_glass,
+    code_signing,
     encryption,
     exposure,
     hardening,
@@ -34,6 +35,7 @@ ALL_POLICIES: list[Policy] = [
     *secrets_material.POLICIES,
     *tags.POLICIES,
     *break_glass.POLICIES,
+    *code_signing.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "PACK_ENFORCEMENT_LEVEL"]

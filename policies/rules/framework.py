@@ -129,6 +129,20 @@ def resource_environment(
 ResourceCheck = Callable[[Mapping[str, Any], ResourceContext], Iterable[str]]
 
 
+class TypedResourcePolicy(ResourceValidationPolicy):
+    """A resource rule that says which resource types it checks (None: every type).
+
+    The engine still calls it for every resource and it returns at once for the other types; the offline
+    runner (tools/policy_runner.py) reads `resource_types` and calls it only for its own types.
+    """
+
+    resource_types: frozenset[str] | None
+
+    def __init__(self, *, resource_types: frozenset[str] | None, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.resource_types = resource_types
+
+
 def _metadata(
     summary: str,
     *,
@@ -163,7 +177,7 @@ def resource_policy(
     category: str,
     config: Schema | None = None,
     production_only: bool = False,
-) -> ResourceValidationPolicy:
+) -> TypedResourcePolicy:
     """A rule over single resources of the given types (None: every resource)."""
     schema = {**COMMON_SCHEMA, **(config or {})}
     wanted = None if types is None else frozenset(types)
@@ -184,7 +198,8 @@ def resource_policy(
         for message in check(args.props, context):
             report_violation(message, None)
 
-    return ResourceValidationPolicy(
+    return TypedResourcePolicy(
+        resource_types=wanted,
         name=name,
         validate=validate,
         **_metadata(

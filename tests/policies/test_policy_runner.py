@@ -4,9 +4,11 @@ which level a finding gets, what the CLI refuses in a pack config, and how a rep
 import json
 
 import pytest
+from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
 from pulumi_policy.proxy import UNKNOWN_STRING_VALUE as SENTINEL
 
 from policies.rules import ALL_POLICIES
+from policies.rules.framework import TypedResourcePolicy
 from tools.plan import UNKNOWN, Plan, PlannedResource
 from tools.policy_runner import (
     Finding,
@@ -227,3 +229,47 @@ def test_rules_see_the_resources_name_as_the_engine_sends_it():
     )
     findings = run([log], ["security-log-retention"]).findings
     assert [f.message for f in findings] == ["security log kept 30 days; at least 365 in production"]
+
+
+def every_type(policy):
+    """The same rule without its declared types, so the runner hands it every resource as the engine does."""
+    return ResourceValidationPolicy(
+        name=policy.name,
+        description=policy.description,
+        validate=policy.validate,
+        enforcement_level=policy.enforcement_level,
+        config_schema=policy.config_schema,
+    )
+
+
+def test_a_typed_rule_is_called_only_for_its_types():
+    seen = []
+    typed = TypedResourcePolicy(
+        resource_types=frozenset({KMS}),
+        name="typed",
+        description="records what it is called for",
+        validate=lambda args, report_violation: seen.append(args.name),
+        enforcement_level=EnforcementLevel.ADVISORY,
+    )
+    plan = Plan("test", (resource("key"), resource("topic", "aws:sns/topic:Topic")), {}, ())
+    run_policies(plan, policies=[typed])
+    assert seen == ["key"]
+    run_policies(plan, policies=[every_type(typed)])
+    assert seen == ["key", "key", "topic"]
+
+
+@pytest.mark.slow
+def test_calling_rules_only_for_their_types_changes_no_finding(production, dev):
+    """Each rule's declared types cover everything its check can flag: the clean production stack, and
+    the dev stack judged as production (which breaks many rules), give the same report either way."""
+    untyped = [every_type(p) if isinstance(p, TypedResourcePolicy) else p for p in ALL_POLICIES]
+    as_production = {p.name: {"environment": "production"} for p in ALL_POLICIES}
+    for recording, config in ((production, {}), (dev, as_production)):
+        plan = Plan.from_recording(recording)
+        filtered = run_policies(plan, config)
+        unfiltered = run_policies(plan, config, policies=untyped)
+        assert sorted(f.to_json().items() for f in filtered.findings) == sorted(
+            f.to_json().items() for f in unfiltered.findings
+        )
+        assert filtered.not_applicable == unfiltered.not_applicable
+    assert len(filtered.findings) > 10  # dev as production: the comparison has findings to compare

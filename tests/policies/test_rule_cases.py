@@ -5,6 +5,7 @@ import pytest
 from policies.rules import ALL_POLICIES
 from tests.policies import (
     cases_break_glass,
+    cases_code_signing,
     cases_encryption,
     cases_exposure,
     cases_hardening,
@@ -21,6 +22,7 @@ CASES = [
     *cases_vault.CASES,
     *cases_secrets_tags.CASES,
     *cases_break_glass.CASES,
+    *cases_code_signing.CASES,
 ]
 
 

@@ -1,8 +1,9 @@
-"""AWS IAM auth, which OpenBao does not have: against the project's Vault test server (tests/support/vault).
+"""AWS IAM auth, which OpenBao does not have: against the AWS auth stand-in in front of real OpenBao.
 
-The test server checks what Vault checks of the login (a GetCallerIdentity POST to the regional STS
-endpoint, the server-id header signed, the principal bound to the role) and, because the test registers
-the secret key, recomputes the SigV4 signature botocore made.
+The stand-in (tests/support/aws_auth_standin.py) checks what Vault checks of the login (a
+GetCallerIdentity POST to the regional STS endpoint, the server-id header signed, the principal bound to
+the role) and, because the test registers the secret key, recomputes the SigV4 signature botocore made;
+the token a login returns is a real OpenBao token with the role's policies.
 """
 
 import boto3
@@ -23,7 +24,14 @@ def session(secret_key="testing"):
 
 
 @pytest.fixture
-def aws_vault(vault_server, vault_client):
+def vault_client(real_vault):
+    return real_vault.client()
+
+
+@pytest.fixture
+def aws_vault(real_vault, vault_client, unique_path):
+    real_vault.proxy.with_aws_auth(real_vault.root_token)
+    assert real_vault.proxy.aws_auth is not None
     vault_client.sys.enable_auth_method("aws")
     vault_client.write("auth/aws/config/client", iam_server_id_header_value=SERVER_ID)
     vault_client.sys.create_or_update_policy(
@@ -32,11 +40,11 @@ def aws_vault(vault_server, vault_client):
     vault_client.auth.aws.create_role(
         "payments", auth_type="iam", bound_iam_principal_arn=[ROLE_ARN], policies=["payments"], ttl="1h"
     )
-    vault_server.register_iam_identity("testing", ROLE_ARN, secret_access_key="testing")
+    real_vault.proxy.aws_auth.register_identity("testing", ROLE_ARN, secret_access_key="testing")
     vault_client.secrets.kv.v2.create_or_update_secret(
         path="candlefish/payments/stripe", mount_point="secret", secret={"value": VALUE}
     )
-    return vault_server
+    return real_vault
 
 
 def test_an_aws_iam_login_signed_by_botocore_reads_a_secret(aws_vault):

@@ -1,8 +1,10 @@
 """`vault://` references, auth, renewal and re-login against a real OpenBao dev server."""
 
+import asyncio
 import threading
 import time
 
+import hvac.exceptions
 import pytest
 from candlefish_secrets import (
     AccessDenied,
@@ -334,3 +336,32 @@ def test_many_threads_reading_a_stale_value_cause_one_refresh(openbao_client, ba
     assert served == [VALUE] * 32  # nobody waited for the server
     assert len(checks) == 1
     assert client.stats().stale_serves == 32
+
+
+def test_vault_cacert_verifies_a_tls_cluster_with_its_own_ca(openbao_cluster):
+    """VAULT_CACERT reaches the pooled session (hvac prefers a given session's own `verify` setting)."""
+    leader = openbao_cluster.leader()
+    admin = openbao_cluster.client(leader)
+    mount = f"sdk-tls-{time.monotonic_ns()}"
+    admin.sys.enable_secrets_engine("kv", path=mount, options={"version": "2"})
+
+    def written():
+        try:
+            return write(admin, "candlefish/tls", {"value": VALUE}, mount=mount)
+        except hvac.exceptions.InvalidRequest:  # a new KV v2 mount upgrades itself for a moment first
+            return None
+
+    wait_for(written, timeout=30, what="the new KV v2 mount accepting writes")
+    environ = {
+        "VAULT_ADDR": leader.addr,
+        "VAULT_CACERT": openbao_cluster.ca_cert_path,
+        "VAULT_TOKEN": openbao_cluster.root_token,
+        "CANDLEFISH_KV_MOUNT": mount,
+    }
+    with SecretsClient.from_env(environ) as client:
+        assert client.get("vault://candlefish/tls") == VALUE
+        assert client._vault is not None
+        # `aget`'s reads on the event loop verify with the same CA.
+        read = asyncio.run(client._vault.akv_read(mount, "candlefish/tls"))
+        assert read is not None
+        assert read.data == {"value": VALUE}

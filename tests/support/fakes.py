@@ -12,6 +12,7 @@ import hashlib
 import json
 import uuid
 from collections.abc import Callable, Mapping
+from pathlib import Path
 from typing import Any
 
 ACCOUNT_ID = "123456789012"  # AWS's documentation example account
@@ -225,6 +226,45 @@ def _vpc_endpoint(name: str, inputs: Mapping[str, Any], region: str, rid: str) -
     return state
 
 
+def _content(value: Any) -> str:
+    """What an uploaded archive holds, independent of where the checkout is: paths in it and file digests."""
+    assets = getattr(value, "assets", None)
+    if not isinstance(assets, Mapping):
+        return str(value)
+    parts = []
+    for key in sorted(assets):
+        path = getattr(assets[key], "path", None)
+        data = Path(path).read_bytes() if path else str(getattr(assets[key], "text", "")).encode()
+        parts.append(f"{key}:{hashlib.sha256(data).hexdigest()}")
+    return ",".join(parts)
+
+
+def _bucket_object(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    # A versioned bucket gives each upload a version id (32 characters): new content, new version.
+    return {"versionId": digest("version", name, _content(inputs.get("source")), length=32)}
+
+
+def _signing_profile(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    # With a name prefix, the provider appends a 26-digit unique suffix; the version is 10 characters.
+    profile = str(inputs.get("name") or f"{inputs.get('namePrefix', '')}{int(digest(name), 16):026d}"[:64])
+    version = digest("profile-version", name, length=10)
+    arn = _arn("signer", region, f"/signing-profiles/{profile}")
+    return {"name": profile, "arn": arn, "version": version, "versionArn": f"{arn}/{version}"}
+
+
+def _signing_job(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    # Signer writes `<prefix><job id>.zip` into the destination bucket.
+    job = fake_uuid("signing-job", name)
+    destination = dict(dict(inputs.get("destination") or {}).get("s3") or {})
+    signed = {"bucket": destination.get("bucket"), "key": f"{destination.get('prefix', '')}{job}.zip"}
+    return {"jobId": job, "status": "Succeeded", "signedObjects": [{"s3s": [signed]}]}
+
+
+def _code_signing_config(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
+    config = "csc-0" + digest("csc", name, length=16)
+    return {"configId": config, "arn": _arn("lambda", region, f"code-signing-config:{config}")}
+
+
 def _generic(service: str, kind: str, sep: str = "/") -> Shaper:
     def shape(name: str, inputs: Mapping[str, Any], region: str, rid: str) -> State:
         return {"arn": _arn(service, region, f"{kind}{sep}{rid}")}
@@ -254,6 +294,10 @@ SHAPERS: dict[str, Shaper] = {
     "aws:dynamodb/table:Table": _table,
     "aws:lambda/functionUrl:FunctionUrl": _function_url,
     "aws:scheduler/scheduleGroup:ScheduleGroup": _schedule_group,
+    "aws:s3/bucketObjectv2:BucketObjectv2": _bucket_object,
+    "aws:signer/signingProfile:SigningProfile": _signing_profile,
+    "aws:signer/signingJob:SigningJob": _signing_job,
+    "aws:lambda/codeSigningConfig:CodeSigningConfig": _code_signing_config,
     "aws:ec2/vpc:Vpc": _generic("ec2", "vpc"),
     "aws:ec2/subnet:Subnet": _generic("ec2", "subnet"),
     "aws:ec2/securityGroup:SecurityGroup": _generic("ec2", "security-group"),

@@ -11,12 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import copy
-import gc
 import json
 import logging
 import os
 import runpy
+import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -31,6 +30,7 @@ from pulumi.runtime.stack import run_pulumi_func
 from pulumi.runtime.sync_await import _sync_await
 
 from tests.support import fakes
+from tests.support.mock_costs import cyclic_gc_paused, sdk_bookkeeping_skipped
 from tools import stackfile
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -157,13 +157,23 @@ class RecordingMocks(pulumi_mocks.Mocks):
     def __init__(self, region: str, *, preview: bool = False) -> None:
         self.region = region
         self.preview = preview
+        # The inputs of the registration this thread is answering, for the monitor to record without
+        # deserialising them again (the SDK's monitor calls `new_resource` on the registering thread).
+        self._answering = threading.local()
+
+    def take_inputs(self) -> tuple[dict[str, Any], set[str]]:
+        """The plain inputs and secret paths of the last registration answered on this thread."""
+        taken: tuple[dict[str, Any], set[str]] = self._answering.inputs
+        del self._answering.inputs
+        return taken
 
     def new_resource(self, args: pulumi_mocks.MockResourceArgs) -> tuple[str | None, dict[str, Any]]:
+        plain, secret_paths = unwrap_secrets(args.inputs)
+        self._answering.inputs = (plain, secret_paths)
         if not args.custom:
             return "", {}
         if self.preview:
             return "", {key: value for key, value in args.inputs.items() if not is_unknown(value)}
-        plain, secret_paths = unwrap_secrets(args.inputs)
         rid, state = fakes.outputs_for(args.typ, args.name, plain, self.region)
         # Outputs that echo a secret input stay secret, as the engine keeps them.
         for path in secret_paths:
@@ -218,6 +228,7 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
 
     def __init__(self, mocks: RecordingMocks) -> None:
         super().__init__(mocks)
+        self.recording_mocks = mocks
         self.recorded: list[RecordedResource] = []
 
     def RegisterResource(self, request: Any) -> Any:
@@ -225,9 +236,10 @@ class RecordingMonitor(pulumi_mocks.MockMonitor):
         if request.type == "pulumi:pulumi:Stack":
             return response
         urn = self.make_urn(request.parent, request.type, request.name)
-        inputs, secret_inputs = unwrap_secrets(rpc.deserialize_properties(request.object))
+        inputs, secret_inputs = self.recording_mocks.take_inputs()
         registered = self.resources[urn]
-        outputs, secret_outputs = unwrap_secrets(copy.deepcopy(registered.state))
+        # Unwrapping builds new dicts and lists, so the recording shares no container with the state.
+        outputs, secret_outputs = unwrap_secrets(registered.state)
         self.recorded.append(
             RecordedResource(
                 type=request.type,
@@ -359,29 +371,11 @@ def run_under_mocks(
     pulumi.runtime.set_all_config(dict(values or {}), sorted(secret_keys or set()))
     pulumi_mocks.set_mocks(mocks, project=PROJECT, stack=stack, preview=preview, monitor=monitor)
     pulumi_settings.SETTINGS.engine = engine
-    with _cyclic_gc_paused():
+    with cyclic_gc_paused(), sdk_bookkeeping_skipped():
         _sync_await(run_pulumi_func(function))
         root_stack = pulumi_settings.get_root_resource()
         outputs = _resolve_outputs(getattr(root_stack, "outputs", {}))
     return Recording(stack=stack, resources=monitor.recorded, outputs=outputs, warnings=engine.warnings)
-
-
-@contextlib.contextmanager
-def _cyclic_gc_paused() -> Iterator[None]:
-    """Pause Python's cyclic garbage collector while a program runs under the mocks.
-
-    A run allocates a growing heap of long-lived objects (resources, outputs, futures, tasks) and frees
-    few until it ends, so each full collection walks more than the last: with the collector on, a
-    200-secret catalog took twice as long and grew faster than the stack (benchmarks/preview.py).
-    Reference counting still frees everything acyclic during the run; cycles wait for the next collection.
-    """
-    enabled = gc.isenabled()
-    gc.disable()
-    try:
-        yield
-    finally:
-        if enabled:
-            gc.enable()
 
 
 def _resolve_outputs(outputs: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import hvac
 
 from tests.support.openbao import OpenBaoDevServer
-from tests.support.vault.faults import RequestRecord
+from tests.support.proxy_faults import RequestRecord
 from tests.support.vault_proxy import FaultProxy
 
 

@@ -9,8 +9,12 @@ and its answers returned unchanged, except where a test asked for a fault:
 - `add_latency(seconds)`: delay before forwarding (client timeouts);
 - `aws_auth`: an `AwsAuthStandIn` answering the AWS auth paths OpenBao lacks (and listing `aws/` in
   `sys/auth`), with access decided by the real server;
-- `sealed = True`: answer as a sealed node does (sys/health 503 with `sealed: true`, sys/seal-status
-  `sealed: true`, everything else 503 "Vault is sealed") while the real server stays unsealed.
+- `seal_after_init(polls)`: sys/health sealed for that many polls after a successful sys/init (an
+  auto-unseal that is slow or never finishes); `rewrite(path, change)`: alter a real JSON answer (e.g.
+  autopilot reporting a peer unhealthy);
+- `sealed = True`: answer as a sealed node does (sys/health 503, or the `sealedcode` the caller asked
+  for, with a sealed node's fields; sys/seal-status `sealed: true`; everything else 503 "Vault is
+  sealed") while the real server stays unsealed.
 
 `request_log` records method, path (no query values, bodies or tokens), status and the injected fault.
 """
@@ -20,18 +24,23 @@ from __future__ import annotations
 import json
 import threading
 import time
+from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
+from urllib.parse import parse_qs
 
 import requests
 
 from tests.support.aws_auth_standin import AwsAuthStandIn
-from tests.support.vault.faults import FaultInjector, RequestLog, RequestRecord
+from tests.support.proxy_faults import FaultInjector, RequestLog, RequestRecord
 
 # Headers passed through in each direction (hop-by-hop and length headers are the proxy's own business).
 FORWARDED_REQUEST_HEADERS = ("X-Vault-Token", "Content-Type", "X-Vault-Request", "X-Vault-Wrap-TTL", "Accept")
 FORWARDED_RESPONSE_HEADERS = ("Content-Type", "Retry-After", "Location")
 SEALED_ERROR = "Vault is sealed"
+SEALED_HEALTH_CODE = 503  # sys/health's default code for a sealed node (Vault's API docs, sys/health)
+# sys/seal-status fields only an unsealed node reports (it knows its cluster once its keyring is open).
+UNSEALED_ONLY_FIELDS = ("cluster_name", "cluster_id", "build_date")
 
 
 class FaultProxy:
@@ -42,17 +51,22 @@ class FaultProxy:
         self.faults = FaultInjector()
         self.log = RequestLog()
         self.sealed = False
+        self.sealed_after_init: int | None = None  # polls answered sealed once sys/init succeeded
+        self.rewrites: dict[str, Callable[[dict[str, Any]], dict[str, Any]]] = {}
         self.aws_auth: AwsAuthStandIn | None = None
         self._session = requests.Session()
         self._session.verify = ca_cert or True
+        self._initialised = False
+        self._poll_lock = threading.Lock()
         self._server: ThreadingHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # --- lifecycle ---
 
-    def with_aws_auth(self, checker_token: str | None = None) -> FaultProxy:
-        """Serve the AWS auth method's paths from a stand-in (OpenBao has none); see AwsAuthStandIn."""
-        self.aws_auth = AwsAuthStandIn(self.upstream, checker_token, self._session.verify)
+    def with_aws_auth(self, minter_token: str | None = None) -> FaultProxy:
+        """Serve the AWS auth method's paths from a stand-in (OpenBao has none); see AwsAuthStandIn.
+        `minter_token` (root) mints the tokens its logins return."""
+        self.aws_auth = AwsAuthStandIn(self.upstream, minter_token, self._session.verify)
         return self
 
     def start(self) -> FaultProxy:
@@ -98,10 +112,21 @@ class FaultProxy:
     ) -> None:
         self.faults.add_latency(seconds, path_prefix=path_prefix, count=count)
 
+    def seal_after_init(self, polls: int) -> None:
+        """Once sys/init succeeds, answer the next `polls` sys/health requests as a sealed node: an
+        auto-unseal that takes that long (or, with a large number, never completes)."""
+        self.sealed_after_init = polls
+
+    def rewrite(self, path: str, change: Callable[[dict[str, Any]], dict[str, Any]]) -> None:
+        """Pass the real server's JSON answer for `path` through `change` (a state it cannot be put in)."""
+        self.rewrites[path] = change
+
     def clear(self) -> None:
         self.faults.clear()
         self.log.clear()
+        self.rewrites.clear()
         self.sealed = False
+        self.sealed_after_init = None
 
     @property
     def request_log(self) -> list[RequestRecord]:
@@ -109,12 +134,39 @@ class FaultProxy:
 
     # --- answering ---
 
-    def sealed_answer(self, path: str) -> tuple[int, dict[str, Any]]:
+    def sealed_answer(self, path: str, query: str) -> tuple[int, dict[str, Any]]:
+        """What a sealed node answers (checked against a really sealed server in
+        tests/test_vault_parity_real.py): sys/health 503 unless `sealedcode` asks otherwise, with the
+        fields a sealed node still reports; sys/seal-status 200 with `sealed: true`; the rest 503."""
         if path == "sys/health":
-            return 503, {"initialized": True, "sealed": True, "standby": True}
+            asked = parse_qs(query).get("sealedcode", [""])[0]
+            status = int(asked) if asked.isdigit() else SEALED_HEALTH_CODE
+            upstream = self._upstream_json("sys/health?standbyok=true&perfstandbyok=true")
+            return status, {
+                "initialized": True,
+                "sealed": True,
+                "standby": True,
+                "replication_performance_mode": "unknown",
+                "replication_dr_mode": "unknown",
+                "server_time_utc": int(time.time()),
+                "version": upstream.get("version", ""),
+            }
         if path == "sys/seal-status":
-            return 200, {"type": "static", "initialized": True, "sealed": True, "t": 3, "n": 5, "progress": 0}
+            upstream = self._upstream_json("sys/seal-status")
+            kept = {key: value for key, value in upstream.items() if key not in UNSEALED_ONLY_FIELDS}
+            return 200, {**kept, "sealed": True, "progress": 0, "nonce": ""}
         return 503, {"errors": [SEALED_ERROR]}
+
+    def take_sealed_poll(self) -> bool:
+        with self._poll_lock:
+            if not self._initialised or not self.sealed_after_init:
+                return False
+            self.sealed_after_init -= 1
+            return True
+
+    def _upstream_json(self, target: str) -> dict[str, Any]:
+        answer = self._session.get(f"{self.upstream}/v1/{target}", timeout=10, verify=self._session.verify)
+        return _json(answer.content)
 
     def forward(self, method: str, target: str, headers: dict[str, str], body: bytes) -> requests.Response:
         return self._session.request(
@@ -173,8 +225,8 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 payload: dict[str, Any] = {"errors": [fault.error_message(path)]}
                 label = f"fail:{fault.status}"
                 self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
-            elif proxy.sealed:
-                status, payload = proxy.sealed_answer(path)
+            elif proxy.sealed or (path == "sys/health" and proxy.take_sealed_poll()):
+                status, payload = proxy.sealed_answer(path, self.path.partition("?")[2])
                 label = "sealed"
                 self._send(status, json.dumps(payload).encode(), {"Content-Type": "application/json"})
             elif proxy.aws_auth is not None and proxy.aws_auth.handles(path):
@@ -192,6 +244,10 @@ def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
                 status, content = answer.status_code, answer.content
                 if proxy.aws_auth is not None and path == "sys/auth" and method == "GET" and status == 200:
                     content = _with_aws_mount(content, proxy.aws_auth)
+                if path == "sys/init" and method == "PUT" and status == 200:
+                    proxy._initialised = True
+                if path in proxy.rewrites and status == 200:
+                    content = json.dumps(proxy.rewrites[path](_json(content))).encode()
                 kept = {
                     name: answer.headers[name]
                     for name in FORWARDED_RESPONSE_HEADERS

@@ -9,7 +9,8 @@
 - A failed fetch is cached as a miss and retried after a jittered, exponentially growing backoff, so a
   missing secret or a down server is not hammered.
 - A changed version calls the `on_rotate` callbacks with how long after the write the change was seen.
-Sync and asyncio callers share one instance (the client runs misses for asyncio in a worker thread).
+Sync and asyncio callers share one instance: an asyncio miss leads a fetch on its event loop
+(`lead_flight`/`land_flight`) that threads wait for like any other, or, when it cannot, runs in a thread.
 """
 
 from __future__ import annotations
@@ -229,7 +230,8 @@ class SecretCache:
                 raise VaultUnavailable(f"{key}: no answer within {self.wait_timeout_s:.0f}s", reference=key)
             if flight.error is not None:
                 raise type(flight.error)(str(flight.error), reference=key)
-            assert flight.entry is not None
+            if flight.entry is None:  # an asyncio leader handed the fetch back: lead or join the next one
+                return self._load(key, loader, previous)
             return flight.entry
         try:
             entry = loader(key, previous)
@@ -252,6 +254,31 @@ class SecretCache:
             del self._flights[key]
         flight.done.set()
         return entry
+
+    def lead_flight(self, key: str) -> _Flight | None:
+        """For an asyncio caller: lead the fetch of a `key` that has no entry, no cached failure and no
+        fetch under way, so that other callers wait for it as for any fetch. None when it may not; then
+        the caller goes the synchronous way. End it with `land_flight`."""
+        with self._lock:
+            if key in self._flights or key in self._entries:
+                return None
+            miss = self._misses.get(key)
+            if miss is not None and miss.retry_at > self.clock():
+                return None
+            flight = self._flights[key] = _Flight()
+            return flight
+
+    def land_flight(self, key: str, flight: _Flight, entry: Entry | None) -> None:
+        """End a flight from `lead_flight`: store the fetched entry, or (None) hand the fetch back, so
+        that a waiting caller leads it the synchronous way (which handles every failure)."""
+        if entry is not None:
+            with self._lock:
+                self._counts["misses"] += 1
+            self._store(key, entry, None, refreshed=False)
+        with self._lock:
+            flight.entry = entry
+            del self._flights[key]
+        flight.done.set()
 
     # --- writes --------------------------------------------------------------------------------------
 

@@ -24,7 +24,7 @@ from candlefish_secrets.errors import (
     VaultUnavailable,
 )
 from candlefish_secrets.values import parse_json, pick_field, pick_from_string
-from candlefish_secrets.vault import VaultSession
+from candlefish_secrets.vault import DEFAULT_POOL_SIZE, VaultSession
 
 log = logging.getLogger("candlefish_secrets")
 VAULT, AWS_SM, FALLBACK = "vault", "aws-sm", "aws-sm-fallback"
@@ -79,6 +79,7 @@ class SecretsClient:
                 auth or auth_from_env(env),
                 verify=verify,
                 timeout_s=_float(env, "CANDLEFISH_VAULT_TIMEOUT", 5.0),
+                pool_size=_count(env, "CANDLEFISH_VAULT_POOL_SIZE", DEFAULT_POOL_SIZE),
             )
         fallback = None
         if env.get("CANDLEFISH_FALLBACK_ENV"):
@@ -137,13 +138,40 @@ class SecretsClient:
 
     async def aget(self, reference: str) -> str:
         """`get` for asyncio: a cached value (fresh, or stale while it refreshes in the background) returns
-        at once on the loop; only a fetch that must wait for the server runs in a worker thread."""
+        at once on the loop. A `vault://` miss is read on the loop itself, without a thread, when nothing
+        else fetches it and the answer is a plain 200; every other fetch (waiting for another caller's,
+        a token due for renewal, any failure, `aws-sm://`) runs in a worker thread."""
         entry = self._entries.get(reference)
         if entry is not None and entry.expires_at > self._clock():
             return self.get(reference)  # never blocks: a hit, or a stale serve that queues a refresh
         if not references.is_reference(reference):
             return reference
+        if entry is None:
+            fetched = await self._aload_vault(reference)
+            if fetched is not None:
+                return fetched.value
         return await asyncio.to_thread(self.get, reference)
+
+    async def _aload_vault(self, text: str) -> Entry | None:
+        """A `vault://` miss fetched on the event loop, stored in the shared cache; None: not this way."""
+        if self._vault is None or not text.startswith("vault://"):
+            return None
+        flight = self.cache.lead_flight(text)
+        if flight is None:
+            return None
+        entry: Entry | None = None
+        try:
+            reference = references.require(text)
+            read = await self._vault.akv_read(self.kv_mount, reference.path, reference.version)
+            if read is not None:
+                value = pick_field(read.data, reference.field, reference.text)
+                entry = Entry(value, read.version, VAULT, self._clock(), created_epoch=read.created_epoch)
+                self._vault_back()
+        except SecretsError:
+            entry = None  # the synchronous fetch raises it again, and caches the failure
+        finally:
+            self.cache.land_flight(text, flight, entry)
+        return entry
 
     async def aget_json(self, reference: str) -> Any:
         """`get_json` for asyncio (the same rules as `aget`)."""
@@ -364,6 +392,15 @@ def _float(env: Mapping[str, str], name: str, default: float) -> float:
     if value <= 0:
         raise ConfigurationError(f"{name}={raw!r} must be greater than 0")
     return value
+
+
+def _count(env: Mapping[str, str], name: str, default: int) -> int:
+    raw = env.get(name)
+    if raw is None or raw == "":
+        return default
+    if not raw.strip().isdigit() or int(raw) < 1:
+        raise ConfigurationError(f"{name}={raw!r} must be a whole number of at least 1")
+    return int(raw)
 
 
 def vars_of(stats: CacheStats) -> dict[str, Any]:

@@ -10,21 +10,27 @@ hung server never blocks a caller for longer than that.
 
 from __future__ import annotations
 
+import asyncio
+import json
 import logging
+import os
 import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+from urllib.parse import quote
 
 import hvac
 import hvac.exceptions
 import requests
 
+from candlefish_secrets.async_http import AsyncGetter, AsyncHttpError
 from candlefish_secrets.auth import Login, VaultAuth, login_from_auth
 from candlefish_secrets.errors import (
     AccessDenied,
     AuthenticationFailed,
+    ConfigurationError,
     SecretNotFound,
     SecretsError,
     VaultUnavailable,
@@ -33,6 +39,7 @@ from candlefish_secrets.errors import (
 T = TypeVar("T")
 log = logging.getLogger("candlefish_secrets")
 RENEW_FRACTION = 1 / 3  # renew once this fraction of the TTL is left
+DEFAULT_POOL_SIZE = 64  # keep-alive connections to Vault; size it to the threads that read at once
 
 
 @dataclass(frozen=True)
@@ -69,11 +76,20 @@ class VaultSession:
         timeout_s: float = 5.0,
         clock: Callable[[], float] = time.monotonic,
         renew_in_background: bool = True,
+        pool_size: int = DEFAULT_POOL_SIZE,
     ) -> None:
+        if pool_size < 1:
+            raise ConfigurationError(f"pool_size={pool_size!r}: need at least 1 connection")
         self.address = address.rstrip("/")
         self._auth = auth
         self._clock = clock
-        self._client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s, session=_pooled())
+        session, verify = _pooled(self.address, verify, pool_size)
+        self._client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s, session=session)
+        # `aget` reads without a thread when no proxy stands between the client and Vault.
+        self._async: AsyncGetter | None = (
+            None if session.proxies else AsyncGetter(self.address, verify, timeout_s, pool_size)
+        )
+        self._token_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
         self._login_client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
         # hvac falls back to $VAULT_TOKEN and ~/.vault-token; only the configured auth may supply a token.
         self._client.token = None
@@ -254,13 +270,48 @@ class VaultSession:
                 path=path, mount_point=mount, version=version, raise_on_deleted_version=True
             )
 
-        answer = self.call(where, read)
-        body = answer.get("data") or {}
-        metadata = body.get("metadata") or {}
-        data = body.get("data")
-        if data is None:
-            raise SecretNotFound(f"{where}: the version is deleted or destroyed")
-        return KvRead(dict(data), int(metadata.get("version") or 0), _epoch(metadata.get("created_time")))
+        return _kv_result(where, self.call(where, read))
+
+    async def _aensure_token(self) -> None:
+        """`ensure_token` in one worker thread that every coroutine of this loop needing it awaits."""
+        loop = asyncio.get_running_loop()
+        for gone in [other for other in self._token_tasks if other.is_closed()]:
+            del self._token_tasks[gone]
+        pending = self._token_tasks.get(loop)
+        if pending is None or pending.done():
+            pending = self._token_tasks[loop] = loop.create_task(asyncio.to_thread(self.ensure_token))
+        await asyncio.shield(pending)
+
+    async def akv_read(self, mount: str, path: str, version: int | None = None) -> KvRead | None:
+        """`kv_read` on the running event loop, without a thread, when the answer is a plain 200 (a login
+        or renewal that is due first runs in a thread). None in every other case (a proxy in the way, a
+        failed login, any other status, a connection problem): the caller then makes the synchronous
+        call, which handles each of them (re-login, typed errors, fallback) in one place."""
+        if self._async is None:
+            return None
+        expires_at = self._expires_at
+        if self._login is None or (
+            expires_at is not None and expires_at - self._clock() <= self._granted_ttl * RENEW_FRACTION
+        ):
+            try:
+                await self._aensure_token()
+            except (SecretsError, requests.RequestException, hvac.exceptions.VaultError):
+                return None
+        token = self._client.token
+        if token is None:
+            return None
+        target = f"/v1/{quote(mount)}/data/{quote(path)}" + (f"?version={version}" if version else "")
+        try:
+            status, body = await self._async.get(target, {"X-Vault-Token": token, "X-Vault-Request": "true"})
+        except AsyncHttpError:
+            return None
+        if status != 200:
+            return None
+        where = f"vault://{path}" + (f"?version={version}" if version else "")
+        try:
+            return _kv_result(where, json.loads(body))
+        except (ValueError, SecretNotFound):
+            return None
 
     def kv_current_version(self, mount: str, path: str) -> int:
         """The secret's `current_version` from its metadata (no value crosses the wire)."""
@@ -286,18 +337,41 @@ class VaultSession:
 
     def close(self) -> None:
         self._closed.set()
+        if self._async is not None:
+            self._async.close()
         self._client.adapter.close()
         self._login_client.adapter.close()
 
 
-def _pooled(connections: int = 64) -> requests.Session:
-    """A session keeping up to `connections` keep-alive connections, so concurrent readers reuse them."""
+def _pooled(address: str, verify: bool | str, connections: int) -> tuple[requests.Session, bool | str]:
+    """A session keeping up to `connections` keep-alive connections, so concurrent readers reuse them
+    instead of opening (and, past the pool's size, throwing away) a connection per request.
+
+    What requests would look up in the environment on every request (`HTTPS_PROXY`/`NO_PROXY`, the CA
+    bundle in `REQUESTS_CA_BUNDLE`/`CURL_CA_BUNDLE`, `~/.netrc`) is decided once here instead: that lookup
+    walks the whole environment twice per call and was a fifth of a Vault read's client time. A netrc
+    entry never applies (Vault authenticates by token). Returns the session and the `verify` to use.
+    """
     from requests.adapters import HTTPAdapter  # noqa: PLC0415
 
     session = requests.Session()
+    session.trust_env = False
+    session.proxies = requests.utils.get_environ_proxies(address)
+    if verify is True:
+        verify = os.environ.get("REQUESTS_CA_BUNDLE") or os.environ.get("CURL_CA_BUNDLE") or True
+    session.verify = verify  # hvac takes a given session's `verify` over its own argument
     for scheme in ("http://", "https://"):
         session.mount(scheme, HTTPAdapter(pool_connections=1, pool_maxsize=connections))
-    return session
+    return session, verify
+
+
+def _kv_result(where: str, answer: Any) -> KvRead:
+    body = answer.get("data") or {}
+    metadata = body.get("metadata") or {}
+    data = body.get("data")
+    if data is None:
+        raise SecretNotFound(f"{where}: the version is deleted or destroyed")
+    return KvRead(dict(data), int(metadata.get("version") or 0), _epoch(metadata.get("created_time")))
 
 
 def _describe(error: BaseException) -> str:
