@@ -250,6 +250,12 @@ bootstrap = VaultBootstrap(
         rotation_role_arn=rotation.role.arn,
         app_roles=applications,
         recovery_pgp_keys=config.access.recovery_pgp_keys,
+        # Write-only shares: only these people's MFA-guarded break-glass roles may read them.
+        recovery_share_readers=[
+            break_glass.person_roles[person].arn for person in config.access.recovery_share_readers
+        ]
+        if break_glass
+        else [],
         adopt_token=project_config.get_secret("vaultAdoptToken") if config.access.adopt_token else None,
         deployer_role_arn=deployer_role_arn,
         other_deployers=other_deployers,

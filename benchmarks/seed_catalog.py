@@ -23,6 +23,7 @@ from providers.secrets_manager_seed import SecretsManagerSeedProvider
 from providers.vault_kv_seed import VaultKvSeedProvider
 from tests.support.openbao import OpenBaoDevServer
 
+
 def percentile(samples: list[float], fraction: float) -> float:
     """The sample at `fraction` of the sorted samples (nearest rank)."""
     ordered = sorted(samples)

@@ -90,6 +90,9 @@ class BootstrapInputs:
     waits: Mapping[str, float] = field(default_factory=dict)
     # None when break-glass access is off.
     break_glass: BrokerBinding | None = None
+    # Write-only recovery shares: the secret that keeps the root token while the first bootstrap runs, so a
+    # retry can resume without reading the shares; "" when the deployers may read the shares.
+    resume_secret_id: pulumi.Input[str] = ""
 
     def to_properties(self) -> dict[str, Any]:
         """The resource's input properties: every field under its own name, nested ones as plain dicts."""

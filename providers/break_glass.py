@@ -7,11 +7,13 @@ module only writes and reads its value, with the deployer's credentials. Three s
    it (PutSecretValue and kms:GenerateDataKey are exercised by writing an *init pending* marker version
    under a private staging label, which leaves `AWSCURRENT` where it was).
 2. `store` immediately after init: the shares and root token become the new `AWSCURRENT` (any earlier
-   material stays readable as `AWSPREVIOUS`), retried, read back and compared by fingerprint; then the
-   pending label is removed.
+   material stays readable as `AWSPREVIOUS`), retried, and verified: read back and compared by
+   fingerprint, or, when the shares are write-only (the deployer may not read them), by the version
+   being current; then the pending label is removed.
 3. `load` on a later run that has no state: the stored material, if any, so a bootstrap that failed
-   after the store can resume with the stored root token; and `init_pending` to tell that case apart
-   from one where the store itself never succeeded.
+   after the store can resume with the stored root token (write-only shares resume from the
+   bootstrap-resume secret instead, providers/bootstrap_resume.py); and `init_pending` to tell that case
+   apart from one where the store itself never succeeded.
 
 Values are never logged or returned outside this process; errors name the secret, never its content.
 """
@@ -78,39 +80,57 @@ def client(region: str) -> Any:
     return aws_client("secretsmanager", region)
 
 
-def explain(error: Exception, secret_id: str, doing: str) -> BootstrapError:
+# What the deployer needs on a secret it reads and writes, and on write-only shares.
+READ_WRITE_ACCESS = (
+    "secretsmanager:PutSecretValue, GetSecretValue, DescribeSecret and UpdateSecretVersionStage on it, "
+    "kms:GenerateDataKey and kms:Decrypt on its key"
+)
+WRITE_ONLY_ACCESS = (
+    "secretsmanager:PutSecretValue, DescribeSecret and UpdateSecretVersionStage on it and "
+    "kms:GenerateDataKey on its key (the shares are write-only: never GetSecretValue or kms:Decrypt)"
+)
+
+
+def explain(
+    error: Exception,
+    secret_id: str,
+    doing: str,
+    *,
+    what: str = "the break-glass secret",
+    needs: str = READ_WRITE_ACCESS,
+) -> BootstrapError:
     """A Secrets Manager failure as an instruction (never quoting the value)."""
     code = aws_error_code(error)
     if code == "ResourceNotFoundException":
         return BootstrapError(
-            f"the break-glass secret {secret_id} does not exist ({doing}); it is created by the "
+            f"{what} {secret_id} does not exist ({doing}); it is created by the "
             "VaultBootstrap component: run `pulumi up` again so it exists before Vault is initialised"
         )
     if scheduled_for_deletion(error):
-        return _scheduled_for_deletion(secret_id, doing)
+        return _scheduled_for_deletion(secret_id, doing, what)
     if code in {"AccessDeniedException", "AccessDenied"}:
         return BootstrapError(
-            f"not allowed to {doing} the break-glass secret {secret_id}: the deployer role needs "
-            "secretsmanager:PutSecretValue, GetSecretValue, DescribeSecret and UpdateSecretVersionStage on "
-            "it, kms:GenerateDataKey and kms:Decrypt on the secrets key, and must match the secret's "
-            "resource policy"
+            f"not allowed to {doing} {what} {secret_id}: the deployer role needs {needs}, and must match "
+            "the secret's resource policy"
         )
     if code in {"ThrottlingException", "TooManyRequestsException"}:
         return BootstrapError(f"Secrets Manager kept throttling while trying to {doing} {secret_id}")
     name = type(error).__name__
     if name in AWS_UNREACHABLE:
         return BootstrapError(f"could not reach Secrets Manager to {doing} {secret_id} ({name})")
-    return BootstrapError(f"could not {doing} the break-glass secret {secret_id}: {code or name}")
+    return BootstrapError(f"could not {doing} {what} {secret_id}: {code or name}")
 
 
-def _scheduled_for_deletion(secret_id: str, doing: str) -> BootstrapError:
+def _scheduled_for_deletion(
+    secret_id: str, doing: str, what: str = "the break-glass secret"
+) -> BootstrapError:
     return BootstrapError(
-        f"the break-glass secret {secret_id} is scheduled for deletion ({doing}); restore it with "
+        f"{what} {secret_id} is scheduled for deletion ({doing}); restore it with "
         f"`aws secretsmanager restore-secret --secret-id {secret_id}` and re-run `pulumi up`"
     )
 
 
-def preflight(sm: Any, secret_id: str, vault_address: str) -> str:
+def preflight(sm: Any, secret_id: str, vault_address: str, *, write_only: bool = False) -> str:
     """Prove the secret can take the material before Vault is initialised; returns the marker version."""
     try:
         described = sm.describe_secret(SecretId=secret_id)
@@ -133,14 +153,24 @@ def preflight(sm: Any, secret_id: str, vault_address: str) -> str:
     except BootstrapError:
         raise
     except Exception as error:
-        raise explain(error, secret_id, "write (checking it before initialising Vault)") from None
+        raise explain(
+            error,
+            secret_id,
+            "write (checking it before initialising Vault)",
+            needs=WRITE_ONLY_ACCESS if write_only else READ_WRITE_ACCESS,
+        ) from None
     return str(written["VersionId"])
 
 
-def store(sm: Any, secret_id: str, material: Material, marker_version: str) -> str:
+def store(
+    sm: Any, secret_id: str, material: Material, marker_version: str, *, write_only: bool = False
+) -> str:
     """Make the material the secret's current value, verified; returns its version id.
 
-    One ClientRequestToken for every attempt, so a retry after a lost answer is the same version.
+    One ClientRequestToken for every attempt, so a retry after a lost answer is the same version; a retry
+    first looks whether that version landed, since repeating its put makes Secrets Manager decrypt it to
+    compare, which a write-only deployer may not. `write_only`: verify by the version being current
+    instead of reading the value back.
     """
     value = material.to_json()
     token = str(uuid.uuid4())
@@ -149,11 +179,22 @@ def store(sm: Any, secret_id: str, material: Material, marker_version: str) -> s
         if attempt:
             time.sleep(STORE_BACKOFF_S * attempt)
         try:
-            written = sm.put_secret_value(SecretId=secret_id, SecretString=value, ClientRequestToken=token)
-            version = str(written["VersionId"])
-            back = sm.get_secret_value(SecretId=secret_id, VersionId=version)
-            if fingerprint(back.get("SecretString", "")) != fingerprint(value):
-                raise BootstrapError(f"the break-glass secret {secret_id} did not read back as written")
+            if attempt and is_current(sm, secret_id, token):
+                version = token
+            else:
+                written = sm.put_secret_value(
+                    SecretId=secret_id, SecretString=value, ClientRequestToken=token
+                )
+                version = str(written["VersionId"])
+            if write_only:
+                if not is_current(sm, secret_id, version):
+                    raise BootstrapError(
+                        f"the break-glass secret {secret_id} does not show the stored version"
+                    )
+            else:
+                back = sm.get_secret_value(SecretId=secret_id, VersionId=version)
+                if fingerprint(back.get("SecretString", "")) != fingerprint(value):
+                    raise BootstrapError(f"the break-glass secret {secret_id} did not read back as written")
         except Exception as error:
             last = error
             continue
@@ -162,7 +203,18 @@ def store(sm: Any, secret_id: str, material: Material, marker_version: str) -> s
     assert last is not None
     if isinstance(last, BootstrapError):
         raise last
-    raise explain(last, secret_id, "store the recovery shares in") from None
+    raise explain(
+        last,
+        secret_id,
+        "store the recovery shares in",
+        needs=WRITE_ONLY_ACCESS if write_only else READ_WRITE_ACCESS,
+    ) from None
+
+
+def is_current(sm: Any, secret_id: str, version: str) -> bool:
+    """Whether `version` of the secret exists and carries AWSCURRENT (DescribeSecret: no value is read)."""
+    stages = sm.describe_secret(SecretId=secret_id).get("VersionIdsToStages") or {}
+    return "AWSCURRENT" in stages.get(version, [])
 
 
 def _clear_pending(sm: Any, secret_id: str, marker_version: str) -> None:

@@ -29,7 +29,10 @@ Partial failures, and how the next run finishes:
   cluster is empty: wipe its raft data and re-run. The error says so, and so does the next run, which
   sees the secret's "init pending" marker.
 - anything after the store (unseal, peers, configuration, token): the root token is in the break-glass
-  secret and not yet revoked, so the next run resumes with it, finishes, and revokes it.
+  secret and not yet revoked, so the next run resumes with it, finishes, and revokes it. With write-only
+  shares (`resume_secret_id` set: the deployer may not read the break-glass secret) the token is taken
+  from the bootstrap-resume secret instead (providers/bootstrap_resume.py), which is emptied once the
+  token is revoked.
 - revoking the root token, after the provisioner token was issued: no state keeps that new token, so it is
   revoked again before the run fails (or, if that fails too, the error names its accessor).
 """
@@ -46,7 +49,7 @@ import pulumi
 from pulumi.dynamic import CreateResult, DiffResult, ReadResult, ResourceProvider, UpdateResult
 from pulumi.runtime import rpc
 
-from providers import break_glass, common, vault_config, vault_reconcile, vault_waits
+from providers import bootstrap_resume, break_glass, common, vault_config, vault_reconcile, vault_waits
 from providers.bootstrap_inputs import ECHOED_INPUTS, PROVISIONER_PERIOD, BootstrapInputs
 from providers.common import BootstrapError, fingerprint, plain
 
@@ -71,6 +74,8 @@ class Session:
     token: str
     kind: str  # "initialised" | "resumed" | "adopted" | "provisioner"
     break_glass_version_id: str = ""
+    # Write-only shares: why the root token could not be kept in the bootstrap-resume secret ("" if it was).
+    resume_problem: str = ""
 
     @property
     def is_root(self) -> bool:
@@ -246,10 +251,17 @@ class VaultBootstrapProvider(ResourceProvider):
                 if session.is_root:
                     self._revoke_root(vault, direct, address, str(provisioner["provisioner_accessor"]))
                     root_revoked = True
-            except BootstrapError:
-                raise
+                if root_revoked and props.get("resume_secret_id"):
+                    bootstrap_resume.clear(sm, str(props["resume_secret_id"]), address)
             except Exception as error:
-                raise explain(error, address, "configuring the cluster", caller) from None
+                failure = explain(error, address, "configuring the cluster", caller)
+                if session.resume_problem:
+                    failure = BootstrapError(
+                        f"{failure}. The next run cannot resume: the root token could not be kept ("
+                        f"{session.resume_problem}); have a break-glass reader generate a root token with "
+                        "the recovery shares and set it as vaultAdoptToken, or wipe the cluster's raft data"
+                    )
+                raise failure from None
         return {
             **{key: props.get(key) for key in ECHOED_INPUTS},
             **provisioner,
@@ -270,7 +282,10 @@ class VaultBootstrapProvider(ResourceProvider):
     def _initialise(self, direct: Any, sm: Any, props: Mapping[str, Any], inputs: BootstrapInputs) -> Session:
         """`sys/init` with recovery shares, and the shares stored before anything else can fail."""
         address, secret_id = str(inputs.address), str(inputs.break_glass_secret_id)
-        marker = break_glass.preflight(sm, secret_id, address)
+        resume_id = str(inputs.resume_secret_id or "")
+        if resume_id:  # first: a failure here leaves no marker in the break-glass secret
+            bootstrap_resume.preflight(sm, resume_id, address)
+        marker = break_glass.preflight(sm, secret_id, address, write_only=bool(resume_id))
         shares = int(inputs.recovery_shares)
         threshold = int(inputs.recovery_threshold)
         pgp_keys = list(inputs.recovery_pgp_keys)
@@ -292,7 +307,7 @@ class VaultBootstrapProvider(ResourceProvider):
                 "have returned unseal keys, which this bootstrap does not handle"
             )
         try:
-            version = break_glass.store(sm, secret_id, material, marker)
+            version = break_glass.store(sm, secret_id, material, marker, write_only=bool(resume_id))
         except BootstrapError as error:
             raise BootstrapError(
                 f"Vault at {address} was initialised, but its recovery shares and root token could not be "
@@ -302,7 +317,10 @@ class VaultBootstrapProvider(ResourceProvider):
                 "an instance refresh of the Auto Scaling group), make sure the deployer can write the "
                 "secret, and re-run `pulumi up`"
             ) from None
-        return Session(token=material.root_token, kind="initialised", break_glass_version_id=version)
+        kept = bootstrap_resume.save(sm, resume_id, address, material.root_token) if resume_id else ""
+        return Session(
+            token=material.root_token, kind="initialised", break_glass_version_id=version, resume_problem=kept
+        )
 
     @staticmethod
     def _init_request(
@@ -352,9 +370,9 @@ class VaultBootstrapProvider(ResourceProvider):
         if olds is None:
             # An earlier create stored the root token and failed before revoking it: finish with it (and
             # revoke it), in preference to an adopt token, so it does not outlive the bootstrap.
-            stored = break_glass.load(sm, props["break_glass_secret_id"])
-            if stored and self._token_works(direct, str(stored["root_token"])):
-                return Session(token=str(stored["root_token"]), kind="resumed")
+            root = self._stored_root_token(sm, props)
+            if root and self._token_works(direct, root):
+                return Session(token=root, kind="resumed")
         adopt = plain(props.get("adopt_token"))
         if adopt:
             direct.token = adopt
@@ -364,6 +382,15 @@ class VaultBootstrapProvider(ResourceProvider):
                 raise explain(error, address, "checking the adopt token (vaultAdoptToken)", "adopt") from None
             return Session(token=adopt, kind="adopted")
         raise self._no_token(sm, props, olds, refused)
+
+    @staticmethod
+    def _stored_root_token(sm: Any, props: Mapping[str, Any]) -> str | None:
+        """The root token an unfinished bootstrap stored: in the bootstrap-resume secret when the shares are
+        write-only (the break-glass secret is never read then), else in the break-glass secret."""
+        if props.get("resume_secret_id"):
+            return bootstrap_resume.load(sm, str(props["resume_secret_id"]))
+        stored = break_glass.load(sm, props["break_glass_secret_id"])
+        return str(stored["root_token"]) if stored else None
 
     @staticmethod
     def _token_works(direct: Any, token: str) -> bool:
@@ -397,9 +424,10 @@ class VaultBootstrapProvider(ResourceProvider):
                 "data volume), then re-run `pulumi up`. If you do hold a working root token for it, set it "
                 "as vaultAdoptToken instead"
             )
+        kept_in = props.get("resume_secret_id") or secret_id
         return BootstrapError(
             f"Vault at {address} is already initialised and this stack has no token for it (no previous "
-            f"state, no adopt token, and no unrevoked root token in {secret_id}). {adopt_howto}"
+            f"state, no adopt token, and no unrevoked root token in {kept_in}). {adopt_howto}"
         )
 
     @staticmethod
@@ -454,7 +482,7 @@ class VaultBootstrapProvider(ResourceProvider):
             ) from None
         raise BootstrapError(
             f"{failure}. The provisioner token this run issued was revoked again, so nothing is left behind; "
-            "the next run resumes with the root token in the break-glass secret"
+            "the next run resumes with the root token the bootstrap stored"
         )
 
 

@@ -38,7 +38,6 @@ def test_every_benchmark_script_is_covered_here():
         "preview",
         "sdk",
         "seed_catalog",
-        "vault_server_kv_reads",
     ]
 
 
@@ -106,14 +105,6 @@ def test_the_preview_benchmark_refuses_a_catalog_that_did_not_take(monkeypatch):
     )
     with pytest.raises(RuntimeError, match="produced 1 secrets, not 2"):
         preview_bench.run(1, 2)
-
-
-@pytest.mark.slow
-def test_the_kv_read_benchmark_runs_a_few_reads(capsys):
-    from benchmarks import vault_server_kv_reads
-
-    assert vault_server_kv_reads.main(["--reads", "3", "--warmup", "1"]) == 0
-    assert "reads        3" in capsys.readouterr().out
 
 
 @pytest.mark.slow

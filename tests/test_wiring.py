@@ -72,11 +72,22 @@ def test_the_provisioner_token_never_appears_in_plain_outputs(production):
     assert "provisioner_token" in bootstrap(production).additional_secret_outputs
 
 
-def test_only_the_security_team_and_the_deployer_may_read_the_break_glass_material(production):
+def test_only_the_security_team_and_the_deployer_may_read_pgp_encrypted_break_glass_material():
     import json
 
+    from tests.support.mocks import run_program
+
+    # Production with PGP-encrypted shares instead of write-only ones (tests/test_recovery_shares.py).
+    pgp_keys = [f"ZXhhbXBsZS1ub3QtYS1rZXkt{index}A==" for index in range(5)]  # base64, obviously fake
+    recording = run_program(
+        "production",
+        overrides={
+            "candlefish-secrets:vaultRecoverySharesReaders": None,
+            "candlefish-secrets:vaultRecoveryPgpKeys": pgp_keys,
+        },
+    )
     policy = json.loads(
-        production.one("aws:secretsmanager/secretPolicy:SecretPolicy", "bootstrap-break-glass-policy").inputs[
+        recording.one("aws:secretsmanager/secretPolicy:SecretPolicy", "bootstrap-break-glass-policy").inputs[
             "policy"
         ]
     )

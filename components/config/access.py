@@ -3,6 +3,12 @@
 Read into `StackConfig.access`. The bootstrap turns each application into an AWS-auth role bound to the
 application's IAM role with a read-only policy over its paths; the catalog lets those roles read the
 secrets it keeps in Secrets Manager.
+
+Vault's recovery shares are protected from the deployers (CI included) in one of two ways, and production
+requires one (`check_recovery_shares`, once `breakGlass` is read):
+- `vaultRecoveryPgpKeys`: five operators' OpenPGP public keys; each share is stored encrypted to one;
+- `vaultRecoverySharesReaders`: people listed in `breakGlass` whose MFA-guarded break-glass roles alone may
+  read the break-glass secret; the deployers may write it but never read or decrypt it.
 """
 
 from __future__ import annotations
@@ -10,10 +16,14 @@ from __future__ import annotations
 import base64
 import binascii
 import re
+from collections import Counter
 from dataclasses import dataclass
+from fnmatch import fnmatchcase
 
+from components.config.break_glass import BreakGlassConfig
 from components.config.catalog import NAME_PATTERN, ROLE_PATTERN, VAULT_PATH_PATTERN
 from components.config.reader import ConfigReader, SecretRef
+from components.deployment import Names
 from components.lib import netmath
 
 RECOVERY_SHARES = 5
@@ -42,6 +52,9 @@ class AccessConfig:
     # Roles that run `tools.validate` besides the deployers (a scheduled checker's role): they may write and
     # read the Secrets Manager canary, nothing else.
     validator_principals: tuple[str, ...] = ()
+    # People listed in `breakGlass` whose break-glass roles alone may read the recovery shares (write-only
+    # for the deployers); empty: the deployers may read them too.
+    recovery_share_readers: tuple[str, ...] = ()
 
 
 def read_access(reader: ConfigReader) -> AccessConfig:
@@ -94,6 +107,9 @@ def read_access(reader: ConfigReader) -> AccessConfig:
             reader.problem(f"vaultRecoveryPgpKeys[{index}]", "is not base64", "`gpg --export <id> | base64`")
     deployers = _principals(reader, "deployerPrincipals")
     validators = _principals(reader, "validatorPrincipals")
+    share_readers = reader.string_list(
+        "vaultRecoverySharesReaders", [], allowed="names of people listed in breakGlass"
+    )
     return AccessConfig(
         applications=tuple(applications),
         ci_bound_cidrs=tuple(cidrs),
@@ -101,7 +117,70 @@ def read_access(reader: ConfigReader) -> AccessConfig:
         adopt_token=reader.secret("vaultAdoptToken"),
         deployer_principals=tuple(deployers),
         validator_principals=tuple(validators),
+        recovery_share_readers=tuple(share_readers),
     )
+
+
+SHARES_KEY = "vaultRecoverySharesReaders"
+SHARES_NOTE = (
+    "production stores Vault's recovery shares where the deployers (CI included) could read them: neither "
+    "vaultRecoverySharesReaders nor vaultRecoveryPgpKeys is set"
+)
+SHARES_HOWTO = (
+    "vaultRecoverySharesReaders: people in breakGlass whose MFA roles alone may read the shares (the "
+    "deployers only write them), or vaultRecoveryPgpKeys: five operators' OpenPGP public keys"
+)
+
+
+def check_recovery_shares(
+    reader: ConfigReader,
+    access: AccessConfig,
+    break_glass: BreakGlassConfig,
+    *,
+    environment: str,
+    production: bool,
+) -> None:
+    """The readers are break-glass people (break-glass on, no deployer pattern covering their roles);
+    production protects the shares one way or the other."""
+    readers = access.recovery_share_readers
+    # A setting already refused (not a list, keys not base64) is not reported as missing too.
+    refused = {reader.full(SHARES_KEY), reader.full("vaultRecoveryPgpKeys")}
+    already = any(problem.key.split("[")[0] in refused for problem in reader.problems)
+    if production and not readers and not access.recovery_pgp_keys and not already:
+        reader.problem(SHARES_KEY, SHARES_NOTE, SHARES_HOWTO)
+    # Readers are judged against environment, breakGlass and deployerPrincipals: not while those are wrong.
+    judged_against = [reader.full(key) for key in ("environment", "breakGlass", "deployerPrincipals")]
+    if not readers or any(problem.key.startswith(tuple(judged_against)) for problem in reader.problems):
+        return
+    if not break_glass.enabled:
+        reader.problem(
+            SHARES_KEY,
+            "names readers while break-glass access is off: they read the shares through their "
+            "break-glass roles",
+            "breakGlass.enabled true (with the readers listed there), or no readers",
+        )
+        return
+    for name, count in sorted(Counter(readers).items()):
+        if count > 1:
+            reader.problem(SHARES_KEY, f"lists {name!r} {count} times", "each person once")
+    people = break_glass.people
+    for index, name in enumerate(readers):
+        if name not in people:
+            reader.problem(
+                f"{SHARES_KEY}[{index}]",
+                f"{name!r} is not a person listed in breakGlass",
+                "one of " + (", ".join(sorted(people)) or "the people in breakGlass.requesters/approvers"),
+            )
+            continue
+        role = Names(environment).break_glass_person_role(name)
+        covering = [pattern for pattern in access.deployer_principals if _covers(pattern, role)]
+        if covering:
+            reader.problem(
+                f"{SHARES_KEY}[{index}]",
+                f"{name!r}'s break-glass role {role} matches deployerPrincipals {covering!r}, and "
+                "deployers are denied the shares",
+                "deployer patterns that do not cover candlefish-<env>-bg-<person> roles",
+            )
 
 
 def _principals(reader: ConfigReader, key: str) -> list[str]:
@@ -116,6 +195,14 @@ def _principals(reader: ConfigReader, key: str) -> list[str]:
                 "e.g. candlefish-ci-deploy or aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformAdmin_*",
             )
     return roles
+
+
+def _covers(pattern: str, role_name: str) -> bool:
+    """Whether a deployer principal (name, name pattern or ARN pattern) matches a path-less role name."""
+    name_part = (
+        pattern.split(":role/", 1)[1] if pattern.startswith("arn:") and ":role/" in pattern else pattern
+    )
+    return fnmatchcase(role_name, name_part)
 
 
 def _is_base64(text: str) -> bool:

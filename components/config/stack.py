@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from types import MappingProxyType
 from typing import Any, Literal
 
-from components.config.access import AccessConfig, Application, read_access
+from components.config.access import AccessConfig, Application, check_recovery_shares, read_access
 from components.config.break_glass import BreakGlassConfig, read_break_glass
 from components.config.catalog import ROTATION_LIMITS, SecretEntry, read_catalog
 from components.config.database import PRODUCTION_MIN_LOG_DAYS as DATABASE_PRODUCTION_MIN_LOG_DAYS
@@ -188,6 +188,7 @@ def parse_stack_config(
     catalog, team_roles = read_catalog(reader, production=production)
     access = read_access(reader)
     break_glass = read_break_glass(reader, production=production)
+    check_recovery_shares(reader, access, break_glass, environment=environment or "", production=production)
     database = read_database(
         reader,
         production=production,

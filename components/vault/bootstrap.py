@@ -1,12 +1,17 @@
 """`VaultBootstrap`: the break-glass secret and the provider run that initialises and configures Vault.
 
 The break-glass secret receives the recovery shares and the initial root token at init, and nothing
-else ever does: it is encrypted with the secrets key, kept 30 days after a deletion, and its resource
-policy denies reading it to every principal but the break-glass role(s) and the deployer, and changing it
-(value, stages, settings, resource policy, tags, deletion) to all but the deployer. In production the
-shares should be encrypted to operators' PGP keys; without them the component warns. The
-`BootstrappedVault` dynamic resource (providers/vault_bootstrap.py) does the Vault side; its provisioner
-token is a Pulumi secret.
+else ever does: it is kept 30 days after a deletion, and its resource policy denies changing it (value,
+stages, settings, resource policy, tags, deletion) to all but the deployers. Who may read it:
+
+- readable (the default): encrypted with the secrets key; the break-glass role(s) and the deployers read it;
+- write-only (`recovery_share_readers` given): encrypted with its own key; only those break-glass roles read
+  and decrypt it, the deployers are denied both, and the bootstrap resumes from a separate short-lived
+  secret instead (components/vault/recovery_shares.py).
+
+In production the shares must be PGP-encrypted to operators' keys or write-only (config validation and the
+policy pack refuse neither); a component built in production with neither warns. The `BootstrappedVault`
+dynamic resource (providers/vault_bootstrap.py) does the Vault side; its provisioner token is a Pulumi secret.
 """
 
 from __future__ import annotations
@@ -23,6 +28,7 @@ from components.deployment import Deployment
 from components.lib.component import Component
 from components.lib.iam import document, to_json
 from components.lib.secret_policy import CHANGE_POLICY, CHANGE_VALUE, READ_VALUE, deny_all_but
+from components.vault import recovery_shares
 from components.vault.policies import app_policy_name, render_policies
 from providers.bootstrap_inputs import (
     PROVISIONER_PERIOD,
@@ -46,12 +52,14 @@ WRITE_ACTIONS = (
     "secretsmanager:UntagResource",
 )
 RECOVERY_SHARES_NOTE = (
-    "vaultRecoveryPgpKeys is not set: Vault's recovery shares will be stored unencrypted in the "
-    "break-glass secret {secret}, so whoever can read it can generate a root token. Before the first "
-    "`pulumi up`, set five base64 OpenPGP public keys, one per share holder: `pulumi config set --path "
-    "'vaultRecoveryPgpKeys[0]' \"$(gpg --export <id> | base64 -w0)\"` and so on to [4]. They are used "
-    "at init only; on an initialised cluster, replace the shares with PGP-encrypted ones by `vault "
-    "operator rekey -target=recovery -pgp-keys=...`"
+    "neither vaultRecoveryPgpKeys nor vaultRecoverySharesReaders is set: Vault's recovery shares will be "
+    "stored unencrypted in the break-glass secret {secret}, readable by the deployers (CI included), and "
+    "whoever can read it can generate a root token. Either list the break-glass people whose MFA roles "
+    "alone may read the shares (`vaultRecoverySharesReaders`, the deployers then only write them), or, "
+    "before the first `pulumi up`, set five base64 OpenPGP public keys, one per share holder: `pulumi "
+    "config set --path 'vaultRecoveryPgpKeys[0]' \"$(gpg --export <id> | base64 -w0)\"` and so on to [4]. "
+    "Keys are used at init only; on an initialised cluster, replace the shares with PGP-encrypted ones by "
+    "`vault operator rekey -target=recovery -pgp-keys=...`"
 )
 _ASSUMED_ROLE = re.compile(
     r"arn:(?P<partition>[^:]+):sts::(?P<account>\d{12}):assumed-role/(?P<role>[^/]+)/.+"
@@ -90,6 +98,9 @@ class VaultBootstrapArgs:
     deployer_role_arn: pulumi.Input[str] | None = None
     # Configured deployer principals besides the running one (ARN patterns): they may write the secret too.
     other_deployers: Sequence[pulumi.Input[str]] = ()
+    # Write-only recovery shares: the MFA-guarded break-glass roles (ARNs; they must exist) that alone may
+    # read and decrypt the break-glass secret. Empty: the secret is readable by the deployers too.
+    recovery_share_readers: Sequence[pulumi.Input[str]] = ()
     audit_file_path: str = AUDIT_FILE_PATH
     # Required in the X-Vault-AWS-IAM-Server-ID header of every AWS-auth login (replay protection).
     iam_server_id: str = ""
@@ -138,6 +149,8 @@ class VaultBootstrap(Component):
 
     break_glass_secret: aws.secretsmanager.Secret
     break_glass_policy: aws.secretsmanager.SecretPolicy
+    shares_key: aws.kms.Key | None
+    resume_secret: aws.secretsmanager.Secret | None
     vault: BootstrappedVault
     provisioner_token: pulumi.Output[str]
     provisioner_accessor: pulumi.Output[str]
@@ -147,35 +160,68 @@ class VaultBootstrap(Component):
     ) -> None:
         super().__init__("candlefish:secrets:VaultBootstrap", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        self.break_glass_secret = aws.secretsmanager.Secret(
-            f"{name}-break-glass",
-            name=args.deployment.names.secret("vault/break-glass"),
-            description="Vault recovery shares and initial root token, written once at init (break-glass)",
-            kms_key_id=args.secrets_key_arn,
-            recovery_window_in_days=RECOVERY_WINDOW_DAYS,
-            tags={"Name": args.deployment.names.resource("vault-break-glass"), "Purpose": "break-glass"},
-            opts=child,
-        )
-        if args.deployment.production and not args.recovery_pgp_keys:
-            pulumi.log.warn(
-                RECOVERY_SHARES_NOTE.format(secret=args.deployment.names.secret("vault/break-glass")),
-                resource=self,
-            )
+        secret_name = args.deployment.names.secret("vault/break-glass")
         deployer = pulumi.Output.from_input(
             args.deployer_role_arn or aws.get_caller_identity_output().arn.apply(deployer_role_arn)
         )
         deployer_patterns = pulumi.Output.all(deployer, *args.other_deployers).apply(
             lambda found: list(dict.fromkeys([*principal_patterns(found[0]), *found[1:]]))
         )
-        readers = pulumi.Output.all(deployer_patterns, self._break_glass_patterns(args)).apply(
-            lambda found: sorted({*found[0], *found[1]})
+        # Write-only shares: the secret's own key, readable only by the break-glass roles.
+        self.shares_key = (
+            recovery_shares.shares_key(
+                name,
+                args.deployment,
+                readers=args.recovery_share_readers,
+                deployers=deployer_patterns,
+                secret_name=secret_name,
+                parent=self,
+            )
+            if args.recovery_share_readers
+            else None
         )
+        self.break_glass_secret = aws.secretsmanager.Secret(
+            f"{name}-break-glass",
+            name=secret_name,
+            description="Vault recovery shares and initial root token, written once at init (break-glass)",
+            kms_key_id=self.shares_key.arn if self.shares_key else args.secrets_key_arn,
+            recovery_window_in_days=RECOVERY_WINDOW_DAYS,
+            tags={"Name": args.deployment.names.resource("vault-break-glass"), "Purpose": "break-glass"},
+            opts=child,
+        )
+        if args.deployment.production and not args.recovery_pgp_keys and not args.recovery_share_readers:
+            pulumi.log.warn(RECOVERY_SHARES_NOTE.format(secret=secret_name), resource=self)
+        if args.recovery_share_readers:
+            secret_policy = recovery_shares.shares_secret_policy(
+                pulumi.Output.all(*args.recovery_share_readers).apply(sorted),
+                deployer_patterns,
+                WRITE_ACTIONS,
+            )
+        else:
+            readers = pulumi.Output.all(deployer_patterns, self._break_glass_patterns(args)).apply(
+                lambda found: sorted({*found[0], *found[1]})
+            )
+            secret_policy = break_glass_policy(readers, deployer_patterns)
         self.break_glass_policy = aws.secretsmanager.SecretPolicy(
             f"{name}-break-glass-policy",
             secret_arn=self.break_glass_secret.arn,
-            policy=to_json(break_glass_policy(readers, deployer_patterns)),
+            policy=to_json(secret_policy),
             block_public_policy=True,
             opts=pulumi.ResourceOptions(parent=self.break_glass_secret),
+        )
+        # Write-only shares: the bootstrap resumes from a secret of its own, never from the shares.
+        self.resume_secret, resume_policy = (
+            recovery_shares.resume_secret(
+                name,
+                args.deployment,
+                secrets_key_arn=args.secrets_key_arn,
+                deployers=deployer_patterns,
+                write_actions=WRITE_ACTIONS,
+                recovery_window_days=RECOVERY_WINDOW_DAYS,
+                parent=self,
+            )
+            if args.recovery_share_readers
+            else (None, None)
         )
         policies = render_policies(
             ((app.name, app.paths) for app in args.app_roles),
@@ -187,6 +233,7 @@ class VaultBootstrap(Component):
             ca_pem=args.ca_pem,
             region=args.deployment.aws.region,
             break_glass_secret_id=self.break_glass_secret.arn,
+            resume_secret_id=self.resume_secret.arn if self.resume_secret else "",
             cluster_size=args.deployment.vault_nodes,
             node_role_arn=args.node_role_arn,
             policies=policies,
@@ -216,7 +263,14 @@ class VaultBootstrap(Component):
             f"{name}-vault",
             inputs,
             # The shares may only be written once the policy that guards them is in place.
-            opts=pulumi.ResourceOptions(parent=self, depends_on=[self.break_glass_policy, *args.depends_on]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                depends_on=[
+                    self.break_glass_policy,
+                    *([resume_policy] if resume_policy else []),
+                    *args.depends_on,
+                ],
+            ),
         )
         # Secret in the program too, not only in state (where additional_secret_outputs puts it).
         self.provisioner_token = pulumi.Output.secret(self.vault.provisioner_token)

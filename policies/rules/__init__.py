@@ -15,6 +15,7 @@ from . import (
     hardening,
     identity,
     internet_facing,
+    recovery_shares,
     secrets_material,
     tags,
     vault,
@@ -36,6 +37,7 @@ ALL_POLICIES: list[Policy] = [
     *tags.POLICIES,
     *break_glass.POLICIES,
     *code_signing.POLICIES,
+    *recovery_shares.POLICIES,
 ]
 
 __all__ = ["ALL_POLICIES", "PACK_ENFORCEMENT_LEVEL"]

@@ -1,5 +1,6 @@
 """Pass/violate cases for the break-glass rules."""
 
+from tests.policies.conditions_recovery_shares import shares_stack
 from tests.policies.support import Case, document
 
 TABLE = "aws:dynamodb/table:Table"
@@ -41,6 +42,12 @@ CASES = [
         good={"name": "candlefish-production-bg-ann", "assumeRolePolicy": document(PERSON_TRUST)},
         bad={"name": "candlefish-production-bg-ann", "assumeRolePolicy": document(NO_MFA)},
         expect="does not require MFA",
+    ),
+    Case(
+        "recovery-shares-protected",
+        good=shares_stack(),
+        bad=shares_stack(secret_deny=False),
+        expect="the deployers (CI included) could read them",
     ),
 ]
 

@@ -2,10 +2,17 @@
 
 import pytest
 
-from tests.policies import conditions_exposure, conditions_identity, conditions_resources, conditions_stack
+from tests.policies import (
+    conditions_exposure,
+    conditions_identity,
+    conditions_recovery_shares,
+    conditions_resources,
+    conditions_stack,
+)
 from tests.policies.support import Fake, check_resource, check_stack
 
 CONDITIONS = [*conditions_resources.CONDITIONS, *conditions_exposure.EXPOSURE, *conditions_identity.IDENTITY]
+STACK_CONDITIONS = [*conditions_stack.STACK_CONDITIONS, *conditions_recovery_shares.CONDITIONS]
 
 
 @pytest.mark.parametrize("condition", CONDITIONS, ids=lambda c: c.id)
@@ -17,7 +24,7 @@ def test_each_condition_alone_reports_its_own_message(condition):
         assert message.startswith(expected), message  # the message itself, not merely words inside it
 
 
-@pytest.mark.parametrize("condition", conditions_stack.STACK_CONDITIONS, ids=lambda c: c.id)
+@pytest.mark.parametrize("condition", STACK_CONDITIONS, ids=lambda c: c.id)
 def test_each_stack_condition_alone_reports_its_own_message(condition):
     assert check_stack(condition.rule, condition.build(), config=condition.config) == []
     messages = check_stack(condition.rule, condition.build(**condition.change), config=condition.config)

@@ -1,0 +1,118 @@
+"""Storing write-only shares and the bootstrap-resume secret, against moto (no Vault needed).
+
+The deployer's client refuses what AWS would under the write-only policies
+(tests/support/write_only_deployer.py).
+"""
+
+from __future__ import annotations
+
+import json
+
+import boto3
+import pytest
+
+from providers import bootstrap_resume, break_glass
+from providers.common import BootstrapError
+from tests.support.write_only_deployer import WriteOnlyDeployer
+
+ADDRESS = "https://vault.example.internal:8200"
+ROOT_TOKEN = "example-not-a-secret-root-token"
+
+
+@pytest.fixture(autouse=True)
+def no_backoff(monkeypatch):
+    monkeypatch.setattr(break_glass, "STORE_BACKOFF_S", 0)
+
+
+@pytest.fixture
+def secrets(aws):
+    sm = boto3.client("secretsmanager")
+    shares = sm.create_secret(Name="candlefish/test/vault/break-glass")["ARN"]
+    resume = sm.create_secret(Name="candlefish/test/vault/bootstrap-resume")["ARN"]
+    return shares, resume
+
+
+def material() -> break_glass.Material:
+    return break_glass.Material(
+        vault_address=ADDRESS,
+        recovery_shares=[f"example-share-{index}" for index in range(5)],
+        recovery_threshold=3,
+        pgp_encrypted=False,
+        root_token=ROOT_TOKEN,
+    )
+
+
+def test_a_lost_answer_to_the_shares_put_is_checked_not_repeated(secrets):
+    shares, _ = secrets
+    deployer = WriteOnlyDeployer(shares_secret=shares, fail_after={"PutSecretValue": 0})
+    sm = deployer.factory()("us-east-1")
+    marker = break_glass.preflight(sm, shares, ADDRESS, write_only=True)
+    deployer.fail_after["PutSecretValue"] = 1  # the shares land in moto, the answer does not come back
+    version = break_glass.store(sm, shares, material(), marker, write_only=True)
+    # Repeating the put would have been refused (Secrets Manager decrypts to compare); it was not repeated.
+    assert deployer.operations_on(shares).count("PutSecretValue") == 2
+    assert "GetSecretValue" not in deployer.operations_on(shares)
+    described = boto3.client("secretsmanager").describe_secret(SecretId=shares)["VersionIdsToStages"]
+    assert "AWSCURRENT" in described[version]
+    assert not any(break_glass.PENDING_STAGE in stages for stages in described.values())
+
+
+def test_the_readable_mode_still_reads_the_shares_back(secrets):
+    shares, _ = secrets
+    deployer = WriteOnlyDeployer(shares_secret="")  # refuses nothing on this secret
+    sm = deployer.factory()("us-east-1")
+    marker = break_glass.preflight(sm, shares, ADDRESS)
+    break_glass.store(sm, shares, material(), marker)
+    assert "GetSecretValue" in deployer.operations_on(shares)
+
+
+def test_write_only_store_refused_names_what_the_deployer_needs_without_read_rights(secrets):
+    shares, _ = secrets
+    deployer = WriteOnlyDeployer(shares_secret=shares, refuse_puts_to=shares)
+    with pytest.raises(BootstrapError) as refused:
+        break_glass.store(deployer.factory()("us-east-1"), shares, material(), "none", write_only=True)
+    assert "kms:GenerateDataKey on its key (the shares are write-only: never GetSecretValue" in str(
+        refused.value
+    )
+    assert ROOT_TOKEN not in str(refused.value)
+
+
+def test_the_resume_secret_keeps_the_token_until_cleared(secrets):
+    _, resume = secrets
+    sm = boto3.client("secretsmanager")
+    bootstrap_resume.preflight(sm, resume, ADDRESS)
+    assert bootstrap_resume.load(sm, resume) is None  # the preflight's document holds no token
+    assert bootstrap_resume.save(sm, resume, ADDRESS, ROOT_TOKEN) == ""
+    assert bootstrap_resume.load(sm, resume) == ROOT_TOKEN
+    bootstrap_resume.clear(sm, resume, ADDRESS)
+    assert bootstrap_resume.load(sm, resume) is None
+    # The version that held the token is left without a label (put alone would make it AWSPREVIOUS).
+    stages = sm.describe_secret(SecretId=resume)["VersionIdsToStages"]
+    assert [labels for labels in stages.values() if labels] == [["AWSCURRENT"]]
+
+
+def test_a_value_of_another_format_is_not_taken_for_a_token(secrets):
+    _, resume = secrets
+    sm = boto3.client("secretsmanager")
+    sm.put_secret_value(SecretId=resume, SecretString=json.dumps({"root_token": ROOT_TOKEN}))
+    assert bootstrap_resume.load(sm, resume) is None
+    sm.put_secret_value(SecretId=resume, SecretString="not json")
+    assert bootstrap_resume.load(sm, resume) is None
+
+
+def test_a_resume_secret_scheduled_for_deletion_stops_the_preflight(secrets):
+    _, resume = secrets
+    sm = boto3.client("secretsmanager")
+    sm.delete_secret(SecretId=resume, RecoveryWindowInDays=7)
+    with pytest.raises(
+        BootstrapError, match=r"bootstrap-resume secret .* is scheduled for deletion.*restore-secret"
+    ):
+        bootstrap_resume.preflight(sm, resume, ADDRESS)
+
+
+def test_a_resume_copy_refused_is_reported_not_raised(secrets):
+    _, resume = secrets
+    deployer = WriteOnlyDeployer(shares_secret="", refuse_puts_to=resume)
+    problem = bootstrap_resume.save(deployer.factory()("us-east-1"), resume, ADDRESS, ROOT_TOKEN)
+    assert problem.startswith("not allowed to keep the root token in the bootstrap-resume secret")
+    assert ROOT_TOKEN not in problem
