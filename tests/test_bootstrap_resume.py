@@ -116,3 +116,34 @@ def test_a_resume_copy_refused_is_reported_not_raised(secrets):
     problem = bootstrap_resume.save(deployer.factory()("us-east-1"), resume, ADDRESS, ROOT_TOKEN)
     assert problem.startswith("not allowed to keep the root token in the bootstrap-resume secret")
     assert ROOT_TOKEN not in problem
+
+
+def test_a_break_glass_secret_scheduled_for_deletion_is_refused_before_init_saying_when_and_how_to_restore(
+    secrets,
+):
+    shares, _ = secrets
+    sm = boto3.client("secretsmanager")
+    sm.delete_secret(SecretId=shares, RecoveryWindowInDays=7)
+    with pytest.raises(BootstrapError) as refused:
+        break_glass.preflight(sm, shares, ADDRESS)
+    assert str(refused.value) == (
+        f"the break-glass secret {shares} is scheduled for deletion (checking it before initialising Vault); "
+        f"restore it with `aws secretsmanager restore-secret --secret-id {shares}` and re-run `pulumi up`"
+    )
+
+
+def test_asking_whether_an_init_is_pending_on_a_missing_secret_names_that_secret(aws):
+    missing = "candlefish/test/vault/no-such-break-glass"
+    with pytest.raises(BootstrapError) as refused:
+        break_glass.init_pending(boto3.client("secretsmanager"), missing)
+    assert str(refused.value).startswith(f"the break-glass secret {missing} does not exist (describe)")
+
+
+def test_clearing_the_init_marker_never_fails_the_run_even_when_the_secret_is_gone(secrets):
+    # The marker only makes a later message more cautious: losing it must not turn Vault's refusal of the
+    # init (the error the operator needs to see) into a Secrets Manager error.
+    shares, _ = secrets
+    sm = boto3.client("secretsmanager")
+    marker = break_glass.preflight(sm, shares, ADDRESS)
+    sm.delete_secret(SecretId=shares, ForceDeleteWithoutRecovery=True)
+    assert break_glass.clear_after_failed_init(sm, shares, marker) is None

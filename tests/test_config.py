@@ -6,6 +6,7 @@ from typing import Any
 
 import pytest
 
+from components.config.monitoring import zone_file
 from components.config.stack import ConfigError, StackConfig, parse_stack_config
 from tools import stackfile
 
@@ -503,6 +504,12 @@ BAD_CONFIGS: list[tuple[str, dict[str, Any], str, str]] = [
     ),
     ("catalog not an object", {"catalog": ["mongodb"]}, "catalog", "must be an object"),
     (
+        "catalog entry not an object",
+        {"catalog": {"test-secret": "text"}},
+        "catalog.test-secret",
+        "must be an object",
+    ),
+    (
         "vault path with a dot segment",
         {"catalog": catalog(vaultPath="candlefish/../root")},
         "catalog.test-secret.vaultPath",
@@ -963,3 +970,18 @@ def test_break_glass_people_and_their_parts():
         "role/aws-reserved/sso.amazonaws.com/AWSReservedSSO_PlatformTeam_0a1b2c3d4e5f6a7b",
     )
     assert parse("dev").break_glass.enabled is False
+
+
+def test_the_ci_network_restriction_is_kept_as_listed():
+    # README: ciBoundCidrs are the IPv4 blocks the CI AppRole may log in from; unset means anywhere.
+    blocks = ["203.0.113.0/24", "198.51.100.16/28"]
+    assert parse(overrides={"ciBoundCidrs": blocks}).access.ci_bound_cidrs == tuple(blocks)
+    assert parse(overrides={"ciBoundCidrs": None}).access.ci_bound_cidrs == ()
+
+
+def test_a_zone_file_is_found_only_by_an_iana_key_never_by_a_path():
+    # The audit watcher is shipped the file zone_file names: an absolute path or a climb out of the tz
+    # database must not pick an arbitrary file of the deployer's machine, even one that exists.
+    assert zone_file("America/New_York") is not None
+    assert zone_file(str(zone_file("America/New_York"))) is None
+    assert zone_file("America/../America/New_York") is None

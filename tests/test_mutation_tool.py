@@ -1,6 +1,6 @@
 """tools/mutation.py's own logic: which module a mutant belongs to, a reproducible sample, the score."""
 
-from tools.mutation import Summary, choose, module_of
+from tools.mutation import Summary, choose, module_of, route
 
 NAMES = [f"components.lib.netmath.x_parse_cidr__mutmut_{i}" for i in range(1, 40)] + [
     f"providers.common.xǁFaultǁrun__mutmut_{i}" for i in range(1, 40)
@@ -42,3 +42,23 @@ def test_timeouts_count_as_killed_and_untested_mutants_as_survivors():
     assert summary.survivors() == ["b.x_g__mutmut_1", "b.x_g__mutmut_2"]
     assert summary.by_module() == {"a": (2, 2), "b": (0, 2)}
     assert summary.to_json()["modules"] == {"a": {"killed": 2, "total": 2}, "b": {"killed": 0, "total": 2}}
+
+
+def test_routed_functions_keep_only_their_routes_tests_and_others_keep_all():
+    stats = {
+        "tests_by_mangled_function_name": {
+            "components.config.stack.x_parse_stack_config": [
+                "tests/test_config.py::test_a",
+                "tests/test_program.py::test_b",
+            ],
+            "components.config.reader.x_log_retention": ["tests/test_program.py::test_b"],
+            "providers.common.x_explain": ["tests/test_program.py::test_b"],
+        }
+    }
+    changed = route(stats, {"components.config.*": ("tests/test_config.py",)})
+    tests = stats["tests_by_mangled_function_name"]
+    assert tests["components.config.stack.x_parse_stack_config"] == ["tests/test_config.py::test_a"]
+    # no test of its route reaches it: it keeps what it had rather than count as untested
+    assert tests["components.config.reader.x_log_retention"] == ["tests/test_program.py::test_b"]
+    assert tests["providers.common.x_explain"] == ["tests/test_program.py::test_b"]
+    assert changed == {"components.config.stack.x_parse_stack_config": (2, 1)}

@@ -8,6 +8,9 @@
   restore the secret, not a generic failure.
 """
 
+import json
+from datetime import UTC, datetime, timedelta
+
 import boto3
 import hvac
 import pytest
@@ -151,3 +154,21 @@ def test_a_refused_provisioner_token_points_at_its_policy_and_a_refused_root_tok
     assert "the provisioner policy may have been changed by hand" in provisioner
     assert bootstrap.startswith("Vault refused the bootstrap token (403 permission denied) while writing")
     assert "`vault operator generate-root` with the recovery shares" in bootstrap
+
+
+MATERIAL = break_glass.Material(
+    vault_address="https://vault.candlefish.example:8200",
+    recovery_shares=["example-not-a-secret"] * 5,
+    recovery_threshold=3,
+    pgp_encrypted=False,
+    root_token="example-not-a-secret",
+)
+
+
+def test_the_break_glass_record_says_when_vault_was_initialised_in_utc():
+    # Operators read the record from anywhere: a time without its offset would be ambiguous by hours.
+    material = MATERIAL
+    before = datetime.now(UTC).replace(microsecond=0)
+    stamp = datetime.fromisoformat(json.loads(material.to_json())["initialized_at"])
+    assert stamp.utcoffset() == timedelta(0)
+    assert before <= stamp <= datetime.now(UTC)

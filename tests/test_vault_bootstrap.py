@@ -23,6 +23,7 @@ import pytest
 import requests
 
 from components.vault.policies import POLICY_DIR, render_app_policy, render_policies
+from providers import vault_bootstrap as bootstrap_module
 from providers.common import BootstrapError
 from providers.vault_bootstrap import DELETE_NOTE, VaultBootstrapProvider
 from providers.vault_config import PROTECTED_POLICIES
@@ -482,6 +483,46 @@ def test_an_overdue_renewal_or_an_unknown_input_makes_a_diff(adopted):
     overdue = {**adopted.state, "provisioner_renew_after": "2000-01-01T00:00:00+00:00"}
     assert provider.diff("cluster", overdue, adopted.news()).changes is True
     assert provider.diff("cluster", adopted.state, adopted.news(address=rpc.UNKNOWN)).changes is True
+
+
+def test_a_state_from_before_the_adopt_token_fingerprint_makes_no_diff_without_an_adopt_token(adopted):
+    # A stack upgraded from a version that did not record the fingerprint, with no vaultAdoptToken set:
+    # nothing about the adopt token changed, so `pulumi preview` must show no update.
+    older = {key: value for key, value in adopted.state.items() if key != "adopt_token_fingerprint"}
+    assert VaultBootstrapProvider().diff("cluster", older, adopted.news()).changes is False
+
+
+def test_vault_failing_the_provisioner_tokens_renewal_is_named_as_that_step(adopted):
+    # Not a 403 (which falls back to the adopt token): Vault answering 503 while the stored token is renewed.
+    adopted.target.proxy.fail_next(1, status=503, path_prefix="auth/token/renew-self")
+    with pytest.raises(BootstrapError) as failed:
+        VaultBootstrapProvider().update("cluster", adopted.state, adopted.news())
+    assert str(failed.value).startswith(
+        f"Vault at {adopted.state['address']} answered 503 (sealed, or no active node) while renewing the "
+        "provisioner token;"
+    )
+
+
+def test_a_refused_read_of_the_live_configuration_blames_the_provisioner_token(adopted):
+    adopted.admin().auth.token.revoke_accessor(adopted.state["provisioner_accessor"])
+    with pytest.raises(BootstrapError) as failed:
+        VaultBootstrapProvider().read("cluster", adopted.state)
+    assert str(failed.value).startswith(
+        "Vault refused the provisioner token (403 permission denied) while reading the live configuration; "
+        "the provisioner policy may have been changed by hand"
+    )
+
+
+def test_vault_not_answering_a_read_in_time_is_reported_as_a_timeout(adopted, monkeypatch):
+    monkeypatch.setattr(bootstrap_module, "TIMEOUT_S", 0.2)
+    monkeypatch.setattr(bootstrap_module, "RETRY_TOTAL", 0)
+    adopted.target.proxy.add_latency(1.0, count=1)
+    with pytest.raises(BootstrapError) as failed:
+        VaultBootstrapProvider().read("cluster", adopted.state)
+    assert str(failed.value).startswith(
+        f"Vault at {adopted.state['address']} did not answer within 0.2s while reading the live "
+        "configuration;"
+    )
 
 
 def test_delete_removes_nothing_from_vault_and_says_so(adopted):

@@ -3,6 +3,7 @@
 import pytest
 
 from components.vault.policies import app_policy_name, render_policies
+from providers import vault_reconcile
 from providers.common import BootstrapError
 from providers.vault_config import desired, differences, digest, duration_seconds, validate
 from providers.vault_reconcile import protected_differences
@@ -193,3 +194,66 @@ def test_protected_differences_name_the_break_glass_settings():
         "AWS auth role break-glass-broker is missing",
         "token role break-glass is missing",
     ]
+
+
+def test_a_ci_role_without_lifetimes_gets_the_documented_ones():
+    # CiAppRoleSettings: one login per secret ID within the hour; the CI token lives 20 minutes and may be
+    # renewed up to an hour. A role given no lifetimes (state from before they were inputs) gets these.
+    ci = desired({**PROPS, "ci_approle": {"token_policies": ["platform-team"]}})["approle_roles"]["ci"]
+    assert (ci["token_ttl"], ci["token_max_ttl"]) == (20 * 60, 60 * 60)
+    assert (ci["secret_id_ttl"], ci["secret_id_num_uses"]) == (60 * 60, 1)
+
+
+@pytest.mark.parametrize(
+    ("server_id", "header"),
+    [
+        # Set: Vault refuses a signed login not made for this server (a login signed for another
+        # Vault cannot be replayed here). Unset: Vault requires no header, so clients need not send one.
+        ("vault.candlefish.example", "vault.candlefish.example"),
+        ("", ""),
+        (None, ""),
+    ],
+)
+def test_the_aws_auth_server_id_header_is_the_one_configured(server_id, header):
+    wanted = desired({**PROPS, "iam_server_id": server_id})
+    assert wanted["aws_client"]["iam_server_id_header_value"] == header
+
+
+NO_CHANGE_NEEDED = None  # these conflicts are refused before any call to Vault is made
+
+
+def conflict(kind, path, want, have):
+    """The refusal `vault_reconcile` gives for a live `have` where the config wants `want`."""
+    empty = {"audit": {}, "mounts": {}, "auth": {}}
+    wanted, live = {**empty, kind: {path: want}}, {**empty, kind: {path: have}}
+    step = vault_reconcile._audit if kind == "audit" else vault_reconcile._mounts
+    with pytest.raises(BootstrapError) as caught:
+        step(NO_CHANGE_NEEDED, wanted, live)
+    return str(caught.value)
+
+
+def test_an_audit_device_with_other_settings_is_refused_with_how_to_replace_it():
+    # The bootstrap never disables an audit device (Vault stops answering when none can log).
+    message = conflict(
+        "audit",
+        "file/",
+        {"type": "file", "options": {"file_path": "/var/log/vault/audit.log"}},
+        {"type": "file", "options": {"file_path": "/tmp/audit.log"}},
+    )
+    assert message.startswith(
+        "audit device file/ exists with other settings than wanted (file ['file_path'])"
+    )
+    assert "`vault audit disable file/`" in message
+
+
+def test_a_mount_of_another_engine_is_refused_with_how_to_move_it():
+    # Unmounting would delete the engine's data: the operator moves it instead.
+    message = conflict("mounts", "secret/", {"type": "kv", "version": "2"}, {"type": "database"})
+    assert message.startswith("secret/ is a database mount, not kv;")
+    assert "`vault secrets move secret/ <other>/`" in message
+
+
+def test_an_auth_method_of_another_type_is_refused_with_how_to_disable_it():
+    message = conflict("auth", "aws/", {"type": "aws"}, {"type": "userpass"})
+    assert message.startswith("auth/aws/ is a userpass auth method, not aws;")
+    assert "`vault auth disable aws/`" in message

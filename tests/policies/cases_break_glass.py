@@ -81,6 +81,24 @@ MORE_CASES = [
         expect="to everyone",
     ),
     Case(
+        "lambda-url-iam-auth",
+        type="aws:lambda/permission:Permission",
+        good={
+            "action": "lambda:InvokeFunctionUrl",
+            "function": "broker",
+            "principal": "arn:aws:iam::123456789012:role/candlefish-production-bg-ann",
+            "functionUrlAuthType": "AWS_IAM",
+        },
+        # A named principal, but the permission itself opens the URL to unsigned requests.
+        bad={
+            "action": "lambda:InvokeFunctionUrl",
+            "function": "broker",
+            "principal": "arn:aws:iam::123456789012:role/candlefish-production-bg-ann",
+            "functionUrlAuthType": "NONE",
+        },
+        expect="unauthenticated callers (functionUrlAuthType NONE)",
+    ),
+    Case(
         "break-glass-role-mfa",
         type="aws:iam/role:Role",
         good={"name": "candlefish-production-bg-ann", "assumeRolePolicy": document(PERSON_TRUST)},

@@ -55,6 +55,20 @@ CASES = [
         expect="statement 0 allows *",
     ),
     Case(
+        "iam-no-wildcard-actions",
+        type="aws:iam/rolePolicy:RolePolicy",
+        good={"role": "vault-node", "policy": READ_SECRET},
+        # A Deny statement grants nothing and must not end the look at the statements after it.
+        bad={
+            "role": "vault-node",
+            "policy": document(
+                {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"},
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            ),
+        },
+        expect="statement 1 allows *",
+    ),
+    Case(
         "iam-trust-policy-scoped",
         type=ROLE,
         good={"assumeRolePolicy": EC2_TRUST},

@@ -178,6 +178,16 @@ def test_well_typed_settings_and_levels_are_accepted():
     )
 
 
+def test_a_bad_setting_listed_after_the_enforcement_level_is_still_refused():
+    # The level is the one key every rule accepts besides its schema; skipping it must not end the check.
+    with pytest.raises(PolicyConfigError) as refused:
+        check_config({"kms-key-rotation": {"enforcementLevel": "mandatory", "maximumDays": 90}}, ALL_POLICIES)
+    assert str(refused.value) == (
+        "policy pack config: kms-key-rotation.maximumDays: not a setting of this rule "
+        "(environment, maximumRotationDays, productionEnvironments)"
+    )
+
+
 def test_every_mistake_is_reported_together():
     with pytest.raises(PolicyConfigError) as refused:
         check_config({"nope": "advisory", "kms-key-rotation": "loud"}, ALL_POLICIES)
@@ -229,6 +239,46 @@ def test_rules_see_the_resources_name_as_the_engine_sends_it():
     )
     findings = run([log], ["security-log-retention"]).findings
     assert [f.message for f in findings] == ["security log kept 30 days; at least 365 in production"]
+
+
+def recording_policy(seen, name="records"):
+    """A rule of every type that keeps what the runner hands it."""
+    return ResourceValidationPolicy(
+        name=name,
+        description="records the arguments it is called with",
+        validate=lambda args, report_violation: seen.append(args),
+        enforcement_level=EnforcementLevel.ADVISORY,
+    )
+
+
+def test_rules_see_the_resources_urn_as_the_engine_sends_it():
+    seen = []
+    key = resource("key")
+    run_policies(plan(key), policies=[recording_policy(seen)])
+    assert [args.urn for args in seen] == ["urn:pulumi:test::candlefish-secrets::aws:kms/key:Key::key"]
+
+
+def test_a_resource_without_custom_timeouts_reaches_rules_with_the_sdks_zero_timeouts():
+    # pulumi_policy's analyzer builds PolicyCustomTimeouts(0, 0, 0) for a resource that sets none.
+    seen = []
+    run_policies(plan(resource("key")), policies=[recording_policy(seen)])
+    timeouts = seen[0].opts.custom_timeouts
+    assert (timeouts.create_seconds, timeouts.update_seconds, timeouts.delete_seconds) == (0, 0, 0)
+
+
+def test_a_rule_that_declares_itself_not_applicable_is_reported_with_its_reason():
+    def skip(args, report_violation):
+        args.not_applicable("only for production stacks")
+
+    policy = ResourceValidationPolicy(
+        name="production-only",
+        description="not applicable outside production",
+        validate=skip,
+        enforcement_level=EnforcementLevel.MANDATORY,
+    )
+    report = run_policies(plan(resource("key")), policies=[policy])
+    assert report.not_applicable == [("production-only", "only for production stacks")]
+    assert report.findings == []
 
 
 def every_type(policy):
