@@ -93,10 +93,16 @@ def openbao_cluster_factory() -> Iterator[Callable[..., OpenBaoCluster]]:
 
 
 @pytest.fixture(scope="session")
-def openbao_syslog() -> Iterator[SyslogSink]:
+def openbao_syslog_session() -> Iterator[SyslogSink]:
     """A socket at /dev/log for the syslog audit device (see tests/support/syslog_sink.py)."""
     with syslog_sink() as sink:
         yield sink
+
+
+@pytest.fixture
+def openbao_syslog(openbao_syslog_session: SyslogSink) -> SyslogSink:
+    """The session's syslog sink, bound again if another test session took /dev/log away meanwhile."""
+    return openbao_syslog_session.ensure()
 
 
 @pytest.fixture

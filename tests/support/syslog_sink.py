@@ -5,6 +5,9 @@ If something already listens on /dev/log (a syslog daemon), it is left alone and
 Otherwise a datagram socket is bound there for the session (replacing a stale one an interrupted run
 left), collects what arrives, and is removed at the end.
 Binding /dev/log needs root (CI runs as root); elsewhere the fixture fails saying so.
+/dev/log is one path for the whole machine: two test sessions at once (a developer's and CI's, or two
+worktrees) share it. A session that found another's socket binds its own when that one goes away
+(`ensure`, before every test that needs it), and removes /dev/log at the end only while it is still its own.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ class SyslogSink:
         self.owned = False
         self._socket: socket.socket | None = None
         self._thread: threading.Thread | None = None
+        self._inode: int | None = None
 
     def start(self) -> SyslogSink:
         if DEV_LOG.exists() and _listening():
@@ -38,15 +42,24 @@ class SyslogSink:
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
         self._socket.bind(str(DEV_LOG))
         self._socket.settimeout(0.2)
+        self._inode = DEV_LOG.stat().st_ino
         self.owned = True
         self._thread = threading.Thread(target=self._collect, name="syslog-sink", daemon=True)
         self._thread.start()
         return self
 
+    def ensure(self) -> SyslogSink:
+        """Something listens on /dev/log: still this sink or another session's, else a new socket of ours."""
+        if DEV_LOG.exists() and _listening():
+            return self
+        self.stop()
+        return self.start()
+
     def _collect(self) -> None:
-        while self._socket is not None:
+        sock = self._socket
+        while sock is not None and self._socket is sock:
             with contextlib.suppress(TimeoutError, OSError):
-                data = self._socket.recv(65536)
+                data = sock.recv(65536)
                 self.messages.append(data.decode(errors="replace"))
 
     def stop(self) -> None:
@@ -56,7 +69,10 @@ class SyslogSink:
         if self._thread is not None:
             self._thread.join(timeout=2)
         if self.owned:
-            DEV_LOG.unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                if DEV_LOG.stat().st_ino == self._inode:  # not another session's socket since
+                    DEV_LOG.unlink()
+            self.owned = False
 
 
 def _listening() -> bool:
