@@ -123,6 +123,18 @@ def test_a_full_rotation_moves_both_stores_to_one_new_value(aws, vault, monkeypa
     assert current not in logged and INITIAL not in logged
 
 
+def test_a_finished_rotation_clears_an_earlier_rotation_status_marker(aws, vault, monkeypatch):
+    # RotationStatus flags a secret whose rotation needs a person; once a rotation finishes, it is stale.
+    # AWS tag keys are case-sensitive, so only the exact key removes it.
+    rotation_driver.install(monkeypatch)
+    client, arn = make_secret()
+    client.tag_resource(SecretId=arn, Tags=[{"Key": "RotationStatus", "Value": "manual-rotation-required"}])
+    rotate(client, arn, rotation_driver.rotation_function_arn())
+    assert "AWSCURRENT" in stages(client, arn)[TOKEN]
+    tags = {t["Key"] for t in client.describe_secret(SecretId=arn)["Tags"]}
+    assert tags == {"Source", "VaultPath", "ValueFormat", "Owner"}
+
+
 def test_rotation_adds_to_the_seeds_metadata_without_erasing_it(aws, vault, monkeypatch):
     rotation_driver.install(monkeypatch)
     client, arn = make_secret()
