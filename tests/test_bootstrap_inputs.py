@@ -86,11 +86,20 @@ OLDEST_STATE = {
 } | {"autopilot": None}
 
 
-def test_the_properties_written_are_the_ones_in_existing_state() -> None:
+# Inputs added since `BootstrapInputs` existed, each with a default an older state takes.
+LATER_INPUTS = {"resume_secret_id"}
+
+
+def test_the_properties_written_are_the_ones_in_existing_state_and_the_later_inputs() -> None:
     inputs = BootstrapInputs.from_properties(CURRENT_STATE)
-    assert set(inputs.to_properties()) == STATE_INPUTS
+    assert set(inputs.to_properties()) == STATE_INPUTS | LATER_INPUTS
     assert set(OUTPUTS) == STATE_OUTPUTS
-    assert set(ECHOED_INPUTS) == STATE_INPUTS - {"adopt_token"}
+    assert set(ECHOED_INPUTS) == (STATE_INPUTS | LATER_INPUTS) - {"adopt_token"}
+
+
+def test_a_state_from_before_write_only_shares_resumes_by_reading_the_break_glass_secret() -> None:
+    # "" is the provider's "no resume secret": deployers may read the shares (vault_bootstrap._initialise).
+    assert BootstrapInputs.from_properties(CURRENT_STATE).resume_secret_id == ""
 
 
 def test_the_current_state_reads_back_as_it_was_written() -> None:

@@ -9,6 +9,7 @@ from pathlib import Path
 import pulumi
 import pytest
 
+from components.network import INTERFACE_ENDPOINT_SERVICES
 from tests.support.mocks import ROOT, run_program
 from tools import preview
 from tools.plan import SECRET, Plan, mask
@@ -30,7 +31,7 @@ def test_text_preview_shows_components_and_counts(capsys):
     ):
         assert component in out
     # S3 and DynamoDB gateways, and one interface endpoint per service the private subnets call.
-    assert "aws:ec2/vpcEndpoint:VpcEndpoint x13" in out
+    assert f"aws:ec2/vpcEndpoint:VpcEndpoint x{2 + len(INTERFACE_ENDPOINT_SERVICES)}" in out
     assert "aws:ec2/natGateway:NatGateway x3" in out
     assert "aws:autoscaling/group:Group x1" in out
     # audit and its staging, snapshots, ALB logs, S3 server access logs, function artifacts, and the audit and
