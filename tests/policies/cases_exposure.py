@@ -73,13 +73,6 @@ CASES = [
         expect="subnet public-a, which routes to an internet gateway through public-a-rt",
     ),
     Case(
-        "asg-private-subnets",
-        good=[*NETWORK, group_in("private-a")],
-        # An IPv6 default route to the internet gateway makes a subnet just as public.
-        bad=[*NETWORK, *routed_subnet("public6-a", "us-east-1a", IGW, ipv6=True), group_in("public6-a")],
-        expect="subnet public6-a, which routes to an internet gateway through public6-a-rt",
-    ),
-    Case(
         "sg-no-world-ingress",
         type=INGRESS_RULE,
         good={"cidrIpv4": "10.0.0.0/16", "fromPort": 8200, "toPort": 8200, "ipProtocol": "tcp"},
@@ -177,3 +170,14 @@ CASES = [
 ]
 
 __all__ = ["BUCKET", "CASES"]
+
+# More cases of the same rules, each breaking one other condition (tests/policies/test_rule_cases.py).
+MORE_CASES = [
+    Case(
+        "asg-private-subnets",
+        good=[*NETWORK, group_in("private-a")],
+        # An IPv6 default route to the internet gateway makes a subnet just as public.
+        bad=[*NETWORK, *routed_subnet("public6-a", "us-east-1a", IGW, ipv6=True), group_in("public6-a")],
+        expect="subnet public6-a, which routes to an internet gateway through public6-a-rt",
+    ),
+]
