@@ -247,8 +247,6 @@ CASES = [
     ),
 ]
 
-__all__ = ["BUCKET_POLICY", "CASES"]
-
 # More cases of the same rules, each breaking one other condition (tests/policies/test_rule_cases.py).
 MORE_CASES = [
     Case(
@@ -260,3 +258,5 @@ MORE_CASES = [
         expect="enhanced monitoring is off",
     ),
 ]
+
+__all__ = ["BUCKET_POLICY", "CASES", "MORE_CASES"]
