@@ -169,7 +169,7 @@ CASES = [
     ),
 ]
 
-__all__ = ["BUCKET", "CASES"]
+__all__ = ["BUCKET", "CASES", "MORE_CASES"]
 
 # More cases of the same rules, each breaking one other condition (tests/policies/test_rule_cases.py).
 MORE_CASES = [
