@@ -146,4 +146,4 @@ def test_clearing_the_init_marker_never_fails_the_run_even_when_the_secret_is_go
     sm = boto3.client("secretsmanager")
     marker = break_glass.preflight(sm, shares, ADDRESS)
     sm.delete_secret(SecretId=shares, ForceDeleteWithoutRecovery=True)
-    assert break_glass.clear_after_failed_init(sm, shares, marker) is None
+    break_glass.clear_after_failed_init(sm, shares, marker)  # the secret is gone: nothing to clear, no error

@@ -1,5 +1,7 @@
 """The bootstrap's desired-configuration model, without Vault: durations, digests, drift sentences."""
 
+from typing import Any
+
 import pytest
 
 from components.vault.policies import app_policy_name, render_policies
@@ -224,7 +226,7 @@ NO_CHANGE_NEEDED = None  # these conflicts are refused before any call to Vault 
 
 def conflict(kind, path, want, have):
     """The refusal `vault_reconcile` gives for a live `have` where the config wants `want`."""
-    empty = {"audit": {}, "mounts": {}, "auth": {}}
+    empty: dict[str, dict[str, Any]] = {"audit": {}, "mounts": {}, "auth": {}}
     wanted, live = {**empty, kind: {path: want}}, {**empty, kind: {path: have}}
     step = vault_reconcile._audit if kind == "audit" else vault_reconcile._mounts
     with pytest.raises(BootstrapError) as caught:

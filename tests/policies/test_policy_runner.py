@@ -2,6 +2,7 @@
 which level a finding gets, what the CLI refuses in a pack config, and how a report is ordered."""
 
 import json
+from typing import Any
 
 import pytest
 from pulumi_policy import EnforcementLevel, ResourceValidationPolicy
@@ -252,7 +253,7 @@ def recording_policy(seen, name="records"):
 
 
 def test_rules_see_the_resources_urn_as_the_engine_sends_it():
-    seen = []
+    seen: list[Any] = []
     key = resource("key")
     run_policies(plan(key), policies=[recording_policy(seen)])
     assert [args.urn for args in seen] == ["urn:pulumi:test::candlefish-secrets::aws:kms/key:Key::key"]
@@ -260,7 +261,7 @@ def test_rules_see_the_resources_urn_as_the_engine_sends_it():
 
 def test_a_resource_without_custom_timeouts_reaches_rules_with_the_sdks_zero_timeouts():
     # pulumi_policy's analyzer builds PolicyCustomTimeouts(0, 0, 0) for a resource that sets none.
-    seen = []
+    seen: list[Any] = []
     run_policies(plan(resource("key")), policies=[recording_policy(seen)])
     timeouts = seen[0].opts.custom_timeouts
     assert (timeouts.create_seconds, timeouts.update_seconds, timeouts.delete_seconds) == (0, 0, 0)
@@ -293,7 +294,7 @@ def every_type(policy):
 
 
 def test_a_typed_rule_is_called_only_for_its_types():
-    seen = []
+    seen: list[Any] = []
     typed = TypedResourcePolicy(
         resource_types=frozenset({KMS}),
         name="typed",

@@ -90,3 +90,51 @@ def test_an_event_loop_per_call_leaves_no_connection_open(openbao_client, bao_sd
         gc.collect()
     assert open_files() <= open_before + 1  # at most the last loop's connection
     assert len(client._vault._async._idle) == 1
+
+
+@pytest.fixture
+def hvac_reads(monkeypatch):
+    """Every KV read that goes through hvac (the synchronous way), by path."""
+    from hvac.api.secrets_engines import kv_v2
+
+    calls = []
+    real = kv_v2.KvV2.read_secret_version
+
+    def counted(self, path, *args, **kwargs):
+        calls.append(path)
+        return real(self, path, *args, **kwargs)
+
+    monkeypatch.setattr(kv_v2.KvV2, "read_secret_version", counted)
+    return calls
+
+
+def test_threads_get_misses_over_the_sessions_loop_and_failures_through_hvac(
+    openbao_client, bao_sdk, kv_path, hvac_reads
+):
+    import threading
+
+    def io_threads():
+        return {thread for thread in threading.enumerate() if thread.name == "candlefish-secrets-io"}
+
+    for index in range(8):
+        write(openbao_client, f"{kv_path}/k{index}", {"value": f"example-not-a-secret-{index}"})
+    others = io_threads()  # other tests' clients, not closed
+    client = bao_sdk()
+    values = {}
+    threads = [
+        threading.Thread(target=lambda i=i: values.update({i: client.get(f"vault://{kv_path}/k{i}")}))
+        for i in range(8)
+    ]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    assert values == {index: f"example-not-a-secret-{index}" for index in range(8)}
+    assert hvac_reads == []  # every 200 was read on the session's loop
+    # Anything but a 200 is read again through hvac, which names the failure.
+    with pytest.raises(SecretNotFound, match=f"vault://{kv_path}/absent: not found"):
+        client.get(f"vault://{kv_path}/absent")
+    assert hvac_reads == [f"{kv_path}/absent"]
+    assert len(io_threads() - others) == 1  # one loop serves every thread of the session
+    client.close()
+    assert io_threads() - others == set()

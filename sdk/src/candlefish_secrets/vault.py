@@ -11,6 +11,7 @@ hung server never blocks a caller for longer than that.
 from __future__ import annotations
 
 import asyncio
+import concurrent.futures
 import json
 import logging
 import os
@@ -90,6 +91,11 @@ class VaultSession:
             None if session.proxies else AsyncGetter(self.address, verify, timeout_s, pool_size)
         )
         self._token_tasks: dict[asyncio.AbstractEventLoop, asyncio.Task[None]] = {}
+        # Synchronous reads go through `akv_read` on one event loop of the session's own (a daemon thread
+        # made on first use): a thread's read then costs a hand-over instead of a requests/hvac call.
+        self._io: tuple[asyncio.AbstractEventLoop, threading.Thread] | None = None
+        self._io_lock = threading.Lock()
+        self._timeout_s = timeout_s
         self._login_client = hvac.Client(url=self.address, verify=verify, timeout=timeout_s)
         # hvac falls back to $VAULT_TOKEN and ~/.vault-token; only the configured auth may supply a token.
         self._client.token = None
@@ -262,7 +268,20 @@ class VaultSession:
         raise AccessDenied(f"{what}: permission denied after logging in again")
 
     def kv_read(self, mount: str, path: str, version: int | None = None) -> KvRead:
-        """Read a KV v2 secret (a deleted or destroyed version is SecretNotFound)."""
+        """Read a KV v2 secret (a deleted or destroyed version is SecretNotFound).
+
+        A plain 200 is read on the session's event loop (`akv_read`); every other answer, and any problem
+        on the way, is then read again through hvac, which turns it into the SDK's typed errors."""
+        loop = self._io_loop()
+        if loop is not None:
+            pending = asyncio.run_coroutine_threadsafe(self._read_on_loop(mount, path, version), loop)
+            try:
+                answer = pending.result(timeout=2 * self._timeout_s + 1)
+            except (concurrent.futures.TimeoutError, concurrent.futures.CancelledError, RuntimeError):
+                pending.cancel()
+                answer = None
+            if answer is not None:
+                return answer
         where = f"vault://{path}" + (f"?version={version}" if version else "")
 
         def read(client: hvac.Client) -> Any:
@@ -271,6 +290,21 @@ class VaultSession:
             )
 
         return _kv_result(where, self.call(where, read))
+
+    def _io_loop(self) -> asyncio.AbstractEventLoop | None:
+        """The session's event loop for synchronous reads, started on first use; None when `akv_read` is
+        off (a proxy in the way) or the session is closed."""
+        if self._async is None or self._closed.is_set():
+            return None
+        with self._io_lock:
+            if self._io is None:
+                loop = asyncio.new_event_loop()
+                thread = threading.Thread(
+                    target=_serve, args=(loop,), name="candlefish-secrets-io", daemon=True
+                )
+                thread.start()
+                self._io = (loop, thread)
+            return self._io[0]
 
     async def _aensure_token(self) -> None:
         """`ensure_token` in one worker thread that every coroutine of this loop needing it awaits."""
@@ -283,6 +317,10 @@ class VaultSession:
         await asyncio.shield(pending)
 
     async def akv_read(self, mount: str, path: str, version: int | None = None) -> KvRead | None:
+        """`kv_read` for a caller on an event loop: see `_read_on_loop`."""
+        return await self._read_on_loop(mount, path, version)
+
+    async def _read_on_loop(self, mount: str, path: str, version: int | None) -> KvRead | None:
         """`kv_read` on the running event loop, without a thread, when the answer is a plain 200 (a login
         or renewal that is due first runs in a thread). None in every other case (a proxy in the way, a
         failed login, any other status, a connection problem): the caller then makes the synchronous
@@ -337,10 +375,25 @@ class VaultSession:
 
     def close(self) -> None:
         self._closed.set()
+        with self._io_lock:
+            io, self._io = self._io, None
+        if io is not None:
+            loop, thread = io
+            loop.call_soon_threadsafe(loop.stop)
+            thread.join(timeout=5)
         if self._async is not None:
             self._async.close()
         self._client.adapter.close()
         self._login_client.adapter.close()
+
+
+def _serve(loop: asyncio.AbstractEventLoop) -> None:
+    """Run `loop` until stopped, then close it (its connections are dropped with it)."""
+    asyncio.set_event_loop(loop)
+    try:
+        loop.run_forever()
+    finally:
+        loop.close()
 
 
 def _pooled(address: str, verify: bool | str, connections: int) -> tuple[requests.Session, bool | str]:
