@@ -58,6 +58,20 @@ def test_the_token_roles_read_back_as_declared(vault: hvac.Client) -> None:
     assert token_roles_view(vault, wanted) == wanted  # no perpetual drift on refresh
 
 
+def test_a_break_glass_token_role_made_renewable_by_hand_is_seen_as_drift(vault: hvac.Client) -> None:
+    # Break-glass tokens end with their TTL (not renewable); a role changed by hand must show in the view
+    # the bootstrap compares, or `pulumi refresh` would never restore it.
+    wanted = vbg.token_roles({"broker_role_arn": "arn:aws:iam::1:role/b"}, MAX_TTL_S)
+    role = dict(wanted[vbg.TOKEN_ROLE])
+    assert role["renewable"] is False
+    vault.write_data(f"auth/token/roles/{vbg.TOKEN_ROLE}", data={**role, "renewable": True})
+    try:
+        assert token_roles_view(vault, wanted)[vbg.TOKEN_ROLE]["renewable"] is True
+    finally:
+        vault.write_data(f"auth/token/roles/{vbg.TOKEN_ROLE}", data=role)
+    assert token_roles_view(vault, wanted) == wanted
+
+
 def test_a_minted_token_is_wrapped_orphan_not_renewable_and_capped(
     broker_login: Callable[[], VaultClient], openbao_dev: Any, vault: hvac.Client
 ) -> None:

@@ -11,7 +11,7 @@ from botocore.exceptions import ClientError
 from components.vault.policies import template_text
 from lambdas.rotation import values
 from lambdas.rotation.handler import STEPS, RotationError, lambda_handler
-from lambdas.rotation.vault import VaultError
+from lambdas.rotation.vault import VaultClient, VaultError
 from tests.support import rotation_driver
 from tools import rotate as rotate_tool
 
@@ -104,6 +104,17 @@ def rotate(client, arn, function_arn, token=TOKEN):
     )
 
 
+def test_the_lambdas_kv_read_gives_the_version_number_vault_gave_the_value(vault_server):
+    # The check-and-set of setSecret compares against this number: it must be Vault's, not a default.
+    root = vault_server.root()
+    for value in ("example-not-a-secret-1", "example-not-a-secret-2"):
+        root.secrets.kv.v2.create_or_update_secret(
+            path=VAULT_PATH, mount_point="secret", secret={"value": value}
+        )
+    client = VaultClient(vault_server.url, token=vault_server.root_token)
+    assert client.kv_read("secret", VAULT_PATH) == ({"value": "example-not-a-secret-2"}, 2)
+
+
 def test_a_full_rotation_moves_both_stores_to_one_new_value(aws, vault, monkeypatch, capsys):
     rotation_driver.install(monkeypatch)
     client, arn = make_secret()
@@ -121,6 +132,18 @@ def test_a_full_rotation_moves_both_stores_to_one_new_value(aws, vault, monkeypa
         ("rotation_step_ok", "finishSecret"),
     ]
     assert current not in logged and INITIAL not in logged
+
+
+def test_a_finished_rotation_clears_an_earlier_rotation_status_marker(aws, vault, monkeypatch):
+    # RotationStatus flags a secret whose rotation needs a person; once a rotation finishes, it is stale.
+    # AWS tag keys are case-sensitive, so only the exact key removes it.
+    rotation_driver.install(monkeypatch)
+    client, arn = make_secret()
+    client.tag_resource(SecretId=arn, Tags=[{"Key": "RotationStatus", "Value": "manual-rotation-required"}])
+    rotate(client, arn, rotation_driver.rotation_function_arn())
+    assert "AWSCURRENT" in stages(client, arn)[TOKEN]
+    tags = {t["Key"] for t in client.describe_secret(SecretId=arn)["Tags"]}
+    assert tags == {"Source", "VaultPath", "ValueFormat", "Owner"}
 
 
 def test_rotation_adds_to_the_seeds_metadata_without_erasing_it(aws, vault, monkeypatch):

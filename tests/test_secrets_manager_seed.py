@@ -88,6 +88,16 @@ def test_changing_the_reseed_trigger_is_the_one_way_to_overwrite(secret):
     assert updated["version_id"] == request_token(arn, "2026-11-28")
 
 
+def test_a_reseed_is_done_once_the_next_run_with_the_same_trigger_changes_nothing(secret):
+    # The engine hands a dynamic provider's diff the outputs kept in state as the olds: the trigger must be
+    # among them, or every later `pulumi up` would reseed again over what rotation wrote since.
+    _, arn = secret
+    provider = SecretsManagerSeedProvider()
+    news = props(arn, reseed="2026-11-28")
+    outs = outs_of(provider.create(news))
+    assert provider.diff(arn, outs, news).changes is False
+
+
 def test_moving_the_seed_to_another_secret_replaces_it(secret):
     _, arn = secret
     diff = SecretsManagerSeedProvider().diff(arn, props(arn), props(arn.replace("jwt", "other")))

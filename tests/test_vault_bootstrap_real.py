@@ -112,7 +112,8 @@ def props(target: Target, secret: str, **extra):
         "audit_file_path": str(target.audit_log),
         "autopilot": None,
         "iam_server_id": "",
-        "provisioner_period": "720h",
+        # Not the default (720h), so the token's period shows the configured value is the one used.
+        "provisioner_period": "168h",
         "waits": WAITS,
         **extra,
     }
@@ -145,7 +146,7 @@ def test_first_run_initialises_stores_the_shares_and_revokes_the_root_token(boot
         target.client(material["root_token"]).auth.token.lookup_self()
     provisioner = target.client(outs["provisioner_token"]).auth.token.lookup_self()["data"]
     assert provisioner["policies"] == ["provisioner"]
-    assert provisioner["period"] == 720 * 3600
+    assert provisioner["period"] == 168 * 3600  # a week, as configured in props()
     assert provisioner["orphan"] is True
     assert provisioner["accessor"] == outs["provisioner_accessor"]
     # Nothing secret in the outputs but the provisioner token (a Pulumi secret, see the resource class).

@@ -20,16 +20,17 @@ ALL_BLOCKED = {
 }
 
 
-def routed_subnet(name: str, zone: str, target: Res) -> list[Res]:
-    """A subnet with its own route table whose default route goes to `target` (an IGW or NAT)."""
+def routed_subnet(name: str, zone: str, target: Res, *, ipv6: bool = False) -> list[Res]:
+    """A subnet with its own route table whose default route (IPv4, or IPv6 `::/0`) goes to `target`."""
     gateway_input = "gatewayId" if target.type.endswith("InternetGateway") else "natGatewayId"
+    destination = {"destinationIpv6CidrBlock": "::/0"} if ipv6 else {"destinationCidrBlock": "0.0.0.0/0"}
     return [
         Res(SUBNET, name, {"availabilityZone": zone, "mapPublicIpOnLaunch": False}),
         Res(ROUTE_TABLE, f"{name}-rt"),
         Res(
             ROUTE,
             f"{name}-default",
-            {"destinationCidrBlock": "0.0.0.0/0", gateway_input: UNKNOWN},
+            {**destination, gateway_input: UNKNOWN},
             {"routeTableId": [f"{name}-rt"], gateway_input: [target.name]},
         ),
         Res(ASSOCIATION, f"{name}-rta", {}, {"subnetId": [name], "routeTableId": [f"{name}-rt"]}),
@@ -168,4 +169,15 @@ CASES = [
     ),
 ]
 
-__all__ = ["BUCKET", "CASES"]
+__all__ = ["BUCKET", "CASES", "MORE_CASES"]
+
+# More cases of the same rules, each breaking one other condition (tests/policies/test_rule_cases.py).
+MORE_CASES = [
+    Case(
+        "asg-private-subnets",
+        good=[*NETWORK, group_in("private-a")],
+        # An IPv6 default route to the internet gateway makes a subnet just as public.
+        bad=[*NETWORK, *routed_subnet("public6-a", "us-east-1a", IGW, ipv6=True), group_in("public6-a")],
+        expect="subnet public6-a, which routes to an internet gateway through public6-a-rt",
+    ),
+]

@@ -129,14 +129,6 @@ CASES = [
         expect="enhanced monitoring is off",
     ),
     Case(
-        "rds-enhanced-monitoring",
-        type=RDS,
-        # 1 second is the shortest interval RDS offers (0, 1, 5, 10, 15, 30, 60): monitoring is on.
-        good={"monitoringInterval": 1, "monitoringRoleArn": "arn:aws:iam::123456789012:role/rds-monitoring"},
-        bad={"monitoringInterval": 0},
-        expect="enhanced monitoring is off",
-    ),
-    Case(
         "rds-copy-tags-to-snapshot",
         type=RDS,
         good={"copyTagsToSnapshot": True},
@@ -255,4 +247,16 @@ CASES = [
     ),
 ]
 
-__all__ = ["BUCKET_POLICY", "CASES"]
+# More cases of the same rules, each breaking one other condition (tests/policies/test_rule_cases.py).
+MORE_CASES = [
+    Case(
+        "rds-enhanced-monitoring",
+        type=RDS,
+        # 1 second is the shortest interval RDS offers (0, 1, 5, 10, 15, 30, 60): monitoring is on.
+        good={"monitoringInterval": 1, "monitoringRoleArn": "arn:aws:iam::123456789012:role/rds-monitoring"},
+        bad={"monitoringInterval": 0},
+        expect="enhanced monitoring is off",
+    ),
+]
+
+__all__ = ["BUCKET_POLICY", "CASES", "MORE_CASES"]

@@ -55,20 +55,6 @@ CASES = [
         expect="statement 0 allows *",
     ),
     Case(
-        "iam-no-wildcard-actions",
-        type="aws:iam/rolePolicy:RolePolicy",
-        good={"role": "vault-node", "policy": READ_SECRET},
-        # A Deny statement grants nothing and must not end the look at the statements after it.
-        bad={
-            "role": "vault-node",
-            "policy": document(
-                {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"},
-                {"Effect": "Allow", "Action": "*", "Resource": "*"},
-            ),
-        },
-        expect="statement 1 allows *",
-    ),
-    Case(
         "iam-trust-policy-scoped",
         type=ROLE,
         good={"assumeRolePolicy": EC2_TRUST},
@@ -85,5 +71,23 @@ CASES = [
         good={"policy": document({"Effect": "Allow", "Principal": {"Service": "logging.s3.amazonaws.com"}})},
         bad={"policy": document({"Effect": "Allow", "Principal": "*", "Action": "s3:GetObject"})},
         expect="admits anyone",
+    ),
+]
+
+# More cases of the same rules, each breaking one other condition (tests/policies/test_rule_cases.py).
+MORE_CASES = [
+    Case(
+        "iam-no-wildcard-actions",
+        type="aws:iam/rolePolicy:RolePolicy",
+        good={"role": "vault-node", "policy": READ_SECRET},
+        # A Deny statement grants nothing and must not end the look at the statements after it.
+        bad={
+            "role": "vault-node",
+            "policy": document(
+                {"Effect": "Deny", "Action": "s3:DeleteBucket", "Resource": "*"},
+                {"Effect": "Allow", "Action": "*", "Resource": "*"},
+            ),
+        },
+        expect="statement 1 allows *",
     ),
 ]

@@ -24,14 +24,16 @@ CASES = [
     *cases_break_glass.CASES,
     *cases_code_signing.CASES,
 ]
+# Further cases of rules that already have one above, each breaking another single condition.
+MORE_CASES = [*cases_exposure.MORE_CASES, *cases_hardening.MORE_CASES, *cases_identity.MORE_CASES]
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.rule)
+@pytest.mark.parametrize("case", CASES + MORE_CASES, ids=lambda case: case.rule)
 def test_the_passing_resource_passes(case):
     assert case.run("good") == []
 
 
-@pytest.mark.parametrize("case", CASES, ids=lambda case: case.rule)
+@pytest.mark.parametrize("case", CASES + MORE_CASES, ids=lambda case: case.rule)
 def test_the_violating_resource_is_reported(case):
     messages = case.run("bad")
     assert any(case.expect in message for message in messages), messages

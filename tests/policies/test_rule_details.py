@@ -727,3 +727,21 @@ def test_secrets_inside_gzipped_user_data_and_aws_secret_keys_are_found():
     assert found and "a connection string with a password" in found[0]
     secret_key = "wJalr" + "XUtnFEMI/K7MDENG/bPxRfiCY" + "Q2rSt8dEx9"  # 40 characters of key alphabet
     assert "an AWS secret access key" in _secrets("aws:ec2/vpc:Vpc", {"tags": {"Note": secret_key}})[0]
+
+
+def test_every_rule_is_tagged_first_with_the_category_of_its_module():
+    # Each rule module declares its category; the pack's metadata carries it as the rule's first tag.
+    from pulumi_policy.policy import Policy
+
+    seen = set()
+    for module_name in (
+        "break_glass", "code_signing", "encryption", "exposure", "hardening", "identity", "internet_facing",
+        "recovery_shares", "secrets_material", "tags", "vault", "vault_version",
+    ):  # fmt: skip
+        module = importlib.import_module(f"policies.rules.{module_name}")
+        for policy in (value for value in vars(module).values() if isinstance(value, Policy)):
+            if policy.name in seen:
+                continue  # imported into another rule module
+            assert policy.tags and policy.tags[0] == module.CATEGORY, (policy.name, policy.tags)
+            seen.add(policy.name)
+    assert seen == {policy.name for policy in ALL_POLICIES}
