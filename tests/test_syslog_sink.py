@@ -5,6 +5,7 @@ import socket
 from tests.support import syslog_sink
 from tests.support.syslog_sink import DEV_LOG, SyslogSink
 
+
 def deliver(text: str) -> None:
     with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sender:
         sender.sendto(text.encode(), str(DEV_LOG))
