@@ -30,7 +30,7 @@ import pulumi_aws as aws
 from components.deployment import AwsContext, Deployment
 from components.lambda_function import CodeSigning, FunctionSpec, LoggedFunction, logged_function
 from components.lib.component import Component
-from components.lib.iam import document, statement, to_json
+from components.lib.iam import document, from_source, statement, to_json
 from components.lib.secret_policy import secret_policy
 
 # PagerDuty's Amazon CloudWatch integration takes SNS notifications at this URL; the integration key is
@@ -77,10 +77,7 @@ def topic_policy(topic_arn: pulumi.Input[str], context: AwsContext) -> dict[str,
             ["sns:Publish"],
             topic_arn,
             principal={"Service": "cloudwatch.amazonaws.com"},
-            condition={
-                "StringEquals": {"aws:SourceAccount": context.account_id},
-                "ArnLike": {"aws:SourceArn": context.arn("cloudwatch", "alarm:*")},
-            },
+            condition=from_source(context.account_id, context.arn("cloudwatch", "alarm:*")),
         ),
         statement(
             "AccountPrincipalsPublish",

@@ -19,7 +19,7 @@ import pulumi_aws as aws
 
 from components.deployment import Deployment, Names
 from components.lib.component import Component
-from components.lib.iam import assume_role_policy, concat, document, statement, to_json
+from components.lib.iam import assume_role_policy, concat, document, from_source, statement, to_json
 
 AUDIT_PREFIX = "vault-audit/"
 ERROR_PREFIX = "vault-audit-errors/"
@@ -120,10 +120,7 @@ class AuditDelivery(Component):
             description="Lets Firehose write Vault's audit log into the audit staging bucket",
             assume_role_policy=assume_role_policy(
                 "firehose.amazonaws.com",
-                condition={
-                    "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                    "ArnLike": {"aws:SourceArn": stream_arn},
-                },
+                condition=from_source(ctx.account_id, stream_arn),
             ),
             opts=child,
         )

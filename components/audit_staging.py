@@ -23,7 +23,7 @@ import pulumi
 import pulumi_aws as aws
 
 from components.lib import bucket_policies as policies
-from components.lib.iam import assume_role_policy, to_json
+from components.lib.iam import assume_role_policy, from_source, to_json
 
 # Staged objects stay this long after replication took them (minutes, normally): time to notice and retry
 # a failed replication before the only other copy goes.
@@ -93,10 +93,7 @@ def replicate_audit_staging(
         description="Lets S3 replicate staged audit logs into the object-locked audit buckets",
         assume_role_policy=assume_role_policy(
             "s3.amazonaws.com",
-            condition={
-                "StringEquals": {"aws:SourceAccount": account_id},
-                "ArnLike": {"aws:SourceArn": staging.arn},
-            },
+            condition=from_source(account_id, staging.arn),
         ),
         opts=pulumi.ResourceOptions(parent=parent),
     )

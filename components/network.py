@@ -15,7 +15,7 @@ import pulumi_aws as aws
 
 from components.deployment import Deployment
 from components.lib.component import Component
-from components.lib.iam import assume_role_policy, document, statement, to_json
+from components.lib.iam import assume_role_policy, document, from_source, statement, to_json
 
 INTERFACE_ENDPOINT_SERVICES = (
     "ec2",
@@ -222,10 +222,7 @@ class Network(Component):
             description="Lets VPC Flow Logs write to its own log group",
             assume_role_policy=assume_role_policy(
                 "vpc-flow-logs.amazonaws.com",
-                condition={
-                    "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                    "ArnLike": {"aws:SourceArn": flow_log_arn},
-                },
+                condition=from_source(ctx.account_id, flow_log_arn),
             ),
             opts=child,
         )

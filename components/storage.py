@@ -33,7 +33,7 @@ from components.lib.bucket_lifecycles import (
     staging_lifecycle,
 )
 from components.lib.component import Component
-from components.lib.iam import assume_role_policy, to_json
+from components.lib.iam import assume_role_policy, from_source, to_json
 from components.private_bucket import ManagedBucket, private_bucket
 
 SNAPSHOT_PREFIX = "raft-snapshots/"
@@ -313,10 +313,7 @@ class Storage(Component):
             description=f"Lets S3 replicate the {role_name} bucket to the DR region",
             assume_role_policy=assume_role_policy(
                 "s3.amazonaws.com",
-                condition={
-                    "StringEquals": {"aws:SourceAccount": args.deployment.aws.account_id},
-                    "ArnLike": {"aws:SourceArn": source.arn},
-                },
+                condition=from_source(args.deployment.aws.account_id, source.arn),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

@@ -23,7 +23,7 @@ from components.database import access
 from components.database.parameters import postgres_parameters
 from components.deployment import Deployment, Names
 from components.lib.component import Component
-from components.lib.iam import assume_role_policy
+from components.lib.iam import assume_role_policy, from_source
 from components.vault.security_groups import Rule, create_rules
 from components.vault.userdata import RDS_CA_BUNDLE
 from lambdas.rotation.redis_auth import TARGET as REDIS_ROTATION_TARGET
@@ -243,10 +243,7 @@ class Database(Component):
             description=f"RDS Enhanced Monitoring for {identifier}",
             assume_role_policy=assume_role_policy(
                 "monitoring.rds.amazonaws.com",
-                condition={
-                    "StringEquals": {"aws:SourceAccount": ctx.account_id},
-                    "ArnLike": {"aws:SourceArn": ctx.arn("rds", f"db:{identifier}")},
-                },
+                condition=from_source(ctx.account_id, ctx.arn("rds", f"db:{identifier}")),
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )

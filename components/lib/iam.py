@@ -51,6 +51,12 @@ def to_json(doc: Mapping[str, Any]) -> pulumi.Output[str]:
     return pulumi.Output.json_dumps(doc)
 
 
+def from_source(account_id: Any, source_arn: Any) -> dict[str, dict[str, Any]]:
+    """The confused-deputy condition a service principal is trusted under: the request comes from this
+    account (aws:SourceAccount) and from `source_arn` (aws:SourceArn, ARN patterns allowed)."""
+    return {"StringEquals": {"aws:SourceAccount": account_id}, "ArnLike": {"aws:SourceArn": source_arn}}
+
+
 def assume_role_policy(
     service: str, *, condition: Mapping[str, Mapping[str, Any]] | None = None
 ) -> pulumi.Output[str]:
