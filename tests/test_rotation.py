@@ -286,7 +286,11 @@ def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monke
     assert tags["RotationStatus"] == "manual-rotation-required"
     message = json.loads(sqs.receive_message(QueueUrl=queue_url)["Messages"][0]["Body"])
     assert message["Subject"] == "Manual rotation due: candlefish/test/jwt-secret"
-    assert "rotated by hand" in message["Message"]
+    assert message["Message"] == (
+        "Secret candlefish/test/jwt-secret (owner security-team) is due for rotation. It is issued outside "
+        "this platform, so it must be rotated by hand: issue a new credential at its provider, store it "
+        "with `pulumi config set --secret`, and bump the entry's reseed trigger."
+    )
     metrics = boto3.client("cloudwatch").list_metrics(Namespace="Candlefish/Secrets")["Metrics"]
     assert [m["MetricName"] for m in metrics] == ["ManualRotationDue"]
 
