@@ -24,6 +24,7 @@ import requests
 
 from components.vault.policies import POLICY_DIR, render_app_policy, render_policies
 from providers import vault_bootstrap as bootstrap_module
+from providers import vault_waits
 from providers.common import BootstrapError
 from providers.vault_bootstrap import DELETE_NOTE, VaultBootstrapProvider
 from providers.vault_config import PROTECTED_POLICIES
@@ -349,6 +350,31 @@ def test_peers_joined_but_unhealthy_is_a_clear_error(target, secret_arn):
     node = target.cluster.nodes[0].node_id
     with pytest.raises(BootstrapError, match=rf"all 1 raft peers joined but autopilot .*unhealthy: {node}"):
         VaultBootstrapProvider().create(props(target, secret_arn, waits={**WAITS, "peers_s": 0.5}))
+
+
+def test_voters_autopilot_does_not_yet_count_as_failure_tolerance_are_not_ready(openbao_cluster_factory):
+    # Three voters, all healthy, and autopilot still reports a failure tolerance of 0 (it lags the
+    # promotion): not ready. A one-node cluster really reports tolerance 0; the proxy lists two more voters.
+    cluster = openbao_cluster_factory(1)
+    proxy = FaultProxy(cluster.addrs[0], ca_cert=cluster.ca_cert_path).start()
+
+    def three_voters(answer: dict) -> dict:
+        [server] = answer["data"]["config"]["servers"]
+        others = [{**server, "node_id": f"node-extra-{n}", "leader": False} for n in (1, 2)]
+        answer["data"]["config"]["servers"] = [server, *others]
+        return answer
+
+    proxy.rewrite("sys/storage/raft/configuration", three_voters)
+    try:
+        client = hvac.Client(url=proxy.url, token=cluster.root_token)
+        with pytest.raises(BootstrapError) as raised:
+            vault_waits.wait_for_peers(client, proxy.url, 3, vault_waits.Waits(peers_s=0.3, poll_s=0.1))
+    finally:
+        proxy.stop()
+    assert str(raised.value).startswith(
+        "only 3 of 3 nodes are raft voters after 0.3 s (non-voters: none reported; autopilot's failure "
+        "tolerance 0), so the cluster cannot yet lose a node"
+    )
 
 
 def test_a_node_role_without_iam_lookups_is_a_clear_error_and_the_next_run_finishes(target, secret_arn):
