@@ -468,6 +468,33 @@ def test_a_removed_application_loses_its_role_and_policy(adopted):
         adopted.admin().sys.read_acl_policy("app-payments-readonly")
 
 
+def test_an_admin_run_still_deletes_a_retired_application_role_with_the_provisioner_token(adopted):
+    # The adopt token of a run that must rewrite a protected policy writes that policy alone: the
+    # application role removed in the same run goes with the provisioner's own rights (Vault's audit log).
+    adopted.admin().sys.create_or_update_acl_policy(
+        name="break-glass", policy='path "sys/*" { capabilities = ["read"] }'
+    )
+    provider = VaultBootstrapProvider()
+    refreshed = provider.read("cluster", adopted.state).outs
+    assert refreshed is not None
+    news = adopted.news(
+        app_roles=[],
+        policies=dict(render_policies([], region=REGION, audit_file_path=str(adopted.target.audit_log))),
+        adopt_token=adopted.mint("admin"),
+    )
+    outs = provider.update("cluster", refreshed, news).outs
+    assert outs is not None and "deleted AWS auth role payments" in outs["changes"]
+    deletes = [
+        entry["auth"]["policies"]
+        for entry in map(json.loads, adopted.target.audit_log.read_text().splitlines())
+        if entry["type"] == "request"
+        and entry["request"]["path"] == "auth/aws/role/payments"
+        and entry["request"]["operation"] == "delete"
+    ]
+    provisioner = adopted.admin().auth.token.lookup(adopted.state["provisioner_token"])["data"]["policies"]
+    assert deletes == [provisioner] and "admin" not in provisioner
+
+
 def test_a_recreated_resource_adopts_the_cluster_with_a_token_and_never_reinitialises(adopted):
     adopt = adopted.mint("admin")  # an administrator's token, not root
     outs = VaultBootstrapProvider().create(adopted.news(adopt_token=adopt)).outs
