@@ -254,6 +254,9 @@ def test_delete_stops_issuing_and_leases_issued_before_can_then_only_be_forced(
     provider.delete("id", outs)
     with pytest.raises(hvac.exceptions.InvalidPath):
         openbao_client.secrets.database.read_connection(CONNECTION, mount_point=mount)
+    for role in access.APP_ROLES:  # the roles go first, each of them
+        with pytest.raises(hvac.exceptions.InvalidPath):
+            openbao_client.secrets.database.read_role(role, mount_point=mount)
     with pytest.raises((hvac.exceptions.InvalidRequest, hvac.exceptions.InvalidPath)):
         openbao_client.secrets.database.generate_credentials("app-readonly", mount_point=mount)
     with pytest.raises(hvac.exceptions.InvalidRequest, match="failed to find entry for connection"):
