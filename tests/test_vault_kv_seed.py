@@ -118,6 +118,20 @@ def test_plain_up_after_rotation_changes_nothing_and_refresh_reports_drift(
     assert "value" not in read  # the token stays, as a secret output (VaultKvSeed declares it)
 
 
+def test_a_live_version_without_the_value_key_is_drift_whatever_text_was_seeded(
+    vault_server, vault_client, provisioner, secret_path
+):
+    # Someone wrote the path by hand without a `value` key: that is never the seeded value, not even when
+    # the seeded text is "None" (a supplied value may be any text).
+    provider = VaultKvSeedProvider()
+    outs = outs_of(provider.create(props(vault_server, provisioner, value="None")))
+    vault_client.secrets.kv.v2.create_or_update_secret(
+        path=secret_path, mount_point="secret", secret={"note": "example-written-by-hand"}
+    )
+    read = outs_of(provider.read(f"secret/{secret_path}", outs))
+    assert read["drift"] == "value changed outside this seed (rotated?)"
+
+
 def test_reseed_overwrites_with_check_and_set_against_the_live_version(
     vault_server, vault_client, provisioner, secret_path
 ):
