@@ -115,6 +115,17 @@ def test_the_lambdas_kv_read_gives_the_version_number_vault_gave_the_value(vault
     assert client.kv_read("secret", VAULT_PATH) == ({"value": "example-not-a-secret-2"}, 2)
 
 
+def test_the_lambdas_client_trusts_the_clusters_ca_from_its_environment_and_no_other(openbao_cluster_factory):
+    # The Lambda gets the cluster's CA in VAULT_CA_PEM: with it the TLS listener is trusted; without it the
+    # system trust store does not know the cluster's private CA and the connection is refused.
+    cluster = openbao_cluster_factory(1)
+    trusting = VaultClient(cluster.addrs[0], ca_pem=cluster.ca_pem, token=cluster.root_token)
+    assert trusting.call("GET", "auth/token/lookup-self")["data"]["policies"] == ["root"]
+    with pytest.raises(VaultError, match=r"unreachable: .*CERTIFICATE_VERIFY_FAILED") as refused:
+        VaultClient(cluster.addrs[0], token=cluster.root_token).call("GET", "auth/token/lookup-self")
+    assert refused.value.status == 0
+
+
 def test_a_full_rotation_moves_both_stores_to_one_new_value(aws, vault, monkeypatch, capsys):
     rotation_driver.install(monkeypatch)
     client, arn = make_secret()
