@@ -70,6 +70,13 @@ EXACT = [
         {"privateSubnetCidrs": ["10.0.0.0/24"]},
         "privateSubnetCidrs: has 1 block(s) for 3 zone(s) (one block per availability zone)",
     ),
+    exact(
+        # A refused key list is not reported a second time as "neither readers nor keys".
+        "pgp keys not a list, no readers",
+        "production",
+        {"vaultRecoverySharesReaders": None, "vaultRecoveryPgpKeys": "example-not-a-key"},
+        "vaultRecoveryPgpKeys: must be a list of strings (base64 OpenPGP public keys)",
+    ),
     exact("no catalog", "production", {"catalog": None}, "catalog: is required but not set (an object)"),
 ]
 
