@@ -80,12 +80,19 @@ def test_write_only_store_refused_names_what_the_deployer_needs_without_read_rig
 def test_the_resume_secret_keeps_the_token_until_cleared(secrets):
     _, resume = secrets
     sm = boto3.client("secretsmanager")
+
+    def status() -> str:  # what an operator reading the secret sees
+        return json.loads(sm.get_secret_value(SecretId=resume)["SecretString"])["status"]
+
     bootstrap_resume.preflight(sm, resume, ADDRESS)
     assert bootstrap_resume.load(sm, resume) is None  # the preflight's document holds no token
+    assert status() == "initialising"
     assert bootstrap_resume.save(sm, resume, ADDRESS, ROOT_TOKEN) == ""
     assert bootstrap_resume.load(sm, resume) == ROOT_TOKEN
+    assert status() == "bootstrapping"
     bootstrap_resume.clear(sm, resume, ADDRESS)
     assert bootstrap_resume.load(sm, resume) is None
+    assert status() == "root token revoked"
     # The version that held the token is left without a label (put alone would make it AWSPREVIOUS).
     stages = sm.describe_secret(SecretId=resume)["VersionIdsToStages"]
     assert [labels for labels in stages.values() if labels] == [["AWSCURRENT"]]
@@ -147,3 +154,20 @@ def test_clearing_the_init_marker_never_fails_the_run_even_when_the_secret_is_go
     marker = break_glass.preflight(sm, shares, ADDRESS)
     sm.delete_secret(SecretId=shares, ForceDeleteWithoutRecovery=True)
     break_glass.clear_after_failed_init(sm, shares, marker)  # the secret is gone: nothing to clear, no error
+
+
+def test_a_resume_secret_that_does_not_exist_holds_no_token(aws):
+    # A stack from before the resume secret existed: nothing to resume, not an error.
+    assert (
+        bootstrap_resume.load(boto3.client("secretsmanager"), "candlefish/test/vault/no-such-secret") is None
+    )
+
+
+def test_a_resume_secret_the_deployer_may_not_write_stops_the_preflight_naming_that_step(secrets):
+    _, resume = secrets
+    deployer = WriteOnlyDeployer(shares_secret="", refuse_puts_to=resume)
+    with pytest.raises(BootstrapError) as refused:
+        bootstrap_resume.preflight(deployer.factory()("us-east-1"), resume, ADDRESS)
+    assert str(refused.value).startswith(
+        "not allowed to write (checking it before initialising Vault) the bootstrap-resume secret"
+    )
