@@ -168,6 +168,9 @@ def test_a_resume_secret_the_deployer_may_not_write_stops_the_preflight_naming_t
     deployer = WriteOnlyDeployer(shares_secret="", refuse_puts_to=resume)
     with pytest.raises(BootstrapError) as refused:
         bootstrap_resume.preflight(deployer.factory()("us-east-1"), resume, ADDRESS)
-    assert str(refused.value).startswith(
-        "not allowed to write (checking it before initialising Vault) the bootstrap-resume secret"
+    message = str(refused.value)
+    assert message.startswith(
+        f"not allowed to write (checking it before initialising Vault) the bootstrap-resume secret {resume}: "
+        "the deployer role needs "
     )
+    assert message.endswith(", and must match the secret's resource policy")
