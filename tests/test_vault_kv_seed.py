@@ -197,6 +197,21 @@ def test_a_token_without_permission_is_a_clear_error(vault_server):
         VaultKvSeedProvider().create(props(vault_server, reader, path="other/path"))
 
 
+def test_an_update_refused_names_the_path_and_what_to_check(
+    vault_server, vault_client, provisioner, secret_path
+):
+    provider = VaultKvSeedProvider()
+    olds = {**props(vault_server, provisioner), **outs_of(provider.create(props(vault_server, provisioner)))}
+    reader = vault_server.create_token(["default"])
+    with pytest.raises(SeedError) as refused:
+        provider.update("id", olds, props(vault_server, reader, reseed="2"))
+    assert str(refused.value) == (
+        f"the provisioner token may not write secret/{secret_path} (403 permission denied); Vault refused "
+        f"GET secret/metadata/{secret_path}: check the provisioner policy or re-run the bootstrap to issue a "
+        "fresh token"
+    )
+
+
 def test_transient_503s_are_retried_until_vault_answers(vault_server, vault_client, provisioner, secret_path):
     vault_server.fail_next(3, status=503, path_prefix="secret/data/")
     outs = outs_of(VaultKvSeedProvider().create(props(vault_server, provisioner)))
