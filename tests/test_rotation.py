@@ -2,6 +2,7 @@
 (its AWS IAM login answered by the stand-in in the proxy in front of it: OpenBao has no AWS auth)."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -157,6 +158,19 @@ def test_a_finished_rotation_clears_an_earlier_rotation_status_marker(aws, vault
     assert tags == {"Source", "VaultPath", "ValueFormat", "Owner"}
 
 
+def test_without_vault_auth_role_set_the_lambda_logs_in_with_the_platforms_rotation_role(
+    aws, vault, monkeypatch
+):
+    # The auth role the bootstrap creates is "rotation" (components/catalog/rotation.py sets it too).
+    monkeypatch.delenv("VAULT_AUTH_ROLE")
+    rotation_driver.install(monkeypatch)
+    client, arn = make_secret()
+    rotate(client, arn, rotation_driver.rotation_function_arn())
+    assert (
+        vault_value(vault) == client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
+    )
+
+
 def test_rotation_adds_to_the_seeds_metadata_without_erasing_it(aws, vault, monkeypatch):
     rotation_driver.install(monkeypatch)
     client, arn = make_secret()
@@ -181,7 +195,16 @@ def test_a_new_schedule_checks_the_function_without_rotating(aws, vault, monkeyp
         RotateImmediately=False,
     )
     assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
-    assert handled(capsys) == [("rotation_test_skipped", None), ("rotation_step_ok", "testSecret")]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [(line["event"], line.get("step")) for line in lines] == [
+        ("rotation_test_skipped", None),
+        ("rotation_step_ok", "testSecret"),
+    ]
+    assert lines[0] == {
+        "event": "rotation_test_skipped",
+        "secret": "candlefish/test/jwt-secret",
+        "reason": "no pending value to test",
+    }
 
 
 def test_a_crash_before_finish_leaves_awscurrent_in_place_and_a_retry_converges(
@@ -279,7 +302,7 @@ def test_a_vault_write_refused_for_another_reason_is_not_called_a_race(
     assert vault_value(vault) == INITIAL
 
 
-def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monkeypatch):
+def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monkeypatch, capsys):
     rotation_driver.install(monkeypatch)
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     topic = sns.create_topic(Name="candlefish-test-alerts")["TopicArn"]
@@ -304,6 +327,22 @@ def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monke
     )
     metrics = boto3.client("cloudwatch").list_metrics(Namespace="Candlefish/Secrets")["Metrics"]
     assert [m["MetricName"] for m in metrics] == ["ManualRotationDue"]
+    [point] = boto3.client("cloudwatch").get_metric_statistics(
+        Namespace="Candlefish/Secrets",
+        MetricName="ManualRotationDue",
+        Dimensions=metrics[0]["Dimensions"],
+        StartTime=datetime.now(UTC) - timedelta(hours=1),
+        EndTime=datetime.now(UTC) + timedelta(minutes=5),
+        Period=3600,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    assert (point["Sum"], point["Unit"]) == (1.0, "Count")  # the alarm on it counts announcements
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert {
+        "event": "manual_rotation_due",
+        "secret": "candlefish/test/jwt-secret",
+        "owner": "security-team",
+    } in lines
 
 
 def test_a_secret_without_catalog_tags_is_refused(aws, vault, monkeypatch, capsys):
