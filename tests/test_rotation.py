@@ -127,6 +127,12 @@ def test_the_lambdas_client_trusts_the_clusters_ca_from_its_environment_and_no_o
     assert refused.value.status == 0
 
 
+def test_the_lambdas_client_counts_a_path_never_written_as_version_0(vault_server):
+    # 0 is the check-and-set value that lets the first write through and refuses any other.
+    client = VaultClient(vault_server.url, token=vault_server.root_token)
+    assert client.kv_current_version("secret", f"{VAULT_PATH}-never-written") == 0
+
+
 def test_a_full_rotation_moves_both_stores_to_one_new_value(aws, vault, monkeypatch, capsys):
     rotation_driver.install(monkeypatch)
     client, arn = make_secret()
