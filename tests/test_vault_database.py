@@ -110,6 +110,14 @@ def test_a_changed_role_is_reported_by_refresh_and_corrected_by_the_next_up(
     assert len(bootstrap_passwords) == 1  # no re-bootstrap for a role change
 
 
+def test_the_engine_is_mounted_saying_what_it_issues(real_vault, props, mount):
+    VaultDatabaseEngineProvider().create(props())
+    mounts = real_vault.root().sys.list_mounted_secrets_engines()["data"]
+    assert (
+        mounts[f"{mount}/"]["description"] == "Short-lived PostgreSQL credentials for platform applications"
+    )
+
+
 def test_a_deleted_role_is_recreated_and_a_dropped_role_removed(real_vault, props, mount):
     provider = VaultDatabaseEngineProvider()
     outs = outs_of(provider.create(props()))
