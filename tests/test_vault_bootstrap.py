@@ -501,6 +501,7 @@ def test_a_recreated_resource_adopts_the_cluster_with_a_token_and_never_reinitia
     assert outs is not None
     assert not [r for r in adopted.target.proxy.request_log if r.path == "sys/init" and r.method == "PUT"]
     assert outs["bootstrap"] == "adopted" and outs["root_token_revoked"] is False
+    assert outs["break_glass_version_id"] == ""  # adopting stores no shares: no version to name
     assert outs["provisioner_token"] != adopted.state["provisioner_token"]
     assert adopted.target.client(outs["provisioner_token"]).auth.token.lookup_self()["data"]["orphan"]
     assert adopt not in json.dumps(outs) and outs["adopt_token_fingerprint"].startswith("sha256:")

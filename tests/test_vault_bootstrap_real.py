@@ -226,6 +226,11 @@ def test_a_rerun_writes_nothing(bootstrapped, secret_arn):
     assert again is not None
     assert again["provisioner_token"] == outs["provisioner_token"]
     assert again["config_digest"] == outs["config_digest"] and again["changes"] == []
+    # What the first run did stays in the outputs: how Vault was bootstrapped, the shares' version, and
+    # that the root token is gone (this run had no root token to revoke).
+    kept = ("bootstrap", "break_glass_version_id", "root_token_revoked")
+    assert {key: again[key] for key in kept} == {key: outs[key] for key in kept}
+    assert outs["root_token_revoked"] is True and outs["break_glass_version_id"] in version
     assert (
         boto3.client("secretsmanager").describe_secret(SecretId=secret_arn)["VersionIdsToStages"] == version
     )
