@@ -72,6 +72,7 @@ def test_production_alarms_on_failures_of_both_audit_rules_together(production):
     # Any failure under either rule: the sum of both, above zero in one 5-minute period.
     (combined,) = [query for query in alarm["metricQueries"] if query.get("returnData")]
     assert combined["expression"] == "SUM([m1, m2])"
+    assert combined["label"] == "audit-replication-failed (sum over rules)"
     periods = {query["metric"]["period"] for query in alarm["metricQueries"] if "metric" in query}
     assert periods == {300} and alarm["evaluationPeriods"] == 1
     assert (alarm["comparisonOperator"], alarm["threshold"]) == ("GreaterThanThreshold", 0)
