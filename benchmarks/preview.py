@@ -6,7 +6,9 @@ program under the recording mocks, the plan, and the whole policy pack over it. 
 interleaved (production, catalog, production, ...) so load on the machine falls on both alike, and the
 figures are medians. A preview that grows linearly with the catalog keeps `ratio` (catalog / production)
 low: each secret adds a fixed handful of resources (secret, rotation, seeds, policy) and the rules look
-each one up in indexes built once per run.
+each one up in indexes built once per run. `added_ms_per_resource` (what each resource the catalog adds
+costs) beside `production_ms_per_resource` (a production resource's average, fixed work included) shows
+the growth per resource; the ratio is then set by how many resources a secret adds.
 """
 
 from __future__ import annotations
@@ -109,6 +111,8 @@ def run(repetitions: int, secrets: int) -> dict[str, Any]:
         raise RuntimeError(f"the generated catalog produced {made} secrets, not {secrets}")
     production_s = statistics.median(m.total_s for m in runs["production"])
     catalog_s = statistics.median(m.total_s for m in runs["catalog"])
+    production_resources = runs["production"][0].resources
+    catalog_resources = runs["catalog"][0].resources
     return {
         "repetitions": repetitions,
         "secrets": secrets,
@@ -119,9 +123,22 @@ def run(repetitions: int, secrets: int) -> dict[str, Any]:
         "catalog_policies_s": round(statistics.median(m.policies_s for m in runs["catalog"]), 3),
         "production_runs_s": [round(m.total_s, 3) for m in runs["production"]],
         "catalog_runs_s": [round(m.total_s, 3) for m in runs["catalog"]],
-        "production_resources": runs["production"][0].resources,
-        "catalog_resources": runs["catalog"][0].resources,
+        "production_resources": production_resources,
+        "catalog_resources": catalog_resources,
+        # Linear growth, resource by resource: what each resource the catalog adds costs, beside what a
+        # production resource costs on average (its share of the fixed work included).
+        "production_ms_per_resource": round(1000 * production_s / production_resources, 2),
+        "added_ms_per_resource": marginal_ms(
+            production_s, catalog_s, production_resources, catalog_resources
+        ),
     }
+
+
+def marginal_ms(production_s: float, catalog_s: float, production: int, catalog: int) -> float | None:
+    """Milliseconds per resource the catalog adds over production (None when it adds none)."""
+    if catalog <= production:
+        return None
+    return round(1000 * (catalog_s - production_s) / (catalog - production), 2)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -141,7 +158,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"production: {result['production_s']:.2f} s ({result['production_resources']} resources); "
             f"{args.secrets}-secret catalog: {result[f'catalog{args.secrets}_s']:.2f} s "
-            f"({result['catalog_resources']} resources); ratio {result['ratio']:.2f}; policy pack "
+            f"({result['catalog_resources']} resources); ratio {result['ratio']:.2f}; "
+            f"{result['production_ms_per_resource']} ms per production resource, "
+            f"{result['added_ms_per_resource']} ms per added one; policy pack "
             f"{result['production_policies_s']:.2f} s / {result['catalog_policies_s']:.2f} s "
             f"(medians of {args.repetitions})"
         )

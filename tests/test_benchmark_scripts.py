@@ -96,6 +96,13 @@ def test_the_preview_benchmarks_json_has_the_issues_keys(monkeypatch, capsys):
     assert preview_bench.main(["--repetitions", "1", "--secrets", "2", "--json"]) == 0
     result = json.loads(capsys.readouterr().out)
     assert (result["production_s"], result["catalog2_s"], result["ratio"]) == (2.0, 5.0, 2.5)
+    # 300 resources in 2 s; the 12 the catalog adds cost the other 3 s between them.
+    assert (result["production_ms_per_resource"], result["added_ms_per_resource"]) == (6.67, 250.0)
+
+
+def test_a_catalog_that_adds_no_resources_has_no_per_resource_cost():
+    assert preview_bench.marginal_ms(2.0, 2.1, 300, 300) is None
+    assert preview_bench.marginal_ms(2.0, 2.1, 300, 301) == 100.0
 
 
 def test_the_preview_benchmark_refuses_a_catalog_that_did_not_take(monkeypatch):
