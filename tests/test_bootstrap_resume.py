@@ -13,6 +13,7 @@ import pytest
 
 from providers import bootstrap_resume, break_glass
 from providers.common import BootstrapError
+from tests.support.secrets_labels import keep_custom_labels
 from tests.support.write_only_deployer import WriteOnlyDeployer
 
 ADDRESS = "https://vault.example.internal:8200"
@@ -174,3 +175,14 @@ def test_a_resume_secret_the_deployer_may_not_write_stops_the_preflight_naming_t
         "the deployer role needs "
     )
     assert message.endswith(", and must match the secret's resource policy")
+
+
+def test_storing_the_shares_clears_the_init_marker_that_aws_would_keep(secrets):
+    # AWS keeps a custom label when a new value is put (moto drops it: tests/support/secrets_labels.py),
+    # so the store itself must take CANDLEFISH_INIT_PENDING off the marker version.
+    shares, _ = secrets
+    sm = keep_custom_labels(boto3.client("secretsmanager"))
+    marker = break_glass.preflight(sm, shares, ADDRESS)
+    assert break_glass.init_pending(sm, shares)
+    break_glass.store(sm, shares, material(), marker)
+    assert not break_glass.init_pending(sm, shares)
