@@ -78,6 +78,18 @@ def test_write_only_store_refused_names_what_the_deployer_needs_without_read_rig
     assert ROOT_TOKEN not in str(refused.value)
 
 
+def test_a_readable_store_refused_names_the_read_and_write_rights_it_needs(secrets):
+    shares, _ = secrets
+    deployer = WriteOnlyDeployer(shares_secret="", refuse_puts_to=shares)
+    with pytest.raises(BootstrapError) as refused:
+        break_glass.store(deployer.factory()("us-east-1"), shares, material(), "none", write_only=False)
+    assert str(refused.value) == (
+        f"not allowed to store the recovery shares in the break-glass secret {shares}: the deployer role "
+        "needs secretsmanager:PutSecretValue, GetSecretValue, DescribeSecret and UpdateSecretVersionStage on "
+        "it, kms:GenerateDataKey and kms:Decrypt on its key, and must match the secret's resource policy"
+    )
+
+
 def test_the_resume_secret_keeps_the_token_until_cleared(secrets):
     _, resume = secrets
     sm = boto3.client("secretsmanager")

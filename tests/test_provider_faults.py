@@ -207,3 +207,14 @@ def test_each_failure_to_read_the_rds_master_secret_says_what_to_do(monkeypatch,
     with pytest.raises(DatabaseEngineError) as failed:
         master_credentials({"region": "us-east-1", "master_secret_arn": MASTER_ARN})
     assert str(failed.value) == said
+
+
+def test_a_vault_error_without_an_instruction_is_named_with_its_kind_and_vaults_words():
+    import hvac.exceptions as vault_errors
+
+    from providers.vault_bootstrap import explain
+
+    failed = vault_errors.InternalServerError("internal error", method="PUT", url="https://vault:8200/v1/x")
+    assert str(explain(failed, "https://vault:8200", "writing policies")) == (
+        "writing policies failed: InternalServerError: internal error, on PUT https://vault:8200/v1/x"
+    )
