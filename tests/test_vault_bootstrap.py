@@ -455,6 +455,15 @@ def test_other_drift_is_reported_and_reconciled_by_the_provisioner(adopted):
         assert again is not None and again["config_digest"] == adopted.state["config_digest"], drift
 
 
+def test_a_disabled_auth_method_is_enabled_again_with_its_role(adopted):
+    adopted.admin().sys.disable_auth_method("approle")  # takes the ci role with it
+    provider = VaultBootstrapProvider()
+    refreshed = provider.read("cluster", adopted.state).outs
+    assert refreshed is not None
+    outs = provider.update("cluster", refreshed, adopted.news()).outs
+    assert outs is not None and outs["changes"] == ["enabled auth method approle/", "wrote AppRole role ci"]
+
+
 def test_a_removed_application_loses_its_role_and_policy(adopted):
     news = adopted.news(
         app_roles=[],
