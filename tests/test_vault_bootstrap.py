@@ -16,6 +16,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import boto3
 import hcl2
 import hvac
 import hvac.exceptions as hx
@@ -329,6 +330,18 @@ def test_first_run_waits_for_auto_unseal(target, secret_arn):
     assert outs is not None and outs["root_token_revoked"] is True
     sealed = [r for r in target.proxy.request_log if r.path == "sys/health" and r.fault == "sealed"]
     assert len(sealed) == 6
+
+
+def test_the_shares_go_to_the_break_glass_secret_in_the_stacks_region_not_the_deployers_default(target, aws):
+    # The deployer's environment defaults to us-east-1; this stack and its secret are in eu-west-1 only.
+    kms = boto3.client("kms", region_name="eu-west-1")
+    key = kms.create_key(Description="secrets key")["KeyMetadata"]["Arn"]
+    sm = boto3.client("secretsmanager", region_name="eu-west-1")
+    arn = sm.create_secret(Name="candlefish/test/vault/break-glass-eu", KmsKeyId=key)["ARN"]
+    outs = VaultBootstrapProvider().create(props(target, arn, region="eu-west-1")).outs
+    assert outs is not None and outs["bootstrap"] == "initialised"
+    current = sm.describe_secret(SecretId=arn)["VersionIdsToStages"][outs["break_glass_version_id"]]
+    assert "AWSCURRENT" in current
 
 
 def test_a_node_that_stays_sealed_is_a_clear_error(target, secret_arn):
