@@ -365,28 +365,43 @@ def test_peers_joined_but_unhealthy_is_a_clear_error(target, secret_arn):
         VaultBootstrapProvider().create(props(target, secret_arn, waits={**WAITS, "peers_s": 0.5}))
 
 
-def test_voters_autopilot_does_not_yet_count_as_failure_tolerance_are_not_ready(openbao_cluster_factory):
-    # Three voters, all healthy, and autopilot still reports a failure tolerance of 0 (it lags the
-    # promotion): not ready. A one-node cluster really reports tolerance 0; the proxy lists two more voters.
+def peers_error(openbao_cluster_factory, *, extras_vote: bool) -> str:
+    """wait_for_peers' error on a real one-node cluster (which reports failure tolerance 0) whose raft
+    configuration the proxy lists with two more servers, voters or not."""
     cluster = openbao_cluster_factory(1)
     proxy = FaultProxy(cluster.addrs[0], ca_cert=cluster.ca_cert_path).start()
 
-    def three_voters(answer: dict) -> dict:
+    def three_servers(answer: dict) -> dict:
         [server] = answer["data"]["config"]["servers"]
-        others = [{**server, "node_id": f"node-extra-{n}", "leader": False} for n in (1, 2)]
+        others = [
+            {**server, "node_id": f"node-extra-{n}", "leader": False, "voter": extras_vote} for n in (1, 2)
+        ]
         answer["data"]["config"]["servers"] = [server, *others]
         return answer
 
-    proxy.rewrite("sys/storage/raft/configuration", three_voters)
+    proxy.rewrite("sys/storage/raft/configuration", three_servers)
     try:
         client = hvac.Client(url=proxy.url, token=cluster.root_token)
         with pytest.raises(BootstrapError) as raised:
             vault_waits.wait_for_peers(client, proxy.url, 3, vault_waits.Waits(peers_s=0.3, poll_s=0.1))
     finally:
         proxy.stop()
-    assert str(raised.value).startswith(
+    return str(raised.value)
+
+
+def test_voters_autopilot_does_not_yet_count_as_failure_tolerance_are_not_ready(openbao_cluster_factory):
+    # Three voters, all healthy, and autopilot still reports a failure tolerance of 0 (it lags the
+    # promotion): not ready.
+    assert peers_error(openbao_cluster_factory, extras_vote=True).startswith(
         "only 3 of 3 nodes are raft voters after 0.3 s (non-voters: none reported; autopilot's failure "
         "tolerance 0), so the cluster cannot yet lose a node"
+    )
+
+
+def test_joined_nodes_not_yet_voters_are_named_by_their_node_ids(openbao_cluster_factory):
+    assert peers_error(openbao_cluster_factory, extras_vote=False).startswith(
+        "only 1 of 3 nodes are raft voters after 0.3 s (non-voters: node-extra-1, node-extra-2; autopilot's "
+        "failure tolerance 0)"
     )
 
 
