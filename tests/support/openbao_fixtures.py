@@ -6,6 +6,8 @@
 - `real_vault`: the dev server behind a fresh fault proxy, with a unique path prefix (`RealVault`).
 - `openbao_cluster_factory`: `factory(size=3, initialize=True, **init)` builds fresh clusters, each
   destroyed when the test ends; pass `initialize=False` for one that a test initialises itself.
+- `openbao_shared_node`: one initialised 1-node cluster per test module; each test calls `.fresh()`, which
+  puts it back to how `sys/init` left it (tests/support/openbao_reset.py) and checks that it is.
 
 Tests sharing a session server isolate themselves by path: `unique_path` gives a name no other test uses.
 Start-up times are printed in the terminal summary. Tests using any of these fixtures get the `openbao`
@@ -22,6 +24,7 @@ import hvac
 import pytest
 
 from tests.support.openbao import OpenBaoCluster, OpenBaoDevServer
+from tests.support.openbao_reset import InitialState
 from tests.support.real_vault import RealVault
 from tests.support.syslog_sink import SyslogSink, syslog_sink
 from tests.support.vault_proxy import FaultProxy
@@ -92,6 +95,31 @@ def openbao_cluster_factory() -> Iterator[Callable[..., OpenBaoCluster]]:
         cluster.destroy()
 
 
+class SharedNode:
+    """An initialised 1-node cluster shared by a module's tests, and what it held right after init."""
+
+    def __init__(self, cluster: OpenBaoCluster) -> None:
+        self.cluster = cluster
+        self.initial = InitialState.capture(cluster)
+
+    def fresh(self) -> OpenBaoCluster:
+        """The cluster as just initialised: whatever an earlier test made is removed (OpenBaoError if not)."""
+        self.initial.restore(self.cluster)
+        return self.cluster
+
+
+@pytest.fixture(scope="module")
+def openbao_shared_node() -> Iterator[SharedNode]:
+    cluster = OpenBaoCluster(1)
+    try:
+        cluster.start_initialized()
+        _record("openbao 1-node cluster, shared by a module (processes up)", cluster.started_in_s)
+        _record("openbao 1-node cluster, shared by a module (init to voters)", cluster.initialized_in_s)
+        yield SharedNode(cluster)
+    finally:
+        cluster.destroy()
+
+
 @pytest.fixture(scope="session")
 def openbao_syslog_session() -> Iterator[SyslogSink]:
     """A socket at /dev/log for the syslog audit device (see tests/support/syslog_sink.py)."""
@@ -112,7 +140,14 @@ def unique_path() -> str:
 
 
 REAL_SERVER_FIXTURES = frozenset(
-    {"openbao_dev", "openbao_client", "openbao_cluster", "openbao_cluster_factory", "real_vault"}
+    {
+        "openbao_dev",
+        "openbao_client",
+        "openbao_cluster",
+        "openbao_cluster_factory",
+        "openbao_shared_node",
+        "real_vault",
+    }
 )
 
 
