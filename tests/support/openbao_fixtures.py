@@ -160,6 +160,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
             item.add_marker(pytest.mark.openbao)
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker, hand the start-up times to the controller, which prints the summary."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["openbao_startup_times"] = STARTUP_TIMES
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist's controller: a worker finished; add its start-up times to the summary."""
+    for what, times in getattr(node, "workeroutput", {}).get("openbao_startup_times", {}).items():
+        STARTUP_TIMES.setdefault(what, []).extend(times)
+
+
 def pytest_terminal_summary(terminalreporter: Any) -> None:
     if not STARTUP_TIMES:
         return
