@@ -18,7 +18,7 @@ from components.deployment import AwsContext, Deployment, Names
 from components.keys import DR_ENVIRONMENT_SUFFIX, Keys, KeysArgs, UnsealKey, UnsealKeyArgs
 from components.lib import tagging
 from components.monitoring.component import Monitoring, MonitoringArgs
-from components.monitoring.targets import DatabaseTargets, VaultTargets
+from components.monitoring.targets import DatabaseTargets, StorageTargets, VaultTargets
 from components.network import Network, NetworkArgs
 from components.storage import ACCESS_LOG_PREFIX, SNAPSHOT_PREFIX, Storage, StorageArgs
 from components.vault.bootstrap import AppRole, VaultBootstrap, VaultBootstrapArgs
@@ -151,7 +151,7 @@ vault = VaultCluster(
     ),
 )
 # Vault's audit log, from CloudWatch Logs through a staging bucket into the object-locked audit bucket.
-AuditDelivery(
+audit_delivery = AuditDelivery(
     "audit-delivery",
     AuditDeliveryArgs(
         deployment=deployment,
@@ -375,6 +375,11 @@ monitoring = Monitoring(
             rds_max_connections=default_max_connections(config.database.postgres.instance_class),
             redis_replication_group_id=database.redis_group_id,
             redis_node_count=config.database.redis.nodes,
+        ),
+        storage=StorageTargets(
+            audit_delivery_stream_name=audit_delivery.stream.name,
+            audit_replication=storage.audit_replication,
+            snapshot_replication=storage.snapshot_replication,
         ),
         rotation_log_group_name=rotation.log_group.name,
         vpc_id=network.vpc.id,

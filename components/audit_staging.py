@@ -12,6 +12,14 @@ Both copies come from staging because S3 does not replicate replicas: the audit 
 all be replicas, so a rule audit → DR would copy nothing. One replication configuration holds a rule per
 destination (each with its priority); delete markers are not replicated, and the staging bucket's lifecycle
 expirations never are, so expiring staged objects leaves the locked copies alone.
+
+Every rule turns S3 Replication metrics on (`ReplicatedRule` names what they are published under): S3 counts
+operations that failed replication per rule (`OperationsFailedReplication`, in the source bucket's region),
+and monitoring alarms on it. S3 does not retry an object whose replication FAILED (only a new upload or S3
+Batch Replication copies it), so the alarm is how anyone learns of it within STAGING_DAYS. The metrics are
+billed as CloudWatch custom metrics (four per rule). S3 Replication Time Control is not turned on: it is
+charged extra per GB replicated, its 15-minute SLA adds nothing to a failure alarm, and S3 refuses a metrics
+`EventThreshold` without it, so none is set.
 """
 
 from __future__ import annotations
@@ -28,6 +36,24 @@ from components.lib.iam import assume_role_policy, from_source, to_json
 # Staged objects stay this long after replication took them (minutes, normally): time to notice and retry
 # a failed replication before the only other copy goes.
 STAGING_DAYS = 14
+
+
+@dataclass(frozen=True)
+class ReplicatedRule:
+    """One replication rule as its S3 Replication metrics are dimensioned: SourceBucket, DestinationBucket
+    (bucket names) and RuleId."""
+
+    source_bucket: pulumi.Input[str]
+    destination_bucket: pulumi.Input[str]
+    rule_id: str
+
+    @property
+    def dimensions(self) -> dict[str, pulumi.Input[str]]:
+        return {
+            "SourceBucket": self.source_bucket,
+            "DestinationBucket": self.destination_bucket,
+            "RuleId": self.rule_id,
+        }
 
 
 @dataclass(frozen=True)
@@ -50,7 +76,9 @@ def kms_replication_rule(
     priority: int | None = None,
 ) -> aws.s3.BucketReplicationConfigRuleArgs:
     """A rule copying every object under `prefix`, SSE-KMS ones included (S3 replicates those only when
-    asked), re-encrypted with `replica_key_arn`; delete markers stay behind. Several rules in one
+    asked), re-encrypted with `replica_key_arn`; delete markers stay behind; replication metrics on (no
+    event threshold: S3 refuses one without Replication Time Control). The `filter` makes it a V2 rule (S3
+    reads a rule without one as V1, where `delete_marker_replication` is not allowed); several rules in one
     configuration need a `priority` each."""
     return aws.s3.BucketReplicationConfigRuleArgs(
         id=rule_id,
@@ -72,6 +100,7 @@ def kms_replication_rule(
             encryption_configuration=aws.s3.BucketReplicationConfigRuleDestinationEncryptionConfigurationArgs(
                 replica_kms_key_id=replica_key_arn
             ),
+            metrics=aws.s3.BucketReplicationConfigRuleDestinationMetricsArgs(status="Enabled"),
         ),
     )
 
@@ -86,8 +115,9 @@ def replicate_audit_staging(
     account_id: pulumi.Input[str],
     destinations: Sequence[LockedDestination],
     parent: pulumi.Resource,
-) -> aws.s3.BucketReplicationConfig:
-    """The role S3 replicates staged audit objects with, one policy per destination, and the rules."""
+) -> tuple[ReplicatedRule, ...]:
+    """The role S3 replicates staged audit objects with, one policy per destination, and the rules; returns
+    the rules as their replication metrics name them."""
     role = aws.iam.Role(
         f"{base}-role",
         description="Lets S3 replicate staged audit logs into the object-locked audit buckets",
@@ -115,17 +145,21 @@ def replicate_audit_staging(
         )
         for destination in destinations
     ]
+    replicated = tuple(
+        ReplicatedRule(staging.bucket, destination.bucket.bucket, f"staging-to-{destination.label}")
+        for destination in destinations
+    )
     rules = [
         kms_replication_rule(
-            f"staging-to-{destination.label}",
+            rule.rule_id,
             prefix="",
             destination_arn=destination.bucket.arn,
             replica_key_arn=destination.key_arn,
             priority=priority,
         )
-        for priority, destination in enumerate(destinations, start=1)
+        for priority, (destination, rule) in enumerate(zip(destinations, replicated, strict=True), start=1)
     ]
-    return aws.s3.BucketReplicationConfig(
+    aws.s3.BucketReplicationConfig(
         f"{base}-config",
         bucket=staging.id,
         role=role.arn,
@@ -136,3 +170,4 @@ def replicate_audit_staging(
             depends_on=[staging_versioning, *(d.versioning for d in destinations), *grants],
         ),
     )
+    return replicated

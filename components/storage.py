@@ -19,6 +19,7 @@ import pulumi_aws as aws
 from components.audit_staging import (
     STAGING_DAYS,
     LockedDestination,
+    ReplicatedRule,
     kms_replication_rule,
     replicate_audit_staging,
 )
@@ -75,6 +76,9 @@ class Storage(Component):
     audit_replica: ManagedBucket | None = None
     artifacts: ManagedBucket | None = None
     replica_key: aws.kms.Key | None = None
+    # The replication rules, as their S3 Replication metrics name them (monitoring alarms on failures).
+    audit_replication: tuple[ReplicatedRule, ...] = ()
+    snapshot_replication: tuple[ReplicatedRule, ...] = ()
     outputs: dict[str, pulumi.Output[Any]]
 
     def __init__(self, name: str, args: StorageArgs, opts: pulumi.ResourceOptions | None = None) -> None:
@@ -259,8 +263,10 @@ class Storage(Component):
             region=dr_region,
         )
         key = self.replica_key
-        self._replicate(
-            "snapshots", self.snapshots, self.replica, SNAPSHOT_PREFIX, dr_region=dr_region, key=key
+        self.snapshot_replication = (
+            self._replicate(
+                "snapshots", self.snapshots, self.replica, SNAPSHOT_PREFIX, dr_region=dr_region, key=key
+            ),
         )
         # The audit replica is filled from the staging bucket (components/audit_staging.py).
 
@@ -278,7 +284,7 @@ class Storage(Component):
                     "audit-dr", replica.bucket, replica.versioning, self.replica_key.arn, dr_region
                 )
             )
-        replicate_audit_staging(
+        self.audit_replication = replicate_audit_staging(
             f"{self._base}-audit-staging-replication",
             staging=self.audit_staging.bucket,
             staging_versioning=self.audit_staging.versioning,
@@ -298,7 +304,7 @@ class Storage(Component):
         *,
         dr_region: str,
         key: aws.kms.Key,
-    ) -> None:
+    ) -> ReplicatedRule:
         """The role S3 replicates SSE-KMS objects of `source_bucket` with, and the replication rule."""
         args = self._args
         source, replica = source_bucket.bucket, replica_bucket.bucket
@@ -332,6 +338,7 @@ class Storage(Component):
             ),
             opts=pulumi.ResourceOptions(parent=role),
         )
+        rule_id = f"{role_name}-to-dr"
         # Replication needs versioning on both buckets first.
         aws.s3.BucketReplicationConfig(
             f"{self._base}-{role_name}-replication",
@@ -339,7 +346,7 @@ class Storage(Component):
             role=role.arn,
             rules=[
                 kms_replication_rule(
-                    f"{role_name}-to-dr", prefix=prefix, destination_arn=replica.arn, replica_key_arn=key.arn
+                    rule_id, prefix=prefix, destination_arn=replica.arn, replica_key_arn=key.arn
                 )
             ],
             opts=pulumi.ResourceOptions(
@@ -347,3 +354,4 @@ class Storage(Component):
                 depends_on=[source_bucket.versioning, replica_bucket.versioning, role_policy],
             ),
         )
+        return ReplicatedRule(source.bucket, replica.bucket, rule_id)

@@ -1,12 +1,22 @@
 """Alarm specs and dashboard layout as plain data: no Pulumi engine needed."""
 
+import dataclasses
+
 import pytest
 
+from components.audit_staging import ReplicatedRule
 from components.deployment import Names
 from components.monitoring.alarm_spec import GUIDE_ALARMS
 from components.monitoring.alarms import all_alarms
 from components.monitoring.certificates import certificate_alarms
-from components.monitoring.targets import DatabaseTargets, Metric, VaultTargets, Watched, redis_node_ids
+from components.monitoring.targets import (
+    DatabaseTargets,
+    Metric,
+    StorageTargets,
+    VaultTargets,
+    Watched,
+    redis_node_ids,
+)
 from components.monitoring.widgets import GRID_WIDTH, Line, MetricWidget, TextWidget, layout
 from lambdas.slack_forwarder.message import parse_description
 
@@ -29,6 +39,14 @@ WATCHED = Watched(
     names=Names("test"),
     cluster_size=3,
     functions={"audit-watcher": "watcher", "redis-auth-rotation": "redis-rotation"},
+    storage=StorageTargets(
+        audit_delivery_stream_name="candlefish-test-vault-audit",
+        audit_replication=(
+            ReplicatedRule("staging", "audit", "staging-to-audit"),
+            ReplicatedRule("staging", "audit-dr", "staging-to-audit-dr"),
+        ),
+        snapshot_replication=(ReplicatedRule("snapshots", "snapshots-dr", "snapshots-to-dr"),),
+    ),
 )
 
 
@@ -119,3 +137,45 @@ def test_the_node_certificate_gets_its_own_alarm_only_when_the_listener_serves_a
         "DaysToExpiry",
         {"CertificateArn": "arn:node"},
     )
+
+
+def test_replication_failures_are_counted_per_rule_under_the_dimensions_s3_publishes():
+    specs = {spec.key: spec for spec in all_alarms(WATCHED)}
+    audit = specs["audit-replication-failed"]
+    assert [(m.namespace, m.name, m.dimensions) for m in audit.metrics] == [
+        (
+            "AWS/S3",
+            "OperationsFailedReplication",
+            {"SourceBucket": "staging", "DestinationBucket": "audit", "RuleId": "staging-to-audit"},
+        ),
+        (
+            "AWS/S3",
+            "OperationsFailedReplication",
+            {"SourceBucket": "staging", "DestinationBucket": "audit-dr", "RuleId": "staging-to-audit-dr"},
+        ),
+    ]
+    # Two rules: any failure under either counts.
+    assert audit.combine == "SUM"
+    (snapshots,) = specs["snapshot-replication-failed"].metrics
+    assert snapshots.dimensions == {
+        "SourceBucket": "snapshots",
+        "DestinationBucket": "snapshots-dr",
+        "RuleId": "snapshots-to-dr",
+    }
+    (freshness,) = specs["audit-delivery-stale"].metrics
+    assert (freshness.namespace, freshness.name, freshness.dimensions) == (
+        "AWS/Firehose",
+        "DeliveryToS3.DataFreshness",
+        {"DeliveryStreamName": "candlefish-test-vault-audit"},
+    )
+
+
+def test_without_replication_or_a_stream_there_is_nothing_to_alarm_on():
+    bare = dataclasses.replace(WATCHED, storage=StorageTargets())
+    keys = {spec.key for spec in all_alarms(bare)}
+    assert not keys & {"audit-delivery-stale", "audit-replication-failed", "snapshot-replication-failed"}
+    one_rule = dataclasses.replace(
+        WATCHED, storage=StorageTargets(audit_replication=WATCHED.storage.audit_replication[:1])
+    )
+    (audit,) = [spec for spec in all_alarms(one_rule) if spec.key == "audit-replication-failed"]
+    assert audit.combine is None and len(audit.metrics) == 1

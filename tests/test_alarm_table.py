@@ -10,9 +10,10 @@ the audit log is no data).
 
 import pytest
 
+from components.audit_staging import ReplicatedRule
 from components.deployment import Names
 from components.monitoring.alarms import all_alarms
-from components.monitoring.targets import DatabaseTargets, VaultTargets, Watched
+from components.monitoring.targets import DatabaseTargets, StorageTargets, VaultTargets, Watched
 
 CLUSTER_SIZE = 5
 DB_GIB, DB_CONNECTIONS = 200, 400
@@ -35,6 +36,11 @@ WATCHED = Watched(
     names=Names("test"),
     cluster_size=CLUSTER_SIZE,
     functions={"audit-watcher": "watcher", "slack-forwarder": "forwarder"},
+    storage=StorageTargets(
+        audit_delivery_stream_name="stream",
+        audit_replication=(ReplicatedRule("staging", "audit", "staging-to-audit"),),
+        snapshot_replication=(ReplicatedRule("snapshots", "snapshots-dr", "snapshots-to-dr"),),
+    ),
 )
 MINUTE = 60
 ABOVE, BELOW = "GreaterThanThreshold", "LessThanThreshold"
@@ -81,6 +87,11 @@ TABLE = {
     # the monitoring's own functions failed
     "audit-watcher-errors": ("Sum", 5 * MINUTE, ABOVE, 0, QUIET, False),
     "slack-forwarder-errors": ("Sum", 5 * MINUTE, ABOVE, 0, QUIET, False),
+    # the oldest audit record waiting in Firehose is over 15 minutes old (DataFreshness is in seconds)
+    "audit-delivery-stale": ("Maximum", 5 * MINUTE, ABOVE, 15 * MINUTE, QUIET, False),
+    # any operation that failed replication into the locked audit buckets, or of snapshots to DR, in 5 minutes
+    "audit-replication-failed": ("Sum", 5 * MINUTE, ABOVE, 0, QUIET, False),
+    "snapshot-replication-failed": ("Sum", 5 * MINUTE, ABOVE, 0, QUIET, False),
 }
 SPECS = {spec.key: spec for spec in all_alarms(WATCHED)}
 

@@ -60,6 +60,8 @@ def test_staging_replicates_every_object_into_both_locked_buckets(production):
         assert rule["destination"] == {
             "bucket": target.outputs["arn"],
             "encryptionConfiguration": {"replicaKmsKeyId": key},
+            # Replication metrics: monitoring alarms on their failure count (test_replication_alarms.py).
+            "metrics": {"status": "Enabled"},
         }
     for name in ("storage-audit-staging", "storage-audit", "storage-audit-dr"):
         versioning = production.one(f"{S3}bucketVersioning:BucketVersioning", f"{name}-versioning")

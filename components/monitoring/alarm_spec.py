@@ -47,6 +47,8 @@ class AlarmSpec:
     treat_missing_data: str = "notBreaching"
     datapoints_to_alarm: int | None = None
     combine: str | None = None
+    # What the combined metrics are one per, for the expression's label: nodes, or replication rules.
+    combined_over: str = "nodes"
     guide: str | None = None
 
     @property

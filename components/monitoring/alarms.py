@@ -1,6 +1,7 @@
 """Which alarms the platform raises on Vault, as data: the guide's five, security events, Vault's service
-level and backups; `all_alarms` adds the datastores' and functions' (service_alarms.py). What an alarm spec
-is (severity, description, runbook) is alarm_spec.py's.
+level and backups; `all_alarms` adds the datastores' and functions' (service_alarms.py) and the audit log's
+and snapshots' delivery and replication (delivery_alarms.py). What an alarm spec is (severity, description,
+runbook) is alarm_spec.py's.
 
 Node failure is three alarms (in-service instances, unhealthy targets, EC2 status checks) sharing one
 guide id: each pages on its own, and a composite alarm would need children without actions, which the
@@ -32,6 +33,7 @@ from components.monitoring.audit_filters import (
     ROOT_TOKEN_USE,
     ROTATION_FAILURES,
 )
+from components.monitoring.delivery_alarms import delivery_alarms
 from components.monitoring.service_alarms import datastore_alarms, function_alarms
 from components.monitoring.targets import Metric, Watched
 
@@ -292,4 +294,4 @@ def backup_alarms(w: Watched) -> list[AlarmSpec]:
 
 
 def all_alarms(w: Watched) -> list[AlarmSpec]:
-    return [*guide_alarms(w), *security_alarms(w), *service_alarms(w), *backup_alarms(w)]
+    return [*guide_alarms(w), *security_alarms(w), *service_alarms(w), *backup_alarms(w), *delivery_alarms(w)]

@@ -13,7 +13,7 @@ needs nothing but CloudWatch, which it reaches through the VPC's monitoring endp
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import pulumi
 import pulumi_aws as aws
@@ -36,7 +36,7 @@ from components.monitoring.alarms import all_alarms
 from components.monitoring.audit_filters import LogSource, MetricFilterSpec
 from components.monitoring.certificates import certificate_alarms
 from components.monitoring.dashboards import DashboardInputs, dashboards
-from components.monitoring.targets import DatabaseTargets, VaultTargets, Watched
+from components.monitoring.targets import DatabaseTargets, StorageTargets, VaultTargets, Watched
 from components.monitoring.widgets import dashboard_body
 
 
@@ -65,6 +65,8 @@ class MonitoringArgs:
     functions_key_arn: pulumi.Input[str] | None = None
     # Deploy the function from a package signed by the stack's Signer profile (lambdaCodeSigning).
     code_signing: CodeSigning | None = None
+    # The audit log's Firehose stream and the buckets' replication rules (delivery and replication alarms).
+    storage: StorageTargets = field(default_factory=StorageTargets)
 
 
 class Monitoring(Component):
@@ -251,6 +253,7 @@ class Monitoring(Component):
             names=args.deployment.names,
             cluster_size=args.deployment.vault_nodes,
             functions=functions,
+            storage=args.storage,
         )
 
     def _alarm(self, spec: AlarmSpec) -> aws.cloudwatch.MetricAlarm:
@@ -294,7 +297,7 @@ def combined_queries(spec: AlarmSpec) -> list[aws.cloudwatch.MetricAlarmMetricQu
         {
             "id": "combined",
             "expression": f"{spec.combine}([{', '.join(ids)}])",
-            "label": f"{spec.key} ({(spec.combine or '').lower()} over nodes)",
+            "label": f"{spec.key} ({(spec.combine or '').lower()} over {spec.combined_over})",
             "return_data": True,
         }
     ]

@@ -1,7 +1,8 @@
 """What monitoring watches, as data: the Vault and database targets it is given, and CloudWatch metrics.
 
-`VaultTargets` and `DatabaseTargets` are what `__main__.py` hands the Monitoring component; `Watched` adds
-the deployment's names and node count and turns them into metrics for alarms.py and dashboards.py.
+`VaultTargets`, `DatabaseTargets` and `StorageTargets` are what `__main__.py` hands the Monitoring
+component; `Watched` adds the deployment's names and node count and turns them into metrics for alarms.py
+and dashboards.py.
 """
 
 from __future__ import annotations
@@ -11,6 +12,7 @@ from dataclasses import dataclass, field
 
 import pulumi
 
+from components.audit_staging import ReplicatedRule
 from components.deployment import VAULT_METRICS_NAMESPACE, Names
 
 # The contract with the Vault cluster's CloudWatch agent (components/vault/templates/cloudwatch-agent.json).
@@ -56,6 +58,16 @@ class DatabaseTargets:
 
 
 @dataclass(frozen=True)
+class StorageTargets:
+    """Where copies must arrive: the Firehose stream into the audit staging bucket, and the S3 replication
+    rules into the locked audit buckets and of the snapshots to the DR region (none: not watched)."""
+
+    audit_delivery_stream_name: pulumi.Input[str] | None = None
+    audit_replication: tuple[ReplicatedRule, ...] = ()
+    snapshot_replication: tuple[ReplicatedRule, ...] = ()
+
+
+@dataclass(frozen=True)
 class Watched:
     """What the alarms and dashboards watch: the Vault and database targets, plus the names they filter on."""
 
@@ -64,6 +76,7 @@ class Watched:
     names: Names
     cluster_size: int
     functions: Mapping[str, pulumi.Input[str]]
+    storage: StorageTargets = field(default_factory=StorageTargets)
 
     @property
     def snapshots(self) -> bool:
@@ -114,6 +127,13 @@ class Watched:
 
     def rds(self, name: str) -> Metric:
         return Metric("AWS/RDS", name, {"DBInstanceIdentifier": self.database.rds_instance_identifier})
+
+    def failed_replications(self, rules: tuple[ReplicatedRule, ...]) -> tuple[Metric, ...]:
+        """S3's count of operations that failed replication, one metric per rule (published in the source
+        bucket's region, which is this stack's for every rule here)."""
+        return tuple(
+            Metric("AWS/S3", "OperationsFailedReplication", rule.dimensions, rule.rule_id) for rule in rules
+        )
 
     def redis(self, name: str) -> tuple[Metric, ...]:
         return tuple(
