@@ -16,6 +16,7 @@ marker automatically (`pytest -m openbao` selects them).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -64,16 +65,23 @@ def real_vault(openbao_dev: OpenBaoDevServer, unique_path: str) -> Iterator[Real
         proxy.stop()
 
 
-@pytest.fixture(scope="session")
-def openbao_cluster() -> Iterator[OpenBaoCluster]:
-    cluster = OpenBaoCluster(3)
+@contextlib.contextmanager
+def _initialised(size: int, what: str, ready: str) -> Iterator[OpenBaoCluster]:
+    """A started and initialised cluster, its start-up times in the summary, destroyed afterwards."""
+    cluster = OpenBaoCluster(size)
     try:
         cluster.start_initialized()
-        _record("openbao 3-node cluster (processes up)", cluster.started_in_s)
-        _record("openbao 3-node cluster (init to 3 healthy voters)", cluster.initialized_in_s)
+        _record(f"{what} (processes up)", cluster.started_in_s)
+        _record(f"{what} ({ready})", cluster.initialized_in_s)
         yield cluster
     finally:
         cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def openbao_cluster() -> Iterator[OpenBaoCluster]:
+    with _initialised(3, "openbao 3-node cluster", "init to 3 healthy voters") as cluster:
+        yield cluster
 
 
 @pytest.fixture
@@ -110,14 +118,8 @@ class SharedNode:
 
 @pytest.fixture(scope="module")
 def openbao_shared_node() -> Iterator[SharedNode]:
-    cluster = OpenBaoCluster(1)
-    try:
-        cluster.start_initialized()
-        _record("openbao 1-node cluster, shared by a module (processes up)", cluster.started_in_s)
-        _record("openbao 1-node cluster, shared by a module (init to voters)", cluster.initialized_in_s)
+    with _initialised(1, "openbao 1-node cluster, shared by a module", "init to voters") as cluster:
         yield SharedNode(cluster)
-    finally:
-        cluster.destroy()
 
 
 @pytest.fixture(scope="session")
