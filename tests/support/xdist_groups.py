@@ -5,7 +5,7 @@ tests/conftest.py `pytest_plugins`).
   made once; session fixtures (the OpenBao dev server and 3-node cluster, PostgreSQL, moto) start once on
   each worker that needs them.
 - The files whose tests need the /dev/log syslog sink (the `openbao_syslog` fixtures: the bootstrap's
-  syslog audit device writes there, and tests/test_syslog_sink.py takes the socket away and back) are one
+  syslog audit device writes there) are one
   group, DEV_LOG_FILES, run by one worker: /dev/log is one path per machine, and two workers' sinks would
   take it from each other. A test using those fixtures in a file not listed there stops the run at
   collection, naming the file.
