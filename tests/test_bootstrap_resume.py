@@ -13,6 +13,7 @@ import pytest
 
 from providers import bootstrap_resume, break_glass
 from providers.common import BootstrapError
+from tests.support.secrets_labels import keep_custom_labels
 from tests.support.write_only_deployer import WriteOnlyDeployer
 
 ADDRESS = "https://vault.example.internal:8200"
@@ -77,15 +78,34 @@ def test_write_only_store_refused_names_what_the_deployer_needs_without_read_rig
     assert ROOT_TOKEN not in str(refused.value)
 
 
+def test_a_readable_store_refused_names_the_read_and_write_rights_it_needs(secrets):
+    shares, _ = secrets
+    deployer = WriteOnlyDeployer(shares_secret="", refuse_puts_to=shares)
+    with pytest.raises(BootstrapError) as refused:
+        break_glass.store(deployer.factory()("us-east-1"), shares, material(), "none", write_only=False)
+    assert str(refused.value) == (
+        f"not allowed to store the recovery shares in the break-glass secret {shares}: the deployer role "
+        "needs secretsmanager:PutSecretValue, GetSecretValue, DescribeSecret and UpdateSecretVersionStage on "
+        "it, kms:GenerateDataKey and kms:Decrypt on its key, and must match the secret's resource policy"
+    )
+
+
 def test_the_resume_secret_keeps_the_token_until_cleared(secrets):
     _, resume = secrets
     sm = boto3.client("secretsmanager")
+
+    def status() -> str:  # what an operator reading the secret sees
+        return json.loads(sm.get_secret_value(SecretId=resume)["SecretString"])["status"]
+
     bootstrap_resume.preflight(sm, resume, ADDRESS)
     assert bootstrap_resume.load(sm, resume) is None  # the preflight's document holds no token
+    assert status() == "initialising"
     assert bootstrap_resume.save(sm, resume, ADDRESS, ROOT_TOKEN) == ""
     assert bootstrap_resume.load(sm, resume) == ROOT_TOKEN
+    assert status() == "bootstrapping"
     bootstrap_resume.clear(sm, resume, ADDRESS)
     assert bootstrap_resume.load(sm, resume) is None
+    assert status() == "root token revoked"
     # The version that held the token is left without a label (put alone would make it AWSPREVIOUS).
     stages = sm.describe_secret(SecretId=resume)["VersionIdsToStages"]
     assert [labels for labels in stages.values() if labels] == [["AWSCURRENT"]]
@@ -147,3 +167,34 @@ def test_clearing_the_init_marker_never_fails_the_run_even_when_the_secret_is_go
     marker = break_glass.preflight(sm, shares, ADDRESS)
     sm.delete_secret(SecretId=shares, ForceDeleteWithoutRecovery=True)
     break_glass.clear_after_failed_init(sm, shares, marker)  # the secret is gone: nothing to clear, no error
+
+
+def test_a_resume_secret_that_does_not_exist_holds_no_token(aws):
+    # A stack from before the resume secret existed: nothing to resume, not an error.
+    assert (
+        bootstrap_resume.load(boto3.client("secretsmanager"), "candlefish/test/vault/no-such-secret") is None
+    )
+
+
+def test_a_resume_secret_the_deployer_may_not_write_stops_the_preflight_naming_that_step(secrets):
+    _, resume = secrets
+    deployer = WriteOnlyDeployer(shares_secret="", refuse_puts_to=resume)
+    with pytest.raises(BootstrapError) as refused:
+        bootstrap_resume.preflight(deployer.factory()("us-east-1"), resume, ADDRESS)
+    message = str(refused.value)
+    assert message.startswith(
+        f"not allowed to write (checking it before initialising Vault) the bootstrap-resume secret {resume}: "
+        "the deployer role needs "
+    )
+    assert message.endswith(", and must match the secret's resource policy")
+
+
+def test_storing_the_shares_clears_the_init_marker_that_aws_would_keep(secrets):
+    # AWS keeps a custom label when a new value is put (moto drops it: tests/support/secrets_labels.py),
+    # so the store itself must take CANDLEFISH_INIT_PENDING off the marker version.
+    shares, _ = secrets
+    sm = keep_custom_labels(boto3.client("secretsmanager"))
+    marker = break_glass.preflight(sm, shares, ADDRESS)
+    assert break_glass.init_pending(sm, shares)
+    break_glass.store(sm, shares, material(), marker)
+    assert not break_glass.init_pending(sm, shares)

@@ -58,6 +58,13 @@ def test_the_token_roles_read_back_as_declared(vault: hvac.Client) -> None:
     assert token_roles_view(vault, wanted) == wanted  # no perpetual drift on refresh
 
 
+def test_the_live_view_of_the_configuration_includes_the_declared_token_roles(vault: hvac.Client) -> None:
+    roles = vbg.token_roles({"broker_role_arn": "arn:aws:iam::1:role/b"}, MAX_TTL_S)
+    sections = ("policies", "audit", "mounts", "auth", "aws_roles", "approle_roles")
+    wanted = {**{section: {} for section in sections}, "token_roles": roles}
+    assert vault_reconcile.live_view(vault, wanted)["token_roles"] == roles  # so a refresh sees no drift
+
+
 def test_a_break_glass_token_role_made_renewable_by_hand_is_seen_as_drift(vault: hvac.Client) -> None:
     # Break-glass tokens end with their TTL (not renewable); a role changed by hand must show in the view
     # the bootstrap compares, or `pulumi refresh` would never restore it.

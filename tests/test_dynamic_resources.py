@@ -28,6 +28,7 @@ def seeds_program() -> None:
         mount="kv",
         reseed="3",
         destroy_on_delete=True,
+        opts=pulumi.ResourceOptions(protect=True),
     )
     VaultKvSeed(
         "defaults-kv-seed",
@@ -80,3 +81,9 @@ def test_the_vault_kv_seed_passes_its_path_and_keeps_token_and_value_secret(reco
 def test_a_kv_seed_writes_to_the_secret_mount_and_keeps_the_value_when_removed_by_default(recording):
     inputs = recording.one(KV_SEED, "defaults-kv-seed").inputs
     assert (inputs["mount"], inputs["reseed"], inputs["destroy_on_delete"]) == ("secret", "", False)
+
+
+def test_a_kv_seed_keeps_the_callers_options_and_its_token_secret_in_state(recording):
+    given, defaults = recording.one(KV_SEED, "jwt-kv-seed"), recording.one(KV_SEED, "defaults-kv-seed")
+    assert (given.protect, defaults.protect) == (True, False)
+    assert given.additional_secret_outputs == defaults.additional_secret_outputs == ["token"]

@@ -14,13 +14,14 @@ from datetime import UTC, datetime, timedelta
 import boto3
 import hvac
 import pytest
-from botocore.exceptions import ClientError
+from botocore.exceptions import ClientError, EndpointConnectionError
 
-from providers import break_glass
+from providers import break_glass, common
 from providers import secrets_manager_seed as seed_module
 from providers.common import BootstrapError
 from providers.secrets_manager_seed import SecretsManagerSeedProvider
 from providers.vault_bootstrap import VaultBootstrapProvider
+from providers.vault_database import DatabaseEngineError, master_credentials
 from tests.test_vault_bootstrap_real import fast_retries, props, target_factory  # noqa: F401  (fixtures)
 
 pytestmark = pytest.mark.slow
@@ -172,3 +173,48 @@ def test_the_break_glass_record_says_when_vault_was_initialised_in_utc():
     stamp = datetime.fromisoformat(json.loads(material.to_json())["initialized_at"])
     assert stamp.utcoffset() == timedelta(0)
     assert before <= stamp <= datetime.now(UTC)
+
+
+MASTER_ARN = "arn:aws:secretsmanager:us-east-1:123456789012:secret:rds!db-example"
+
+
+@pytest.mark.parametrize(
+    ("error", "said"),
+    [
+        (
+            ClientError({"Error": {"Code": "AccessDeniedException", "Message": "example"}}, "GetSecretValue"),
+            f"the deployer may not read the RDS master secret {MASTER_ARN}; it needs "
+            "secretsmanager:GetSecretValue on it and kms:Decrypt on the secrets key via Secrets Manager",
+        ),
+        (
+            EndpointConnectionError(endpoint_url="https://secretsmanager.us-east-1.amazonaws.com/"),
+            f"could not reach Secrets Manager to read {MASTER_ARN}; re-run",
+        ),
+        (
+            ClientError({"Error": {"Code": "DecryptionFailure", "Message": "example"}}, "GetSecretValue"),
+            f"reading the RDS master secret {MASTER_ARN} failed: DecryptionFailure",
+        ),
+    ],
+    ids=["access denied", "unreachable", "another aws error"],
+)
+def test_each_failure_to_read_the_rds_master_secret_says_what_to_do(monkeypatch, error, said):
+    # moto enforces no IAM and answers whenever it runs: these answers come from a client that fails.
+    class Failing:
+        def get_secret_value(self, **_):
+            raise error
+
+    monkeypatch.setattr(common, "aws_client", lambda *_, **__: Failing())
+    with pytest.raises(DatabaseEngineError) as failed:
+        master_credentials({"region": "us-east-1", "master_secret_arn": MASTER_ARN})
+    assert str(failed.value) == said
+
+
+def test_a_vault_error_without_an_instruction_is_named_with_its_kind_and_vaults_words():
+    import hvac.exceptions as vault_errors
+
+    from providers.vault_bootstrap import explain
+
+    failed = vault_errors.InternalServerError("internal error", method="PUT", url="https://vault:8200/v1/x")
+    assert str(explain(failed, "https://vault:8200", "writing policies")) == (
+        "writing policies failed: InternalServerError: internal error, on PUT https://vault:8200/v1/x"
+    )

@@ -135,12 +135,10 @@ def test_test_secret_fails_when_the_token_never_reached_elasticache(stack, token
     assert current(client, arn)["auth_token"] == INITIAL and tokens.calls == []
 
 
-def test_after_a_manual_rotation_the_next_one_leaves_the_set_to_the_operator(stack, tokens, monkeypatch):
-    rotation_driver.install(monkeypatch)
-    client, arn = stack
-    rotate(client, arn)
+def rotate_by_hand(client, arn) -> str:
+    """The manual path after a scheduled rotation, both deploys: SET the scheduled token, ROTATE the stack's
+    new one in, write it as AWSCURRENT. Returns the manual token."""
     scheduled = current(client, arn)["auth_token"]
-    # The manual path, both deploys: SET the scheduled token, ROTATE the stack's new one in, write it.
     elasticache = boto3.client("elasticache")
     elasticache.modify_replication_group(
         ReplicationGroupId=GROUP, AuthToken=scheduled, AuthTokenUpdateStrategy="SET", ApplyImmediately=True
@@ -163,10 +161,31 @@ def test_after_a_manual_rotation_the_next_one_leaves_the_set_to_the_operator(sta
         MoveToVersionId=written["VersionId"],
         RemoveFromVersionId=holder(client, arn, "AWSCURRENT"),
     )
+    return manual
+
+
+def test_after_a_manual_rotation_the_next_one_leaves_the_set_to_the_operator(stack, tokens, monkeypatch):
+    rotation_driver.install(monkeypatch)
+    client, arn = stack
+    rotate(client, arn)
+    manual = rotate_by_hand(client, arn)
     rotate(client, arn)
     # No SET of the scheduled token (the stale label is dropped): it would have cut off the manual one.
     assert tokens.calls[-1] == (GROUP, "ROTATE") and tokens.calls.count((GROUP, "SET")) == 2
     assert tokens.valid[GROUP] == [manual, current(client, arn)["auth_token"]]
+
+
+def test_after_a_manual_rotation_create_secret_already_drops_the_stale_label(stack, tokens, monkeypatch):
+    # The label names the version whose token the last rotation added; after a manual rotation that token
+    # is gone from the group, so createSecret takes the label off it before anything else can read it.
+    rotation_driver.install(monkeypatch)
+    client, arn = stack
+    rotate(client, arn)
+    rotate_by_hand(client, arn)
+    rotation_driver.install(monkeypatch, stop_before="setSecret")
+    with pytest.raises(ClientError):
+        rotate(client, arn)
+    assert holder(client, arn, ROTATED_LABEL) is None
 
 
 def test_a_group_that_stays_busy_ends_the_step_before_the_function_times_out(stack, monkeypatch):

@@ -2,6 +2,7 @@
 (its AWS IAM login answered by the stand-in in the proxy in front of it: OpenBao has no AWS auth)."""
 
 import json
+from datetime import UTC, datetime, timedelta
 
 import boto3
 import pytest
@@ -115,6 +116,23 @@ def test_the_lambdas_kv_read_gives_the_version_number_vault_gave_the_value(vault
     assert client.kv_read("secret", VAULT_PATH) == ({"value": "example-not-a-secret-2"}, 2)
 
 
+def test_the_lambdas_client_trusts_the_clusters_ca_from_its_environment_and_no_other(openbao_cluster_factory):
+    # The Lambda gets the cluster's CA in VAULT_CA_PEM: with it the TLS listener is trusted; without it the
+    # system trust store does not know the cluster's private CA and the connection is refused.
+    cluster = openbao_cluster_factory(1)
+    trusting = VaultClient(cluster.addrs[0], ca_pem=cluster.ca_pem, token=cluster.root_token)
+    assert trusting.call("GET", "auth/token/lookup-self")["data"]["policies"] == ["root"]
+    with pytest.raises(VaultError, match=r"unreachable: .*CERTIFICATE_VERIFY_FAILED") as refused:
+        VaultClient(cluster.addrs[0], token=cluster.root_token).call("GET", "auth/token/lookup-self")
+    assert refused.value.status == 0
+
+
+def test_the_lambdas_client_counts_a_path_never_written_as_version_0(vault_server):
+    # 0 is the check-and-set value that lets the first write through and refuses any other.
+    client = VaultClient(vault_server.url, token=vault_server.root_token)
+    assert client.kv_current_version("secret", f"{VAULT_PATH}-never-written") == 0
+
+
 def test_a_full_rotation_moves_both_stores_to_one_new_value(aws, vault, monkeypatch, capsys):
     rotation_driver.install(monkeypatch)
     client, arn = make_secret()
@@ -146,6 +164,19 @@ def test_a_finished_rotation_clears_an_earlier_rotation_status_marker(aws, vault
     assert tags == {"Source", "VaultPath", "ValueFormat", "Owner"}
 
 
+def test_without_vault_auth_role_set_the_lambda_logs_in_with_the_platforms_rotation_role(
+    aws, vault, monkeypatch
+):
+    # The auth role the bootstrap creates is "rotation" (components/catalog/rotation.py sets it too).
+    monkeypatch.delenv("VAULT_AUTH_ROLE")
+    rotation_driver.install(monkeypatch)
+    client, arn = make_secret()
+    rotate(client, arn, rotation_driver.rotation_function_arn())
+    assert (
+        vault_value(vault) == client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"]
+    )
+
+
 def test_rotation_adds_to_the_seeds_metadata_without_erasing_it(aws, vault, monkeypatch):
     rotation_driver.install(monkeypatch)
     client, arn = make_secret()
@@ -170,7 +201,16 @@ def test_a_new_schedule_checks_the_function_without_rotating(aws, vault, monkeyp
         RotateImmediately=False,
     )
     assert client.get_secret_value(SecretId=arn, VersionStage="AWSCURRENT")["SecretString"] == INITIAL
-    assert handled(capsys) == [("rotation_test_skipped", None), ("rotation_step_ok", "testSecret")]
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert [(line["event"], line.get("step")) for line in lines] == [
+        ("rotation_test_skipped", None),
+        ("rotation_step_ok", "testSecret"),
+    ]
+    assert lines[0] == {
+        "event": "rotation_test_skipped",
+        "secret": "candlefish/test/jwt-secret",
+        "reason": "no pending value to test",
+    }
 
 
 def test_a_crash_before_finish_leaves_awscurrent_in_place_and_a_retry_converges(
@@ -268,7 +308,7 @@ def test_a_vault_write_refused_for_another_reason_is_not_called_a_race(
     assert vault_value(vault) == INITIAL
 
 
-def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monkeypatch):
+def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monkeypatch, capsys):
     rotation_driver.install(monkeypatch)
     sns, sqs = boto3.client("sns"), boto3.client("sqs")
     topic = sns.create_topic(Name="candlefish-test-alerts")["TopicArn"]
@@ -286,9 +326,29 @@ def test_externally_issued_credentials_are_announced_not_faked(aws, vault, monke
     assert tags["RotationStatus"] == "manual-rotation-required"
     message = json.loads(sqs.receive_message(QueueUrl=queue_url)["Messages"][0]["Body"])
     assert message["Subject"] == "Manual rotation due: candlefish/test/jwt-secret"
-    assert "rotated by hand" in message["Message"]
+    assert message["Message"] == (
+        "Secret candlefish/test/jwt-secret (owner security-team) is due for rotation. It is issued outside "
+        "this platform, so it must be rotated by hand: issue a new credential at its provider, store it "
+        "with `pulumi config set --secret`, and bump the entry's reseed trigger."
+    )
     metrics = boto3.client("cloudwatch").list_metrics(Namespace="Candlefish/Secrets")["Metrics"]
     assert [m["MetricName"] for m in metrics] == ["ManualRotationDue"]
+    [point] = boto3.client("cloudwatch").get_metric_statistics(
+        Namespace="Candlefish/Secrets",
+        MetricName="ManualRotationDue",
+        Dimensions=metrics[0]["Dimensions"],
+        StartTime=datetime.now(UTC) - timedelta(hours=1),
+        EndTime=datetime.now(UTC) + timedelta(minutes=5),
+        Period=3600,
+        Statistics=["Sum"],
+    )["Datapoints"]
+    assert (point["Sum"], point["Unit"]) == (1.0, "Count")  # the alarm on it counts announcements
+    lines = [json.loads(line) for line in capsys.readouterr().out.splitlines() if line.startswith("{")]
+    assert {
+        "event": "manual_rotation_due",
+        "secret": "candlefish/test/jwt-secret",
+        "owner": "security-team",
+    } in lines
 
 
 def test_a_secret_without_catalog_tags_is_refused(aws, vault, monkeypatch, capsys):

@@ -59,7 +59,12 @@ def test_the_current_version_is_left_alone(staged, capsys):
     capsys.readouterr()
     step(arn, token=current)
     logged = json.loads(capsys.readouterr().out)
-    assert (logged["event"], logged["reason"]) == ("rotation_step_skipped", "version already current")
+    assert logged == {
+        "event": "rotation_step_skipped",
+        "secret": "candlefish/test/jwt",
+        "step": "createSecret",
+        "reason": "version already current",
+    }
 
 
 def test_a_version_staged_but_not_pending_is_refused(staged):

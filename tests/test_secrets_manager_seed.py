@@ -72,6 +72,10 @@ def test_after_rotation_a_plain_up_changes_nothing_and_refresh_reports_drift(sec
     read = outs_of(provider.read(arn, outs))  # refresh gets the state alone
     assert read["drift"] == "value changed outside this seed (rotated?)"
     assert "value" not in read
+    # The version that is current now, as Secrets Manager names it (the rotation's, not the seed's).
+    current = client.describe_secret(SecretId=arn)["VersionIdsToStages"]
+    assert [read["current_version_id"]] == [v for v, stages in current.items() if "AWSCURRENT" in stages]
+    assert read["current_version_id"] != outs["version_id"]
     assert client.get_secret_value(SecretId=arn)["SecretString"] == "example-rotated-value"
 
 
@@ -162,4 +166,12 @@ def test_the_provider_survives_pulumis_serialisation_in_a_fresh_interpreter(secr
     client, arn = secret
     done = call_in_provider_host(SecretsManagerSeedProvider(), "create", props(arn))
     assert done["outs"]["fingerprint"] == fingerprint(VALUE)
+    assert client.get_secret_value(SecretId=arn)["SecretString"] == VALUE
+
+
+def test_the_seed_writes_in_the_region_it_names_not_the_deployers_default(aws):
+    # The secret lives in eu-west-1 only; the environment's default region is us-east-1.
+    client = boto3.client("secretsmanager", region_name="eu-west-1")
+    arn = client.create_secret(Name="candlefish/test/replica-seed")["ARN"]
+    outs_of(SecretsManagerSeedProvider().create({**props(arn), "region": "eu-west-1"}))
     assert client.get_secret_value(SecretId=arn)["SecretString"] == VALUE

@@ -18,6 +18,7 @@ import json
 from dataclasses import dataclass
 from datetime import datetime
 
+import boto3
 import hcl2
 import hvac
 import hvac.exceptions as hx
@@ -26,6 +27,7 @@ import requests
 
 from components.vault.policies import POLICY_DIR, render_app_policy, render_policies
 from providers import vault_bootstrap as bootstrap_module
+from providers import vault_waits
 from providers.common import BootstrapError
 from providers.vault_bootstrap import DELETE_NOTE, VaultBootstrapProvider
 from providers.vault_config import PROTECTED_POLICIES
@@ -332,6 +334,18 @@ def test_first_run_waits_for_auto_unseal(target, secret_arn):
     assert len(sealed) == 6
 
 
+def test_the_shares_go_to_the_break_glass_secret_in_the_stacks_region_not_the_deployers_default(target, aws):
+    # The deployer's environment defaults to us-east-1; this stack and its secret are in eu-west-1 only.
+    kms = boto3.client("kms", region_name="eu-west-1")
+    key = kms.create_key(Description="secrets key")["KeyMetadata"]["Arn"]
+    sm = boto3.client("secretsmanager", region_name="eu-west-1")
+    arn = sm.create_secret(Name="candlefish/test/vault/break-glass-eu", KmsKeyId=key)["ARN"]
+    outs = VaultBootstrapProvider().create(props(target, arn, region="eu-west-1")).outs
+    assert outs is not None and outs["bootstrap"] == "initialised"
+    current = sm.describe_secret(SecretId=arn)["VersionIdsToStages"][outs["break_glass_version_id"]]
+    assert "AWSCURRENT" in current
+
+
 def test_a_node_that_stays_sealed_is_a_clear_error(target, secret_arn):
     target.proxy.seal_after_init(10_000)
     with pytest.raises(BootstrapError, match=r"still sealed after 0.3 s: auto-unseal has not completed.*kms"):
@@ -351,6 +365,46 @@ def test_peers_joined_but_unhealthy_is_a_clear_error(target, secret_arn):
     node = target.cluster.nodes[0].node_id
     with pytest.raises(BootstrapError, match=rf"all 1 raft peers joined but autopilot .*unhealthy: {node}"):
         VaultBootstrapProvider().create(props(target, secret_arn, waits={**WAITS, "peers_s": 0.5}))
+
+
+def peers_error(openbao_cluster_factory, *, extras_vote: bool) -> str:
+    """wait_for_peers' error on a real one-node cluster (which reports failure tolerance 0) whose raft
+    configuration the proxy lists with two more servers, voters or not."""
+    cluster = openbao_cluster_factory(1)
+    proxy = FaultProxy(cluster.addrs[0], ca_cert=cluster.ca_cert_path).start()
+
+    def three_servers(answer: dict) -> dict:
+        [server] = answer["data"]["config"]["servers"]
+        others = [
+            {**server, "node_id": f"node-extra-{n}", "leader": False, "voter": extras_vote} for n in (1, 2)
+        ]
+        answer["data"]["config"]["servers"] = [server, *others]
+        return answer
+
+    proxy.rewrite("sys/storage/raft/configuration", three_servers)
+    try:
+        client = hvac.Client(url=proxy.url, token=cluster.root_token)
+        with pytest.raises(BootstrapError) as raised:
+            vault_waits.wait_for_peers(client, proxy.url, 3, vault_waits.Waits(peers_s=0.3, poll_s=0.1))
+    finally:
+        proxy.stop()
+    return str(raised.value)
+
+
+def test_voters_autopilot_does_not_yet_count_as_failure_tolerance_are_not_ready(openbao_cluster_factory):
+    # Three voters, all healthy, and autopilot still reports a failure tolerance of 0 (it lags the
+    # promotion): not ready.
+    assert peers_error(openbao_cluster_factory, extras_vote=True).startswith(
+        "only 3 of 3 nodes are raft voters after 0.3 s (non-voters: none reported; autopilot's failure "
+        "tolerance 0), so the cluster cannot yet lose a node"
+    )
+
+
+def test_joined_nodes_not_yet_voters_are_named_by_their_node_ids(openbao_cluster_factory):
+    assert peers_error(openbao_cluster_factory, extras_vote=False).startswith(
+        "only 1 of 3 nodes are raft voters after 0.3 s (non-voters: node-extra-1, node-extra-2; autopilot's "
+        "failure tolerance 0)"
+    )
 
 
 def test_a_node_role_without_iam_lookups_is_a_clear_error_and_the_next_run_finishes(target, secret_arn):
@@ -431,6 +485,15 @@ def test_other_drift_is_reported_and_reconciled_by_the_provisioner(adopted):
         assert again is not None and again["config_digest"] == adopted.state["config_digest"], drift
 
 
+def test_a_disabled_auth_method_is_enabled_again_with_its_role(adopted):
+    adopted.admin().sys.disable_auth_method("approle")  # takes the ci role with it
+    provider = VaultBootstrapProvider()
+    refreshed = provider.read("cluster", adopted.state).outs
+    assert refreshed is not None
+    outs = provider.update("cluster", refreshed, adopted.news()).outs
+    assert outs is not None and outs["changes"] == ["enabled auth method approle/", "wrote AppRole role ci"]
+
+
 def test_a_removed_application_loses_its_role_and_policy(adopted):
     news = adopted.news(
         app_roles=[],
@@ -444,12 +507,40 @@ def test_a_removed_application_loses_its_role_and_policy(adopted):
         adopted.admin().sys.read_acl_policy("app-payments-readonly")
 
 
+def test_an_admin_run_still_deletes_a_retired_application_role_with_the_provisioner_token(adopted):
+    # The adopt token of a run that must rewrite a protected policy writes that policy alone: the
+    # application role removed in the same run goes with the provisioner's own rights (Vault's audit log).
+    adopted.admin().sys.create_or_update_acl_policy(
+        name="break-glass", policy='path "sys/*" { capabilities = ["read"] }'
+    )
+    provider = VaultBootstrapProvider()
+    refreshed = provider.read("cluster", adopted.state).outs
+    assert refreshed is not None
+    news = adopted.news(
+        app_roles=[],
+        policies=dict(render_policies([], region=REGION, audit_file_path=str(adopted.target.audit_log))),
+        adopt_token=adopted.mint("admin"),
+    )
+    outs = provider.update("cluster", refreshed, news).outs
+    assert outs is not None and "deleted AWS auth role payments" in outs["changes"]
+    deletes = [
+        entry["auth"]["policies"]
+        for entry in map(json.loads, adopted.target.audit_log.read_text().splitlines())
+        if entry["type"] == "request"
+        and entry["request"]["path"] == "auth/aws/role/payments"
+        and entry["request"]["operation"] == "delete"
+    ]
+    provisioner = adopted.admin().auth.token.lookup(adopted.state["provisioner_token"])["data"]["policies"]
+    assert deletes == [provisioner] and "admin" not in provisioner
+
+
 def test_a_recreated_resource_adopts_the_cluster_with_a_token_and_never_reinitialises(adopted):
     adopt = adopted.mint("admin")  # an administrator's token, not root
     outs = VaultBootstrapProvider().create(adopted.news(adopt_token=adopt)).outs
     assert outs is not None
     assert not [r for r in adopted.target.proxy.request_log if r.path == "sys/init" and r.method == "PUT"]
     assert outs["bootstrap"] == "adopted" and outs["root_token_revoked"] is False
+    assert outs["break_glass_version_id"] == ""  # adopting stores no shares: no version to name
     assert outs["provisioner_token"] != adopted.state["provisioner_token"]
     assert adopted.target.client(outs["provisioner_token"]).auth.token.lookup_self()["data"]["orphan"]
     assert adopt not in json.dumps(outs) and outs["adopt_token_fingerprint"].startswith("sha256:")

@@ -226,6 +226,11 @@ def test_a_rerun_writes_nothing(bootstrapped, secret_arn):
     assert again is not None
     assert again["provisioner_token"] == outs["provisioner_token"]
     assert again["config_digest"] == outs["config_digest"] and again["changes"] == []
+    # What the first run did stays in the outputs: how Vault was bootstrapped, the shares' version, and
+    # that the root token is gone (this run had no root token to revoke).
+    kept = ("bootstrap", "break_glass_version_id", "root_token_revoked")
+    assert {key: again[key] for key in kept} == {key: outs[key] for key in kept}
+    assert outs["root_token_revoked"] is True and outs["break_glass_version_id"] in version
     assert (
         boto3.client("secretsmanager").describe_secret(SecretId=secret_arn)["VersionIdsToStages"] == version
     )
@@ -341,6 +346,12 @@ def test_a_share_is_not_readable_without_its_private_key(target, secret_arn, key
 def test_a_fake_pgp_key_is_refused_by_the_real_server_and_nothing_is_initialised(target, secret_arn):
     fake = base64.b64encode(b"example-not-a-pgp-key" * 8).decode()
     given = props(target, secret_arn, recovery_shares=1, recovery_threshold=1, recovery_pgp_keys=[fake])
-    with pytest.raises(BootstrapError, match=r"refused sys/init .*nothing was initialised or stored"):
+    with pytest.raises(
+        BootstrapError, match=r"refused sys/init .*nothing was initialised or stored"
+    ) as refused:
         VaultBootstrapProvider().create(given)
+    assert str(refused.value).endswith(
+        "; nothing was initialised or stored. If another process initialised it meanwhile, re-run "
+        "`pulumi up` to adopt it"
+    )
     assert target.cluster.node_health(0)["initialized"] is False

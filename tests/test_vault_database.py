@@ -110,6 +110,14 @@ def test_a_changed_role_is_reported_by_refresh_and_corrected_by_the_next_up(
     assert len(bootstrap_passwords) == 1  # no re-bootstrap for a role change
 
 
+def test_the_engine_is_mounted_saying_what_it_issues(real_vault, props, mount):
+    VaultDatabaseEngineProvider().create(props())
+    mounts = real_vault.root().sys.list_mounted_secrets_engines()["data"]
+    assert (
+        mounts[f"{mount}/"]["description"] == "Short-lived PostgreSQL credentials for platform applications"
+    )
+
+
 def test_a_deleted_role_is_recreated_and_a_dropped_role_removed(real_vault, props, mount):
     provider = VaultDatabaseEngineProvider()
     outs = outs_of(provider.create(props()))
@@ -122,7 +130,9 @@ def test_a_deleted_role_is_recreated_and_a_dropped_role_removed(real_vault, prop
         "app-readwrite",
     ]
     only_readonly = props(roles={"app-readonly": access.vault_roles()["app-readonly"]})
-    provider.update("id", outs, only_readonly)
+    updated = outs_of(provider.update("id", outs, only_readonly))
+    # The state keeps saying this resource mounted the engine: an update does not forget it.
+    assert outs["mounted"] is True and updated["mounted"] is True
     assert root.secrets.database.list_roles(mount_point=mount)["data"]["keys"] == ["app-readonly"]
     connection = root.secrets.database.read_connection(CONNECTION, mount_point=mount)["data"]
     assert connection["allowed_roles"] == ["app-readonly"]

@@ -118,6 +118,20 @@ def test_plain_up_after_rotation_changes_nothing_and_refresh_reports_drift(
     assert "value" not in read  # the token stays, as a secret output (VaultKvSeed declares it)
 
 
+def test_a_live_version_without_the_value_key_is_drift_whatever_text_was_seeded(
+    vault_server, vault_client, provisioner, secret_path
+):
+    # Someone wrote the path by hand without a `value` key: that is never the seeded value, not even when
+    # the seeded text is "None" (a supplied value may be any text).
+    provider = VaultKvSeedProvider()
+    outs = outs_of(provider.create(props(vault_server, provisioner, value="None")))
+    vault_client.secrets.kv.v2.create_or_update_secret(
+        path=secret_path, mount_point="secret", secret={"note": "example-written-by-hand"}
+    )
+    read = outs_of(provider.read(f"secret/{secret_path}", outs))
+    assert read["drift"] == "value changed outside this seed (rotated?)"
+
+
 def test_reseed_overwrites_with_check_and_set_against_the_live_version(
     vault_server, vault_client, provisioner, secret_path
 ):
@@ -181,6 +195,21 @@ def test_a_token_without_permission_is_a_clear_error(vault_server):
     reader = vault_server.create_token(["default"])
     with pytest.raises(SeedError, match=r"may not write secret/other/path \(403 permission denied\)"):
         VaultKvSeedProvider().create(props(vault_server, reader, path="other/path"))
+
+
+def test_an_update_refused_names_the_path_and_what_to_check(
+    vault_server, vault_client, provisioner, secret_path
+):
+    provider = VaultKvSeedProvider()
+    olds = {**props(vault_server, provisioner), **outs_of(provider.create(props(vault_server, provisioner)))}
+    reader = vault_server.create_token(["default"])
+    with pytest.raises(SeedError) as refused:
+        provider.update("id", olds, props(vault_server, reader, reseed="2"))
+    assert str(refused.value) == (
+        f"the provisioner token may not write secret/{secret_path} (403 permission denied); Vault refused "
+        f"GET secret/metadata/{secret_path}: check the provisioner policy or re-run the bootstrap to issue a "
+        "fresh token"
+    )
 
 
 def test_transient_503s_are_retried_until_vault_answers(vault_server, vault_client, provisioner, secret_path):

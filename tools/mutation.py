@@ -44,6 +44,8 @@ ROUTES: dict[str, tuple[str, ...]] = {
     "components.config.*": (
         "tests/test_config.py",
         "tests/test_config_boundaries.py",
+        "tests/test_config_messages.py",
+        "tests/test_recovery_shares_config.py",
         "tests/test_properties.py",
         "tests/test_stack_files.py",
     ),

@@ -1,9 +1,11 @@
 """The Vault release rules (which advisories a release is in, which stacks each rule checks) and the
 internet-facing load balancer rule."""
 
+import base64
+
 import pytest
 
-from policies.rules import ALL_POLICIES, vault_version
+from policies.rules import ALL_POLICIES, props, vault_version
 from tests.policies import cases_vault
 from tests.policies.support import DEV, PRODUCTION, check_resource, check_stack
 
@@ -55,3 +57,51 @@ def test_an_internet_facing_load_balancer_is_left_alone_outside_production():
     assert check_resource("lb-not-internet-facing", load_balancer, {"tags": DEV}) == []
     [message] = check_resource("lb-not-internet-facing", load_balancer, {"tags": PRODUCTION})
     assert "restrict allowedCidrs" in message  # `internal` unset: AWS's default is internet-facing
+
+
+def test_a_vault_release_that_is_not_x_y_z_is_named_with_its_node():
+    nodes = cases_vault.vault_nodes("2.2.2")
+    nodes[1].props["tags"]["VaultVersion"] = "latest"
+    assert check_stack("vault-version-advisories", nodes) == [
+        "vault-lt: vault-lt (aws:ec2/launchTemplate:LaunchTemplate) installs Vault 'latest', which is not an "
+        "X.Y.Z release"
+    ]
+
+
+def test_a_node_whose_release_cannot_be_read_does_not_hide_the_next_nodes_advisories():
+    unreadable = cases_vault.vault_nodes("2.2.2")[1]
+    del unreadable.props["userData"]
+    vulnerable = cases_vault.vault_nodes("1.21.4")[1]
+    vulnerable.name = "vault-lt-next"
+    messages = check_stack(
+        "vault-version-advisories", [*cases_vault.vault_nodes("2.2.2")[:1], unreadable, vulnerable]
+    )
+    assert [message.split(" ", 1)[0] for message in messages] == ["vault-lt:", "vault-lt-next:"]
+    assert "installs a Vault release that cannot be read" in messages[0]
+    assert "installs Vault 1.21.4, affected by" in messages[1]
+
+
+def test_an_internet_facing_load_balancer_is_told_what_to_do_instead():
+    load_balancer = "aws:lb/loadBalancer:LoadBalancer"
+    balancer = {"tags": PRODUCTION, "internal": False, "loadBalancerType": "network"}
+    assert check_resource("lb-not-internet-facing", load_balancer, balancer) == [
+        "network load balancer is internet-facing (internal is not true): Vault's API, with its "
+        "unauthenticated sys/ endpoints, is reachable from the internet wherever the security group "
+        "allows. Make it internal (loadBalancerScheme: internal) and reach it over VPN, Direct Connect "
+        "or PrivateLink; if it must stay public, restrict allowedCidrs to the known client ranges and "
+        "put AWS WAF in front"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("plain", "decoded"),
+    [
+        # 12 bytes encode to 16 base64 characters, the shortest text read as encoded user data.
+        (b"twelve bytes", True),
+        # 9 bytes encode to 12: as short as an ordinary word that happens to be valid base64 ("abcd1234").
+        (b"nine byte", False),
+    ],
+)
+def test_base64_text_is_decoded_from_16_characters(plain, decoded):
+    encoded = base64.b64encode(plain).decode()
+    assert props.decode_text(encoded) == (plain.decode() if decoded else encoded)

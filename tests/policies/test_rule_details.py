@@ -60,6 +60,10 @@ def test_every_rule_names_its_corresponding_checks_and_configurable_settings(pol
     assert policy.remediation_steps.endswith("."), policy.remediation_steps
     settings = policy.config_schema.properties
     assert {"environment", "productionEnvironments"} <= set(settings)
+    # The CLI shows a setting's description in the pack's config schema: a sentence, like the rest.
+    for key, spec in settings.items():
+        described = spec.get("description", "A sentence.")
+        assert described[:1].isupper() and described.endswith("."), (key, described)
     # Every default is of its declared type, so the CLI accepts the rule's own defaults as a pack config.
     defaults = {key: spec["default"] for key, spec in settings.items() if "default" in spec}
     check_config({policy.name: defaults}, ALL_POLICIES)
