@@ -42,8 +42,10 @@ typecheck: $(INSTALLED)
 scan: $(INSTALLED)
 	$(PY) -m tools.scan_secrets
 
+## pytest-xdist workers (tests/support/xdist_groups.py says how the suite is split); WORKERS=0 runs one process.
+WORKERS ?= 2
 pytest: $(INSTALLED)
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n $(WORKERS) --dist loadfile
 
 ## The quick loop: unit tests only (no whole-program runs, no servers).
 fast: $(INSTALLED)

@@ -12,6 +12,7 @@ pytest_plugins = [
     "tests.support.openbao_fixtures",
     "tests.support.postgres_fixtures",
     "tests.support.break_glass",
+    "tests.support.xdist_groups",
 ]
 
 

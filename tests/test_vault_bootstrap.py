@@ -6,8 +6,10 @@ Most tests need an administrator after the bootstrap (to break things, or to che
 may not see). On OpenBao 2.7 root generation is itself authenticated (sys/generate-root-token needs a
 privileged token), so a cluster whose root token the bootstrap revoked has none left. These tests bootstrap
 a cluster the harness initialised instead, by adoption (`adopt_token`, as an operator re-creating the
-resource would): the harness's root token stays the test's administrator. The first run from an
-uninitialised cluster is tested in tests/test_vault_bootstrap_real.py, faults in
+resource would): the harness's root token stays the test's administrator. Those tests share one cluster
+(`openbao_shared_node`), put back to how `sys/init` left it before each one, with a proxy, stand-in, audit log
+and break-glass secret of their own; the waits below need an uninitialised cluster and start one each. The
+first run from an uninitialised cluster is tested in tests/test_vault_bootstrap_real.py, faults in
 tests/test_vault_bootstrap_faults_real.py, every policy with a real token in
 tests/test_vault_policies_real.py.
 """
@@ -82,8 +84,8 @@ class Adopted:
 
 
 @pytest.fixture
-def adopted(openbao_cluster_factory, openbao_syslog, tmp_path, secret_arn):
-    cluster = openbao_cluster_factory(1)
+def adopted(openbao_shared_node, openbao_syslog, tmp_path, secret_arn):
+    cluster = openbao_shared_node.fresh()  # as just initialised: nothing an earlier test made is left
     proxy = FaultProxy(cluster.addrs[0], ca_cert=cluster.ca_cert_path).with_aws_auth(cluster.root_token)
     proxy.start()
     try:

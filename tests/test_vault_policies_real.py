@@ -22,6 +22,13 @@ pytestmark = pytest.mark.openbao
 
 RUN = uuid.uuid4().hex[:8]  # every path this module writes is under it, on the shared session cluster
 APP = f"candlefish/policy-{RUN}"
+
+
+def stable_id(text: str) -> str:
+    """A test id without this run's random part: pytest-xdist's workers must collect the same ids."""
+    return text.replace(RUN, "RUN")
+
+
 OK, DENIED, NOT_DENIED = "ok", "denied", "not denied"
 
 
@@ -34,7 +41,7 @@ class Case:
     body: dict[str, Any] | None = None
 
     def __str__(self) -> str:
-        return f"{self.policy}:{self.method}:{self.path.replace(RUN, 'RUN')}:{self.expect}"
+        return stable_id(f"{self.policy}:{self.method}:{self.path}:{self.expect}")
 
 
 @pytest.fixture(scope="module")
@@ -196,7 +203,9 @@ PROVISIONER_ESCALATIONS = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body"), PROVISIONER_ESCALATIONS, ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(
+    ("method", "path", "body"), PROVISIONER_ESCALATIONS, ids=lambda v: stable_id(str(v))[:60]
+)
 def test_the_provisioner_cannot_raise_its_rights(vault: OpenBaoCluster, method, path, body):
     answer = call(vault, token_for(vault, "provisioner"), method, path, body)
     assert answer.status_code == 403, answer.text
@@ -216,7 +225,9 @@ PROVISIONER_ALLOWED = [
 ]
 
 
-@pytest.mark.parametrize(("method", "path", "body"), PROVISIONER_ALLOWED, ids=lambda v: str(v)[:60])
+@pytest.mark.parametrize(
+    ("method", "path", "body"), PROVISIONER_ALLOWED, ids=lambda v: stable_id(str(v))[:60]
+)
 def test_the_provisioner_does_its_job(vault: OpenBaoCluster, method, path, body):
     answer = call(vault, token_for(vault, "provisioner"), method, path, body)
     assert 200 <= answer.status_code < 300, answer.text

@@ -54,6 +54,18 @@ def counting(function, calls, delay_s):
     return counted
 
 
+def held_until(function, calls, gate):
+    """Wrap a VaultSession method: record the path of each call, and hold it until `gate` opens (at most
+    30 s), so that the callers all read while it is in flight however slowly a busy machine runs them."""
+
+    def held(mount, path, *rest):
+        calls.append(path)
+        gate.wait(30)
+        return function(mount, path, *rest)
+
+    return held
+
+
 def counting_async(function, calls, delay_s):
     """`counting` for the async read that `aget` makes on the event loop."""
 
@@ -132,12 +144,14 @@ def test_many_callers_reading_many_stale_keys_cause_one_refresh_per_key(openbao_
     checks: list[str] = []
     reads: list[str] = []
     vault = client._vault
-    vault.kv_current_version = counting(vault.kv_current_version, checks, 0.02)
+    callers_done = threading.Event()
+    vault.kv_current_version = held_until(vault.kv_current_version, checks, callers_done)
     vault.kv_read = counting(vault.kv_read, reads, 0.0)
     vault.akv_read = counting_async(vault.akv_read, reads, 0.0)
     clock.now += 11  # every entry past its soft TTL, none past the hard limit
 
     results = read_everything(client, kv_path)
+    callers_done.set()  # only now may the refreshes finish: a caller that waited for one would have hung
 
     old = {index: value(index, 1) for index in range(KEYS)}
     # Nobody waited for the server: every caller got the cached value while the refreshes ran.

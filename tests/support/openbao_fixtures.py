@@ -6,6 +6,8 @@
 - `real_vault`: the dev server behind a fresh fault proxy, with a unique path prefix (`RealVault`).
 - `openbao_cluster_factory`: `factory(size=3, initialize=True, **init)` builds fresh clusters, each
   destroyed when the test ends; pass `initialize=False` for one that a test initialises itself.
+- `openbao_shared_node`: one initialised 1-node cluster per test module; each test calls `.fresh()`, which
+  puts it back to how `sys/init` left it (tests/support/openbao_reset.py) and checks that it is.
 
 Tests sharing a session server isolate themselves by path: `unique_path` gives a name no other test uses.
 Start-up times are printed in the terminal summary. Tests using any of these fixtures get the `openbao`
@@ -14,6 +16,7 @@ marker automatically (`pytest -m openbao` selects them).
 
 from __future__ import annotations
 
+import contextlib
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
@@ -22,6 +25,7 @@ import hvac
 import pytest
 
 from tests.support.openbao import OpenBaoCluster, OpenBaoDevServer
+from tests.support.openbao_reset import InitialState
 from tests.support.real_vault import RealVault
 from tests.support.syslog_sink import SyslogSink, syslog_sink
 from tests.support.vault_proxy import FaultProxy
@@ -61,16 +65,23 @@ def real_vault(openbao_dev: OpenBaoDevServer, unique_path: str) -> Iterator[Real
         proxy.stop()
 
 
-@pytest.fixture(scope="session")
-def openbao_cluster() -> Iterator[OpenBaoCluster]:
-    cluster = OpenBaoCluster(3)
+@contextlib.contextmanager
+def _initialised(size: int, what: str, ready: str) -> Iterator[OpenBaoCluster]:
+    """A started and initialised cluster, its start-up times in the summary, destroyed afterwards."""
+    cluster = OpenBaoCluster(size)
     try:
         cluster.start_initialized()
-        _record("openbao 3-node cluster (processes up)", cluster.started_in_s)
-        _record("openbao 3-node cluster (init to 3 healthy voters)", cluster.initialized_in_s)
+        _record(f"{what} (processes up)", cluster.started_in_s)
+        _record(f"{what} ({ready})", cluster.initialized_in_s)
         yield cluster
     finally:
         cluster.destroy()
+
+
+@pytest.fixture(scope="session")
+def openbao_cluster() -> Iterator[OpenBaoCluster]:
+    with _initialised(3, "openbao 3-node cluster", "init to 3 healthy voters") as cluster:
+        yield cluster
 
 
 @pytest.fixture
@@ -90,6 +101,25 @@ def openbao_cluster_factory() -> Iterator[Callable[..., OpenBaoCluster]]:
     yield build
     for cluster in clusters:
         cluster.destroy()
+
+
+class SharedNode:
+    """An initialised 1-node cluster shared by a module's tests, and what it held right after init."""
+
+    def __init__(self, cluster: OpenBaoCluster) -> None:
+        self.cluster = cluster
+        self.initial = InitialState.capture(cluster)
+
+    def fresh(self) -> OpenBaoCluster:
+        """The cluster as just initialised: whatever an earlier test made is removed (OpenBaoError if not)."""
+        self.initial.restore(self.cluster)
+        return self.cluster
+
+
+@pytest.fixture(scope="module")
+def openbao_shared_node() -> Iterator[SharedNode]:
+    with _initialised(1, "openbao 1-node cluster, shared by a module", "init to voters") as cluster:
+        yield SharedNode(cluster)
 
 
 @pytest.fixture(scope="session")
@@ -112,7 +142,14 @@ def unique_path() -> str:
 
 
 REAL_SERVER_FIXTURES = frozenset(
-    {"openbao_dev", "openbao_client", "openbao_cluster", "openbao_cluster_factory", "real_vault"}
+    {
+        "openbao_dev",
+        "openbao_client",
+        "openbao_cluster",
+        "openbao_cluster_factory",
+        "openbao_shared_node",
+        "real_vault",
+    }
 )
 
 
@@ -123,6 +160,20 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if REAL_SERVER_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.openbao)
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker, hand the start-up times to the controller, which prints the summary."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["openbao_startup_times"] = STARTUP_TIMES
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist's controller: a worker finished; add its start-up times to the summary."""
+    for what, times in getattr(node, "workeroutput", {}).get("openbao_startup_times", {}).items():
+        STARTUP_TIMES.setdefault(what, []).extend(times)
 
 
 def pytest_terminal_summary(terminalreporter: Any) -> None:

@@ -15,6 +15,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
+from typing import Any
 
 import psycopg
 import pytest
@@ -26,6 +27,7 @@ from tests.support.postgres import PostgresServer
 from tests.support.postgres_tls import TlsFront
 
 _started: list[PostgresServer] = []
+_worker_lines: list[str] = []  # from pytest-xdist workers, on the controller
 
 
 @dataclass(frozen=True)
@@ -78,9 +80,27 @@ def postgres_database(postgres_rds: PostgresServer) -> Iterator[RdsDatabase]:
         postgres_rds.reset(drop_databases=[name])
 
 
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    """On a pytest-xdist worker, hand the start-up line to the controller, which prints the summary."""
+    output = getattr(session.config, "workeroutput", None)
+    if output is not None:
+        output["postgres_startup_lines"] = _summary_lines()
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_testnodedown(node: Any, error: Any) -> None:
+    """pytest-xdist's controller: a worker finished; keep its start-up line for the summary."""
+    _worker_lines.extend(getattr(node, "workeroutput", {}).get("postgres_startup_lines", []))
+
+
+def _summary_lines() -> list[str]:
+    return [
+        f"postgres_rds: PostgreSQL started in {server.startup_seconds:.2f}s "
+        f"(initdb, start, roles; running as {server.run_as.name if server.run_as else '?'})"
+        for server in _started
+    ]
+
+
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    for server in _started:
-        terminalreporter.write_line(
-            f"postgres_rds: PostgreSQL started in {server.startup_seconds:.2f}s "
-            f"(initdb, start, roles; running as {server.run_as.name if server.run_as else '?'})"
-        )
+    for line in [*_summary_lines(), *_worker_lines]:
+        terminalreporter.write_line(line)

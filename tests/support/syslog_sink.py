@@ -23,7 +23,10 @@ DEV_LOG = Path("/dev/log")
 
 
 class SyslogSink:
-    def __init__(self) -> None:
+    """A datagram socket at `path` (/dev/log for OpenBao; tests of the sink itself use a temporary path)."""
+
+    def __init__(self, path: Path = DEV_LOG) -> None:
+        self.path = path
         self.messages: list[str] = []
         self.owned = False
         self._socket: socket.socket | None = None
@@ -31,26 +34,26 @@ class SyslogSink:
         self._inode: int | None = None
 
     def start(self) -> SyslogSink:
-        if DEV_LOG.exists() and _listening():
+        if self.path.exists() and _listening(self.path):
             return self
-        if os.geteuid() != 0:
+        if self.path == DEV_LOG and os.geteuid() != 0:
             raise RuntimeError(
                 "the syslog audit device needs a syslog socket at /dev/log: run a syslog daemon or run the "
                 "tests as root (CI does), so the test can bind one"
             )
-        DEV_LOG.unlink(missing_ok=True)  # a socket left by an interrupted run: nothing listens on it
+        self.path.unlink(missing_ok=True)  # a socket left by an interrupted run: nothing listens on it
         self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
-        self._socket.bind(str(DEV_LOG))
+        self._socket.bind(str(self.path))
         self._socket.settimeout(0.2)
-        self._inode = DEV_LOG.stat().st_ino
+        self._inode = self.path.stat().st_ino
         self.owned = True
         self._thread = threading.Thread(target=self._collect, name="syslog-sink", daemon=True)
         self._thread.start()
         return self
 
     def ensure(self) -> SyslogSink:
-        """Something listens on /dev/log: still this sink or another session's, else a new socket of ours."""
-        if DEV_LOG.exists() and _listening():
+        """Something listens at the path: still this sink or another session's, else a new socket of ours."""
+        if self.path.exists() and _listening(self.path):
             return self
         self.stop()
         return self.start()
@@ -70,16 +73,16 @@ class SyslogSink:
             self._thread.join(timeout=2)
         if self.owned:
             with contextlib.suppress(FileNotFoundError):
-                if DEV_LOG.stat().st_ino == self._inode:  # not another session's socket since
-                    DEV_LOG.unlink()
+                if self.path.stat().st_ino == self._inode:  # not another session's socket since
+                    self.path.unlink()
             self.owned = False
 
 
-def _listening() -> bool:
-    """Whether something receives on /dev/log (a daemon, or this session's sink)."""
+def _listening(path: Path = DEV_LOG) -> bool:
+    """Whether something receives at `path` (a daemon, or this session's sink)."""
     probe = socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM)
     try:
-        probe.connect(str(DEV_LOG))
+        probe.connect(str(path))
     except OSError:
         return False
     finally:

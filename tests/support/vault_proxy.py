@@ -41,6 +41,8 @@ SEALED_ERROR = "Vault is sealed"
 SEALED_HEALTH_CODE = 503  # sys/health's default code for a sealed node (Vault's API docs, sys/health)
 # sys/seal-status fields only an unsealed node reports (it knows its cluster once its keyring is open).
 UNSEALED_ONLY_FIELDS = ("cluster_name", "cluster_id", "build_date")
+# How often the serving thread checks for stop() (socketserver's default of 0.5 s is paid at every stop).
+STOP_POLL_S = 0.05
 
 
 class FaultProxy:
@@ -73,7 +75,10 @@ class FaultProxy:
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), _handler_for(self))
         self._server.daemon_threads = True
         self._thread = threading.Thread(
-            target=self._server.serve_forever, name="vault-fault-proxy", daemon=True
+            target=self._server.serve_forever,
+            kwargs={"poll_interval": STOP_POLL_S},
+            name="vault-fault-proxy",
+            daemon=True,
         )
         self._thread.start()
         return self
@@ -201,6 +206,9 @@ def _with_aws_mount(content: bytes, aws_auth: AwsAuthStandIn) -> bytes:
 def _handler_for(proxy: FaultProxy) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
+        # The status line and headers go out in one write and the body in another: with Nagle's algorithm
+        # the body then waits for the client's delayed ACK (about 40 ms on Linux) on every kept-alive request.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:
             return None
