@@ -95,7 +95,7 @@ def test_the_resume_secret_keeps_the_token_until_cleared(secrets):
     sm = boto3.client("secretsmanager")
 
     def status() -> str:  # what an operator reading the secret sees
-        return json.loads(sm.get_secret_value(SecretId=resume)["SecretString"])["status"]
+        return str(json.loads(sm.get_secret_value(SecretId=resume)["SecretString"])["status"])
 
     bootstrap_resume.preflight(sm, resume, ADDRESS)
     assert bootstrap_resume.load(sm, resume) is None  # the preflight's document holds no token
