@@ -27,6 +27,7 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -135,17 +136,26 @@ def _medians(runs: dict[str, list[Measurement]]) -> tuple[float, float]:
     )
 
 
+def _interleaved(
+    repetitions: int, production: Callable[[], Measurement], catalog: Callable[[], Measurement]
+) -> dict[str, list[Measurement]]:
+    """`repetitions` runs of each stack, alternating, so load on the machine falls on both alike."""
+    runs: dict[str, list[Measurement]] = {"production": [], "catalog": []}
+    for _ in range(repetitions):
+        runs["production"].append(production())
+        runs["catalog"].append(catalog())
+    return runs
+
+
 def run(repetitions: int, secrets: int) -> dict[str, Any]:
     catalog = catalog_overrides(secrets)
-    fresh: dict[str, list[Measurement]] = {"production": [], "catalog": []}
-    for _ in range(repetitions):
-        fresh["production"].append(measure_fresh("production", secrets))
-        fresh["catalog"].append(measure_fresh("catalog", secrets))
+    fresh = _interleaved(
+        repetitions,
+        lambda: measure_fresh("production", secrets),
+        lambda: measure_fresh("catalog", secrets),
+    )
     measure(None)  # warm imports and caches once, outside the warm figures
-    warm: dict[str, list[Measurement]] = {"production": [], "catalog": []}
-    for _ in range(repetitions):
-        warm["production"].append(measure(None))
-        warm["catalog"].append(measure(catalog))
+    warm = _interleaved(repetitions, lambda: measure(None), lambda: measure(catalog))
     for runs in (fresh, warm):
         made = runs["catalog"][0].generated_secrets
         if made != secrets:
