@@ -20,6 +20,13 @@ PERSON_TRUST = {
     },
 }
 NO_MFA = {**PERSON_TRUST, "Condition": {"StringEquals": {"sts:SourceIdentity": "ann"}}}
+# The break-glass person's role may invoke the broker's URL, with signed (IAM-authenticated) requests only.
+SIGNED_URL_PERMISSION = {
+    "action": "lambda:InvokeFunctionUrl",
+    "function": "broker",
+    "principal": "arn:aws:iam::123456789012:role/candlefish-production-bg-ann",
+    "functionUrlAuthType": "AWS_IAM",
+}
 
 CASES = [
     Case(
@@ -71,31 +78,16 @@ MORE_CASES = [
     Case(
         "lambda-url-iam-auth",
         type="aws:lambda/permission:Permission",
-        good={
-            "action": "lambda:InvokeFunctionUrl",
-            "function": "broker",
-            "principal": "arn:aws:iam::123456789012:role/candlefish-production-bg-ann",
-            "functionUrlAuthType": "AWS_IAM",
-        },
+        good=SIGNED_URL_PERMISSION,
         bad={"action": "lambda:InvokeFunctionUrl", "function": "broker", "principal": "*"},
         expect="to everyone",
     ),
     Case(
         "lambda-url-iam-auth",
         type="aws:lambda/permission:Permission",
-        good={
-            "action": "lambda:InvokeFunctionUrl",
-            "function": "broker",
-            "principal": "arn:aws:iam::123456789012:role/candlefish-production-bg-ann",
-            "functionUrlAuthType": "AWS_IAM",
-        },
+        good=SIGNED_URL_PERMISSION,
         # A named principal, but the permission itself opens the URL to unsigned requests.
-        bad={
-            "action": "lambda:InvokeFunctionUrl",
-            "function": "broker",
-            "principal": "arn:aws:iam::123456789012:role/candlefish-production-bg-ann",
-            "functionUrlAuthType": "NONE",
-        },
+        bad={**SIGNED_URL_PERMISSION, "functionUrlAuthType": "NONE"},
         expect="unauthenticated callers (functionUrlAuthType NONE)",
     ),
     Case(
